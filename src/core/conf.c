@@ -1,0 +1,318 @@
+/*
+ * conf.c - INI configuration (inih), declared keys, environment overrides.
+ *
+ * TRUST: reads an operator's file and environment; values are length-checked
+ * (LK_MAX_CONF_VALUE) and typed here, so that later code can rely on them.
+ */
+#include "core/conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/limits.h"
+#include "core/num.h"
+#include "core/xmalloc.h"
+
+enum conf_type { CT_STR, CT_INT, CT_BOOL, CT_PATH, CT_ENUM };
+
+struct conf_key {
+	const char *section;
+	const char *key;
+	enum conf_type type;
+	const char *def;
+	int64_t min, max;   /* CT_INT */
+	const char *choices; /* CT_ENUM: "a|b|c" */
+	const char *doc;
+};
+
+/* The one table of configuration keys. Keep conf/listkeeper.conf.example and
+ * docs/listkeeper.1.scd in step (tests/core/test_conf.c checks the example). */
+static const struct conf_key KEYS[] = {
+	{"general", "site_name", CT_STR, "listkeeper", 0, 0, NULL,
+	 "Name shown on pages and in mail signatures."},
+	{"general", "domain", CT_STR, "localhost", 0, 0, NULL,
+	 "Default mail domain for new lists (LIST@domain)."},
+	{"general", "base_url", CT_STR, "http://127.0.0.1:8080", 0, 0, NULL,
+	 "Public URL of the web interface, used in links in mail (no trailing slash)."},
+	{"general", "consent_version", CT_STR, "1", 0, 0, NULL,
+	 "Version of the consent wording shown to subscribers; recorded in the ledger."},
+	{"store", "backend", CT_ENUM, "sqlite", 0, 0, "sqlite",
+	 "Store implementation. Only sqlite for now; postgresql follows."},
+	{"store", "path", CT_PATH, "listkeeper.db", 0, 0, NULL,
+	 "SQLite database file (relative to this file's directory)."},
+	{"store", "busy_timeout_ms", CT_INT, "5000", 0, 600000, NULL,
+	 "How long to wait for a locked database before giving up, in milliseconds."},
+	{"keys", "file", CT_PATH, "listkeeper.keys", 0, 0, NULL,
+	 "Key file written by `listkeeper init` (mode 0600; refused if others can read it)."},
+	{"log", "level", CT_ENUM, "info", 0, 0, "debug|info|warn|error", "Least severe level logged."},
+	{"log", "dest", CT_STR, "stderr", 0, 0, NULL,
+	 "Where log lines go: stderr, syslog, or a file path."},
+	{"tokens", "confirm_ttl_hours", CT_INT, "168", 1, 24 * 365, NULL,
+	 "How long a confirmation link stays valid, in hours."},
+	{"tokens", "request_ttl_hours", CT_INT, "24", 1, 24 * 30, NULL,
+	 "How long a \"what do you hold about me\" link stays valid, in hours."},
+	{"import", "batch", CT_INT, "2000", 1, 100000, NULL,
+	 "Rows per store transaction during `listkeeper import`."},
+};
+#define NKEYS (sizeof(KEYS) / sizeof(KEYS[0]))
+
+struct conf {
+	char *file;
+	char *dir;
+	char *values[NKEYS];
+};
+
+static int find_key(const char *section, const char *key)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(KEYS[i].section, section) == 0 && strcmp(KEYS[i].key, key) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int section_known(const char *section)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(KEYS[i].section, section) == 0)
+			return 1;
+	return 0;
+}
+
+static int validate(const struct conf_key *k, const char *v, struct buf *err)
+{
+	if (strlen(v) > LK_MAX_CONF_VALUE) {
+		buf_printf(err, "[%s] %s: value longer than %d bytes", k->section, k->key,
+			   LK_MAX_CONF_VALUE);
+		return -1;
+	}
+	int64_t n;
+	switch (k->type) {
+	case CT_INT:
+		if (num_parse_i64_z(v, k->min, k->max, &n) < 0) {
+			buf_printf(err, "[%s] %s: '%s' is not a whole number from %lld to %lld",
+				   k->section, k->key, v, (long long)k->min, (long long)k->max);
+			return -1;
+		}
+		return 0;
+	case CT_BOOL:
+		if (strcmp(v, "true") && strcmp(v, "false") && strcmp(v, "yes") && strcmp(v, "no") &&
+		    strcmp(v, "1") && strcmp(v, "0")) {
+			buf_printf(err, "[%s] %s: '%s' is not true or false", k->section, k->key,
+				   v);
+			return -1;
+		}
+		return 0;
+	case CT_ENUM: {
+		size_t vl = strlen(v);
+		const char *p = k->choices;
+		while (*p) {
+			const char *e = strchr(p, '|');
+			size_t l = e ? (size_t)(e - p) : strlen(p);
+			if (l == vl && strncmp(p, v, l) == 0)
+				return 0;
+			p += l + (e != NULL);
+		}
+		buf_printf(err, "[%s] %s: '%s' is not one of %s", k->section, k->key, v,
+			   k->choices);
+		return -1;
+	}
+	case CT_STR:
+	case CT_PATH:
+		for (const char *p = v; *p; p++)
+			if ((unsigned char)*p < 0x20 && *p != '\t') {
+				buf_printf(err, "[%s] %s: control character in value", k->section,
+					   k->key);
+				return -1;
+			}
+		return 0;
+	}
+	return 0;
+}
+
+static int set_value(struct conf *c, int i, const char *v, struct buf *err)
+{
+	if (validate(&KEYS[i], v, err) < 0)
+		return -1;
+	free(c->values[i]);
+	c->values[i] = xstrdup(v);
+	return 0;
+}
+
+struct load_ctx {
+	struct conf *c;
+	struct buf *err;
+	int failed;
+};
+
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+	struct load_ctx *lc = user;
+	if (lc->failed)
+		return 0;
+	int i = find_key(section, name);
+	if (i < 0) {
+		if (!section_known(section))
+			buf_printf(lc->err, "unknown section [%s]", section);
+		else
+			buf_printf(lc->err, "unknown key '%s' in section [%s]", name, section);
+		buf_puts(lc->err, " (every key is listed in listkeeper.conf.example)");
+		lc->failed = 1;
+		return 0;
+	}
+	if (set_value(lc->c, i, value, lc->err) < 0) {
+		lc->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+struct conf *conf_load(const char *path, struct buf *err)
+{
+	struct conf *c = xcalloc(1, sizeof(*c));
+	for (size_t i = 0; i < NKEYS; i++)
+		c->values[i] = xstrdup(KEYS[i].def);
+	if (path != NULL) {
+		c->file = xstrdup(path);
+		char *tmp = xstrdup(path);
+		c->dir = xstrdup(dirname(tmp));
+		free(tmp);
+		FILE *fp = fopen(path, "re");
+		if (fp == NULL) {
+			buf_printf(err, "%s: cannot open: %s (run `listkeeper init` to create one)",
+				   path, strerror(errno));
+			conf_free(c);
+			return NULL;
+		}
+		struct load_ctx lc = {c, err, 0};
+		int line = ini_parse_file(fp, on_entry, &lc);
+		fclose(fp);
+		if (line != 0) {
+			struct buf msg;
+			buf_init(&msg, 1024);
+			buf_append(&msg, err->data, err->len);
+			buf_reset(err);
+			buf_printf(err, "%s:%d: %s", path, line,
+				   msg.len ? buf_cstr(&msg) : "syntax error");
+			buf_free(&msg);
+			conf_free(c);
+			return NULL;
+		}
+	} else {
+		c->dir = xstrdup(".");
+	}
+	/* LISTKEEPER_SECTION_KEY overrides. */
+	for (size_t i = 0; i < NKEYS; i++) {
+		char name[128];
+		size_t o = 0;
+		const char *parts[2] = {KEYS[i].section, KEYS[i].key};
+		o = (size_t)bsnprintf(name, sizeof(name), "LISTKEEPER_");
+		for (int p = 0; p < 2; p++) {
+			for (const char *s = parts[p]; *s && o + 2 < sizeof(name); s++)
+				name[o++] = (char)toupper((unsigned char)*s);
+			if (p == 0)
+				name[o++] = '_';
+		}
+		name[o] = '\0';
+		const char *v = getenv(name);
+		if (v != NULL && set_value(c, (int)i, v, err) < 0) {
+			buf_printf(err, " (from the environment variable %s)", name);
+			conf_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+void conf_free(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < NKEYS; i++)
+		free(c->values[i]);
+	free(c->file);
+	free(c->dir);
+	free(c);
+}
+
+static int must_find(const char *section, const char *key)
+{
+	int i = find_key(section, key);
+	if (i < 0) {
+		fprintf(stderr, "bug: undeclared configuration key [%s] %s\n", section, key);
+		abort();
+	}
+	return i;
+}
+
+const char *conf_get(const struct conf *c, const char *section, const char *key)
+{
+	return c->values[must_find(section, key)];
+}
+
+int64_t conf_get_int(const struct conf *c, const char *section, const char *key)
+{
+	int64_t v = 0;
+	int i = must_find(section, key);
+	if (num_parse_i64_z(c->values[i], KEYS[i].min, KEYS[i].max, &v) < 0)
+		abort(); /* validated when set */
+	return v;
+}
+
+int conf_get_bool(const struct conf *c, const char *section, const char *key)
+{
+	const char *v = conf_get(c, section, key);
+	return strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "1") == 0;
+}
+
+char *conf_get_path(const struct conf *c, const char *section, const char *key)
+{
+	const char *v = conf_get(c, section, key);
+	if (v[0] == '/' || c->dir == NULL)
+		return xstrdup(v);
+	struct buf b;
+	buf_init(&b, LK_MAX_PATH);
+	buf_printf(&b, "%s/%s", c->dir, v);
+	return buf_steal(&b, NULL);
+}
+
+int conf_set(struct conf *c, const char *section, const char *key, const char *value,
+	     struct buf *err)
+{
+	int i = find_key(section, key);
+	if (i < 0) {
+		buf_printf(err, "unknown key [%s] %s", section, key);
+		return -1;
+	}
+	return set_value(c, i, value, err);
+}
+
+const char *conf_file(const struct conf *c)
+{
+	return c->file;
+}
+
+void conf_write_example(FILE *fp)
+{
+	const char *sec = "";
+	fprintf(fp, "# listkeeper.conf - every key, with its default.\n"
+		    "# Any key may be overridden by the environment variable\n"
+		    "# LISTKEEPER_<SECTION>_<KEY>, e.g. LISTKEEPER_LOG_LEVEL=debug.\n"
+		    "# Relative paths are relative to this file's directory.\n");
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(sec, KEYS[i].section) != 0) {
+			sec = KEYS[i].section;
+			fprintf(fp, "\n[%s]\n", sec);
+		}
+		fprintf(fp, "\n# %s\n", KEYS[i].doc);
+		if (KEYS[i].type == CT_INT)
+			fprintf(fp, "# (a whole number from %lld to %lld)\n", (long long)KEYS[i].min,
+				(long long)KEYS[i].max);
+		if (KEYS[i].type == CT_ENUM)
+			fprintf(fp, "# (one of: %s)\n", KEYS[i].choices);
+		fprintf(fp, "%s = %s\n", KEYS[i].key, KEYS[i].def);
+	}
+}

@@ -1,0 +1,45 @@
+/*
+ * limits.h - every bound on outside input, in one place (SQLite sqliteLimit.h).
+ *
+ * Check the limit before allocating. Protocol limits that come with later
+ * layers (SMTP, HTTP, LMTP) are added here, not in the module that uses them.
+ */
+#ifndef LK_CORE_LIMITS_H
+#define LK_CORE_LIMITS_H
+
+/* Addresses: RFC 5321 section 4.5.3.1 */
+#define LK_MAX_LOCAL_PART 64
+#define LK_MAX_DOMAIN 255
+#define LK_MAX_ADDRESS 254        /* forward-path without the angle brackets */
+#define LK_MAX_MAILBOX 1024       /* "Display Name" <addr> as written by a person */
+#define LK_MAX_NAME 256           /* a subscriber's display name, in bytes of UTF-8 */
+#define LK_MAX_COUNTRY 64
+
+/* CSV import */
+#define LK_MAX_CSV_FIELD 4096     /* one cell */
+#define LK_MAX_CSV_RECORD 16384   /* one row, all cells and separators */
+#define LK_MAX_CSV_FIELDS 64      /* cells per row */
+#define LK_IMPORT_BATCH 2000      /* rows per store transaction */
+
+/* Lists */
+#define LK_MAX_LIST_NAME 64
+#define LK_MAX_LIST_TITLE 256
+#define LK_MAX_LIST_TEXT 8192     /* description, footer, postal address */
+
+/* Tokens and secrets */
+#define LK_MAX_TOKEN 128          /* base64url text of a token */
+#define LK_MAX_PASSWORD 1024
+
+/* Configuration */
+#define LK_MAX_CONF_VALUE 4096
+#define LK_MAX_PATH 4096
+
+/* Logging: one line */
+#define LK_MAX_LOG_LINE 2048
+
+/* Consent ledger: the encrypted details of one event */
+#define LK_MAX_LEDGER_DETAILS 8192
+/* A person's JSON export */
+#define LK_MAX_EXPORT (16u << 20)
+
+#endif

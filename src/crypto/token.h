@@ -1,0 +1,69 @@
+/*
+ * token.h - stateless authenticated tokens (DESIGN.md section 5).
+ *
+ * A token names a purpose, a list, a subscriber and an expiry, and carries a
+ * 128-bit keyed MAC (BLAKE2b keyed with the MAC key, 16-byte output) over all
+ * of them. Binary layout before base64url (no padding):
+ *
+ *     version(1) purpose(1) list_id(8, BE) subscriber_id(8, BE) expires(8, BE) mac(16)
+ *
+ * 42 bytes -> 56 characters of base64url. expires = 0 means "does not
+ * expire" (unsubscribe tokens work as long as the subscription exists).
+ *
+ * TRUST: token_decode sees untrusted text from URLs and mail addresses. It
+ * checks the length first (LK_MAX_TOKEN), decodes strictly, recomputes the MAC
+ * and compares it in constant time, and only then looks at the fields.
+ */
+#ifndef LK_CRYPTO_TOKEN_H
+#define LK_CRYPTO_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "crypto/keys.h"
+
+enum token_purpose {
+	TOKEN_CONFIRM = 1,     /* confirm a pending subscription */
+	TOKEN_UNSUBSCRIBE = 2, /* one-click and footer unsubscribe */
+	TOKEN_PREFS = 3,       /* preferences page */
+	TOKEN_REQUEST = 4,     /* "what do you hold about me" */
+	TOKEN_BOUNCE = 5,      /* VERP envelope sender */
+};
+
+struct token {
+	enum token_purpose purpose;
+	uint64_t list_id;       /* 0 where no list applies */
+	uint64_t subscriber_id;
+	int64_t expires;        /* unix seconds; 0 = never */
+};
+
+#define TOKEN_TEXT_LEN 56
+
+/* Appends the base64url text of t to out. Returns 0 or -1 (out's max passed). */
+int token_encode(const struct keys *k, const struct token *t, struct buf *out);
+
+enum token_status {
+	TOKEN_OK = 0,
+	TOKEN_MALFORMED = -1,   /* wrong length, bad base64url, unknown version */
+	TOKEN_BAD_MAC = -2,     /* altered or forged */
+	TOKEN_EXPIRED = -3,
+	TOKEN_WRONG_PURPOSE = -4,
+};
+
+/* Decodes and authenticates text (len bytes, not NUL-terminated) and checks
+ * that it is for `purpose` and not expired at `now`. On TOKEN_OK fills *t.
+ * The caller then checks list and subscriber against what it expects
+ * (token_check does both steps). */
+enum token_status token_decode(const struct keys *k, const char *text, size_t len,
+			       enum token_purpose purpose, int64_t now, struct token *t);
+
+/* token_decode, then requires list_id and subscriber_id to match the
+ * expected values (0 = don't check that field). */
+enum token_status token_check(const struct keys *k, const char *text, size_t len,
+			      enum token_purpose purpose, uint64_t list_id,
+			      uint64_t subscriber_id, int64_t now);
+
+const char *token_status_str(enum token_status s);
+
+#endif
