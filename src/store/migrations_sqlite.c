@@ -1,0 +1,94 @@
+/*
+ * migrations_sqlite.c - the SQLite schema, as numbered migrations embedded in
+ * the binary. Migration N brings PRAGMA user_version from N-1 to N. Never
+ * edit a migration that has shipped: add the next one.
+ *
+ * TRUST: no outside input.
+ */
+#include "store/migrations_sqlite.h"
+
+#include <stddef.h>
+
+static const char M1[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+	"CREATE TABLE lists(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL UNIQUE,\n"
+	"  domain TEXT NOT NULL,\n"
+	"  title TEXT NOT NULL DEFAULT '',\n"
+	"  description TEXT NOT NULL DEFAULT '',\n"
+	"  kind TEXT NOT NULL DEFAULT 'announce' CHECK (kind IN ('announce','discussion')),\n"
+	"  sub_policy TEXT NOT NULL DEFAULT 'confirm' CHECK (sub_policy IN ('confirm','owner','closed')),\n"
+	"  post_policy TEXT NOT NULL DEFAULT 'owners' CHECK (post_policy IN ('owners','members','anyone')),\n"
+	"  moderation TEXT NOT NULL DEFAULT 'none' CHECK (moderation IN ('none','new','all')),\n"
+	"  archive TEXT NOT NULL DEFAULT 'members' CHECK (archive IN ('public','members','none')),\n"
+	"  digest INTEGER NOT NULL DEFAULT 0,\n"
+	"  footer TEXT NOT NULL DEFAULT '',\n"
+	"  postal_address TEXT NOT NULL DEFAULT '',\n"
+	"  tracking INTEGER NOT NULL DEFAULT 0,\n"
+	"  created INTEGER NOT NULL\n"
+	");\n"
+	"CREATE TABLE subscribers(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  addr_hash BLOB NOT NULL UNIQUE,\n"
+	"  wrapped_key BLOB NOT NULL,\n"
+	"  data BLOB NOT NULL,\n"
+	"  html INTEGER NOT NULL DEFAULT 0,\n"
+	"  tracking INTEGER NOT NULL DEFAULT 0,\n"
+	"  created INTEGER NOT NULL\n"
+	");\n"
+	"CREATE TABLE subscriptions(\n"
+	"  list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,\n"
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,\n"
+	"  state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 3),\n"
+	"  digest INTEGER NOT NULL DEFAULT 0,\n"
+	"  nomail INTEGER NOT NULL DEFAULT 0,\n"
+	"  bounce_score INTEGER NOT NULL DEFAULT 0,\n"
+	"  created INTEGER NOT NULL,\n"
+	"  updated INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (list_id, subscriber_id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX subscriptions_by_subscriber ON subscriptions(subscriber_id);\n"
+	"CREATE TABLE consent_events(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  list_id INTEGER NOT NULL,\n"
+	"  subscriber_id INTEGER NOT NULL,\n"
+	"  action TEXT NOT NULL,\n"
+	"  time INTEGER NOT NULL,\n"
+	"  source TEXT NOT NULL,\n"
+	"  policy_version TEXT NOT NULL,\n"
+	"  details BLOB,\n"
+	"  prev_hash BLOB NOT NULL,\n"
+	"  hash BLOB NOT NULL\n"
+	");\n"
+	"CREATE INDEX consent_events_by_subscriber ON consent_events(subscriber_id);\n"
+	"CREATE TABLE suppressions(\n"
+	"  addr_hash BLOB NOT NULL,\n"
+	"  list_id INTEGER NOT NULL,\n"
+	"  reason TEXT NOT NULL,\n"
+	"  time INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (addr_hash, list_id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE audit_log(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  time INTEGER NOT NULL,\n"
+	"  actor TEXT NOT NULL,\n"
+	"  action TEXT NOT NULL,\n"
+	"  list_id INTEGER NOT NULL DEFAULT 0,\n"
+	"  subscriber_id INTEGER NOT NULL DEFAULT 0,\n"
+	"  detail TEXT NOT NULL DEFAULT ''\n"
+	");\n";
+
+static const char *const MIGRATIONS[] = {M1};
+
+int migrations_sqlite_count(void)
+{
+	return (int)(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]));
+}
+
+const char *migrations_sqlite_get(int n)
+{
+	if (n < 1 || n > migrations_sqlite_count())
+		return NULL;
+	return MIGRATIONS[n - 1];
+}

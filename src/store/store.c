@@ -1,0 +1,238 @@
+/*
+ * store.c - the store interface: backend choice, dispatch, shared helpers.
+ *
+ * TRUST: no outside input; records come from the layers above or from the
+ * backend.
+ */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_impl.h"
+
+struct store *store_open(const struct conf *c, int migrate, struct buf *err)
+{
+	const char *backend = conf_get(c, "store", "backend");
+	if (strcmp(backend, "sqlite") == 0)
+		return store_sqlite_open(c, migrate, err);
+	buf_printf(err, "[store] backend = %s is not supported by this build (use sqlite)",
+		   backend);
+	return NULL;
+}
+
+static const char *STATES[] = {"pending", "active", "held", "disabled"};
+
+const char *sub_state_name(enum sub_state s)
+{
+	return (unsigned)s < 4 ? STATES[s] : "?";
+}
+
+int sub_state_parse(const char *z, enum sub_state *out)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(z, STATES[i]) == 0) {
+			*out = (enum sub_state)i;
+			return 0;
+		}
+	return -1;
+}
+
+void list_rec_free(struct list_rec *l)
+{
+	char **f[] = {&l->name,	       &l->domain,  &l->title,	 &l->description,
+		      &l->kind,	       &l->sub_policy, &l->post_policy, &l->moderation,
+		      &l->archive,     &l->footer,  &l->postal_address};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		free(*f[i]);
+		*f[i] = NULL;
+	}
+}
+
+void subscriber_rec_free(struct subscriber_rec *s)
+{
+	if (s->data != NULL) {
+		explicit_bzero(s->data, s->data_len);
+		free(s->data);
+	}
+	s->data = NULL;
+	s->data_len = 0;
+	explicit_bzero(s->wrapped_key, sizeof(s->wrapped_key));
+}
+
+static void hash_z(struct chain_hash *h, const char *z)
+{
+	chain_hash_bytes(h, z != NULL ? z : "", z != NULL ? strlen(z) : 0);
+}
+
+void ledger_rec_hash(const struct ledger_rec *r, const uint8_t key[KEYS_LEN],
+		     uint8_t out[HASH_LEN])
+{
+	struct chain_hash h;
+	chain_hash_init(&h);
+	chain_hash_bytes(&h, "listkeeper-ledger-v1", 20);
+	chain_hash_bytes(&h, key, KEYS_LEN);
+	chain_hash_bytes(&h, r->prev_hash, HASH_LEN);
+	chain_hash_u64(&h, (uint64_t)r->id);
+	chain_hash_u64(&h, (uint64_t)r->list_id);
+	chain_hash_u64(&h, (uint64_t)r->subscriber_id);
+	hash_z(&h, r->action);
+	chain_hash_u64(&h, (uint64_t)r->time);
+	hash_z(&h, r->source);
+	hash_z(&h, r->policy_version);
+	chain_hash_bytes(&h, r->details != NULL ? r->details : (const uint8_t *)"",
+			 r->details_len);
+	chain_hash_final(&h, out);
+	explicit_bzero(&h, sizeof(h));
+}
+
+/* --- dispatch ------------------------------------------------------------ */
+
+void store_close(struct store *s)
+{
+	if (s != NULL)
+		s->ops->close(s);
+}
+const char *store_errmsg(const struct store *s)
+{
+	return s->ops->errmsg(s);
+}
+int store_schema_version(struct store *s, int64_t *v)
+{
+	return s->ops->schema_version(s, v);
+}
+int store_scrub(struct store *s)
+{
+	return s->ops->scrub(s);
+}
+int store_set_durable(struct store *s, int on)
+{
+	return s->ops->set_durable(s, on);
+}
+int store_begin(struct store *s)
+{
+	return s->ops->begin(s);
+}
+int store_commit(struct store *s)
+{
+	return s->ops->commit(s);
+}
+void store_rollback(struct store *s)
+{
+	s->ops->rollback(s);
+}
+int store_list_insert(struct store *s, struct list_rec *l)
+{
+	return s->ops->list_insert(s, l);
+}
+int store_list_update(struct store *s, const struct list_rec *l)
+{
+	return s->ops->list_update(s, l);
+}
+int store_list_delete(struct store *s, int64_t id)
+{
+	return s->ops->list_delete(s, id);
+}
+int store_list_get(struct store *s, const char *name, struct list_rec *out)
+{
+	return s->ops->list_get(s, name, 0, out);
+}
+int store_list_get_id(struct store *s, int64_t id, struct list_rec *out)
+{
+	return s->ops->list_get(s, NULL, id, out);
+}
+int store_list_each(struct store *s, int (*cb)(void *, const struct list_rec *), void *ctx)
+{
+	return s->ops->list_each(s, cb, ctx);
+}
+int store_subscriber_insert(struct store *s, struct subscriber_rec *r)
+{
+	return s->ops->subscriber_insert(s, r);
+}
+int store_subscriber_update(struct store *s, const struct subscriber_rec *r)
+{
+	return s->ops->subscriber_update(s, r);
+}
+int store_subscriber_delete(struct store *s, int64_t id)
+{
+	return s->ops->subscriber_delete(s, id);
+}
+int store_subscriber_get(struct store *s, int64_t id, struct subscriber_rec *out)
+{
+	return s->ops->subscriber_get(s, id, NULL, out);
+}
+int store_subscriber_find(struct store *s, const uint8_t hash[HASH_LEN], struct subscriber_rec *out)
+{
+	return s->ops->subscriber_get(s, 0, hash, out);
+}
+int store_subscription_put(struct store *s, const struct subscription_rec *r)
+{
+	return s->ops->subscription_put(s, r);
+}
+int store_subscription_get(struct store *s, int64_t list_id, int64_t sub_id,
+			   struct subscription_rec *out)
+{
+	return s->ops->subscription_get(s, list_id, sub_id, out);
+}
+int store_subscription_delete(struct store *s, int64_t list_id, int64_t sub_id)
+{
+	return s->ops->subscription_delete(s, list_id, sub_id);
+}
+int store_subscription_count(struct store *s, int64_t sub_id, int64_t *n)
+{
+	return s->ops->subscription_count(s, sub_id, n);
+}
+int store_subscriptions_of(struct store *s, int64_t sub_id,
+			   int (*cb)(void *, const struct subscription_rec *), void *ctx)
+{
+	return s->ops->subscriptions_of(s, sub_id, cb, ctx);
+}
+int store_list_counts(struct store *s, int64_t list_id, int64_t counts[4])
+{
+	return s->ops->list_counts(s, list_id, counts);
+}
+int store_members_page(struct store *s, int64_t list_id, int state, int64_t after, int limit,
+		       store_member_cb cb, void *ctx)
+{
+	return s->ops->members_page(s, list_id, state, 0, after, limit, cb, ctx);
+}
+int store_recipients_page(struct store *s, int64_t list_id, int64_t after, int limit,
+			  store_member_cb cb, void *ctx)
+{
+	return s->ops->members_page(s, list_id, SUB_STATE_ACTIVE, 1, after, limit, cb, ctx);
+}
+int store_ledger_append(struct store *s, struct ledger_rec *r, const uint8_t key[KEYS_LEN])
+{
+	return s->ops->ledger_append(s, r, key);
+}
+int store_ledger_each(struct store *s, int64_t sub_id,
+		      int (*cb)(void *, const struct ledger_rec *), void *ctx)
+{
+	return s->ops->ledger_each(s, sub_id, cb, ctx);
+}
+int store_ledger_head(struct store *s, int64_t *id, uint8_t hash[HASH_LEN])
+{
+	return s->ops->ledger_head(s, id, hash);
+}
+int store_suppression_add(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id,
+			  const char *reason, int64_t time)
+{
+	return s->ops->suppression_add(s, hash, list_id, reason, time);
+}
+int store_suppression_check(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id)
+{
+	return s->ops->suppression_check(s, hash, list_id);
+}
+int store_suppression_remove(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id)
+{
+	return s->ops->suppression_remove(s, hash, list_id);
+}
+int store_suppression_count(struct store *s, int64_t list_id, int64_t *n)
+{
+	return s->ops->suppression_count(s, list_id, n);
+}
+int store_audit(struct store *s, int64_t time, const char *actor, const char *action,
+		int64_t list_id, int64_t sub_id, const char *detail)
+{
+	return s->ops->audit(s, time, actor, action, list_id, sub_id, detail);
+}

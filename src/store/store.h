@@ -1,0 +1,193 @@
+/*
+ * store.h - the store interface: every durable state of listkeeper.
+ *
+ * One interface, several implementations chosen by name (STYLE.md section 2,
+ * OpenSMTPD queue backends): "sqlite" (store_sqlite.c) today, "postgresql"
+ * next. Nothing above this layer sees SQL. Records carry only what the store
+ * keeps: personal data arrives already sealed (crypto/pii.h) and addresses
+ * only as keyed hashes (crypto/hash.h).
+ *
+ * Return values: STORE_OK (0), STORE_NOTFOUND (1), STORE_EXISTS (2) where a
+ * unique key is taken, STORE_ERR (-1) with the reason in store_errmsg(),
+ * STORE_BUSY (-2) when the database stayed locked past the busy timeout.
+ *
+ * Transactions: store_begin/commit/rollback nest. The outermost begin starts
+ * a write transaction; inner ones are savepoints, so that one failed row of a
+ * batch can be undone alone. Writes outside a transaction are refused.
+ *
+ * Ownership: record getters fill caller-owned structs whose pointer fields
+ * the store allocates; free them with the matching *_rec_free. Callbacks
+ * receive records that live only for the call.
+ */
+#ifndef LK_STORE_STORE_H
+#define LK_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/conf.h"
+#include "crypto/hash.h"
+#include "crypto/pii.h"
+
+enum {
+	STORE_OK = 0,
+	STORE_NOTFOUND = 1,
+	STORE_EXISTS = 2,
+	STORE_ERR = -1,
+	STORE_BUSY = -2,
+};
+
+struct store;
+
+/* --- records ----------------------------------------------------------- */
+
+struct list_rec {
+	int64_t id;
+	char *name;
+	char *domain;
+	char *title;
+	char *description;
+	char *kind;           /* announce | discussion */
+	char *sub_policy;     /* confirm | owner | closed */
+	char *post_policy;    /* owners | members | anyone */
+	char *moderation;     /* none | new | all */
+	char *archive;        /* public | members | none */
+	int digest;           /* digests offered */
+	char *footer;
+	char *postal_address;
+	int tracking;         /* open tracking allowed on this list */
+	int64_t created;
+};
+void list_rec_free(struct list_rec *l);
+
+enum sub_state { SUB_STATE_PENDING, SUB_STATE_ACTIVE, SUB_STATE_HELD, SUB_STATE_DISABLED };
+const char *sub_state_name(enum sub_state s);
+int sub_state_parse(const char *z, enum sub_state *out);
+
+struct subscriber_rec {
+	int64_t id;
+	uint8_t addr_hash[HASH_LEN];
+	uint8_t wrapped_key[PII_WRAPPED_LEN];
+	uint8_t *data; /* sealed personal data (address, name, country) */
+	size_t data_len;
+	int html;      /* format: 0 text, 1 html */
+	int tracking;  /* consented to open tracking */
+	int64_t created;
+};
+void subscriber_rec_free(struct subscriber_rec *s);
+
+struct subscription_rec {
+	int64_t list_id;
+	int64_t subscriber_id;
+	enum sub_state state;
+	int digest;
+	int nomail;
+	int64_t bounce_score;
+	int64_t created;
+	int64_t updated;
+};
+
+struct ledger_rec {
+	int64_t id;            /* set by append */
+	int64_t list_id;       /* 0 when the event concerns no one list (erasure) */
+	int64_t subscriber_id;
+	const char *action;    /* e.g. subscribe-request, confirm, import, unsubscribe, erase */
+	int64_t time;
+	const char *source;    /* cli, import, web, email, api */
+	const char *policy_version;
+	const uint8_t *details; /* sealed with the subscriber's data key, or NULL */
+	size_t details_len;
+	uint8_t prev_hash[HASH_LEN]; /* set by append */
+	uint8_t hash[HASH_LEN];      /* set by append */
+};
+
+/* The chain hash of one ledger row: BLAKE2b over a domain-separation tag, the
+ * chain key, and every field but hash itself, in a fixed order. Keyed, so that
+ * someone with the database but without the key file cannot rewrite history
+ * and recompute the chain. Used by append and by `ledger verify`. */
+void ledger_rec_hash(const struct ledger_rec *r, const uint8_t key[KEYS_LEN],
+		     uint8_t out[HASH_LEN]);
+
+/* --- opening ----------------------------------------------------------- */
+
+/* Opens the store that [store] backend names. Runs pending migrations when
+ * `migrate` is set; otherwise refuses a database whose schema is older or
+ * newer than this binary (with a message that says what to run). */
+struct store *store_open(const struct conf *c, int migrate, struct buf *err);
+void store_close(struct store *s);
+const char *store_errmsg(const struct store *s);
+/* The schema version in the database. */
+int store_schema_version(struct store *s, int64_t *version);
+/* After erasures: make deleted bytes unrecoverable from side files (SQLite:
+ * checkpoint and truncate the WAL; secure_delete is always on). */
+int store_scrub(struct store *s);
+/* Intake answers 250 only for durable data: sync every commit when set. */
+int store_set_durable(struct store *s, int on);
+
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* --- lists ------------------------------------------------------------- */
+int store_list_insert(struct store *s, struct list_rec *l); /* sets l->id */
+int store_list_update(struct store *s, const struct list_rec *l);
+int store_list_delete(struct store *s, int64_t id);
+int store_list_get(struct store *s, const char *name, struct list_rec *out);
+int store_list_get_id(struct store *s, int64_t id, struct list_rec *out);
+int store_list_each(struct store *s, int (*cb)(void *ctx, const struct list_rec *l), void *ctx);
+
+/* --- subscribers ------------------------------------------------------- */
+int store_subscriber_insert(struct store *s, struct subscriber_rec *r); /* sets r->id */
+int store_subscriber_update(struct store *s, const struct subscriber_rec *r);
+/* Deletes the subscriber row (and so its wrapped key) and every subscription. */
+int store_subscriber_delete(struct store *s, int64_t id);
+int store_subscriber_get(struct store *s, int64_t id, struct subscriber_rec *out);
+int store_subscriber_find(struct store *s, const uint8_t hash[HASH_LEN],
+			  struct subscriber_rec *out);
+
+/* --- subscriptions ----------------------------------------------------- */
+int store_subscription_put(struct store *s, const struct subscription_rec *r); /* insert or replace */
+int store_subscription_get(struct store *s, int64_t list_id, int64_t subscriber_id,
+			   struct subscription_rec *out);
+int store_subscription_delete(struct store *s, int64_t list_id, int64_t subscriber_id);
+int store_subscription_count(struct store *s, int64_t subscriber_id, int64_t *n);
+int store_subscriptions_of(struct store *s, int64_t subscriber_id,
+			   int (*cb)(void *ctx, const struct subscription_rec *r), void *ctx);
+/* Counts a list's subscriptions by state: counts[SUB_STATE_*]. */
+int store_list_counts(struct store *s, int64_t list_id, int64_t counts[4]);
+
+/* Members of a list in subscriber id order, after `after`, at most `limit`:
+ * state < 0 means any state. The callback returns 0 to go on, non-zero to stop. */
+typedef int (*store_member_cb)(void *ctx, const struct subscription_rec *sub,
+			       const struct subscriber_rec *who);
+int store_members_page(struct store *s, int64_t list_id, int state, int64_t after, int limit,
+		       store_member_cb cb, void *ctx);
+/* Recipients: active, not nomail, and not suppressed for this list or all
+ * lists. The delivery cursor walks this in id order. */
+int store_recipients_page(struct store *s, int64_t list_id, int64_t after, int limit,
+			  store_member_cb cb, void *ctx);
+
+/* --- consent ledger ---------------------------------------------------- */
+/* Appends r, chaining it to the current head with ledger_rec_hash under key:
+ * sets r->id, prev_hash, hash. */
+int store_ledger_append(struct store *s, struct ledger_rec *r, const uint8_t key[KEYS_LEN]);
+int store_ledger_each(struct store *s, int64_t subscriber_id /* 0 = all */,
+		      int (*cb)(void *ctx, const struct ledger_rec *r), void *ctx);
+/* The head recorded at the last commit: id 0 and a zero hash when empty. */
+int store_ledger_head(struct store *s, int64_t *id, uint8_t hash[HASH_LEN]);
+
+/* --- suppressions ------------------------------------------------------ */
+/* list_id 0 = every list. */
+int store_suppression_add(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id,
+			  const char *reason, int64_t time);
+/* STORE_OK if suppressed for list_id or for every list, STORE_NOTFOUND if not. */
+int store_suppression_check(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id);
+int store_suppression_remove(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id);
+int store_suppression_count(struct store *s, int64_t list_id, int64_t *n);
+
+/* --- audit log (P8) ---------------------------------------------------- */
+int store_audit(struct store *s, int64_t time, const char *actor, const char *action,
+		int64_t list_id, int64_t subscriber_id, const char *detail);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * store_impl.h - what a store implementation provides (internal to store/).
+ *
+ * An implementation defines a `struct store_ops` and a struct whose first
+ * member is `struct store`; store.c dispatches through ops. Nothing outside
+ * src/store includes this header.
+ */
+#ifndef LK_STORE_STORE_IMPL_H
+#define LK_STORE_STORE_IMPL_H
+
+#include "store/store.h"
+
+struct store_ops {
+	const char *name;
+	void (*close)(struct store *s);
+	const char *(*errmsg)(const struct store *s);
+	int (*schema_version)(struct store *s, int64_t *v);
+	int (*scrub)(struct store *s);
+	int (*set_durable)(struct store *s, int on);
+	int (*begin)(struct store *s);
+	int (*commit)(struct store *s);
+	void (*rollback)(struct store *s);
+
+	int (*list_insert)(struct store *s, struct list_rec *l);
+	int (*list_update)(struct store *s, const struct list_rec *l);
+	int (*list_delete)(struct store *s, int64_t id);
+	int (*list_get)(struct store *s, const char *name, int64_t id, struct list_rec *out);
+	int (*list_each)(struct store *s, int (*cb)(void *, const struct list_rec *), void *ctx);
+
+	int (*subscriber_insert)(struct store *s, struct subscriber_rec *r);
+	int (*subscriber_update)(struct store *s, const struct subscriber_rec *r);
+	int (*subscriber_delete)(struct store *s, int64_t id);
+	int (*subscriber_get)(struct store *s, int64_t id, const uint8_t *hash,
+			      struct subscriber_rec *out);
+
+	int (*subscription_put)(struct store *s, const struct subscription_rec *r);
+	int (*subscription_get)(struct store *s, int64_t list_id, int64_t sub_id,
+				struct subscription_rec *out);
+	int (*subscription_delete)(struct store *s, int64_t list_id, int64_t sub_id);
+	int (*subscription_count)(struct store *s, int64_t sub_id, int64_t *n);
+	int (*subscriptions_of)(struct store *s, int64_t sub_id,
+				int (*cb)(void *, const struct subscription_rec *), void *ctx);
+	int (*list_counts)(struct store *s, int64_t list_id, int64_t counts[4]);
+	int (*members_page)(struct store *s, int64_t list_id, int state, int recipients,
+			    int64_t after, int limit, store_member_cb cb, void *ctx);
+
+	int (*ledger_append)(struct store *s, struct ledger_rec *r, const uint8_t key[KEYS_LEN]);
+	int (*ledger_each)(struct store *s, int64_t sub_id,
+			   int (*cb)(void *, const struct ledger_rec *), void *ctx);
+	int (*ledger_head)(struct store *s, int64_t *id, uint8_t hash[HASH_LEN]);
+
+	int (*suppression_add)(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id,
+			       const char *reason, int64_t time);
+	int (*suppression_check)(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id);
+	int (*suppression_remove)(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id);
+	int (*suppression_count)(struct store *s, int64_t list_id, int64_t *n);
+
+	int (*audit)(struct store *s, int64_t time, const char *actor, const char *action,
+		     int64_t list_id, int64_t sub_id, const char *detail);
+};
+
+struct store {
+	const struct store_ops *ops;
+};
+
+/* Implementations: each returns NULL with a message in err on failure. */
+struct store *store_sqlite_open(const struct conf *c, int migrate, struct buf *err);
+
+#endif

@@ -1,0 +1,982 @@
+/*
+ * store_sqlite.c - the embedded store: SQLite in WAL mode.
+ *
+ * Prepared statements are cached per connection. secure_delete is always on,
+ * so that deleted rows are zeroed in the database file; store_scrub()
+ * checkpoints and truncates the WAL so that the deleted bytes leave it too.
+ * Write transactions are BEGIN IMMEDIATE (one writer, no upgrade deadlocks);
+ * nested begins are savepoints.
+ *
+ * TRUST: sees only records from the layers above (personal data already
+ * sealed); everything goes through bound parameters, never into SQL text.
+ */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/limits.h"
+#include "core/num.h"
+#include "core/xmalloc.h"
+#include "store/migrations_sqlite.h"
+#include "store/store_impl.h"
+
+enum stmt_id {
+	Q_LIST_INSERT,
+	Q_LIST_UPDATE,
+	Q_LIST_DELETE,
+	Q_LIST_BY_NAME,
+	Q_LIST_BY_ID,
+	Q_LIST_ALL,
+	Q_SUBR_INSERT,
+	Q_SUBR_UPDATE,
+	Q_SUBR_DELETE,
+	Q_SUBR_BY_ID,
+	Q_SUBR_BY_HASH,
+	Q_SUBN_PUT,
+	Q_SUBN_GET,
+	Q_SUBN_DELETE,
+	Q_SUBN_COUNT,
+	Q_SUBN_OF,
+	Q_LIST_COUNTS,
+	Q_MEMBERS,
+	Q_RECIPIENTS,
+	Q_LEDGER_LAST,
+	Q_LEDGER_INSERT,
+	Q_LEDGER_ALL,
+	Q_LEDGER_SUB,
+	Q_META_GET,
+	Q_META_PUT,
+	Q_SUPP_ADD,
+	Q_SUPP_CHECK,
+	Q_SUPP_REMOVE,
+	Q_SUPP_COUNT,
+	Q_AUDIT,
+	Q_COUNT
+};
+
+#define SUBR_COLS "id, addr_hash, wrapped_key, data, html, tracking, created"
+#define SUBN_COLS "list_id, subscriber_id, state, digest, nomail, bounce_score, created, updated"
+#define LIST_COLS                                                                                  \
+	"id, name, domain, title, description, kind, sub_policy, post_policy, moderation, "        \
+	"archive, digest, footer, postal_address, tracking, created"
+#define MEMBER_SQL                                                                                 \
+	"SELECT su.list_id, su.subscriber_id, su.state, su.digest, su.nomail, su.bounce_score, "   \
+	"su.created, su.updated, s.id, s.addr_hash, s.wrapped_key, s.data, s.html, s.tracking, "   \
+	"s.created FROM subscriptions su JOIN subscribers s ON s.id = su.subscriber_id "           \
+	"WHERE su.list_id = ?1 AND su.subscriber_id > ?2 "
+#define LEDGER_COLS                                                                                \
+	"id, list_id, subscriber_id, action, time, source, policy_version, details, prev_hash, hash"
+
+static const char *const SQL[Q_COUNT] = {
+	[Q_LIST_INSERT] = "INSERT INTO lists(name, domain, title, description, kind, sub_policy, "
+			  "post_policy, moderation, archive, digest, footer, postal_address, "
+			  "tracking, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[Q_LIST_UPDATE] = "UPDATE lists SET name=?, domain=?, title=?, description=?, kind=?, "
+			  "sub_policy=?, post_policy=?, moderation=?, archive=?, digest=?, "
+			  "footer=?, postal_address=?, tracking=?, created=? WHERE id=?",
+	[Q_LIST_DELETE] = "DELETE FROM lists WHERE id=?",
+	[Q_LIST_BY_NAME] = "SELECT " LIST_COLS " FROM lists WHERE name=?",
+	[Q_LIST_BY_ID] = "SELECT " LIST_COLS " FROM lists WHERE id=?",
+	[Q_LIST_ALL] = "SELECT " LIST_COLS " FROM lists ORDER BY name",
+	[Q_SUBR_INSERT] = "INSERT INTO subscribers(addr_hash, wrapped_key, data, html, tracking, "
+			  "created) VALUES (?,?,?,?,?,?)",
+	[Q_SUBR_UPDATE] = "UPDATE subscribers SET data=?, html=?, tracking=? WHERE id=?",
+	[Q_SUBR_DELETE] = "DELETE FROM subscribers WHERE id=?",
+	[Q_SUBR_BY_ID] = "SELECT " SUBR_COLS " FROM subscribers WHERE id=?",
+	[Q_SUBR_BY_HASH] = "SELECT " SUBR_COLS " FROM subscribers WHERE addr_hash=?",
+	[Q_SUBN_PUT] = "INSERT OR REPLACE INTO subscriptions(" SUBN_COLS
+		       ") VALUES (?,?,?,?,?,?,?,?)",
+	[Q_SUBN_GET] = "SELECT " SUBN_COLS
+		       " FROM subscriptions WHERE list_id=? AND subscriber_id=?",
+	[Q_SUBN_DELETE] = "DELETE FROM subscriptions WHERE list_id=? AND subscriber_id=?",
+	[Q_SUBN_COUNT] = "SELECT count(*) FROM subscriptions WHERE subscriber_id=?",
+	[Q_SUBN_OF] = "SELECT " SUBN_COLS
+		      " FROM subscriptions WHERE subscriber_id=? ORDER BY list_id",
+	[Q_LIST_COUNTS] = "SELECT state, count(*) FROM subscriptions WHERE list_id=? GROUP BY state",
+	[Q_MEMBERS] = MEMBER_SQL "AND (?3 < 0 OR su.state = ?3) ORDER BY su.subscriber_id LIMIT ?4",
+	[Q_RECIPIENTS] = MEMBER_SQL
+	"AND su.state = 1 AND su.nomail = 0 AND NOT EXISTS (SELECT 1 FROM suppressions x "
+	"WHERE x.addr_hash = s.addr_hash AND x.list_id IN (0, ?1)) "
+	"ORDER BY su.subscriber_id LIMIT ?3",
+	[Q_LEDGER_LAST] = "SELECT id, hash FROM consent_events ORDER BY id DESC LIMIT 1",
+	[Q_LEDGER_INSERT] = "INSERT INTO consent_events(" LEDGER_COLS
+			    ") VALUES (?,?,?,?,?,?,?,?,?,?)",
+	[Q_LEDGER_ALL] = "SELECT " LEDGER_COLS " FROM consent_events ORDER BY id",
+	[Q_LEDGER_SUB] = "SELECT " LEDGER_COLS
+			 " FROM consent_events WHERE subscriber_id=? ORDER BY id",
+	[Q_META_GET] = "SELECT value FROM meta WHERE key=?",
+	[Q_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+	[Q_SUPP_ADD] = "INSERT OR REPLACE INTO suppressions(addr_hash, list_id, reason, time) "
+		       "VALUES (?,?,?,?)",
+	[Q_SUPP_CHECK] = "SELECT 1 FROM suppressions WHERE addr_hash=? AND list_id IN (0, ?)",
+	[Q_SUPP_REMOVE] = "DELETE FROM suppressions WHERE addr_hash=? AND list_id=?",
+	[Q_SUPP_COUNT] = "SELECT count(*) FROM suppressions WHERE list_id=?",
+	[Q_AUDIT] = "INSERT INTO audit_log(time, actor, action, list_id, subscriber_id, detail) "
+		    "VALUES (?,?,?,?,?,?)",
+};
+
+struct sqlite_store {
+	struct store base;
+	sqlite3 *db;
+	sqlite3_stmt *stmt[Q_COUNT];
+	int depth;          /* transaction nesting */
+	int ledger_dirty;   /* appended in the current transaction */
+	char err[512];
+};
+
+#define S(s) ((struct sqlite_store *)(s))
+
+static int fail(struct sqlite_store *q, const char *what)
+{
+	int code = sqlite3_extended_errcode(q->db);
+	bsnprintf(q->err, sizeof(q->err), "%s: %s", what, sqlite3_errmsg(q->db));
+	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+		return STORE_BUSY;
+	return STORE_ERR;
+}
+
+static sqlite3_stmt *prep(struct sqlite_store *q, enum stmt_id id)
+{
+	sqlite3_stmt *st = q->stmt[id];
+	if (st == NULL) {
+		if (sqlite3_prepare_v3(q->db, SQL[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+		    SQLITE_OK) {
+			fail(q, "prepare");
+			return NULL;
+		}
+		q->stmt[id] = st;
+	}
+	return st;
+}
+
+static int need_txn(struct sqlite_store *q)
+{
+	if (q->depth > 0)
+		return 0;
+	bsnprintf(q->err, sizeof(q->err), "bug: write outside a transaction");
+	return STORE_ERR;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *z)
+{
+	sqlite3_bind_text(st, i, z != NULL ? z : "", -1, SQLITE_STATIC);
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return xmemdup(t != NULL ? (const char *)t : "", (size_t)sqlite3_column_bytes(st, i));
+}
+
+static void col_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len)
+{
+	const void *p = sqlite3_column_blob(st, i);
+	size_t n = (size_t)sqlite3_column_bytes(st, i);
+	memset(out, 0, len);
+	if (p != NULL)
+		memcpy(out, p, n < len ? n : len);
+}
+
+/* Runs a statement that returns no rows; resets it. */
+static int run(struct sqlite_store *q, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	int r = STORE_OK;
+	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT) {
+		bsnprintf(q->err, sizeof(q->err), "%s: %s", what, sqlite3_errmsg(q->db));
+		r = STORE_EXISTS;
+	} else if (rc != SQLITE_DONE) {
+		r = fail(q, what);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return r;
+}
+
+static int exec(struct sqlite_store *q, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(q->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int r = fail(q, sql);
+		sqlite3_free(msg);
+		return r;
+	}
+	return STORE_OK;
+}
+
+/* --- lifecycle ------------------------------------------------------------ */
+
+static void sq_close(struct store *s)
+{
+	struct sqlite_store *q = S(s);
+	for (int i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(q->stmt[i]);
+	sqlite3_close(q->db);
+	free(q);
+}
+
+static const char *sq_errmsg(const struct store *s)
+{
+	return ((const struct sqlite_store *)s)->err;
+}
+
+static int user_version(struct sqlite_store *q, int64_t *v)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(q->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return fail(q, "user_version");
+	int rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? STORE_OK : fail(q, "user_version");
+}
+
+static int sq_schema_version(struct store *s, int64_t *v)
+{
+	return user_version(S(s), v);
+}
+
+static int sq_scrub(struct store *s)
+{
+	struct sqlite_store *q = S(s);
+	int busy = 0, logn = 0, ckpt = 0;
+	int rc = sqlite3_wal_checkpoint_v2(q->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &logn, &ckpt);
+	(void)busy;
+	if (rc != SQLITE_OK)
+		return fail(q, "wal checkpoint");
+	return STORE_OK;
+}
+
+static int sq_set_durable(struct store *s, int on)
+{
+	return exec(S(s), on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+}
+
+static int sq_begin(struct store *s)
+{
+	struct sqlite_store *q = S(s);
+	char sql[64];
+	int r;
+	if (q->depth == 0) {
+		r = exec(q, "BEGIN IMMEDIATE");
+		q->ledger_dirty = 0;
+	} else {
+		bsnprintf(sql, sizeof(sql), "SAVEPOINT sp%d", q->depth);
+		r = exec(q, sql);
+	}
+	if (r == STORE_OK)
+		q->depth++;
+	return r;
+}
+
+static int write_ledger_head(struct sqlite_store *q);
+
+static int sq_commit(struct store *s)
+{
+	struct sqlite_store *q = S(s);
+	char sql[64];
+	if (q->depth <= 0) {
+		bsnprintf(q->err, sizeof(q->err), "bug: commit without begin");
+		return STORE_ERR;
+	}
+	if (q->depth > 1) {
+		q->depth--;
+		bsnprintf(sql, sizeof(sql), "RELEASE sp%d", q->depth);
+		return exec(q, sql);
+	}
+	if (q->ledger_dirty && write_ledger_head(q) != STORE_OK) {
+		/* leave the transaction open: the caller rolls back */
+		return STORE_ERR;
+	}
+	int r = exec(q, "COMMIT");
+	if (r == STORE_OK)
+		q->depth = 0;
+	return r;
+}
+
+static void sq_rollback(struct store *s)
+{
+	struct sqlite_store *q = S(s);
+	char sql[96];
+	if (q->depth <= 0)
+		return;
+	q->depth--;
+	if (q->depth == 0) {
+		exec(q, "ROLLBACK");
+		q->ledger_dirty = 0;
+	} else {
+		bsnprintf(sql, sizeof(sql), "ROLLBACK TO sp%d; RELEASE sp%d", q->depth, q->depth);
+		exec(q, sql);
+	}
+}
+
+/* --- lists ---------------------------------------------------------------- */
+
+static void bind_list(sqlite3_stmt *st, const struct list_rec *l)
+{
+	bind_text(st, 1, l->name);
+	bind_text(st, 2, l->domain);
+	bind_text(st, 3, l->title);
+	bind_text(st, 4, l->description);
+	bind_text(st, 5, l->kind);
+	bind_text(st, 6, l->sub_policy);
+	bind_text(st, 7, l->post_policy);
+	bind_text(st, 8, l->moderation);
+	bind_text(st, 9, l->archive);
+	sqlite3_bind_int(st, 10, l->digest);
+	bind_text(st, 11, l->footer);
+	bind_text(st, 12, l->postal_address);
+	sqlite3_bind_int(st, 13, l->tracking);
+	sqlite3_bind_int64(st, 14, l->created);
+}
+
+static void read_list(sqlite3_stmt *st, struct list_rec *l)
+{
+	l->id = sqlite3_column_int64(st, 0);
+	l->name = col_dup(st, 1);
+	l->domain = col_dup(st, 2);
+	l->title = col_dup(st, 3);
+	l->description = col_dup(st, 4);
+	l->kind = col_dup(st, 5);
+	l->sub_policy = col_dup(st, 6);
+	l->post_policy = col_dup(st, 7);
+	l->moderation = col_dup(st, 8);
+	l->archive = col_dup(st, 9);
+	l->digest = sqlite3_column_int(st, 10);
+	l->footer = col_dup(st, 11);
+	l->postal_address = col_dup(st, 12);
+	l->tracking = sqlite3_column_int(st, 13);
+	l->created = sqlite3_column_int64(st, 14);
+}
+
+static int sq_list_insert(struct store *s, struct list_rec *l)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st;
+	if (need_txn(q) || (st = prep(q, Q_LIST_INSERT)) == NULL)
+		return STORE_ERR;
+	bind_list(st, l);
+	int r = run(q, st, "insert list");
+	if (r == STORE_OK)
+		l->id = sqlite3_last_insert_rowid(q->db);
+	return r;
+}
+
+static int sq_list_update(struct store *s, const struct list_rec *l)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st;
+	if (need_txn(q) || (st = prep(q, Q_LIST_UPDATE)) == NULL)
+		return STORE_ERR;
+	bind_list(st, l);
+	sqlite3_bind_int64(st, 15, l->id);
+	return run(q, st, "update list");
+}
+
+static int delete_by_id(struct sqlite_store *q, enum stmt_id id, int64_t key, const char *what)
+{
+	sqlite3_stmt *st;
+	if (need_txn(q) || (st = prep(q, id)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(st, 1, key);
+	int r = run(q, st, what);
+	if (r == STORE_OK && sqlite3_changes(q->db) == 0)
+		return STORE_NOTFOUND;
+	return r;
+}
+
+static int sq_list_delete(struct store *s, int64_t id)
+{
+	return delete_by_id(S(s), Q_LIST_DELETE, id, "delete list");
+}
+
+static int sq_list_get(struct store *s, const char *name, int64_t id, struct list_rec *out)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = prep(q, name != NULL ? Q_LIST_BY_NAME : Q_LIST_BY_ID);
+	if (st == NULL)
+		return STORE_ERR;
+	if (name != NULL)
+		bind_text(st, 1, name);
+	else
+		sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st), r = STORE_OK;
+	if (rc == SQLITE_ROW)
+		read_list(st, out);
+	else if (rc == SQLITE_DONE)
+		r = STORE_NOTFOUND;
+	else
+		r = fail(q, "get list");
+	sqlite3_reset(st);
+	return r;
+}
+
+static int sq_list_each(struct store *s, int (*cb)(void *, const struct list_rec *), void *ctx)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = prep(q, Q_LIST_ALL);
+	if (st == NULL)
+		return STORE_ERR;
+	int rc, r = STORE_OK;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct list_rec l = {0};
+		read_list(st, &l);
+		int stop = cb(ctx, &l);
+		list_rec_free(&l);
+		if (stop)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = fail(q, "list lists");
+	sqlite3_reset(st);
+	return r;
+}
+
+/* --- subscribers ---------------------------------------------------------- */
+
+static void read_subscriber(sqlite3_stmt *st, int base, struct subscriber_rec *r)
+{
+	r->id = sqlite3_column_int64(st, base);
+	col_blob(st, base + 1, r->addr_hash, HASH_LEN);
+	col_blob(st, base + 2, r->wrapped_key, PII_WRAPPED_LEN);
+	r->data_len = (size_t)sqlite3_column_bytes(st, base + 3);
+	r->data = xmalloc(r->data_len ? r->data_len : 1);
+	if (r->data_len)
+		memcpy(r->data, sqlite3_column_blob(st, base + 3), r->data_len);
+	r->html = sqlite3_column_int(st, base + 4);
+	r->tracking = sqlite3_column_int(st, base + 5);
+	r->created = sqlite3_column_int64(st, base + 6);
+}
+
+static int sq_subscriber_insert(struct store *s, struct subscriber_rec *r)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st;
+	if (need_txn(q) || (st = prep(q, Q_SUBR_INSERT)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_blob(st, 1, r->addr_hash, HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, r->wrapped_key, PII_WRAPPED_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, r->data, (int)r->data_len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, r->html);
+	sqlite3_bind_int(st, 5, r->tracking);
+	sqlite3_bind_int64(st, 6, r->created);
+	int rc = run(q, st, "insert subscriber");
+	if (rc == STORE_OK)
+		r->id = sqlite3_last_insert_rowid(q->db);
+	return rc;
+}
+
+static int sq_subscriber_update(struct store *s, const struct subscriber_rec *r)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st;
+	if (need_txn(q) || (st = prep(q, Q_SUBR_UPDATE)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_blob(st, 1, r->data, (int)r->data_len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, r->html);
+	sqlite3_bind_int(st, 3, r->tracking);
+	sqlite3_bind_int64(st, 4, r->id);
+	return run(q, st, "update subscriber");
+}
+
+static int sq_subscriber_delete(struct store *s, int64_t id)
+{
+	/* subscriptions go with it (ON DELETE CASCADE) */
+	return delete_by_id(S(s), Q_SUBR_DELETE, id, "delete subscriber");
+}
+
+static int sq_subscriber_get(struct store *s, int64_t id, const uint8_t *hash,
+			     struct subscriber_rec *out)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = prep(q, hash != NULL ? Q_SUBR_BY_HASH : Q_SUBR_BY_ID);
+	if (st == NULL)
+		return STORE_ERR;
+	if (hash != NULL)
+		sqlite3_bind_blob(st, 1, hash, HASH_LEN, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st), r = STORE_OK;
+	if (rc == SQLITE_ROW)
+		read_subscriber(st, 0, out);
+	else if (rc == SQLITE_DONE)
+		r = STORE_NOTFOUND;
+	else
+		r = fail(q, "get subscriber");
+	sqlite3_reset(st);
+	return r;
+}
+
+/* --- subscriptions -------------------------------------------------------- */
+
+static void read_subscription(sqlite3_stmt *st, struct subscription_rec *r)
+{
+	r->list_id = sqlite3_column_int64(st, 0);
+	r->subscriber_id = sqlite3_column_int64(st, 1);
+	r->state = (enum sub_state)sqlite3_column_int(st, 2);
+	r->digest = sqlite3_column_int(st, 3);
+	r->nomail = sqlite3_column_int(st, 4);
+	r->bounce_score = sqlite3_column_int64(st, 5);
+	r->created = sqlite3_column_int64(st, 6);
+	r->updated = sqlite3_column_int64(st, 7);
+}
+
+static int sq_subscription_put(struct store *s, const struct subscription_rec *r)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st;
+	if (need_txn(q) || (st = prep(q, Q_SUBN_PUT)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(st, 1, r->list_id);
+	sqlite3_bind_int64(st, 2, r->subscriber_id);
+	sqlite3_bind_int(st, 3, (int)r->state);
+	sqlite3_bind_int(st, 4, r->digest);
+	sqlite3_bind_int(st, 5, r->nomail);
+	sqlite3_bind_int64(st, 6, r->bounce_score);
+	sqlite3_bind_int64(st, 7, r->created);
+	sqlite3_bind_int64(st, 8, r->updated);
+	return run(q, st, "put subscription");
+}
+
+static int sq_subscription_get(struct store *s, int64_t list_id, int64_t sub_id,
+			       struct subscription_rec *out)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = prep(q, Q_SUBN_GET);
+	if (st == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(st, 1, list_id);
+	sqlite3_bind_int64(st, 2, sub_id);
+	int rc = sqlite3_step(st), r = STORE_OK;
+	if (rc == SQLITE_ROW)
+		read_subscription(st, out);
+	else if (rc == SQLITE_DONE)
+		r = STORE_NOTFOUND;
+	else
+		r = fail(q, "get subscription");
+	sqlite3_reset(st);
+	return r;
+}
+
+static int sq_subscription_delete(struct store *s, int64_t list_id, int64_t sub_id)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st;
+	if (need_txn(q) || (st = prep(q, Q_SUBN_DELETE)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(st, 1, list_id);
+	sqlite3_bind_int64(st, 2, sub_id);
+	int r = run(q, st, "delete subscription");
+	if (r == STORE_OK && sqlite3_changes(q->db) == 0)
+		return STORE_NOTFOUND;
+	return r;
+}
+
+static int count_query(struct sqlite_store *q, enum stmt_id id, int64_t key, int64_t *n)
+{
+	sqlite3_stmt *st = prep(q, id);
+	if (st == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(st, 1, key);
+	int rc = sqlite3_step(st), r = STORE_OK;
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else
+		r = fail(q, "count");
+	sqlite3_reset(st);
+	return r;
+}
+
+static int sq_subscription_count(struct store *s, int64_t sub_id, int64_t *n)
+{
+	return count_query(S(s), Q_SUBN_COUNT, sub_id, n);
+}
+
+static int sq_subscriptions_of(struct store *s, int64_t sub_id,
+			       int (*cb)(void *, const struct subscription_rec *), void *ctx)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = prep(q, Q_SUBN_OF);
+	if (st == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(st, 1, sub_id);
+	int rc, r = STORE_OK;
+	/* Collect first: the callback may change subscriptions of this subscriber. */
+	struct subscription_rec *v = NULL;
+	size_t n = 0, cap = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		read_subscription(st, &v[n++]);
+	}
+	if (rc != SQLITE_DONE)
+		r = fail(q, "subscriptions of");
+	sqlite3_reset(st);
+	for (size_t i = 0; r == STORE_OK && i < n; i++)
+		if (cb(ctx, &v[i]))
+			break;
+	free(v);
+	return r;
+}
+
+static int sq_list_counts(struct store *s, int64_t list_id, int64_t counts[4])
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = prep(q, Q_LIST_COUNTS);
+	if (st == NULL)
+		return STORE_ERR;
+	memset(counts, 0, 4 * sizeof(counts[0]));
+	sqlite3_bind_int64(st, 1, list_id);
+	int rc, r = STORE_OK;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int state = sqlite3_column_int(st, 0);
+		if (state >= 0 && state < 4)
+			counts[state] = sqlite3_column_int64(st, 1);
+	}
+	if (rc != SQLITE_DONE)
+		r = fail(q, "list counts");
+	sqlite3_reset(st);
+	return r;
+}
+
+static int sq_members_page(struct store *s, int64_t list_id, int state, int recipients,
+			   int64_t after, int limit, store_member_cb cb, void *ctx)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = prep(q, recipients ? Q_RECIPIENTS : Q_MEMBERS);
+	if (st == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(st, 1, list_id);
+	sqlite3_bind_int64(st, 2, after);
+	if (recipients) {
+		sqlite3_bind_int(st, 3, limit);
+	} else {
+		sqlite3_bind_int(st, 3, state);
+		sqlite3_bind_int(st, 4, limit);
+	}
+	int rc, r = STORE_OK;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct subscription_rec sub;
+		struct subscriber_rec who = {0};
+		read_subscription(st, &sub);
+		read_subscriber(st, 8, &who);
+		int stop = cb(ctx, &sub, &who);
+		subscriber_rec_free(&who);
+		if (stop)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = fail(q, "members");
+	sqlite3_reset(st);
+	return r;
+}
+
+/* --- ledger --------------------------------------------------------------- */
+
+static int ledger_last(struct sqlite_store *q, int64_t *id, uint8_t hash[HASH_LEN])
+{
+	sqlite3_stmt *st = prep(q, Q_LEDGER_LAST);
+	if (st == NULL)
+		return STORE_ERR;
+	int rc = sqlite3_step(st), r = STORE_OK;
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		col_blob(st, 1, hash, HASH_LEN);
+	} else if (rc == SQLITE_DONE) {
+		*id = 0;
+		memset(hash, 0, HASH_LEN);
+	} else {
+		r = fail(q, "ledger head");
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+static int write_ledger_head(struct sqlite_store *q)
+{
+	int64_t id;
+	uint8_t hash[HASH_LEN];
+	char val[32 + 2 * HASH_LEN];
+	char hex[2 * HASH_LEN + 1];
+	if (ledger_last(q, &id, hash) != STORE_OK)
+		return STORE_ERR;
+	hex_encode(hash, HASH_LEN, hex);
+	bsnprintf(val, sizeof(val), "%lld:%s", (long long)id, hex);
+	sqlite3_stmt *st = prep(q, Q_META_PUT);
+	if (st == NULL)
+		return STORE_ERR;
+	bind_text(st, 1, "ledger_head");
+	bind_text(st, 2, val);
+	return run(q, st, "ledger head");
+}
+
+static int sq_ledger_append(struct store *s, struct ledger_rec *r, const uint8_t key[KEYS_LEN])
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st;
+	int64_t last;
+	if (need_txn(q) || ledger_last(q, &last, r->prev_hash) != STORE_OK ||
+	    (st = prep(q, Q_LEDGER_INSERT)) == NULL)
+		return STORE_ERR;
+	r->id = last + 1;
+	ledger_rec_hash(r, key, r->hash);
+	sqlite3_bind_int64(st, 1, r->id);
+	sqlite3_bind_int64(st, 2, r->list_id);
+	sqlite3_bind_int64(st, 3, r->subscriber_id);
+	bind_text(st, 4, r->action);
+	sqlite3_bind_int64(st, 5, r->time);
+	bind_text(st, 6, r->source);
+	bind_text(st, 7, r->policy_version);
+	if (r->details != NULL)
+		sqlite3_bind_blob(st, 8, r->details, (int)r->details_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 8);
+	sqlite3_bind_blob(st, 9, r->prev_hash, HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 10, r->hash, HASH_LEN, SQLITE_STATIC);
+	int rc = run(q, st, "append ledger");
+	if (rc == STORE_OK)
+		q->ledger_dirty = 1;
+	return rc;
+}
+
+static int sq_ledger_each(struct store *s, int64_t sub_id,
+			  int (*cb)(void *, const struct ledger_rec *), void *ctx)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = prep(q, sub_id ? Q_LEDGER_SUB : Q_LEDGER_ALL);
+	if (st == NULL)
+		return STORE_ERR;
+	if (sub_id)
+		sqlite3_bind_int64(st, 1, sub_id);
+	int rc, r = STORE_OK;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ledger_rec e = {0};
+		e.id = sqlite3_column_int64(st, 0);
+		e.list_id = sqlite3_column_int64(st, 1);
+		e.subscriber_id = sqlite3_column_int64(st, 2);
+		e.action = (const char *)sqlite3_column_text(st, 3);
+		e.time = sqlite3_column_int64(st, 4);
+		e.source = (const char *)sqlite3_column_text(st, 5);
+		e.policy_version = (const char *)sqlite3_column_text(st, 6);
+		e.details = sqlite3_column_blob(st, 7);
+		e.details_len = (size_t)sqlite3_column_bytes(st, 7);
+		col_blob(st, 8, e.prev_hash, HASH_LEN);
+		col_blob(st, 9, e.hash, HASH_LEN);
+		if (cb(ctx, &e))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = fail(q, "read ledger");
+	sqlite3_reset(st);
+	return r;
+}
+
+static int sq_ledger_head(struct store *s, int64_t *id, uint8_t hash[HASH_LEN])
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = prep(q, Q_META_GET);
+	if (st == NULL)
+		return STORE_ERR;
+	bind_text(st, 1, "ledger_head");
+	int rc = sqlite3_step(st), r = STORE_OK;
+	*id = 0;
+	memset(hash, 0, HASH_LEN);
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		const char *colon = v != NULL ? strchr(v, ':') : NULL;
+		int64_t n = 0;
+		if (colon == NULL || num_parse_i64(v, (size_t)(colon - v), 0, INT64_MAX, &n) < 0 ||
+		    hex_decode(colon + 1, strlen(colon + 1), hash, HASH_LEN) < 0) {
+			bsnprintf(q->err, sizeof(q->err), "ledger head in meta is malformed");
+			r = STORE_ERR;
+		}
+		*id = n;
+	} else if (rc != SQLITE_DONE) {
+		r = fail(q, "ledger head");
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+/* --- suppressions --------------------------------------------------------- */
+
+static int supp_op(struct sqlite_store *q, enum stmt_id id, const uint8_t hash[HASH_LEN],
+		   int64_t list_id)
+{
+	sqlite3_stmt *st;
+	if ((id != Q_SUPP_CHECK && need_txn(q)) || (st = prep(q, id)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_blob(st, 1, hash, HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, list_id);
+	if (id != Q_SUPP_CHECK)
+		return run(q, st, "suppression");
+	int rc = sqlite3_step(st), r;
+	if (rc == SQLITE_ROW)
+		r = STORE_OK;
+	else if (rc == SQLITE_DONE)
+		r = STORE_NOTFOUND;
+	else
+		r = fail(q, "check suppression");
+	sqlite3_reset(st);
+	return r;
+}
+
+static int sq_suppression_add(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id,
+			      const char *reason, int64_t time)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st;
+	if (need_txn(q) || (st = prep(q, Q_SUPP_ADD)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_blob(st, 1, hash, HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, list_id);
+	bind_text(st, 3, reason);
+	sqlite3_bind_int64(st, 4, time);
+	return run(q, st, "add suppression");
+}
+
+static int sq_suppression_check(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id)
+{
+	return supp_op(S(s), Q_SUPP_CHECK, hash, list_id);
+}
+
+static int sq_suppression_remove(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id)
+{
+	return supp_op(S(s), Q_SUPP_REMOVE, hash, list_id);
+}
+
+static int sq_suppression_count(struct store *s, int64_t list_id, int64_t *n)
+{
+	return count_query(S(s), Q_SUPP_COUNT, list_id, n);
+}
+
+static int sq_audit(struct store *s, int64_t time, const char *actor, const char *action,
+		    int64_t list_id, int64_t sub_id, const char *detail)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = prep(q, Q_AUDIT);
+	if (st == NULL)
+		return STORE_ERR;
+	/* The audit row is written even outside a transaction: a view must be logged. */
+	sqlite3_bind_int64(st, 1, time);
+	bind_text(st, 2, actor);
+	bind_text(st, 3, action);
+	sqlite3_bind_int64(st, 4, list_id);
+	sqlite3_bind_int64(st, 5, sub_id);
+	bind_text(st, 6, detail);
+	return run(q, st, "audit");
+}
+
+static const struct store_ops SQLITE_OPS = {
+	.name = "sqlite",
+	.close = sq_close,
+	.errmsg = sq_errmsg,
+	.schema_version = sq_schema_version,
+	.scrub = sq_scrub,
+	.set_durable = sq_set_durable,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.list_insert = sq_list_insert,
+	.list_update = sq_list_update,
+	.list_delete = sq_list_delete,
+	.list_get = sq_list_get,
+	.list_each = sq_list_each,
+	.subscriber_insert = sq_subscriber_insert,
+	.subscriber_update = sq_subscriber_update,
+	.subscriber_delete = sq_subscriber_delete,
+	.subscriber_get = sq_subscriber_get,
+	.subscription_put = sq_subscription_put,
+	.subscription_get = sq_subscription_get,
+	.subscription_delete = sq_subscription_delete,
+	.subscription_count = sq_subscription_count,
+	.subscriptions_of = sq_subscriptions_of,
+	.list_counts = sq_list_counts,
+	.members_page = sq_members_page,
+	.ledger_append = sq_ledger_append,
+	.ledger_each = sq_ledger_each,
+	.ledger_head = sq_ledger_head,
+	.suppression_add = sq_suppression_add,
+	.suppression_check = sq_suppression_check,
+	.suppression_remove = sq_suppression_remove,
+	.suppression_count = sq_suppression_count,
+	.audit = sq_audit,
+};
+
+static int migrate(struct sqlite_store *q, int allowed, struct buf *err)
+{
+	int64_t v;
+	int newest = migrations_sqlite_count();
+	if (user_version(q, &v) != STORE_OK) {
+		buf_puts(err, q->err);
+		return -1;
+	}
+	if (v > newest) {
+		buf_printf(err,
+			   "database schema version %lld is newer than this listkeeper (%d); "
+			   "upgrade listkeeper",
+			   (long long)v, newest);
+		return -1;
+	}
+	if (v == newest)
+		return 0;
+	if (!allowed) {
+		buf_printf(err,
+			   "database schema version %lld is older than this listkeeper (%d); "
+			   "run `listkeeper init` (it migrates) or start `listkeeper serve`",
+			   (long long)v, newest);
+		return -1;
+	}
+	for (int n = (int)v + 1; n <= newest; n++) {
+		char pragma[64];
+		bsnprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", n);
+		if (exec(q, "BEGIN IMMEDIATE") != STORE_OK ||
+		    exec(q, migrations_sqlite_get(n)) != STORE_OK || exec(q, pragma) != STORE_OK ||
+		    exec(q, "COMMIT") != STORE_OK) {
+			buf_printf(err, "migration %d failed: %s", n, q->err);
+			exec(q, "ROLLBACK");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct store *store_sqlite_open(const struct conf *c, int migrate_ok, struct buf *err)
+{
+	char *path = conf_get_path(c, "store", "path");
+	struct sqlite_store *q = xcalloc(1, sizeof(*q));
+	q->base.ops = &SQLITE_OPS;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX;
+	if (migrate_ok)
+		flags |= SQLITE_OPEN_CREATE;
+	mode_t old = umask(077); /* the database and its WAL are readable by us alone */
+	int rc = sqlite3_open_v2(path, &q->db, flags, NULL);
+	umask(old);
+	if (rc != SQLITE_OK) {
+		buf_printf(err, "%s: cannot open the database: %s%s", path,
+			   q->db ? sqlite3_errmsg(q->db) : "out of memory",
+			   migrate_ok ? "" : " (run `listkeeper init` first)");
+		free(path);
+		sqlite3_close(q->db);
+		free(q);
+		return NULL;
+	}
+	free(path);
+	sqlite3_busy_timeout(q->db, (int)conf_get_int(c, "store", "busy_timeout_ms"));
+	sqlite3_extended_result_codes(q->db, 1);
+	if (exec(q, "PRAGMA journal_mode=WAL") != STORE_OK ||
+	    exec(q, "PRAGMA synchronous=NORMAL") != STORE_OK ||
+	    exec(q, "PRAGMA foreign_keys=ON") != STORE_OK ||
+	    exec(q, "PRAGMA secure_delete=ON") != STORE_OK ||
+	    exec(q, "PRAGMA trusted_schema=OFF") != STORE_OK ||
+	    migrate(q, migrate_ok, err) < 0) {
+		if (err->len == 0)
+			buf_puts(err, q->err);
+		sq_close(&q->base);
+		return NULL;
+	}
+	return &q->base;
+}
