@@ -1,6 +1,83 @@
+/*
+ * main.c - `listkeeper`: one binary, subcommands as git has them.
+ *
+ * TRUST: arguments and environment are the operator's; each subcommand
+ * checks its own.
+ */
+#include <getopt.h>
 #include <stdio.h>
-int main(void)
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+
+#define VERSION "0.1.0"
+
+static const struct {
+	const char *name;
+	cli_cmd_fn fn;
+	const char *help;
+} CMDS[] = {
+    {"init", cmd_init, "create the configuration, the key file and the database"},
+    {"list", cmd_list, "create, show, change and delete lists"},
+    {"sub", cmd_sub, "add, remove and list subscribers of a list"},
+    {"import", cmd_import, "import subscribers from a CSV file"},
+    {"export", cmd_export, "export a list's subscribers as CSV or JSON"},
+    {"person", cmd_person, "show, export or erase what is held about an address"},
+    {"ledger", cmd_ledger, "verify the consent ledger's hash chain"},
+};
+
+static void usage(FILE *fp)
 {
-	puts("listkeeper");
-	return 0;
+	fprintf(fp, "usage: listkeeper [-c CONFIG] COMMAND [ARGS]\n\n"
+		    "A mailing-list server that keeps its privacy promises.\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(CMDS) / sizeof(CMDS[0]); i++)
+		fprintf(fp, "  %-8s %s\n", CMDS[i].name, CMDS[i].help);
+	fprintf(fp, "\noptions:\n"
+		    "  -c, --config FILE  configuration file (default: $LISTKEEPER_CONFIG,\n"
+		    "                     then ./listkeeper.conf)\n"
+		    "  -h, --help         this help; `listkeeper COMMAND --help` for a command\n"
+		    "  -V, --version      print the version\n\n"
+		    "See listkeeper(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	memset(&c, 0, sizeof(c));
+	umask(077); /* everything we create holds personal data or keys */
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("listkeeper %s\n", VERSION);
+			return 0;
+		} else if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc) {
+			c.config_path = argv[++i];
+		} else if (!strncmp(a, "--config=", 9)) {
+			c.config_path = a + 9;
+		} else {
+			fprintf(stderr, "listkeeper: unknown option %s\n", a);
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	for (size_t k = 0; k < sizeof(CMDS) / sizeof(CMDS[0]); k++) {
+		if (strcmp(argv[i], CMDS[k].name) == 0) {
+			int r = CMDS[k].fn(&c, argc - i, argv + i);
+			cli_close(&c);
+			log_close();
+			return r;
+		}
+	}
+	fprintf(stderr, "listkeeper: '%s' is not a command; see `listkeeper --help`\n", argv[i]);
+	return EX_USAGE;
 }

@@ -18,11 +18,11 @@
 #include <stddef.h>
 
 struct buf {
-	char *data;  /* NULL until the first append; data[len] is always NUL after */
+	char *data; /* NULL until the first append; data[len] is always NUL after */
 	size_t len;
 	size_t cap;
-	size_t max;  /* the hard bound on len */
-	int err;     /* sticky: set when an append was refused */
+	size_t max; /* the hard bound on len */
+	int err;    /* sticky: set when an append was refused */
 };
 
 struct str {

@@ -24,7 +24,7 @@ struct conf_key {
 	const char *key;
 	enum conf_type type;
 	const char *def;
-	int64_t min, max;   /* CT_INT */
+	int64_t min, max;    /* CT_INT */
 	const char *choices; /* CT_ENUM: "a|b|c" */
 	const char *doc;
 };
@@ -32,31 +32,31 @@ struct conf_key {
 /* The one table of configuration keys. Keep conf/listkeeper.conf.example and
  * docs/listkeeper.1.scd in step (tests/core/test_conf.c checks the example). */
 static const struct conf_key KEYS[] = {
-	{"general", "site_name", CT_STR, "listkeeper", 0, 0, NULL,
-	 "Name shown on pages and in mail signatures."},
-	{"general", "domain", CT_STR, "localhost", 0, 0, NULL,
-	 "Default mail domain for new lists (LIST@domain)."},
-	{"general", "base_url", CT_STR, "http://127.0.0.1:8080", 0, 0, NULL,
-	 "Public URL of the web interface, used in links in mail (no trailing slash)."},
-	{"general", "consent_version", CT_STR, "1", 0, 0, NULL,
-	 "Version of the consent wording shown to subscribers; recorded in the ledger."},
-	{"store", "backend", CT_ENUM, "sqlite", 0, 0, "sqlite",
-	 "Store implementation. Only sqlite for now; postgresql follows."},
-	{"store", "path", CT_PATH, "listkeeper.db", 0, 0, NULL,
-	 "SQLite database file (relative to this file's directory)."},
-	{"store", "busy_timeout_ms", CT_INT, "5000", 0, 600000, NULL,
-	 "How long to wait for a locked database before giving up, in milliseconds."},
-	{"keys", "file", CT_PATH, "listkeeper.keys", 0, 0, NULL,
-	 "Key file written by `listkeeper init` (mode 0600; refused if others can read it)."},
-	{"log", "level", CT_ENUM, "info", 0, 0, "debug|info|warn|error", "Least severe level logged."},
-	{"log", "dest", CT_STR, "stderr", 0, 0, NULL,
-	 "Where log lines go: stderr, syslog, or a file path."},
-	{"tokens", "confirm_ttl_hours", CT_INT, "168", 1, 24 * 365, NULL,
-	 "How long a confirmation link stays valid, in hours."},
-	{"tokens", "request_ttl_hours", CT_INT, "24", 1, 24 * 30, NULL,
-	 "How long a \"what do you hold about me\" link stays valid, in hours."},
-	{"import", "batch", CT_INT, "2000", 1, 100000, NULL,
-	 "Rows per store transaction during `listkeeper import`."},
+    {"general", "site_name", CT_STR, "listkeeper", 0, 0, NULL,
+     "Name shown on pages and in mail signatures."},
+    {"general", "domain", CT_STR, "localhost", 0, 0, NULL,
+     "Default mail domain for new lists (LIST@domain)."},
+    {"general", "base_url", CT_STR, "http://127.0.0.1:8080", 0, 0, NULL,
+     "Public URL of the web interface, used in links in mail (no trailing slash)."},
+    {"general", "consent_version", CT_STR, "1", 0, 0, NULL,
+     "Version of the consent wording shown to subscribers; recorded in the ledger."},
+    {"store", "backend", CT_ENUM, "sqlite", 0, 0, "sqlite",
+     "Store implementation. Only sqlite for now; postgresql follows."},
+    {"store", "path", CT_PATH, "listkeeper.db", 0, 0, NULL,
+     "SQLite database file (relative to this file's directory)."},
+    {"store", "busy_timeout_ms", CT_INT, "5000", 0, 600000, NULL,
+     "How long to wait for a locked database before giving up, in milliseconds."},
+    {"keys", "file", CT_PATH, "listkeeper.keys", 0, 0, NULL,
+     "Key file written by `listkeeper init` (mode 0600; refused if others can read it)."},
+    {"log", "level", CT_ENUM, "info", 0, 0, "debug|info|warn|error", "Least severe level logged."},
+    {"log", "dest", CT_STR, "stderr", 0, 0, NULL,
+     "Where log lines go: stderr, syslog, or a file path."},
+    {"tokens", "confirm_ttl_hours", CT_INT, "168", 1, 24 * 365, NULL,
+     "How long a confirmation link stays valid, in hours."},
+    {"tokens", "request_ttl_hours", CT_INT, "24", 1, 24 * 30, NULL,
+     "How long a \"what do you hold about me\" link stays valid, in hours."},
+    {"import", "batch", CT_INT, "2000", 1, 100000, NULL,
+     "Rows per store transaction during `listkeeper import`."},
 };
 #define NKEYS (sizeof(KEYS) / sizeof(KEYS[0]))
 
@@ -99,8 +99,8 @@ static int validate(const struct conf_key *k, const char *v, struct buf *err)
 		}
 		return 0;
 	case CT_BOOL:
-		if (strcmp(v, "true") && strcmp(v, "false") && strcmp(v, "yes") && strcmp(v, "no") &&
-		    strcmp(v, "1") && strcmp(v, "0")) {
+		if (strcmp(v, "true") && strcmp(v, "false") && strcmp(v, "yes") &&
+		    strcmp(v, "no") && strcmp(v, "1") && strcmp(v, "0")) {
 			buf_printf(err, "[%s] %s: '%s' is not true or false", k->section, k->key,
 				   v);
 			return -1;
@@ -309,8 +309,8 @@ void conf_write_example(FILE *fp)
 		}
 		fprintf(fp, "\n# %s\n", KEYS[i].doc);
 		if (KEYS[i].type == CT_INT)
-			fprintf(fp, "# (a whole number from %lld to %lld)\n", (long long)KEYS[i].min,
-				(long long)KEYS[i].max);
+			fprintf(fp, "# (a whole number from %lld to %lld)\n",
+				(long long)KEYS[i].min, (long long)KEYS[i].max);
 		if (KEYS[i].type == CT_ENUM)
 			fprintf(fp, "# (one of: %s)\n", KEYS[i].choices);
 		fprintf(fp, "%s = %s\n", KEYS[i].key, KEYS[i].def);

@@ -38,9 +38,9 @@ struct csv_row {
 };
 
 enum csv_result {
-	CSV_ROW = 1,    /* row filled */
-	CSV_EOF = 0,    /* no more records */
-	CSV_BAD = -1,   /* a bad record was skipped; csv_error() says why, row->line where */
+	CSV_ROW = 1,	/* row filled */
+	CSV_EOF = 0,	/* no more records */
+	CSV_BAD = -1,	/* a bad record was skipped; csv_error() says why, row->line where */
 	CSV_IOERR = -2, /* read error (errno set); stop */
 };
 

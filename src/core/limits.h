@@ -10,24 +10,24 @@
 /* Addresses: RFC 5321 section 4.5.3.1 */
 #define LK_MAX_LOCAL_PART 64
 #define LK_MAX_DOMAIN 255
-#define LK_MAX_ADDRESS 254        /* forward-path without the angle brackets */
-#define LK_MAX_MAILBOX 1024       /* "Display Name" <addr> as written by a person */
-#define LK_MAX_NAME 256           /* a subscriber's display name, in bytes of UTF-8 */
+#define LK_MAX_ADDRESS 254  /* forward-path without the angle brackets */
+#define LK_MAX_MAILBOX 1024 /* "Display Name" <addr> as written by a person */
+#define LK_MAX_NAME 256	    /* a subscriber's display name, in bytes of UTF-8 */
 #define LK_MAX_COUNTRY 64
 
 /* CSV import */
-#define LK_MAX_CSV_FIELD 4096     /* one cell */
-#define LK_MAX_CSV_RECORD 16384   /* one row, all cells and separators */
-#define LK_MAX_CSV_FIELDS 64      /* cells per row */
-#define LK_IMPORT_BATCH 2000      /* rows per store transaction */
+#define LK_MAX_CSV_FIELD 4096	/* one cell */
+#define LK_MAX_CSV_RECORD 16384 /* one row, all cells and separators */
+#define LK_MAX_CSV_FIELDS 64	/* cells per row */
+#define LK_IMPORT_BATCH 2000	/* rows per store transaction */
 
 /* Lists */
 #define LK_MAX_LIST_NAME 64
 #define LK_MAX_LIST_TITLE 256
-#define LK_MAX_LIST_TEXT 8192     /* description, footer, postal address */
+#define LK_MAX_LIST_TEXT 8192 /* description, footer, postal address */
 
 /* Tokens and secrets */
-#define LK_MAX_TOKEN 128          /* base64url text of a token */
+#define LK_MAX_TOKEN 128 /* base64url text of a token */
 #define LK_MAX_PASSWORD 1024
 
 /* Configuration */

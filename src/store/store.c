@@ -40,9 +40,9 @@ int sub_state_parse(const char *z, enum sub_state *out)
 
 void list_rec_free(struct list_rec *l)
 {
-	char **f[] = {&l->name,	       &l->domain,  &l->title,	 &l->description,
-		      &l->kind,	       &l->sub_policy, &l->post_policy, &l->moderation,
-		      &l->archive,     &l->footer,  &l->postal_address};
+	char **f[] = {&l->name,	   &l->domain,	   &l->title,	      &l->description,
+		      &l->kind,	   &l->sub_policy, &l->post_policy,   &l->moderation,
+		      &l->archive, &l->footer,	   &l->postal_address};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		free(*f[i]);
 		*f[i] = NULL;
@@ -65,8 +65,7 @@ static void hash_z(struct chain_hash *h, const char *z)
 	chain_hash_bytes(h, z != NULL ? z : "", z != NULL ? strlen(z) : 0);
 }
 
-void ledger_rec_hash(const struct ledger_rec *r, const uint8_t key[KEYS_LEN],
-		     uint8_t out[HASH_LEN])
+void ledger_rec_hash(const struct ledger_rec *r, const uint8_t key[KEYS_LEN], uint8_t out[HASH_LEN])
 {
 	struct chain_hash h;
 	chain_hash_init(&h);
@@ -80,8 +79,7 @@ void ledger_rec_hash(const struct ledger_rec *r, const uint8_t key[KEYS_LEN],
 	chain_hash_u64(&h, (uint64_t)r->time);
 	hash_z(&h, r->source);
 	hash_z(&h, r->policy_version);
-	chain_hash_bytes(&h, r->details != NULL ? r->details : (const uint8_t *)"",
-			 r->details_len);
+	chain_hash_bytes(&h, r->details != NULL ? r->details : (const uint8_t *)"", r->details_len);
 	chain_hash_final(&h, out);
 	explicit_bzero(&h, sizeof(h));
 }
@@ -205,8 +203,8 @@ int store_ledger_append(struct store *s, struct ledger_rec *r, const uint8_t key
 {
 	return s->ops->ledger_append(s, r, key);
 }
-int store_ledger_each(struct store *s, int64_t sub_id,
-		      int (*cb)(void *, const struct ledger_rec *), void *ctx)
+int store_ledger_each(struct store *s, int64_t sub_id, int (*cb)(void *, const struct ledger_rec *),
+		      void *ctx)
 {
 	return s->ops->ledger_each(s, sub_id, cb, ctx);
 }

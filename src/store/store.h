@@ -48,15 +48,15 @@ struct list_rec {
 	char *domain;
 	char *title;
 	char *description;
-	char *kind;           /* announce | discussion */
-	char *sub_policy;     /* confirm | owner | closed */
-	char *post_policy;    /* owners | members | anyone */
-	char *moderation;     /* none | new | all */
-	char *archive;        /* public | members | none */
-	int digest;           /* digests offered */
+	char *kind;	   /* announce | discussion */
+	char *sub_policy;  /* confirm | owner | closed */
+	char *post_policy; /* owners | members | anyone */
+	char *moderation;  /* none | new | all */
+	char *archive;	   /* public | members | none */
+	int digest;	   /* digests offered */
 	char *footer;
 	char *postal_address;
-	int tracking;         /* open tracking allowed on this list */
+	int tracking; /* open tracking allowed on this list */
 	int64_t created;
 };
 void list_rec_free(struct list_rec *l);
@@ -71,8 +71,8 @@ struct subscriber_rec {
 	uint8_t wrapped_key[PII_WRAPPED_LEN];
 	uint8_t *data; /* sealed personal data (address, name, country) */
 	size_t data_len;
-	int html;      /* format: 0 text, 1 html */
-	int tracking;  /* consented to open tracking */
+	int html;     /* format: 0 text, 1 html */
+	int tracking; /* consented to open tracking */
 	int64_t created;
 };
 void subscriber_rec_free(struct subscriber_rec *s);
@@ -89,17 +89,17 @@ struct subscription_rec {
 };
 
 struct ledger_rec {
-	int64_t id;            /* set by append */
-	int64_t list_id;       /* 0 when the event concerns no one list (erasure) */
+	int64_t id;	 /* set by append */
+	int64_t list_id; /* 0 when the event concerns no one list (erasure) */
 	int64_t subscriber_id;
-	const char *action;    /* e.g. subscribe-request, confirm, import, unsubscribe, erase */
+	const char *action; /* e.g. subscribe-request, confirm, import, unsubscribe, erase */
 	int64_t time;
-	const char *source;    /* cli, import, web, email, api */
+	const char *source; /* cli, import, web, email, api */
 	const char *policy_version;
 	const uint8_t *details; /* sealed with the subscriber's data key, or NULL */
 	size_t details_len;
 	uint8_t prev_hash[HASH_LEN]; /* set by append */
-	uint8_t hash[HASH_LEN];      /* set by append */
+	uint8_t hash[HASH_LEN];	     /* set by append */
 };
 
 /* The chain hash of one ledger row: BLAKE2b over a domain-separation tag, the
@@ -147,7 +147,8 @@ int store_subscriber_find(struct store *s, const uint8_t hash[HASH_LEN],
 			  struct subscriber_rec *out);
 
 /* --- subscriptions ----------------------------------------------------- */
-int store_subscription_put(struct store *s, const struct subscription_rec *r); /* insert or replace */
+int store_subscription_put(struct store *s,
+			   const struct subscription_rec *r); /* insert or replace */
 int store_subscription_get(struct store *s, int64_t list_id, int64_t subscriber_id,
 			   struct subscription_rec *out);
 int store_subscription_delete(struct store *s, int64_t list_id, int64_t subscriber_id);

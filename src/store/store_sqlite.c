@@ -66,62 +66,58 @@ enum stmt_id {
 	"s.created FROM subscriptions su JOIN subscribers s ON s.id = su.subscriber_id "           \
 	"WHERE su.list_id = ?1 AND su.subscriber_id > ?2 "
 #define LEDGER_COLS                                                                                \
-	"id, list_id, subscriber_id, action, time, source, policy_version, details, prev_hash, hash"
+	"id, list_id, subscriber_id, action, time, source, policy_version, details, prev_hash, "   \
+	"hash"
 
 static const char *const SQL[Q_COUNT] = {
-	[Q_LIST_INSERT] = "INSERT INTO lists(name, domain, title, description, kind, sub_policy, "
-			  "post_policy, moderation, archive, digest, footer, postal_address, "
-			  "tracking, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	[Q_LIST_UPDATE] = "UPDATE lists SET name=?, domain=?, title=?, description=?, kind=?, "
-			  "sub_policy=?, post_policy=?, moderation=?, archive=?, digest=?, "
-			  "footer=?, postal_address=?, tracking=?, created=? WHERE id=?",
-	[Q_LIST_DELETE] = "DELETE FROM lists WHERE id=?",
-	[Q_LIST_BY_NAME] = "SELECT " LIST_COLS " FROM lists WHERE name=?",
-	[Q_LIST_BY_ID] = "SELECT " LIST_COLS " FROM lists WHERE id=?",
-	[Q_LIST_ALL] = "SELECT " LIST_COLS " FROM lists ORDER BY name",
-	[Q_SUBR_INSERT] = "INSERT INTO subscribers(addr_hash, wrapped_key, data, html, tracking, "
-			  "created) VALUES (?,?,?,?,?,?)",
-	[Q_SUBR_UPDATE] = "UPDATE subscribers SET data=?, html=?, tracking=? WHERE id=?",
-	[Q_SUBR_DELETE] = "DELETE FROM subscribers WHERE id=?",
-	[Q_SUBR_BY_ID] = "SELECT " SUBR_COLS " FROM subscribers WHERE id=?",
-	[Q_SUBR_BY_HASH] = "SELECT " SUBR_COLS " FROM subscribers WHERE addr_hash=?",
-	[Q_SUBN_PUT] = "INSERT OR REPLACE INTO subscriptions(" SUBN_COLS
-		       ") VALUES (?,?,?,?,?,?,?,?)",
-	[Q_SUBN_GET] = "SELECT " SUBN_COLS
-		       " FROM subscriptions WHERE list_id=? AND subscriber_id=?",
-	[Q_SUBN_DELETE] = "DELETE FROM subscriptions WHERE list_id=? AND subscriber_id=?",
-	[Q_SUBN_COUNT] = "SELECT count(*) FROM subscriptions WHERE subscriber_id=?",
-	[Q_SUBN_OF] = "SELECT " SUBN_COLS
-		      " FROM subscriptions WHERE subscriber_id=? ORDER BY list_id",
-	[Q_LIST_COUNTS] = "SELECT state, count(*) FROM subscriptions WHERE list_id=? GROUP BY state",
-	[Q_MEMBERS] = MEMBER_SQL "AND (?3 < 0 OR su.state = ?3) ORDER BY su.subscriber_id LIMIT ?4",
-	[Q_RECIPIENTS] = MEMBER_SQL
-	"AND su.state = 1 AND su.nomail = 0 AND NOT EXISTS (SELECT 1 FROM suppressions x "
-	"WHERE x.addr_hash = s.addr_hash AND x.list_id IN (0, ?1)) "
-	"ORDER BY su.subscriber_id LIMIT ?3",
-	[Q_LEDGER_LAST] = "SELECT id, hash FROM consent_events ORDER BY id DESC LIMIT 1",
-	[Q_LEDGER_INSERT] = "INSERT INTO consent_events(" LEDGER_COLS
-			    ") VALUES (?,?,?,?,?,?,?,?,?,?)",
-	[Q_LEDGER_ALL] = "SELECT " LEDGER_COLS " FROM consent_events ORDER BY id",
-	[Q_LEDGER_SUB] = "SELECT " LEDGER_COLS
-			 " FROM consent_events WHERE subscriber_id=? ORDER BY id",
-	[Q_META_GET] = "SELECT value FROM meta WHERE key=?",
-	[Q_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-	[Q_SUPP_ADD] = "INSERT OR REPLACE INTO suppressions(addr_hash, list_id, reason, time) "
-		       "VALUES (?,?,?,?)",
-	[Q_SUPP_CHECK] = "SELECT 1 FROM suppressions WHERE addr_hash=? AND list_id IN (0, ?)",
-	[Q_SUPP_REMOVE] = "DELETE FROM suppressions WHERE addr_hash=? AND list_id=?",
-	[Q_SUPP_COUNT] = "SELECT count(*) FROM suppressions WHERE list_id=?",
-	[Q_AUDIT] = "INSERT INTO audit_log(time, actor, action, list_id, subscriber_id, detail) "
-		    "VALUES (?,?,?,?,?,?)",
+    [Q_LIST_INSERT] = "INSERT INTO lists(name, domain, title, description, kind, sub_policy, "
+		      "post_policy, moderation, archive, digest, footer, postal_address, "
+		      "tracking, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [Q_LIST_UPDATE] = "UPDATE lists SET name=?, domain=?, title=?, description=?, kind=?, "
+		      "sub_policy=?, post_policy=?, moderation=?, archive=?, digest=?, "
+		      "footer=?, postal_address=?, tracking=?, created=? WHERE id=?",
+    [Q_LIST_DELETE] = "DELETE FROM lists WHERE id=?",
+    [Q_LIST_BY_NAME] = "SELECT " LIST_COLS " FROM lists WHERE name=?",
+    [Q_LIST_BY_ID] = "SELECT " LIST_COLS " FROM lists WHERE id=?",
+    [Q_LIST_ALL] = "SELECT " LIST_COLS " FROM lists ORDER BY name",
+    [Q_SUBR_INSERT] = "INSERT INTO subscribers(addr_hash, wrapped_key, data, html, tracking, "
+		      "created) VALUES (?,?,?,?,?,?)",
+    [Q_SUBR_UPDATE] = "UPDATE subscribers SET data=?, html=?, tracking=? WHERE id=?",
+    [Q_SUBR_DELETE] = "DELETE FROM subscribers WHERE id=?",
+    [Q_SUBR_BY_ID] = "SELECT " SUBR_COLS " FROM subscribers WHERE id=?",
+    [Q_SUBR_BY_HASH] = "SELECT " SUBR_COLS " FROM subscribers WHERE addr_hash=?",
+    [Q_SUBN_PUT] = "INSERT OR REPLACE INTO subscriptions(" SUBN_COLS ") VALUES (?,?,?,?,?,?,?,?)",
+    [Q_SUBN_GET] = "SELECT " SUBN_COLS " FROM subscriptions WHERE list_id=? AND subscriber_id=?",
+    [Q_SUBN_DELETE] = "DELETE FROM subscriptions WHERE list_id=? AND subscriber_id=?",
+    [Q_SUBN_COUNT] = "SELECT count(*) FROM subscriptions WHERE subscriber_id=?",
+    [Q_SUBN_OF] = "SELECT " SUBN_COLS " FROM subscriptions WHERE subscriber_id=? ORDER BY list_id",
+    [Q_LIST_COUNTS] = "SELECT state, count(*) FROM subscriptions WHERE list_id=? GROUP BY state",
+    [Q_MEMBERS] = MEMBER_SQL "AND (?3 < 0 OR su.state = ?3) ORDER BY su.subscriber_id LIMIT ?4",
+    [Q_RECIPIENTS] = MEMBER_SQL
+    "AND su.state = 1 AND su.nomail = 0 AND NOT EXISTS (SELECT 1 FROM suppressions x "
+    "WHERE x.addr_hash = s.addr_hash AND x.list_id IN (0, ?1)) "
+    "ORDER BY su.subscriber_id LIMIT ?3",
+    [Q_LEDGER_LAST] = "SELECT id, hash FROM consent_events ORDER BY id DESC LIMIT 1",
+    [Q_LEDGER_INSERT] = "INSERT INTO consent_events(" LEDGER_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?)",
+    [Q_LEDGER_ALL] = "SELECT " LEDGER_COLS " FROM consent_events ORDER BY id",
+    [Q_LEDGER_SUB] = "SELECT " LEDGER_COLS " FROM consent_events WHERE subscriber_id=? ORDER BY id",
+    [Q_META_GET] = "SELECT value FROM meta WHERE key=?",
+    [Q_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+    [Q_SUPP_ADD] = "INSERT OR REPLACE INTO suppressions(addr_hash, list_id, reason, time) "
+		   "VALUES (?,?,?,?)",
+    [Q_SUPP_CHECK] = "SELECT 1 FROM suppressions WHERE addr_hash=? AND list_id IN (0, ?)",
+    [Q_SUPP_REMOVE] = "DELETE FROM suppressions WHERE addr_hash=? AND list_id=?",
+    [Q_SUPP_COUNT] = "SELECT count(*) FROM suppressions WHERE list_id=?",
+    [Q_AUDIT] = "INSERT INTO audit_log(time, actor, action, list_id, subscriber_id, detail) "
+		"VALUES (?,?,?,?,?,?)",
 };
 
 struct sqlite_store {
 	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *stmt[Q_COUNT];
-	int depth;          /* transaction nesting */
-	int ledger_dirty;   /* appended in the current transaction */
+	int depth;	  /* transaction nesting */
+	int ledger_dirty; /* appended in the current transaction */
 	char err[512];
 };
 
@@ -871,39 +867,39 @@ static int sq_audit(struct store *s, int64_t time, const char *actor, const char
 }
 
 static const struct store_ops SQLITE_OPS = {
-	.name = "sqlite",
-	.close = sq_close,
-	.errmsg = sq_errmsg,
-	.schema_version = sq_schema_version,
-	.scrub = sq_scrub,
-	.set_durable = sq_set_durable,
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.list_insert = sq_list_insert,
-	.list_update = sq_list_update,
-	.list_delete = sq_list_delete,
-	.list_get = sq_list_get,
-	.list_each = sq_list_each,
-	.subscriber_insert = sq_subscriber_insert,
-	.subscriber_update = sq_subscriber_update,
-	.subscriber_delete = sq_subscriber_delete,
-	.subscriber_get = sq_subscriber_get,
-	.subscription_put = sq_subscription_put,
-	.subscription_get = sq_subscription_get,
-	.subscription_delete = sq_subscription_delete,
-	.subscription_count = sq_subscription_count,
-	.subscriptions_of = sq_subscriptions_of,
-	.list_counts = sq_list_counts,
-	.members_page = sq_members_page,
-	.ledger_append = sq_ledger_append,
-	.ledger_each = sq_ledger_each,
-	.ledger_head = sq_ledger_head,
-	.suppression_add = sq_suppression_add,
-	.suppression_check = sq_suppression_check,
-	.suppression_remove = sq_suppression_remove,
-	.suppression_count = sq_suppression_count,
-	.audit = sq_audit,
+    .name = "sqlite",
+    .close = sq_close,
+    .errmsg = sq_errmsg,
+    .schema_version = sq_schema_version,
+    .scrub = sq_scrub,
+    .set_durable = sq_set_durable,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .list_insert = sq_list_insert,
+    .list_update = sq_list_update,
+    .list_delete = sq_list_delete,
+    .list_get = sq_list_get,
+    .list_each = sq_list_each,
+    .subscriber_insert = sq_subscriber_insert,
+    .subscriber_update = sq_subscriber_update,
+    .subscriber_delete = sq_subscriber_delete,
+    .subscriber_get = sq_subscriber_get,
+    .subscription_put = sq_subscription_put,
+    .subscription_get = sq_subscription_get,
+    .subscription_delete = sq_subscription_delete,
+    .subscription_count = sq_subscription_count,
+    .subscriptions_of = sq_subscriptions_of,
+    .list_counts = sq_list_counts,
+    .members_page = sq_members_page,
+    .ledger_append = sq_ledger_append,
+    .ledger_each = sq_ledger_each,
+    .ledger_head = sq_ledger_head,
+    .suppression_add = sq_suppression_add,
+    .suppression_check = sq_suppression_check,
+    .suppression_remove = sq_suppression_remove,
+    .suppression_count = sq_suppression_count,
+    .audit = sq_audit,
 };
 
 static int migrate(struct sqlite_store *q, int allowed, struct buf *err)
@@ -971,8 +967,7 @@ struct store *store_sqlite_open(const struct conf *c, int migrate_ok, struct buf
 	    exec(q, "PRAGMA synchronous=NORMAL") != STORE_OK ||
 	    exec(q, "PRAGMA foreign_keys=ON") != STORE_OK ||
 	    exec(q, "PRAGMA secure_delete=ON") != STORE_OK ||
-	    exec(q, "PRAGMA trusted_schema=OFF") != STORE_OK ||
-	    migrate(q, migrate_ok, err) < 0) {
+	    exec(q, "PRAGMA trusted_schema=OFF") != STORE_OK || migrate(q, migrate_ok, err) < 0) {
 		if (err->len == 0)
 			buf_puts(err, q->err);
 		sq_close(&q->base);

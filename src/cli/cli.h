@@ -1,0 +1,57 @@
+/*
+ * cli.h - what the subcommands share: finding the configuration, opening the
+ * keys and the store, parsing an address argument, exit codes.
+ *
+ * Exit codes follow sysexits.h: 0 done, 64 usage, 65 bad data (some input
+ * rows refused), 66 no input, 69 unavailable (store locked), 70 internal,
+ * 73 cannot create, 74 I/O error, 78 configuration error.
+ */
+#ifndef LK_CLI_CLI_H
+#define LK_CLI_CLI_H
+
+#include <sysexits.h>
+
+#include "core/conf.h"
+#include "crypto/keys.h"
+#include "lists/lists.h"
+#include "lists/person.h"
+#include "mail/address.h"
+#include "store/store.h"
+
+struct cli {
+	const char *config_path; /* -c, $LISTKEEPER_CONFIG, or ./listkeeper.conf */
+	struct conf *conf;
+	struct keys keys;
+	struct store *st;
+	struct lists_ctx x;
+	char actor[64];
+};
+
+/* Loads the configuration, the key file and the store. On failure prints what
+ * to fix on stderr and returns the exit code (non-zero). */
+int cli_open(struct cli *c);
+void cli_close(struct cli *c);
+/* Finds the configuration file to use (never NULL). */
+const char *cli_config_path(const struct cli *c);
+
+/* Loads a list by name or prints "no list named X (see `listkeeper list ls`)". */
+int cli_list(struct cli *c, const char *name, struct list_rec *out);
+/* Parses an address argument, or prints why it is not one. */
+int cli_address(const char *arg, struct address *out);
+/* Maps a store result to an exit code, printing err (or the store's message). */
+int cli_store_fail(struct cli *c, const char *what, struct buf *err);
+
+/* A subcommand: argc/argv start at the subcommand's name. */
+typedef int (*cli_cmd_fn)(struct cli *c, int argc, char **argv);
+int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_list(struct cli *c, int argc, char **argv);
+int cmd_sub(struct cli *c, int argc, char **argv);
+int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_export(struct cli *c, int argc, char **argv);
+int cmd_person(struct cli *c, int argc, char **argv);
+int cmd_ledger(struct cli *c, int argc, char **argv);
+
+/* 1 if argv holds -h or --help before any "--". */
+int cli_wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,256 @@
+/*
+ * lists.c - lists: names, settings, creation and deletion.
+ *
+ * TRUST: field values come from administrators (CLI, later the admin UI and
+ * API); they are checked against their allowed values and limits here, and
+ * text fields may not hold control characters other than newline and tab.
+ */
+#include "lists/lists.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/limits.h"
+#include "core/xmalloc.h"
+#include "lists/person.h"
+
+int64_t lists_now(const struct lists_ctx *x)
+{
+	return x->now ? x->now : (int64_t)time(NULL);
+}
+
+int lists_name_valid(const char *name, struct buf *err)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > LK_MAX_LIST_NAME) {
+		buf_printf(err, "a list name has 1 to %d characters", LK_MAX_LIST_NAME);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			 (i > 0 && (c == '-' || c == '_' || c == '.'));
+		if (!ok) {
+			buf_printf(err,
+				   "list name '%s': use lower-case letters, digits, '-', '_' and "
+				   "'.', starting with a letter or digit",
+				   name);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+void lists_defaults(struct list_rec *l, const char *name, const char *domain)
+{
+	memset(l, 0, sizeof(*l));
+	l->name = xstrdup(name);
+	l->domain = xstrdup(domain);
+	l->title = xstrdup(name);
+	l->description = xstrdup("");
+	l->kind = xstrdup("announce");
+	l->sub_policy = xstrdup("confirm");
+	l->post_policy = xstrdup("owners");
+	l->moderation = xstrdup("none");
+	l->archive = xstrdup("members");
+	l->footer = xstrdup("");
+	l->postal_address = xstrdup("");
+}
+
+const char *const lists_fields[] = {
+    "title",   "description", "kind",	"subscription_policy", "posting_policy", "moderation",
+    "archive", "digest",      "footer", "postal_address",      "tracking",	 "domain",
+    NULL,
+};
+
+struct field_def {
+	const char *name;
+	size_t off; /* offset of the char* in list_rec, or of the int */
+	int is_bool;
+	const char *choices;
+	size_t max;
+};
+
+#define F(n, m, b, c, x)                                                                           \
+	{                                                                                          \
+		n, offsetof(struct list_rec, m), b, c, x                                           \
+	}
+static const struct field_def FIELDS[] = {
+    F("title", title, 0, NULL, LK_MAX_LIST_TITLE),
+    F("description", description, 0, NULL, LK_MAX_LIST_TEXT),
+    F("kind", kind, 0, "announce|discussion", 0),
+    F("subscription_policy", sub_policy, 0, "confirm|owner|closed", 0),
+    F("posting_policy", post_policy, 0, "owners|members|anyone", 0),
+    F("moderation", moderation, 0, "none|new|all", 0),
+    F("archive", archive, 0, "public|members|none", 0),
+    F("digest", digest, 1, NULL, 0),
+    F("footer", footer, 0, NULL, LK_MAX_LIST_TEXT),
+    F("postal_address", postal_address, 0, NULL, LK_MAX_LIST_TEXT),
+    F("tracking", tracking, 1, NULL, 0),
+    F("domain", domain, 0, NULL, LK_MAX_DOMAIN),
+};
+#undef F
+
+static const struct field_def *field_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(FIELDS) / sizeof(FIELDS[0]); i++)
+		if (strcmp(FIELDS[i].name, name) == 0)
+			return &FIELDS[i];
+	return NULL;
+}
+
+static int in_choices(const char *choices, const char *v)
+{
+	size_t vl = strlen(v);
+	for (const char *p = choices; *p;) {
+		const char *e = strchr(p, '|');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == vl && memcmp(p, v, l) == 0)
+			return 1;
+		p += l + (e != NULL);
+	}
+	return 0;
+}
+
+int lists_set_field(struct list_rec *l, const char *field, const char *value, struct buf *err)
+{
+	const struct field_def *f = field_find(field);
+	if (f == NULL) {
+		buf_printf(err, "unknown list setting '%s' (one of:", field);
+		for (size_t i = 0; lists_fields[i]; i++)
+			buf_printf(err, " %s", lists_fields[i]);
+		buf_puts(err, ")");
+		return -1;
+	}
+	if (f->is_bool) {
+		int v;
+		if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "on") ||
+		    !strcmp(value, "1"))
+			v = 1;
+		else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "off") ||
+			 !strcmp(value, "0"))
+			v = 0;
+		else {
+			buf_printf(err, "%s: '%s' is not yes or no", field, value);
+			return -1;
+		}
+		*(int *)((char *)l + f->off) = v;
+		return 0;
+	}
+	if (f->choices != NULL && !in_choices(f->choices, value)) {
+		buf_printf(err, "%s: '%s' is not one of %s", field, value, f->choices);
+		return -1;
+	}
+	if (f->max && strlen(value) > f->max) {
+		buf_printf(err, "%s: longer than %zu bytes", field, f->max);
+		return -1;
+	}
+	for (const char *p = value; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f ||
+		    ((c == '\n' || c == '\t') &&
+		     (!strcmp(field, "title") || !strcmp(field, "domain")))) {
+			buf_printf(err, "%s: control characters are not allowed", field);
+			return -1;
+		}
+	}
+	if (!strcmp(field, "domain") && value[0] == '\0') {
+		buf_puts(err, "domain: may not be empty");
+		return -1;
+	}
+	char **slot = (char **)((char *)l + f->off);
+	free(*slot);
+	*slot = xstrdup(value);
+	return 0;
+}
+
+const char *lists_get_field(const struct list_rec *l, const char *field, char tmp[32])
+{
+	const struct field_def *f = field_find(field);
+	if (f == NULL)
+		return "";
+	if (f->is_bool) {
+		bsnprintf(tmp, 32, "%s", *(const int *)((const char *)l + f->off) ? "yes" : "no");
+		return tmp;
+	}
+	const char *v = *(char *const *)((const char *)l + f->off);
+	return v != NULL ? v : "";
+}
+
+int lists_create(struct lists_ctx *x, struct list_rec *l, struct buf *err)
+{
+	if (!lists_name_valid(l->name, err))
+		return STORE_ERR;
+	l->created = lists_now(x);
+	int r = store_begin(x->st);
+	if (r == STORE_OK)
+		r = store_list_insert(x->st, l);
+	if (r == STORE_OK)
+		r = store_audit(x->st, l->created, x->actor, "list-create", l->id, 0, "");
+	if (r == STORE_OK)
+		r = store_commit(x->st);
+	if (r != STORE_OK) {
+		if (r == STORE_EXISTS)
+			buf_printf(err, "a list named '%s' exists already", l->name);
+		else
+			buf_puts(err, store_errmsg(x->st));
+		store_rollback(x->st);
+	}
+	return r;
+}
+
+struct del_ctx {
+	int64_t *ids;
+	size_t n, cap;
+};
+
+static int collect_member(void *ctx, const struct subscription_rec *sub,
+			  const struct subscriber_rec *who)
+{
+	struct del_ctx *d = ctx;
+	(void)who;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 256;
+		d->ids = xreallocarray(d->ids, d->cap, sizeof(*d->ids));
+	}
+	d->ids[d->n++] = sub->subscriber_id;
+	return 0;
+}
+
+int64_t lists_delete(struct lists_ctx *x, const struct list_rec *l, struct buf *err)
+{
+	struct del_ctx d = {0};
+	int64_t erased = 0;
+	int r = store_begin(x->st);
+	int64_t after = 0;
+	/* Every member leaves the list as by unsubscribing, so that the last-list
+	 * rule (P3) holds for them too. */
+	while (r == STORE_OK) {
+		size_t before = d.n;
+		r = store_members_page(x->st, l->id, -1, after, 1000, collect_member, &d);
+		if (d.n == before)
+			break;
+		after = d.ids[d.n - 1];
+	}
+	for (size_t i = 0; r == STORE_OK && i < d.n; i++) {
+		int e = 0;
+		r = lists_unsubscribe(x, l, d.ids[i], "list-delete", &e, err);
+		erased += e;
+	}
+	if (r == STORE_OK)
+		r = store_list_delete(x->st, l->id);
+	if (r == STORE_OK)
+		r = store_audit(x->st, lists_now(x), x->actor, "list-delete", l->id, 0, "");
+	if (r == STORE_OK)
+		r = store_commit(x->st);
+	free(d.ids);
+	if (r != STORE_OK) {
+		if (err->len == 0)
+			buf_puts(err, store_errmsg(x->st));
+		store_rollback(x->st);
+		return -1;
+	}
+	store_scrub(x->st);
+	return erased;
+}

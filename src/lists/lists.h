@@ -1,0 +1,51 @@
+/*
+ * lists.h - the domain: lists and the context every domain call takes.
+ *
+ * The domain layer holds the rules (DESIGN.md section 1, promises P1-P4, P8):
+ * which states a subscription may take, when personal data is destroyed,
+ * what goes into the consent ledger. It sees addresses only in their
+ * normalised forms (mail/address.h parses them, one layer to the right) and
+ * stores personal data only sealed.
+ */
+#ifndef LK_LISTS_LISTS_H
+#define LK_LISTS_LISTS_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "crypto/keys.h"
+#include "store/store.h"
+
+struct lists_ctx {
+	struct store *st;
+	const struct keys *keys;
+	const char *policy_version; /* consent wording version ([general] consent_version) */
+	const char *actor;	    /* who acts, for the audit log: "cli:root", "web", ... */
+	int64_t now;		    /* 0 = the clock; tests set a fixed time */
+};
+
+int64_t lists_now(const struct lists_ctx *x);
+
+/* 1 if name is a valid list name: 1-64 of [a-z0-9._-], starting with a
+ * letter or digit. Otherwise 0 and the reason in err. */
+int lists_name_valid(const char *name, struct buf *err);
+
+/* Fills l with the defaults for a new list called name in domain. */
+void lists_defaults(struct list_rec *l, const char *name, const char *domain);
+/* Sets one field by its name (as `listkeeper list set` and `list create`
+ * options spell it): title, description, kind, subscription_policy,
+ * posting_policy, moderation, archive, digest, footer, postal_address,
+ * tracking, domain. Validates the value; -1 with the reason in err. */
+int lists_set_field(struct list_rec *l, const char *field, const char *value, struct buf *err);
+/* The names of the settable fields, NULL-terminated. */
+extern const char *const lists_fields[];
+/* The value of a field as text (for `list show`); "" for an unknown field. */
+const char *lists_get_field(const struct list_rec *l, const char *field, char tmp[32]);
+
+/* Creates the list (its own transaction). STORE_EXISTS if the name is taken. */
+int lists_create(struct lists_ctx *x, struct list_rec *l, struct buf *err);
+/* Deletes a list and its subscriptions; people left on no list are erased
+ * (their data destroyed, P3). Returns the number of people erased, or -1. */
+int64_t lists_delete(struct lists_ctx *x, const struct list_rec *l, struct buf *err);
+
+#endif

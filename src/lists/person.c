@@ -1,0 +1,635 @@
+/*
+ * person.c - the subscriber lifecycle: subscribe, confirm, unsubscribe,
+ * erase, export, and the consent ledger.
+ *
+ * TRUST: addresses arrive normalised (mail/address.c); names and countries
+ * are untrusted text, length-checked here and sealed before they reach the
+ * store. Nothing here logs personal data: a subscriber is named by id.
+ */
+#include "lists/person.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "crypto/hash.h"
+#include "crypto/pii.h"
+
+#define AD_DATA "listkeeper-subscriber-v1"
+#define AD_LEDGER "listkeeper-ledger-details-v1"
+
+void person_free(struct person *p)
+{
+	char **f[] = {&p->address, &p->name, &p->country};
+	for (int i = 0; i < 3; i++) {
+		if (*f[i] != NULL)
+			xfree_wipe(*f[i], strlen(*f[i]));
+		*f[i] = NULL;
+	}
+}
+
+static int fail_store(struct lists_ctx *x, struct buf *err)
+{
+	if (err->len == 0)
+		buf_puts(err, store_errmsg(x->st));
+	return STORE_ERR;
+}
+
+/* Seals a JSON object with the data key. */
+static int seal_json(const uint8_t key[PII_KEY_LEN], const char *ad, json_t *obj, struct buf *out)
+{
+	char *txt = json_dumps(obj, JSON_COMPACT);
+	if (txt == NULL)
+		return -1;
+	size_t n = strlen(txt);
+	int r = pii_seal(key, ad, txt, n, out);
+	xfree_wipe(txt, n);
+	return r;
+}
+
+static json_t *open_json(const uint8_t key[PII_KEY_LEN], const char *ad, const uint8_t *p,
+			 size_t len)
+{
+	struct buf plain;
+	buf_init(&plain, LK_MAX_EXPORT);
+	json_t *j = NULL;
+	if (pii_open(key, ad, p, len, &plain) == 0)
+		j = json_loadb(buf_cstr(&plain), plain.len, 0, NULL);
+	buf_free(&plain);
+	return j;
+}
+
+static int data_key(struct lists_ctx *x, const struct subscriber_rec *r, uint8_t key[PII_KEY_LEN])
+{
+	return pii_key_unwrap(x->keys, r->wrapped_key, PII_WRAPPED_LEN, key);
+}
+
+/* Appends a ledger event; details (may be NULL) are sealed with key. */
+static int ledger_event(struct lists_ctx *x, int64_t list_id, int64_t sub_id, const char *action,
+			const char *source, const uint8_t *key, json_t *details)
+{
+	struct buf sealed;
+	buf_init(&sealed, LK_MAX_LEDGER_DETAILS + PII_OVERHEAD);
+	struct ledger_rec e = {0};
+	e.list_id = list_id;
+	e.subscriber_id = sub_id;
+	e.action = action;
+	e.time = lists_now(x);
+	e.source = source;
+	e.policy_version = x->policy_version ? x->policy_version : "";
+	if (details != NULL && key != NULL && json_object_size(details) > 0) {
+		if (seal_json(key, AD_LEDGER, details, &sealed) < 0) {
+			buf_free(&sealed);
+			return STORE_ERR;
+		}
+		e.details = (const uint8_t *)sealed.data;
+		e.details_len = sealed.len;
+	}
+	int r = store_ledger_append(x->st, &e, x->keys->mac);
+	buf_free(&sealed);
+	return r;
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+	if (v != NULL && v[0] != '\0')
+		json_object_set_new(o, k, json_string(v));
+}
+
+static int text_ok(const char *v, size_t max, const char *what, struct buf *err)
+{
+	if (v == NULL)
+		return 1;
+	size_t n = strlen(v);
+	if (n > max) {
+		buf_printf(err, "%s is longer than %zu bytes", what, max);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
+			buf_printf(err, "%s holds a control character", what);
+			return 0;
+		}
+	if (!json_string(v)) {
+		buf_printf(err, "%s is not valid UTF-8", what);
+		return 0;
+	}
+	return 1;
+}
+
+static int create_subscriber(struct lists_ctx *x, const struct subscribe_req *rq,
+			     const uint8_t hash[HASH_LEN], struct subscriber_rec *r,
+			     uint8_t key[PII_KEY_LEN])
+{
+	struct buf sealed;
+	buf_init(&sealed, 4 * LK_MAX_MAILBOX + PII_OVERHEAD);
+	json_t *o = json_object();
+	json_object_set_new(o, "a", json_string(rq->who.addr));
+	set_str(o, "n", rq->name);
+	set_str(o, "c", rq->country);
+	pii_key_new(key);
+	int rc = seal_json(key, AD_DATA, o, &sealed);
+	json_decref(o);
+	if (rc < 0) {
+		buf_free(&sealed);
+		return STORE_ERR;
+	}
+	memset(r, 0, sizeof(*r));
+	memcpy(r->addr_hash, hash, HASH_LEN);
+	pii_key_wrap(x->keys, key, r->wrapped_key);
+	r->data = (uint8_t *)sealed.data;
+	r->data_len = sealed.len;
+	r->html = rq->html;
+	r->tracking = rq->tracking;
+	r->created = lists_now(x);
+	rc = store_subscriber_insert(x->st, r);
+	buf_free(&sealed);
+	r->data = NULL;
+	r->data_len = 0;
+	return rc;
+}
+
+enum subscribe_result lists_subscribe(struct lists_ctx *x, const struct list_rec *l,
+				      const struct subscribe_req *rq, int64_t *subscriber_id,
+				      struct buf *err)
+{
+	uint8_t hash[HASH_LEN];
+	uint8_t key[PII_KEY_LEN];
+	struct subscriber_rec who = {0};
+	struct subscription_rec sub;
+	enum subscribe_result res = SUBSCRIBE_ERROR;
+	int r;
+
+	if (!text_ok(rq->name, LK_MAX_NAME, "the name", err) ||
+	    !text_ok(rq->country, LK_MAX_COUNTRY, "the country", err))
+		return SUBSCRIBE_ERROR;
+	if (rq->self && strcmp(l->sub_policy, "closed") == 0)
+		return SUBSCRIBE_CLOSED;
+
+	addr_hash(x->keys, rq->who.key, strlen(rq->who.key), hash);
+	if (store_begin(x->st) != STORE_OK)
+		return (enum subscribe_result)fail_store(x, err);
+
+	r = store_suppression_check(x->st, hash, l->id);
+	if (r == STORE_OK && !rq->self) {
+		/* An opt-out is honoured: only the person's own confirmed request lifts it. */
+		res = SUBSCRIBE_SUPPRESSED;
+		goto out_rollback;
+	}
+	if (r != STORE_OK && r != STORE_NOTFOUND)
+		goto out_err;
+
+	r = store_subscriber_find(x->st, hash, &who);
+	if (r == STORE_NOTFOUND)
+		r = create_subscriber(x, rq, hash, &who, key);
+	else if (r == STORE_OK && data_key(x, &who, key) < 0) {
+		buf_printf(err, "subscriber %lld: data key does not open (wrong key file?)",
+			   (long long)who.id);
+		goto out_err;
+	}
+	if (r != STORE_OK)
+		goto out_err;
+
+	r = store_subscription_get(x->st, l->id, who.id, &sub);
+	if (r == STORE_OK && sub.state != SUB_STATE_PENDING) {
+		res = SUBSCRIBE_ALREADY;
+		goto out_rollback;
+	}
+	if (r == STORE_OK && !rq->confirmed) {
+		res = SUBSCRIBE_STILL_PENDING; /* the caller may resend the request */
+		goto out_rollback;
+	}
+	if (r != STORE_OK && r != STORE_NOTFOUND)
+		goto out_err;
+	int64_t now = lists_now(x);
+	if (r == STORE_NOTFOUND) {
+		memset(&sub, 0, sizeof(sub));
+		sub.list_id = l->id;
+		sub.subscriber_id = who.id;
+		sub.created = now;
+	}
+	sub.state = rq->confirmed ? SUB_STATE_ACTIVE : SUB_STATE_PENDING;
+	sub.updated = now;
+	if (store_subscription_put(x->st, &sub) != STORE_OK)
+		goto out_err;
+
+	json_t *d = json_object();
+	set_str(d, "ip", rq->ip);
+	set_str(d, "wording", rq->wording);
+	set_str(d, "note", rq->note);
+	const char *action = rq->confirmed ? "subscribe-confirmed-by-admin" : "subscribe-request";
+	r = ledger_event(x, l->id, who.id, action, rq->source, key, d);
+	json_decref(d);
+	if (r != STORE_OK || store_commit(x->st) != STORE_OK)
+		goto out_err;
+	res = rq->confirmed ? SUBSCRIBE_ACTIVE : SUBSCRIBE_PENDING;
+	*subscriber_id = who.id;
+	log_debug("event=subscribe list=%s subscriber=%lld state=%s source=%s", l->name,
+		  (long long)who.id, sub_state_name(sub.state), rq->source);
+	subscriber_rec_free(&who);
+	explicit_bzero(key, sizeof(key));
+	return res;
+
+out_err:
+	fail_store(x, err);
+	res = SUBSCRIBE_ERROR;
+out_rollback:
+	if (who.id)
+		*subscriber_id = who.id;
+	store_rollback(x->st);
+	subscriber_rec_free(&who);
+	explicit_bzero(key, sizeof(key));
+	return res;
+}
+
+int lists_find(struct lists_ctx *x, const struct person_addr *a, int64_t *id)
+{
+	uint8_t hash[HASH_LEN];
+	struct subscriber_rec who = {0};
+	addr_hash(x->keys, a->key, strlen(a->key), hash);
+	int r = store_subscriber_find(x->st, hash, &who);
+	if (r == STORE_OK)
+		*id = who.id;
+	subscriber_rec_free(&who);
+	return r;
+}
+
+/* Loads the subscriber and unwraps the data key. */
+static int load_with_key(struct lists_ctx *x, int64_t id, struct subscriber_rec *who,
+			 uint8_t key[PII_KEY_LEN], struct buf *err)
+{
+	int r = store_subscriber_get(x->st, id, who);
+	if (r != STORE_OK)
+		return r == STORE_NOTFOUND ? r : fail_store(x, err);
+	if (data_key(x, who, key) < 0) {
+		buf_printf(err, "subscriber %lld: data key does not open (wrong key file?)",
+			   (long long)id);
+		subscriber_rec_free(who);
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+int lists_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t id, const char *source,
+		  const char *ip, struct buf *err)
+{
+	struct subscriber_rec who = {0};
+	struct subscription_rec sub;
+	uint8_t key[PII_KEY_LEN];
+	if (store_begin(x->st) != STORE_OK)
+		return fail_store(x, err);
+	int r = load_with_key(x, id, &who, key, err);
+	if (r == STORE_OK)
+		r = store_subscription_get(x->st, l->id, id, &sub);
+	if (r == STORE_OK && sub.state != SUB_STATE_PENDING)
+		r = STORE_EXISTS; /* confirmed already: nothing to do */
+	if (r == STORE_OK) {
+		sub.state = strcmp(l->sub_policy, "owner") == 0 ? SUB_STATE_HELD : SUB_STATE_ACTIVE;
+		sub.updated = lists_now(x);
+		r = store_subscription_put(x->st, &sub);
+	}
+	if (r == STORE_OK) {
+		/* The person's own confirmation is new consent: lift their opt-outs. */
+		r = store_suppression_remove(x->st, who.addr_hash, l->id);
+		if (r == STORE_OK)
+			r = store_suppression_remove(x->st, who.addr_hash, 0);
+	}
+	if (r == STORE_OK) {
+		json_t *d = json_object();
+		set_str(d, "ip", ip);
+		r = ledger_event(x, l->id, id, "confirm", source, key, d);
+		json_decref(d);
+	}
+	if (r == STORE_OK)
+		r = store_commit(x->st);
+	if (r != STORE_OK) {
+		if (r == STORE_ERR)
+			fail_store(x, err);
+		store_rollback(x->st);
+	}
+	subscriber_rec_free(&who);
+	explicit_bzero(key, sizeof(key));
+	return r;
+}
+
+int lists_set_state(struct lists_ctx *x, const struct list_rec *l, int64_t id, enum sub_state state,
+		    const char *source, struct buf *err)
+{
+	struct subscription_rec sub;
+	if (store_begin(x->st) != STORE_OK)
+		return fail_store(x, err);
+	int r = store_subscription_get(x->st, l->id, id, &sub);
+	if (r == STORE_OK && sub.state == SUB_STATE_PENDING && state == SUB_STATE_ACTIVE) {
+		/* P1: only the person's confirmation makes a pending subscription active. */
+		buf_puts(err, "a pending subscription becomes active only by its confirmation");
+		r = STORE_ERR;
+	}
+	if (r == STORE_OK) {
+		sub.state = state;
+		sub.updated = lists_now(x);
+		r = store_subscription_put(x->st, &sub);
+	}
+	char action[32];
+	bsnprintf(action, sizeof(action), "state-%s", sub_state_name(state));
+	if (r == STORE_OK)
+		r = ledger_event(x, l->id, id, action, source, NULL, NULL);
+	if (r == STORE_OK)
+		r = store_commit(x->st);
+	if (r != STORE_OK) {
+		if (r == STORE_ERR)
+			fail_store(x, err);
+		store_rollback(x->st);
+	}
+	return r;
+}
+
+int lists_unsubscribe(struct lists_ctx *x, const struct list_rec *l, int64_t id, const char *source,
+		      int *erased, struct buf *err)
+{
+	struct subscriber_rec who = {0};
+	int64_t left = 0;
+	*erased = 0;
+	if (store_begin(x->st) != STORE_OK)
+		return fail_store(x, err);
+	int r = store_subscriber_get(x->st, id, &who);
+	if (r == STORE_OK)
+		r = store_subscription_delete(x->st, l->id, id);
+	if (r == STORE_OK)
+		r = ledger_event(x, l->id, id, "unsubscribe", source, NULL, NULL);
+	/* A list deleted by its owner is no opt-out by the person. */
+	if (r == STORE_OK && strcmp(source, "list-delete") != 0)
+		r = store_suppression_add(x->st, who.addr_hash, l->id, "unsubscribed",
+					  lists_now(x));
+	if (r == STORE_OK)
+		r = store_subscription_count(x->st, id, &left);
+	if (r == STORE_OK && left == 0) {
+		/* P3: leaving the last list destroys the person's data. */
+		r = lists_erase(x, id, source,
+				strcmp(source, "list-delete") != 0 ? "left-last-list" : NULL, err);
+		if (r == STORE_OK)
+			*erased = 1;
+	}
+	if (r == STORE_OK)
+		r = store_commit(x->st);
+	if (r != STORE_OK) {
+		if (r == STORE_ERR)
+			fail_store(x, err);
+		store_rollback(x->st);
+		*erased = 0;
+	}
+	subscriber_rec_free(&who);
+	if (r == STORE_OK)
+		log_info("event=unsubscribe list=%s subscriber=%lld erased=%d source=%s", l->name,
+			 (long long)id, *erased, source);
+	return r;
+}
+
+struct drop_ctx {
+	struct lists_ctx *x;
+	int r;
+};
+
+static int drop_one(void *ctx, const struct subscription_rec *s)
+{
+	struct drop_ctx *d = ctx;
+	d->r = store_subscription_delete(d->x->st, s->list_id, s->subscriber_id);
+	if (d->r == STORE_OK)
+		d->r = ledger_event(d->x, s->list_id, s->subscriber_id, "unsubscribe", "erase",
+				    NULL, NULL);
+	return d->r != STORE_OK;
+}
+
+int lists_erase(struct lists_ctx *x, int64_t id, const char *source, const char *reason,
+		struct buf *err)
+{
+	struct subscriber_rec who = {0};
+	if (store_begin(x->st) != STORE_OK)
+		return fail_store(x, err);
+	int r = store_subscriber_get(x->st, id, &who);
+	struct drop_ctx d = {x, STORE_OK};
+	if (r == STORE_OK) {
+		r = store_subscriptions_of(x->st, id, drop_one, &d);
+		if (r == STORE_OK)
+			r = d.r;
+	}
+	if (r == STORE_OK && reason != NULL)
+		r = store_suppression_add(x->st, who.addr_hash, 0, reason, lists_now(x));
+	if (r == STORE_OK)
+		r = ledger_event(x, 0, id, "erase", source, NULL, NULL);
+	if (r == STORE_OK)
+		r = store_subscriber_delete(x->st, id); /* the wrapped data key goes with the row */
+	if (r == STORE_OK)
+		r = store_commit(x->st);
+	if (r != STORE_OK) {
+		if (r == STORE_ERR)
+			fail_store(x, err);
+		store_rollback(x->st);
+	}
+	subscriber_rec_free(&who);
+	if (r == STORE_OK)
+		log_info("event=erase subscriber=%lld source=%s", (long long)id, source);
+	return r;
+}
+
+int lists_person_load(struct lists_ctx *x, const struct subscriber_rec *r, struct person *out)
+{
+	uint8_t key[PII_KEY_LEN];
+	memset(out, 0, sizeof(*out));
+	if (data_key(x, r, key) < 0)
+		return -1;
+	json_t *o = open_json(key, AD_DATA, r->data, r->data_len);
+	explicit_bzero(key, sizeof(key));
+	if (o == NULL)
+		return -1;
+	const char *a = json_string_value(json_object_get(o, "a"));
+	const char *n = json_string_value(json_object_get(o, "n"));
+	const char *c = json_string_value(json_object_get(o, "c"));
+	out->address = xstrdup(a ? a : "");
+	out->name = xstrdup(n ? n : "");
+	out->country = xstrdup(c ? c : "");
+	json_decref(o);
+	return 0;
+}
+
+static json_t *iso_time(int64_t t)
+{
+	char b[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(b);
+}
+
+struct export_ctx {
+	struct lists_ctx *x;
+	json_t *arr;
+	const uint8_t *key;
+};
+
+static json_t *list_name_json(struct lists_ctx *x, int64_t list_id)
+{
+	struct list_rec l = {0};
+	if (list_id == 0)
+		return json_null();
+	if (store_list_get_id(x->st, list_id, &l) != STORE_OK)
+		return json_integer(list_id);
+	json_t *j = json_string(l.name);
+	list_rec_free(&l);
+	return j;
+}
+
+static int export_sub(void *ctx, const struct subscription_rec *s)
+{
+	struct export_ctx *e = ctx;
+	json_t *o = json_object();
+	json_object_set_new(o, "list", list_name_json(e->x, s->list_id));
+	json_object_set_new(o, "state", json_string(sub_state_name(s->state)));
+	json_object_set_new(o, "digest", json_boolean(s->digest));
+	json_object_set_new(o, "nomail", json_boolean(s->nomail));
+	json_object_set_new(o, "bounce_score", json_integer(s->bounce_score));
+	json_object_set_new(o, "since", iso_time(s->created));
+	json_object_set_new(o, "updated", iso_time(s->updated));
+	json_array_append_new(e->arr, o);
+	return 0;
+}
+
+static int export_event(void *ctx, const struct ledger_rec *r)
+{
+	struct export_ctx *e = ctx;
+	json_t *o = json_object();
+	json_object_set_new(o, "time", iso_time(r->time));
+	json_object_set_new(o, "list", list_name_json(e->x, r->list_id));
+	json_object_set_new(o, "action", json_string(r->action));
+	json_object_set_new(o, "source", json_string(r->source));
+	json_object_set_new(o, "consent_wording_version", json_string(r->policy_version));
+	if (r->details != NULL && r->details_len > 0) {
+		json_t *d = open_json(e->key, AD_LEDGER, r->details, r->details_len);
+		json_object_set_new(o, "details", d ? d : json_string("(unreadable)"));
+	}
+	json_array_append_new(e->arr, o);
+	return 0;
+}
+
+int lists_person_export(struct lists_ctx *x, int64_t id, struct buf *out, struct buf *err)
+{
+	struct subscriber_rec who = {0};
+	uint8_t key[PII_KEY_LEN];
+	struct person p;
+	int r = load_with_key(x, id, &who, key, err);
+	if (r != STORE_OK)
+		return r;
+	if (lists_person_load(x, &who, &p) < 0) {
+		buf_printf(err, "subscriber %lld: personal data does not open", (long long)id);
+		subscriber_rec_free(&who);
+		return STORE_ERR;
+	}
+	json_t *doc = json_object();
+	json_t *me = json_object();
+	json_object_set_new(me, "id", json_integer(id));
+	json_object_set_new(me, "address", json_string(p.address));
+	json_object_set_new(me, "name", json_string(p.name));
+	json_object_set_new(me, "country", json_string(p.country));
+	json_object_set_new(me, "format", json_string(who.html ? "html" : "text"));
+	json_object_set_new(me, "open_tracking_consent", json_boolean(who.tracking));
+	json_object_set_new(me, "created", iso_time(who.created));
+	json_object_set_new(doc, "subscriber", me);
+	struct export_ctx e = {x, json_array(), key};
+	r = store_subscriptions_of(x->st, id, export_sub, &e);
+	json_object_set_new(doc, "subscriptions", e.arr);
+	e.arr = json_array();
+	if (r == STORE_OK)
+		r = store_ledger_each(x->st, id, export_event, &e);
+	json_object_set_new(doc, "consent_events", e.arr);
+	json_object_set_new(
+	    doc, "note",
+	    json_string("This is everything this server holds about this address. "
+			"Opens and clicks are kept only as aggregates, never per person."));
+	json_object_set_new(doc, "generated", iso_time(lists_now(x)));
+	if (r == STORE_OK) {
+		char *txt = json_dumps(doc, JSON_INDENT(2));
+		if (txt == NULL || buf_puts(out, txt) < 0 || buf_putc(out, '\n') < 0)
+			r = STORE_ERR;
+		if (txt != NULL)
+			xfree_wipe(txt, strlen(txt));
+		if (r == STORE_OK)
+			store_audit(x->st, lists_now(x), x->actor, "person-export", 0, id, "");
+	} else {
+		fail_store(x, err);
+	}
+	json_decref(doc);
+	person_free(&p);
+	subscriber_rec_free(&who);
+	explicit_bzero(key, sizeof(key));
+	return r;
+}
+
+struct verify_ctx {
+	struct lists_ctx *x;
+	int64_t n;
+	int64_t last_id;
+	uint8_t last_hash[HASH_LEN];
+	struct buf *err;
+	int bad;
+};
+
+static int verify_one(void *ctx, const struct ledger_rec *r)
+{
+	struct verify_ctx *v = ctx;
+	uint8_t h[HASH_LEN];
+	if (r->id != v->last_id + 1) {
+		buf_printf(v->err,
+			   "event %lld: expected event %lld next (events removed or reordered)",
+			   (long long)r->id, (long long)(v->last_id + 1));
+		v->bad = 1;
+		return 1;
+	}
+	if (!secret_eq(r->prev_hash, v->last_hash, HASH_LEN)) {
+		buf_printf(v->err,
+			   "event %lld: does not chain to event %lld (a row was removed, "
+			   "reordered or rewritten)",
+			   (long long)r->id, (long long)v->last_id);
+		v->bad = 1;
+		return 1;
+	}
+	ledger_rec_hash(r, v->x->keys->mac, h);
+	if (!secret_eq(h, r->hash, HASH_LEN)) {
+		buf_printf(v->err, "event %lld: contents changed (hash does not match)",
+			   (long long)r->id);
+		v->bad = 1;
+		return 1;
+	}
+	v->last_id = r->id;
+	memcpy(v->last_hash, r->hash, HASH_LEN);
+	v->n++;
+	return 0;
+}
+
+int64_t lists_ledger_verify(struct lists_ctx *x, struct buf *err)
+{
+	struct verify_ctx v = {x, 0, 0, {0}, err, 0};
+	int64_t head_id;
+	uint8_t head[HASH_LEN];
+	if (store_ledger_each(x->st, 0, verify_one, &v) != STORE_OK) {
+		fail_store(x, err);
+		return -1;
+	}
+	if (v.bad)
+		return -1;
+	if (store_ledger_head(x->st, &head_id, head) != STORE_OK) {
+		fail_store(x, err);
+		return -1;
+	}
+	if (head_id != v.last_id || !secret_eq(head, v.last_hash, HASH_LEN)) {
+		buf_printf(err,
+			   "the ledger ends at event %lld but its recorded head is event %lld "
+			   "(events removed from the end)",
+			   (long long)v.last_id, (long long)head_id);
+		return -1;
+	}
+	return v.n;
+}

@@ -1,0 +1,104 @@
+/*
+ * person.h - subscribers, subscriptions, consent, erasure and export.
+ *
+ * The lifecycle (DESIGN.md section 2):
+ *
+ *   (none) --subscribe--> pending --confirm--> active <--> held | disabled
+ *      any state --unsubscribe--> gone (+ suppression for that list)
+ *   leaving the last list, or an erasure request --> the subscriber's data
+ *   key and rows are deleted; an all-lists suppression keeps the keyed hash
+ *   so that nobody can re-add the address without the person's new consent.
+ *
+ * Every change writes a consent ledger event whose details (IP at opt-in,
+ * consent wording, note) are sealed with the subscriber's data key.
+ *
+ * These calls run inside the caller's transaction when there is one (they
+ * nest), and in their own otherwise. After an erasure, call store_scrub()
+ * once the transaction has committed.
+ */
+#ifndef LK_LISTS_PERSON_H
+#define LK_LISTS_PERSON_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "lists/lists.h"
+
+/* The personal data of a subscriber, in the clear. Owned strings. */
+struct person {
+	char *address; /* normalised delivery form */
+	char *name;    /* may be "" */
+	char *country; /* may be "" */
+};
+void person_free(struct person *p);
+
+/* A normalised address: `addr` to deliver to, `key` to look up by. */
+struct person_addr {
+	const char *addr;
+	const char *key;
+};
+
+struct subscribe_req {
+	struct person_addr who;
+	const char *name;    /* NULL: none */
+	const char *country; /* NULL: none */
+	int html;	     /* preferred format */
+	int tracking;	     /* agreed to open tracking */
+	const char *source;  /* cli, import, web, email, api */
+	int confirmed;	     /* an admin asserts prior consent: active at once */
+	const char *note;    /* where prior consent came from (with confirmed) */
+	const char *ip;	     /* the requester's IP, sealed in the ledger; NULL: none */
+	const char *wording; /* the consent wording shown; NULL: none */
+	int self;	     /* the person asked themself (web form, mail command) */
+};
+
+enum subscribe_result {
+	SUBSCRIBE_PENDING,	 /* created or still pending: a confirmation is due */
+	SUBSCRIBE_ACTIVE,	 /* active now (confirmed by an admin) */
+	SUBSCRIBE_ALREADY,	 /* was already active/held/disabled: nothing changed */
+	SUBSCRIBE_STILL_PENDING, /* was pending already: nothing changed; resend the request */
+	SUBSCRIBE_SUPPRESSED,	 /* opted out or erased: refused without the person's new consent */
+	SUBSCRIBE_CLOSED,	 /* the list takes no subscriptions */
+	SUBSCRIBE_ERROR = -1,	 /* store error; reason in err */
+};
+
+enum subscribe_result lists_subscribe(struct lists_ctx *x, const struct list_rec *l,
+				      const struct subscribe_req *rq, int64_t *subscriber_id,
+				      struct buf *err);
+
+/* Looks a person up by address. STORE_OK and *id, or STORE_NOTFOUND. */
+int lists_find(struct lists_ctx *x, const struct person_addr *a, int64_t *id);
+
+/* pending -> active (or held when the list's policy is "owner"); the
+ * person's own confirmation also lifts their suppressions for this list. */
+int lists_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t id, const char *source,
+		  const char *ip, struct buf *err);
+
+/* Ends a subscription: ledger event, suppression for the list; if it was the
+ * person's last list their data is erased and *erased is set to 1. Returns
+ * STORE_OK, STORE_NOTFOUND (no such subscription) or STORE_ERR. */
+int lists_unsubscribe(struct lists_ctx *x, const struct list_rec *l, int64_t id, const char *source,
+		      int *erased, struct buf *err);
+
+/* Sets the state of a subscription (active, held, disabled); ledger event. */
+int lists_set_state(struct lists_ctx *x, const struct list_rec *l, int64_t id, enum sub_state state,
+		    const char *source, struct buf *err);
+
+/* Destroys everything held about a person: subscriptions, the sealed data,
+ * the data key (crypto-shredding: their ledger details become unreadable).
+ * An all-lists suppression with `reason` keeps only the keyed hash. */
+int lists_erase(struct lists_ctx *x, int64_t id, const char *source, const char *reason,
+		struct buf *err);
+
+/* Opens a subscriber's sealed data. */
+int lists_person_load(struct lists_ctx *x, const struct subscriber_rec *r, struct person *out);
+
+/* Everything held about a person as a JSON document (P4), appended to out.
+ * Writes an audit row. */
+int lists_person_export(struct lists_ctx *x, int64_t id, struct buf *out, struct buf *err);
+
+/* Recomputes the ledger chain. Returns the number of events when it is
+ * intact, or -1 with the first problem (row id and what is wrong) in err. */
+int64_t lists_ledger_verify(struct lists_ctx *x, struct buf *err);
+
+#endif
