@@ -5,6 +5,7 @@
  * text (mail/address.c, lists/person.c check them). `sub ls` shows personal
  * data and writes an audit row (P8).
  */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,13 +15,15 @@
 static const char USAGE[] =
     "usage: listkeeper sub add LIST ADDRESS [--name NAME] [--country CC]\n"
     "                          [--format text|html] [--tracking]\n"
-    "                          [--confirmed --consent-note TEXT]\n"
+    "                          [--confirmed --consent-note TEXT] [--source-ip IP]\n"
     "       listkeeper sub rm LIST ADDRESS\n"
     "       listkeeper sub ls LIST [--state pending|active|held|disabled]\n\n"
     "add: the person is pending until they confirm from their own mailbox\n"
     "     (double opt-in). --confirmed makes them active at once and needs\n"
     "     --consent-note saying where their consent was given; it is kept in the\n"
-    "     consent ledger. Addresses that opted out are refused.\n"
+    "     consent ledger. --source-ip records the address the person subscribed\n"
+    "     from (when migrating from another system), encrypted, as proof of consent.\n"
+    "     Addresses that opted out are refused.\n"
     "rm:  unsubscribes; a person on no other list is erased (their data destroyed).\n"
     "ls:  prints id, state and address; every listing is written to the audit log.\n";
 
@@ -32,6 +35,7 @@ static int add(struct cli *c, int argc, char **argv)
 					     {"tracking", no_argument, NULL, 't'},
 					     {"confirmed", no_argument, NULL, 'y'},
 					     {"consent-note", required_argument, NULL, 'N'},
+					     {"source-ip", required_argument, NULL, 'I'},
 					     {NULL, 0, NULL, 0}};
 	struct subscribe_req rq = {0};
 	int o;
@@ -61,6 +65,17 @@ static int add(struct cli *c, int argc, char **argv)
 		case 'N':
 			rq.note = optarg;
 			break;
+		case 'I': {
+			unsigned char tmp[16];
+			if (inet_pton(AF_INET, optarg, tmp) != 1 &&
+			    inet_pton(AF_INET6, optarg, tmp) != 1) {
+				fprintf(stderr,
+					"listkeeper sub add: --source-ip: not an IP address\n");
+				return EX_USAGE;
+			}
+			rq.ip = optarg;
+			break;
+		}
 		default:
 			fputs(USAGE, stderr);
 			return EX_USAGE;
