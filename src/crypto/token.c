@@ -1,0 +1,187 @@
+/*
+ * token.c - stateless authenticated tokens (token.h, DESIGN.md section 5).
+ *
+ *   token_encode      pack, MAC, base64url (no padding): always 56 characters
+ *   token_decode      length, strict base64url, MAC (constant time), then fields
+ *   token_check       token_decode plus the expected list and subscriber
+ *   token_status_str  a short name for logs and error pages
+ *
+ * Binary layout (42 bytes):
+ *     [0] version  [1] purpose  [2..9] list_id  [10..17] subscriber_id
+ *     [18..25] expires  (all big-endian)  [26..41] MAC
+ * MAC = BLAKE2b (crypto_generichash), 16-byte output, keyed with the MAC
+ * key, over bytes 0..25.
+ *
+ * TRUST: token_decode sees untrusted text from URLs, forms and VERP
+ * addresses. Before decoding it requires exactly TOKEN_TEXT_LEN bytes (so
+ * nothing longer than LK_MAX_TOKEN is ever touched) and only characters
+ * of the base64url alphabet (see b64url_alphabet_only for why libsodium is
+ * not trusted with that); decoding ignores no characters and must consume
+ * them all (56 characters carry
+ * exactly 336 bits = 42 bytes, so every token has one spelling). Nothing in
+ * the decoded bytes is read before the MAC has been checked with
+ * sodium_memcmp. A token that is authentic but names another list or
+ * subscriber is answered TOKEN_WRONG_PURPOSE by token_check: it is not for
+ * this use, and token.h has no more specific status.
+ */
+#include "crypto/token.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "core/limits.h"
+
+#define TOKEN_VERSION 1
+#define TOKEN_BODY_LEN 26 /* version..expires: what the MAC covers */
+#define TOKEN_MAC_LEN 16
+#define TOKEN_BIN_LEN (TOKEN_BODY_LEN + TOKEN_MAC_LEN)
+#define TOKEN_B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
+
+_Static_assert(TOKEN_BIN_LEN == 42, "token.h layout");
+_Static_assert(sodium_base64_ENCODED_LEN(TOKEN_BIN_LEN, TOKEN_B64) == TOKEN_TEXT_LEN + 1,
+	       "TOKEN_TEXT_LEN is the base64url length of the binary token");
+_Static_assert(TOKEN_TEXT_LEN <= LK_MAX_TOKEN, "limits.h bounds token text");
+_Static_assert(TOKEN_MAC_LEN >= crypto_generichash_BYTES_MIN, "BLAKE2b output length");
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static void token_mac(const struct keys *k, const uint8_t body[TOKEN_BODY_LEN],
+		      uint8_t mac[TOKEN_MAC_LEN])
+{
+	crypto_generichash(mac, TOKEN_MAC_LEN, body, TOKEN_BODY_LEN, k->mac, KEYS_LEN);
+}
+
+/* libsodium 1.0.18's base64url decoder maps every byte 0x80..0xff to 63,
+ * as if it were '_': the same authentic token would then have many
+ * spellings. The alphabet is therefore checked here, before decoding. */
+static int b64url_alphabet_only(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+static int purpose_known(unsigned p)
+{
+	return p >= TOKEN_CONFIRM && p <= TOKEN_BOUNCE;
+}
+
+/* Also returns -1, leaving out unchanged, for a token that could never be
+ * decoded (unknown purpose, negative expiry): minting one is a bug. */
+int token_encode(const struct keys *k, const struct token *t, struct buf *out)
+{
+	uint8_t bin[TOKEN_BIN_LEN];
+	char text[TOKEN_TEXT_LEN + 1];
+	int rc;
+
+	if (!purpose_known((unsigned)t->purpose) || t->expires < 0)
+		return -1;
+	bin[0] = TOKEN_VERSION;
+	bin[1] = (uint8_t)t->purpose;
+	put_be64(bin + 2, t->list_id);
+	put_be64(bin + 10, t->subscriber_id);
+	put_be64(bin + 18, (uint64_t)t->expires);
+	token_mac(k, bin, bin + TOKEN_BODY_LEN);
+	sodium_bin2base64(text, sizeof(text), bin, sizeof(bin), TOKEN_B64);
+	rc = buf_append(out, text, TOKEN_TEXT_LEN);
+	sodium_memzero(bin, sizeof(bin));
+	sodium_memzero(text, sizeof(text));
+	return rc;
+}
+
+enum token_status token_decode(const struct keys *k, const char *text, size_t len,
+			       enum token_purpose purpose, int64_t now, struct token *t)
+{
+	uint8_t bin[TOKEN_BIN_LEN], mac[TOKEN_MAC_LEN];
+	size_t bin_len = 0;
+	const char *end = NULL;
+	enum token_status st;
+
+	if (text == NULL || len != TOKEN_TEXT_LEN || !b64url_alphabet_only(text, len))
+		return TOKEN_MALFORMED;
+	if (sodium_base642bin(bin, sizeof(bin), text, len, NULL, &bin_len, &end, TOKEN_B64) != 0 ||
+	    bin_len != TOKEN_BIN_LEN || end != text + len) {
+		st = TOKEN_MALFORMED;
+		goto out;
+	}
+	token_mac(k, bin, mac);
+	if (sodium_memcmp(mac, bin + TOKEN_BODY_LEN, TOKEN_MAC_LEN) != 0) {
+		st = TOKEN_BAD_MAC;
+		goto out;
+	}
+
+	/* Authentic from here on: the fields are ours. */
+	uint64_t expires = get_be64(bin + 18);
+	if (bin[0] != TOKEN_VERSION || !purpose_known(bin[1]) || expires > INT64_MAX) {
+		st = TOKEN_MALFORMED;
+		goto out;
+	}
+	if (bin[1] != (unsigned)purpose) {
+		st = TOKEN_WRONG_PURPOSE;
+		goto out;
+	}
+	if (expires != 0 && now >= (int64_t)expires) {
+		st = TOKEN_EXPIRED;
+		goto out;
+	}
+	if (t != NULL) {
+		t->purpose = (enum token_purpose)bin[1];
+		t->list_id = get_be64(bin + 2);
+		t->subscriber_id = get_be64(bin + 10);
+		t->expires = (int64_t)expires;
+	}
+	st = TOKEN_OK;
+out:
+	sodium_memzero(bin, sizeof(bin));
+	sodium_memzero(mac, sizeof(mac));
+	return st;
+}
+
+enum token_status token_check(const struct keys *k, const char *text, size_t len,
+			      enum token_purpose purpose, uint64_t list_id, uint64_t subscriber_id,
+			      int64_t now)
+{
+	struct token t;
+	enum token_status st = token_decode(k, text, len, purpose, now, &t);
+	if (st != TOKEN_OK)
+		return st;
+	if ((list_id != 0 && t.list_id != list_id) ||
+	    (subscriber_id != 0 && t.subscriber_id != subscriber_id))
+		return TOKEN_WRONG_PURPOSE;
+	return TOKEN_OK;
+}
+
+const char *token_status_str(enum token_status s)
+{
+	switch (s) {
+	case TOKEN_OK:
+		return "ok";
+	case TOKEN_MALFORMED:
+		return "malformed";
+	case TOKEN_BAD_MAC:
+		return "bad MAC";
+	case TOKEN_EXPIRED:
+		return "expired";
+	case TOKEN_WRONG_PURPOSE:
+		return "not valid here";
+	}
+	return "unknown";
+}

@@ -1,0 +1,488 @@
+/*
+ * test_token.c - stateless tokens: the layout of token.h (golden vectors
+ * computed independently with Python's hashlib.blake2b), round trips, and
+ * refusal of a token for another list, purpose or subscriber, an expired,
+ * truncated, extended, altered (every bit, every character) or forged one.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <string.h>
+
+#include "core/limits.h"
+#include "crypto/token.h"
+
+#define BIN_LEN 42
+#define NOW 1700000000
+
+static struct keys K; /* master 00..1f, mac 20..3f, hash 40..5f */
+
+static int setup(void **state)
+{
+	(void)state;
+	for (int i = 0; i < KEYS_LEN; i++) {
+		K.master[i] = (uint8_t)i;
+		K.mac[i] = (uint8_t)(0x20 + i);
+		K.hash[i] = (uint8_t)(0x40 + i);
+	}
+	return crypto_init();
+}
+
+/* Encodes t with keys k into text[TOKEN_TEXT_LEN + 1]. */
+static void enc(const struct keys *k, const struct token *t, char *text)
+{
+	struct buf b;
+	buf_init(&b, LK_MAX_TOKEN);
+	assert_int_equal(token_encode(k, t, &b), 0);
+	assert_int_equal(b.len, TOKEN_TEXT_LEN);
+	memcpy(text, b.data, TOKEN_TEXT_LEN + 1);
+	buf_free(&b);
+}
+
+static void to_bin(const char *text, uint8_t bin[BIN_LEN])
+{
+	size_t n = 0;
+	assert_int_equal(sodium_base642bin(bin, BIN_LEN, text, TOKEN_TEXT_LEN, NULL, &n, NULL,
+					   sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+			 0);
+	assert_int_equal(n, BIN_LEN);
+}
+
+static void from_bin(const uint8_t bin[BIN_LEN], char *text)
+{
+	sodium_bin2base64(text, TOKEN_TEXT_LEN + 1, bin, BIN_LEN,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* A token with any body, correctly MACed with k (to reach the checks after the MAC). */
+static void mint_raw(const struct keys *k, uint8_t version, uint8_t purpose, uint64_t list,
+		     uint64_t sub, uint64_t expires, char *text)
+{
+	uint8_t bin[BIN_LEN];
+	bin[0] = version;
+	bin[1] = purpose;
+	for (int i = 0; i < 8; i++) {
+		bin[2 + i] = (uint8_t)(list >> (56 - 8 * i));
+		bin[10 + i] = (uint8_t)(sub >> (56 - 8 * i));
+		bin[18 + i] = (uint8_t)(expires >> (56 - 8 * i));
+	}
+	crypto_generichash(bin + 26, 16, bin, 26, k->mac, KEYS_LEN);
+	from_bin(bin, text);
+}
+
+static void test_golden(void **state)
+{
+	(void)state;
+	char text[TOKEN_TEXT_LEN + 1];
+	struct token t = {TOKEN_CONFIRM, 7, 42, 1700000000};
+	struct token u = {TOKEN_UNSUBSCRIBE, UINT64_MAX, 1, 0};
+	struct token got;
+
+	enc(&K, &t, text);
+	assert_string_equal(text, "AQEAAAAAAAAABwAAAAAAAAAqAAAAAGVT8QCZKnbNDuMleMxd9eplQrjA");
+	enc(&K, &u, text);
+	assert_string_equal(text, "AQL__________wAAAAAAAAABAAAAAAAAAACta5JnZNrN_RlI6UdL9ZsV");
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_UNSUBSCRIBE, INT64_MAX, &got),
+			 TOKEN_OK);
+	assert_int_equal(got.list_id, UINT64_MAX);
+	assert_int_equal(got.subscriber_id, 1);
+	assert_int_equal(got.expires, 0);
+}
+
+static void test_layout(void **state)
+{
+	(void)state;
+	char text[TOKEN_TEXT_LEN + 1];
+	uint8_t bin[BIN_LEN], mac[16];
+	struct token t = {TOKEN_PREFS, 0x0102030405060708ULL, 0x1112131415161718ULL,
+			  0x2122232425262728LL};
+	static const uint8_t want[26] = {1,    3,    1,	   2,	 3,    4,    5,	   6,	 7,
+					 8,    0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
+					 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28};
+
+	enc(&K, &t, text);
+	for (size_t i = 0; i < TOKEN_TEXT_LEN; i++) {
+		char c = text[i];
+		assert_true((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			    (c >= '0' && c <= '9') || c == '-' || c == '_');
+	}
+	to_bin(text, bin);
+	assert_memory_equal(bin, want, sizeof(want));
+	crypto_generichash(mac, sizeof(mac), bin, 26, K.mac, KEYS_LEN);
+	assert_memory_equal(bin + 26, mac, sizeof(mac));
+}
+
+static void test_roundtrip_all_purposes(void **state)
+{
+	(void)state;
+	char text[TOKEN_TEXT_LEN + 1];
+	struct token t, got;
+
+	for (int p = TOKEN_CONFIRM; p <= TOKEN_BOUNCE; p++) {
+		t = (struct token){(enum token_purpose)p, (uint64_t)p * 1000, 77, NOW + 3600};
+		enc(&K, &t, text);
+		memset(&got, 0, sizeof(got));
+		assert_int_equal(
+		    token_decode(&K, text, TOKEN_TEXT_LEN, (enum token_purpose)p, NOW, &got),
+		    TOKEN_OK);
+		assert_int_equal(got.purpose, p);
+		assert_int_equal(got.list_id, (uint64_t)p * 1000);
+		assert_int_equal(got.subscriber_id, 77);
+		assert_int_equal(got.expires, NOW + 3600);
+		assert_int_equal(token_check(&K, text, TOKEN_TEXT_LEN, (enum token_purpose)p,
+					     (uint64_t)p * 1000, 77, NOW),
+				 TOKEN_OK);
+		/* Every other purpose refuses it. */
+		for (int q = 0; q <= TOKEN_BOUNCE + 1; q++) {
+			if (q == p)
+				continue;
+			assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN,
+						      (enum token_purpose)q, NOW, &got),
+					 TOKEN_WRONG_PURPOSE);
+		}
+	}
+	/* The text need not be NUL-terminated: the length rules. */
+	t = (struct token){TOKEN_CONFIRM, 1, 2, 0};
+	char longer[TOKEN_TEXT_LEN + 8];
+	enc(&K, &t, longer);
+	memcpy(longer + TOKEN_TEXT_LEN, "garbage", 8);
+	assert_int_equal(token_decode(&K, longer, TOKEN_TEXT_LEN, TOKEN_CONFIRM, NOW, NULL),
+			 TOKEN_OK);
+}
+
+static void test_other_list_or_subscriber(void **state)
+{
+	(void)state;
+	char text[TOKEN_TEXT_LEN + 1];
+	struct token t = {TOKEN_UNSUBSCRIBE, 5, 9, 0};
+
+	enc(&K, &t, text);
+	assert_int_equal(token_check(&K, text, TOKEN_TEXT_LEN, TOKEN_UNSUBSCRIBE, 5, 9, NOW),
+			 TOKEN_OK);
+	assert_int_equal(token_check(&K, text, TOKEN_TEXT_LEN, TOKEN_UNSUBSCRIBE, 6, 9, NOW),
+			 TOKEN_WRONG_PURPOSE);
+	assert_int_equal(token_check(&K, text, TOKEN_TEXT_LEN, TOKEN_UNSUBSCRIBE, 4, 9, NOW),
+			 TOKEN_WRONG_PURPOSE);
+	assert_int_equal(token_check(&K, text, TOKEN_TEXT_LEN, TOKEN_UNSUBSCRIBE, 5, 10, NOW),
+			 TOKEN_WRONG_PURPOSE);
+	assert_int_equal(token_check(&K, text, TOKEN_TEXT_LEN, TOKEN_UNSUBSCRIBE, 5, 8, NOW),
+			 TOKEN_WRONG_PURPOSE);
+	assert_int_equal(
+	    token_check(&K, text, TOKEN_TEXT_LEN, TOKEN_UNSUBSCRIBE, 5 | (1ULL << 32), 9, NOW),
+	    TOKEN_WRONG_PURPOSE);
+	assert_int_equal(token_check(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, 5, 9, NOW),
+			 TOKEN_WRONG_PURPOSE);
+	/* 0 means "don't check that field". */
+	assert_int_equal(token_check(&K, text, TOKEN_TEXT_LEN, TOKEN_UNSUBSCRIBE, 0, 9, NOW),
+			 TOKEN_OK);
+	assert_int_equal(token_check(&K, text, TOKEN_TEXT_LEN, TOKEN_UNSUBSCRIBE, 5, 0, NOW),
+			 TOKEN_OK);
+
+	/* A token naming list 0 does not match a request for list 5. */
+	t = (struct token){TOKEN_REQUEST, 0, 9, 0};
+	enc(&K, &t, text);
+	assert_int_equal(token_check(&K, text, TOKEN_TEXT_LEN, TOKEN_REQUEST, 5, 9, NOW),
+			 TOKEN_WRONG_PURPOSE);
+	assert_int_equal(token_check(&K, text, TOKEN_TEXT_LEN, TOKEN_REQUEST, 0, 9, NOW), TOKEN_OK);
+}
+
+static void test_expiry(void **state)
+{
+	(void)state;
+	char text[TOKEN_TEXT_LEN + 1];
+	struct token t = {TOKEN_CONFIRM, 1, 2, NOW};
+	struct token got;
+
+	enc(&K, &t, text);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, NOW - 1, &got),
+			 TOKEN_OK);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, NOW, &got),
+			 TOKEN_EXPIRED);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, NOW + 1, &got),
+			 TOKEN_EXPIRED);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, INT64_MAX, &got),
+			 TOKEN_EXPIRED);
+	assert_int_equal(token_check(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, 1, 2, NOW),
+			 TOKEN_EXPIRED);
+	/* expires = 0 never expires. */
+	t.expires = 0;
+	enc(&K, &t, text);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, INT64_MAX, &got),
+			 TOKEN_OK);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, INT64_MIN, &got),
+			 TOKEN_OK);
+	/* expires = 1: long gone. */
+	t.expires = 1;
+	enc(&K, &t, text);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, NOW, &got),
+			 TOKEN_EXPIRED);
+	t.expires = INT64_MAX;
+	enc(&K, &t, text);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, INT64_MAX - 1, &got),
+			 TOKEN_OK);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, INT64_MAX, &got),
+			 TOKEN_EXPIRED);
+}
+
+static void test_truncated_and_extended(void **state)
+{
+	(void)state;
+	char text[LK_MAX_TOKEN + 2];
+	struct token t = {TOKEN_PREFS, 3, 4, 0};
+	struct token got;
+
+	enc(&K, &t, text);
+	for (size_t n = 0; n < TOKEN_TEXT_LEN; n++) {
+		if (token_decode(&K, text, n, TOKEN_PREFS, NOW, &got) != TOKEN_MALFORMED)
+			fail_msg("prefix of %zu characters accepted", n);
+		/* Suffixes too: dropping the first characters. */
+		if (token_decode(&K, text + TOKEN_TEXT_LEN - n, n, TOKEN_PREFS, NOW, &got) !=
+		    TOKEN_MALFORMED)
+			fail_msg("suffix of %zu characters accepted", n);
+		assert_int_equal(token_check(&K, text, n, TOKEN_PREFS, 0, 0, NOW), TOKEN_MALFORMED);
+	}
+	/* Longer: any extra character, padding, white space, up to past LK_MAX_TOKEN. */
+	static const char extra[] = {'A', '=', '\n', '\r', ' ', '\0', '.', '_'};
+	for (size_t i = 0; i < sizeof(extra); i++) {
+		text[TOKEN_TEXT_LEN] = extra[i];
+		assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN + 1, TOKEN_PREFS, NOW, &got),
+				 TOKEN_MALFORMED);
+	}
+	memset(text + TOKEN_TEXT_LEN, 'A', sizeof(text) - TOKEN_TEXT_LEN);
+	for (size_t n = TOKEN_TEXT_LEN + 1; n <= sizeof(text); n++)
+		assert_int_equal(token_decode(&K, text, n, TOKEN_PREFS, NOW, &got),
+				 TOKEN_MALFORMED);
+	/* Two tokens glued together. */
+	char two[2 * TOKEN_TEXT_LEN + 1];
+	enc(&K, &t, two);
+	enc(&K, &t, two + TOKEN_TEXT_LEN);
+	assert_int_equal(token_decode(&K, two, 2 * TOKEN_TEXT_LEN, TOKEN_PREFS, NOW, &got),
+			 TOKEN_MALFORMED);
+	assert_int_equal(token_decode(&K, NULL, 0, TOKEN_PREFS, NOW, &got), TOKEN_MALFORMED);
+}
+
+static void test_every_bit_flip(void **state)
+{
+	(void)state;
+	char text[TOKEN_TEXT_LEN + 1], flipped[TOKEN_TEXT_LEN + 1];
+	uint8_t bin[BIN_LEN];
+	struct token t = {TOKEN_UNSUBSCRIBE, 12, 34, NOW + 60};
+	struct token got;
+
+	enc(&K, &t, text);
+	to_bin(text, bin);
+	for (size_t bit = 0; bit < BIN_LEN * 8; bit++) {
+		bin[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		from_bin(bin, flipped);
+		/* Whatever field the bit is in, the MAC catches it first. */
+		for (int p = TOKEN_CONFIRM; p <= TOKEN_BOUNCE; p++) {
+			enum token_status st = token_decode(&K, flipped, TOKEN_TEXT_LEN,
+							    (enum token_purpose)p, NOW, &got);
+			if (st != TOKEN_BAD_MAC)
+				fail_msg("bit %zu flipped: %s for purpose %d", bit,
+					 token_status_str(st), p);
+		}
+		bin[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	}
+	from_bin(bin, flipped);
+	assert_string_equal(flipped, text);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_UNSUBSCRIBE, NOW, &got),
+			 TOKEN_OK);
+}
+
+static void test_every_character_changed(void **state)
+{
+	(void)state;
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	static const char outside[] = {'+', '/', '=', ' ',    '\0',  '\n',
+				       '.', '%', '~', '\x80', '\xff'};
+	char text[TOKEN_TEXT_LEN + 1], alt[TOKEN_TEXT_LEN + 1];
+	struct token t = {TOKEN_BOUNCE, 99, 100, 0};
+	struct token got;
+
+	enc(&K, &t, text);
+	for (size_t i = 0; i < TOKEN_TEXT_LEN; i++) {
+		memcpy(alt, text, sizeof(alt));
+		for (size_t a = 0; a < sizeof(alphabet) - 1; a++) {
+			if (alphabet[a] == text[i])
+				continue;
+			alt[i] = alphabet[a];
+			enum token_status st =
+			    token_decode(&K, alt, TOKEN_TEXT_LEN, TOKEN_BOUNCE, NOW, &got);
+			if (st != TOKEN_BAD_MAC)
+				fail_msg("char %zu -> '%c': %s", i, alphabet[a],
+					 token_status_str(st));
+		}
+		for (size_t a = 0; a < sizeof(outside); a++) {
+			alt[i] = outside[a];
+			assert_int_equal(
+			    token_decode(&K, alt, TOKEN_TEXT_LEN, TOKEN_BOUNCE, NOW, &got),
+			    TOKEN_MALFORMED);
+		}
+		/* Case folding (a mail system may lower-case a local part). */
+		memcpy(alt, text, sizeof(alt));
+		if (alt[i] >= 'A' && alt[i] <= 'Z')
+			alt[i] = (char)(alt[i] + 32);
+		else if (alt[i] >= 'a' && alt[i] <= 'z')
+			alt[i] = (char)(alt[i] - 32);
+		if (alt[i] != text[i])
+			assert_int_equal(
+			    token_decode(&K, alt, TOKEN_TEXT_LEN, TOKEN_BOUNCE, NOW, &got),
+			    TOKEN_BAD_MAC);
+	}
+	/* Bytes 0x80..0xff in place of '_' (libsodium 1.0.18 decodes them all as '_'). */
+	struct token u = {TOKEN_UNSUBSCRIBE, UINT64_MAX, 1, 0};
+	enc(&K, &u, text);
+	for (size_t i = 0; i < TOKEN_TEXT_LEN; i++) {
+		memcpy(alt, text, sizeof(alt));
+		for (int c = 0x80; c <= 0xff; c++) {
+			alt[i] = (char)c;
+			enum token_status st =
+			    token_decode(&K, alt, TOKEN_TEXT_LEN, TOKEN_UNSUBSCRIBE, NOW, &got);
+			if (st != TOKEN_MALFORMED)
+				fail_msg("char %zu ('%c') -> 0x%02x: %s", i, text[i], c,
+					 token_status_str(st));
+		}
+	}
+	/* Standard base64 in place of base64url: '-' -> '+', '_' -> '/'. */
+	assert_non_null(strchr(text, '_'));
+	for (size_t i = 0; i < TOKEN_TEXT_LEN; i++)
+		alt[i] = text[i] == '_' ? '/' : text[i] == '-' ? '+' : text[i];
+	assert_int_equal(token_decode(&K, alt, TOKEN_TEXT_LEN, TOKEN_UNSUBSCRIBE, NOW, &got),
+			 TOKEN_MALFORMED);
+}
+
+static void test_forged(void **state)
+{
+	(void)state;
+	char text[TOKEN_TEXT_LEN + 1];
+	struct keys other = K, fresh;
+	struct token t = {TOKEN_CONFIRM, 1, 2, 0};
+	struct token got;
+
+	/* Another MAC key (same master and hash keys). */
+	other.mac[0] ^= 1;
+	enc(&other, &t, text);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, NOW, &got),
+			 TOKEN_BAD_MAC);
+	keys_generate(&fresh);
+	enc(&fresh, &t, text);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, NOW, &got),
+			 TOKEN_BAD_MAC);
+	assert_int_equal(token_check(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, 1, 2, NOW),
+			 TOKEN_BAD_MAC);
+	/* Only the MAC key matters. */
+	memcpy(fresh.mac, K.mac, KEYS_LEN);
+	enc(&fresh, &t, text);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, NOW, &got),
+			 TOKEN_OK);
+
+	/* A body with a zero MAC, and with an unkeyed MAC. */
+	uint8_t bin[BIN_LEN];
+	mint_raw(&K, 1, TOKEN_CONFIRM, 1, 2, 0, text);
+	to_bin(text, bin);
+	memset(bin + 26, 0, 16);
+	from_bin(bin, text);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, NOW, &got),
+			 TOKEN_BAD_MAC);
+	crypto_generichash(bin + 26, 16, bin, 26, NULL, 0);
+	from_bin(bin, text);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, NOW, &got),
+			 TOKEN_BAD_MAC);
+}
+
+static void test_authentic_but_malformed(void **state)
+{
+	(void)state;
+	char text[TOKEN_TEXT_LEN + 1];
+	struct token got;
+
+	mint_raw(&K, 1, TOKEN_CONFIRM, 1, 2, 0, text);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, NOW, &got),
+			 TOKEN_OK);
+	static const uint8_t versions[] = {0, 2, 255};
+	for (size_t i = 0; i < sizeof(versions); i++) {
+		mint_raw(&K, versions[i], TOKEN_CONFIRM, 1, 2, 0, text);
+		assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, NOW, &got),
+				 TOKEN_MALFORMED);
+	}
+	static const uint8_t purposes[] = {0, 6, 255};
+	for (size_t i = 0; i < sizeof(purposes); i++) {
+		mint_raw(&K, 1, purposes[i], 1, 2, 0, text);
+		assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN,
+					      (enum token_purpose)purposes[i], NOW, &got),
+				 TOKEN_MALFORMED);
+	}
+	/* A negative expiry. */
+	mint_raw(&K, 1, TOKEN_CONFIRM, 1, 2, (uint64_t)INT64_MAX + 1, text);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, INT64_MIN, &got),
+			 TOKEN_MALFORMED);
+	mint_raw(&K, 1, TOKEN_CONFIRM, 1, 2, UINT64_MAX, text);
+	assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, INT64_MIN, &got),
+			 TOKEN_MALFORMED);
+}
+
+static void test_encode_refuses(void **state)
+{
+	(void)state;
+	struct buf b;
+	struct token t = {TOKEN_CONFIRM, 1, 2, 0};
+
+	buf_init(&b, TOKEN_TEXT_LEN - 1);
+	assert_int_equal(token_encode(&K, &t, &b), -1);
+	assert_int_equal(b.len, 0);
+	buf_free(&b);
+
+	buf_init(&b, 2 * TOKEN_TEXT_LEN);
+	assert_int_equal(token_encode(&K, &t, &b), 0);
+	assert_int_equal(token_encode(&K, &t, &b), 0);
+	assert_int_equal(b.len, 2 * TOKEN_TEXT_LEN);
+	assert_memory_equal(b.data, b.data + TOKEN_TEXT_LEN, TOKEN_TEXT_LEN); /* deterministic */
+	assert_int_equal(token_encode(&K, &t, &b), -1);
+	buf_reset(&b);
+	t.purpose = (enum token_purpose)0;
+	assert_int_equal(token_encode(&K, &t, &b), -1);
+	t.purpose = (enum token_purpose)6;
+	assert_int_equal(token_encode(&K, &t, &b), -1);
+	t.purpose = TOKEN_CONFIRM;
+	t.expires = -1;
+	assert_int_equal(token_encode(&K, &t, &b), -1);
+	assert_int_equal(b.len, 0);
+	buf_free(&b);
+}
+
+static void test_status_str(void **state)
+{
+	(void)state;
+	static const enum token_status all[] = {TOKEN_OK, TOKEN_MALFORMED, TOKEN_BAD_MAC,
+						TOKEN_EXPIRED, TOKEN_WRONG_PURPOSE};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		assert_non_null(token_status_str(all[i]));
+		assert_string_not_equal(token_status_str(all[i]), "unknown");
+	}
+	assert_string_equal(token_status_str((enum token_status) - 99), "unknown");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_golden),
+	    cmocka_unit_test(test_layout),
+	    cmocka_unit_test(test_roundtrip_all_purposes),
+	    cmocka_unit_test(test_other_list_or_subscriber),
+	    cmocka_unit_test(test_expiry),
+	    cmocka_unit_test(test_truncated_and_extended),
+	    cmocka_unit_test(test_every_bit_flip),
+	    cmocka_unit_test(test_every_character_changed),
+	    cmocka_unit_test(test_forged),
+	    cmocka_unit_test(test_authentic_but_malformed),
+	    cmocka_unit_test(test_encode_refuses),
+	    cmocka_unit_test(test_status_str),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
