@@ -29,6 +29,7 @@
 /* Tokens and secrets */
 #define LK_MAX_TOKEN 128 /* base64url text of a token */
 #define LK_MAX_PASSWORD 1024
+#define LK_MAX_KEY_FILE 4096 /* the key file, read whole */
 
 /* Configuration */
 #define LK_MAX_CONF_VALUE 4096

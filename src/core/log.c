@@ -61,7 +61,8 @@ int log_level_parse(const char *z, enum log_level *out)
 	return -1;
 }
 
-static void emit(enum log_level lvl, int with_errno, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void emit(enum log_level lvl, int with_errno,
+						       const char *fmt, va_list ap)
 {
 	static const char *names[] = {"debug", "info", "warn", "error"};
 	static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR};

@@ -30,7 +30,7 @@
 
 /* A written key file is about 290 bytes; anything much larger is not one.
  * (Kept here rather than in core/limits.h because only this module reads it.) */
-#define KEYS_FILE_MAX 4096
+#define KEYS_FILE_MAX LK_MAX_KEY_FILE
 #define KEYS_VERSION 1
 #define KEYS_HEX_LEN (2 * KEYS_LEN)
 
