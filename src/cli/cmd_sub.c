@@ -40,7 +40,11 @@ static int add(struct cli *c, int argc, char **argv)
 	struct subscribe_req rq = {0};
 	int o;
 	rq.source = "cli";
-	optind = 3;
+	if (argc < 4 || argv[2][0] == '-' || argv[3][0] == '-') {
+		fputs(USAGE, stderr);
+		return EX_USAGE;
+	}
+	optind = 4; /* options follow LIST ADDRESS */
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'n':
@@ -81,7 +85,7 @@ static int add(struct cli *c, int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (optind != argc || argc < 4) {
+	if (optind != argc) {
 		fputs(USAGE, stderr);
 		return EX_USAGE;
 	}

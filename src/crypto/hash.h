@@ -6,8 +6,9 @@
  * and how suppressions outlive erasure: without the key file nobody can test
  * an address against it.
  *
- * chain_hash: plain (unkeyed) BLAKE2b-256, for the consent ledger's
- * prev_hash/hash chain, so that `ledger verify` needs no secret.
+ * chain_hash: incremental BLAKE2b-256 for the consent ledger's
+ * prev_hash/hash chain; the ledger feeds the MAC key in first (store.h
+ * ledger_rec_hash), so that the chain cannot be recomputed without the key file.
  */
 #ifndef LK_CRYPTO_HASH_H
 #define LK_CRYPTO_HASH_H

@@ -3,8 +3,10 @@
  *
  * Each subscriber has a random 32-byte data key. The data key is stored only
  * wrapped by the master key; personal data is sealed with the data key.
- * Deleting the wrapped key makes every sealed blob of that subscriber, in the
- * store, its backups and its WAL, unreadable.
+ * Deleting the wrapped key makes every sealed blob of that subscriber in the
+ * store and its WAL unreadable, and the ledger copies that stay behind. A
+ * database backup taken before the erasure still holds the wrapped key:
+ * keep backups short-lived, or back the key file up apart and rotate it.
  *
  * Algorithm: XChaCha20-Poly1305 (IETF) from libsodium; a fresh random 24-byte
  * nonce per seal, stored in front of the ciphertext:
