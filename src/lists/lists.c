@@ -184,8 +184,11 @@ int lists_create(struct lists_ctx *x, struct list_rec *l, struct buf *err)
 		return STORE_ERR;
 	l->created = lists_now(x);
 	int r = store_begin(x->st);
-	if (r == STORE_OK)
-		r = store_list_insert(x->st, l);
+	if (r != STORE_OK) {
+		buf_puts(err, store_errmsg(x->st));
+		return r; /* nothing begun: nothing to roll back */
+	}
+	r = store_list_insert(x->st, l);
 	if (r == STORE_OK)
 		r = store_audit(x->st, l->created, x->actor, "list-create", l->id, 0, "");
 	if (r == STORE_OK)
@@ -224,6 +227,10 @@ int64_t lists_delete(struct lists_ctx *x, const struct list_rec *l, struct buf *
 	int64_t erased = 0;
 	int r = store_begin(x->st);
 	int64_t after = 0;
+	if (r != STORE_OK) {
+		buf_puts(err, store_errmsg(x->st));
+		return -1; /* nothing begun: nothing to roll back */
+	}
 	/* Every member leaves the list as by unsubscribing, so that the last-list
 	 * rule (P3) holds for them too. */
 	while (r == STORE_OK) {

@@ -114,10 +114,12 @@ static int text_ok(const char *v, size_t max, const char *what, struct buf *err)
 			buf_printf(err, "%s holds a control character", what);
 			return 0;
 		}
-	if (!json_string(v)) {
+	json_t *j = json_string(v); /* NULL unless valid UTF-8 */
+	if (j == NULL) {
 		buf_printf(err, "%s is not valid UTF-8", what);
 		return 0;
 	}
+	json_decref(j);
 	return 1;
 }
 
@@ -164,7 +166,15 @@ enum subscribe_result lists_subscribe(struct lists_ctx *x, const struct list_rec
 	enum subscribe_result res = SUBSCRIBE_ERROR;
 	int r;
 
-	if (!text_ok(rq->name, LK_MAX_NAME, "the name", err) ||
+	if (rq->who.addr == NULL || rq->who.key == NULL || rq->who.addr[0] == '\0' ||
+	    rq->who.key[0] == '\0') {
+		buf_puts(err, "no address");
+		return SUBSCRIBE_ERROR;
+	}
+	/* Normalised already; checked again so that an address that JSON cannot
+	 * hold is refused rather than sealed as a record without an address. */
+	if (!text_ok(rq->who.addr, LK_MAX_ADDRESS, "the address", err) ||
+	    !text_ok(rq->name, LK_MAX_NAME, "the name", err) ||
 	    !text_ok(rq->country, LK_MAX_COUNTRY, "the country", err))
 		return SUBSCRIBE_ERROR;
 	if (rq->self && strcmp(l->sub_policy, "closed") == 0)
@@ -323,9 +333,13 @@ int lists_set_state(struct lists_ctx *x, const struct list_rec *l, int64_t id, e
 	if (store_begin(x->st) != STORE_OK)
 		return fail_store(x, err);
 	int r = store_subscription_get(x->st, l->id, id, &sub);
-	if (r == STORE_OK && sub.state == SUB_STATE_PENDING && state == SUB_STATE_ACTIVE) {
-		/* P1: only the person's confirmation makes a pending subscription active. */
-		buf_puts(err, "a pending subscription becomes active only by its confirmation");
+	if (r == STORE_OK && (sub.state == SUB_STATE_PENDING || state == SUB_STATE_PENDING)) {
+		/* P1: only the person's confirmation makes a pending subscription active,
+		 * so a pending one may not be moved at all here (pending -> held -> active
+		 * would bypass it), and nothing goes back to pending. */
+		buf_puts(err, sub.state == SUB_STATE_PENDING
+				  ? "a pending subscription becomes active only by its confirmation"
+				  : "a subscription cannot be set back to pending");
 		r = STORE_ERR;
 	}
 	if (r == STORE_OK) {
@@ -526,6 +540,7 @@ int lists_person_export(struct lists_ctx *x, int64_t id, struct buf *out, struct
 	if (lists_person_load(x, &who, &p) < 0) {
 		buf_printf(err, "subscriber %lld: personal data does not open", (long long)id);
 		subscriber_rec_free(&who);
+		explicit_bzero(key, sizeof(key));
 		return STORE_ERR;
 	}
 	json_t *doc = json_object();

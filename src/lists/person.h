@@ -80,7 +80,9 @@ int lists_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t id, con
 int lists_unsubscribe(struct lists_ctx *x, const struct list_rec *l, int64_t id, const char *source,
 		      int *erased, struct buf *err);
 
-/* Sets the state of a subscription (active, held, disabled); ledger event. */
+/* Sets the state of a confirmed subscription (active, held, disabled); ledger
+ * event. A pending subscription is refused (STORE_ERR): only the person's
+ * confirmation moves it (P1). STORE_NOTFOUND if there is no subscription. */
 int lists_set_state(struct lists_ctx *x, const struct list_rec *l, int64_t id, enum sub_state state,
 		    const char *source, struct buf *err);
 

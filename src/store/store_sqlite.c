@@ -174,12 +174,13 @@ static void col_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len)
 		memcpy(out, p, n < len ? n : len);
 }
 
-/* Runs a statement that returns no rows; resets it. */
+/* Runs a statement that returns no rows; resets it. Only a taken unique key
+ * is STORE_EXISTS: a failed CHECK, NOT NULL or foreign key is an error. */
 static int run(struct sqlite_store *q, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 	int r = STORE_OK;
-	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT) {
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
 		bsnprintf(q->err, sizeof(q->err), "%s: %s", what, sqlite3_errmsg(q->db));
 		r = STORE_EXISTS;
 	} else if (rc != SQLITE_DONE) {
@@ -267,6 +268,7 @@ static int sq_begin(struct store *s)
 }
 
 static int write_ledger_head(struct sqlite_store *q);
+static int sq_ledger_head(struct store *s, int64_t *id, uint8_t hash[HASH_LEN]);
 
 static int sq_commit(struct store *s)
 {
@@ -713,10 +715,19 @@ static int sq_ledger_append(struct store *s, struct ledger_rec *r, const uint8_t
 {
 	struct sqlite_store *q = S(s);
 	sqlite3_stmt *st;
-	int64_t last;
+	int64_t last, head_id;
+	uint8_t head[HASH_LEN];
 	if (need_txn(q) || ledger_last(q, &last, r->prev_hash) != STORE_OK ||
+	    sq_ledger_head(s, &head_id, head) != STORE_OK ||
 	    (st = prep(q, Q_LEDGER_INSERT)) == NULL)
 		return STORE_ERR;
+	if (head_id > last) {
+		/* Rows were removed from the end since the last commit recorded its
+		 * head: chain to that head, so that the gap stays visible to
+		 * `ledger verify` instead of being papered over by new events. */
+		last = head_id;
+		memcpy(r->prev_hash, head, HASH_LEN);
+	}
 	r->id = last + 1;
 	ledger_rec_hash(r, key, r->hash);
 	sqlite3_bind_int64(st, 1, r->id);
