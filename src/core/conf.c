@@ -55,6 +55,9 @@ static const struct conf_key KEYS[] = {
      "How long a confirmation link stays valid, in hours."},
     {"tokens", "request_ttl_hours", CT_INT, "24", 1, 24 * 30, NULL,
      "How long a \"what do you hold about me\" link stays valid, in hours."},
+    {"http", "listen", CT_STR, "127.0.0.1:8080", 0, 0, NULL,
+     "Address and port of the web interface: IPV4:PORT or [IPV6]:PORT (port 0 picks a "
+     "free one). Put a TLS-terminating proxy in front for public use."},
     {"import", "batch", CT_INT, "2000", 1, 100000, NULL,
      "Rows per store transaction during `listkeeper import`."},
 };

@@ -1,0 +1,97 @@
+/*
+ * cmd_serve.c - `listkeeper serve [--role web]`: run the server in the
+ * foreground until SIGINT or SIGTERM.
+ *
+ * Only the web role exists so far; intake, delivery and the scheduler join
+ * it as they are written. Each role gets the configuration and opens its own
+ * store connections: roles share nothing but the store (DESIGN.md section 2).
+ *
+ * Signals: SIGINT and SIGTERM are blocked before any thread starts, so that
+ * every thread inherits the mask and only sigwait() below receives them.
+ *
+ * TRUST: arguments and configuration are the operator's; the network is
+ * handled by web/http.c.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+#include "web/http.h"
+
+static const char USAGE[] = "usage: listkeeper serve [--role web]\n\n"
+			    "Runs the server in the foreground until SIGINT (Ctrl-C) or SIGTERM.\n"
+			    "  --role web   the web pages only (the one role in this release)\n\n"
+			    "The address comes from [http] listen (LISTKEEPER_HTTP_LISTEN).\n";
+
+int cmd_serve(struct cli *c, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv)) {
+		fputs(USAGE, stdout);
+		return 0;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *role = NULL;
+		if (!strcmp(argv[i], "--role") && i + 1 < argc)
+			role = argv[++i];
+		else if (!strncmp(argv[i], "--role=", 7))
+			role = argv[i] + 7;
+		if (role == NULL) {
+			fprintf(stderr, "listkeeper serve: unexpected argument '%s'\n", argv[i]);
+			fputs(USAGE, stderr);
+			return EX_USAGE;
+		}
+		if (strcmp(role, "web") != 0) {
+			fprintf(stderr,
+				"listkeeper serve: role '%s' is not in this release (only web)\n",
+				role);
+			return EX_USAGE;
+		}
+	}
+	int r = cli_open(c);
+	if (r)
+		return r;
+	/* cli_open proved that the configuration, keys and store are usable; the
+	 * roles open their own store connections, so this one is not needed. */
+	store_close(c->st);
+	c->st = NULL;
+	c->x.st = NULL;
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
+		fprintf(stderr, "listkeeper serve: cannot block signals\n");
+		return EX_OSERR;
+	}
+	signal(SIGPIPE, SIG_IGN); /* a peer that hangs up is an error return, not a death */
+
+	struct buf err;
+	buf_init(&err, 4096);
+	if (http_listen_check(conf_get(c->conf, "http", "listen"), &err) < 0) {
+		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		return EX_CONFIG;
+	}
+	/* A value that parses but cannot be bound (port taken) is the system's: 71. */
+	struct http_server *http = http_server_start(c->conf, &err);
+	if (http == NULL) {
+		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		return EX_OSERR;
+	}
+	buf_free(&err);
+	log_info("serve: role=web url=%s", http_server_url(http));
+	printf("listkeeper: serving %s\n", http_server_url(http));
+	fflush(stdout);
+
+	int sig = 0;
+	if (sigwait(&set, &sig) != 0) /* only fails for a bad set: a bug */
+		log_warnx("serve: sigwait failed, stopping");
+	log_info("serve: signal=%d, stopping", sig);
+	http_server_stop(http);
+	log_info("serve: stopped");
+	return 0;
+}

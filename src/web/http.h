@@ -1,0 +1,44 @@
+/*
+ * http.h - the HTTP listener of the web role (libmicrohttpd).
+ *
+ *   http_server_start  parse [http] listen, bind, start the worker threads
+ *   http_server_url    the URL it serves, with the port actually bound
+ *   http_server_stop   stop accepting, close connections, join the threads
+ *
+ * The web role shares nothing with the other roles but the store: each
+ * worker thread opens its own store connection on its first request and
+ * closes it when the thread ends (SQLite connections are never shared
+ * between threads).
+ *
+ * Every response carries Content-Security-Policy, X-Content-Type-Options,
+ * Referrer-Policy and Cache-Control; none sets a cookie. GET and HEAD are
+ * answered (RFC 9110 section 9.1: a general-purpose server supports both);
+ * every other method gets 405. Nothing about a visitor (address, user agent,
+ * headers) is read, kept or logged (P6).
+ *
+ * TRUST: every byte from the network is untrusted. libmicrohttpd parses the
+ * request within the bounds set in http.c (memory per connection, which caps
+ * the request line and headers; connection count; idle timeout); pages.c
+ * sees only the decoded path.
+ */
+#ifndef LK_WEB_HTTP_H
+#define LK_WEB_HTTP_H
+
+#include "core/buf.h"
+#include "core/conf.h"
+
+struct http_server;
+
+/* Checks an [http] listen value without binding: 0, or -1 with what to fix
+ * in err. A value that passes can still fail to bind (port taken). */
+int http_listen_check(const char *listen_z, struct buf *err);
+/* Binds [http] listen ("IPV4:PORT" or "[IPV6]:PORT"; port 0 picks a free
+ * one) and starts serving. conf must outlive the server: worker threads open
+ * their stores from it. On failure returns NULL with what to fix in err. */
+struct http_server *http_server_start(const struct conf *conf, struct buf *err);
+/* "http://HOST:PORT/" (owned by the server). */
+const char *http_server_url(const struct http_server *s);
+/* Stops and frees; NULL does nothing. */
+void http_server_stop(struct http_server *s);
+
+#endif

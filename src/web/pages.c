@@ -1,0 +1,243 @@
+/*
+ * pages.c - the public pages (see pages.h).
+ *
+ * TRUST: the path is untrusted and only compared against fixed routes or
+ * checked as a list name; everything shown goes through html_escape. Bodies
+ * are bounded by PAGES_MAX_BODY. Nothing about the visitor is read here.
+ */
+#include "web/pages.h"
+
+#include <string.h>
+
+#include "core/log.h"
+#include "lists/lists.h"
+#include "web/html.h"
+
+static const char CSS[] =
+    ":root{color-scheme:light dark;--fg:#1b1b1b;--bg:#fdfdfc;--muted:#4a4a4a;"
+    "--link:#0b57a4;--rule:#d6d6d2}\n"
+    "@media (prefers-color-scheme:dark){:root{--fg:#ececec;--bg:#141414;"
+    "--muted:#bdbdbd;--link:#8cc4ff;--rule:#3a3a3a}}\n"
+    "*{box-sizing:border-box}\n"
+    "html{font-size:100%;-webkit-text-size-adjust:100%;text-size-adjust:100%}\n"
+    "body{margin:0;color:var(--fg);background:var(--bg);"
+    "font:1.0625rem/1.6 system-ui,-apple-system,\"Segoe UI\",Roboto,\"Noto Sans\","
+    "sans-serif}\n"
+    "header,main,footer{max-width:42rem;margin:0 auto;padding:1rem 1.25rem}\n"
+    "header{border-bottom:1px solid var(--rule)}\n"
+    "header a{font-weight:600;text-decoration:none;color:var(--fg)}\n"
+    "footer{color:var(--muted);font-size:.875rem;border-top:1px solid var(--rule)}\n"
+    "h1{font-size:1.75rem;line-height:1.25;margin:.5rem 0 1rem;overflow-wrap:anywhere}\n"
+    "h2{font-size:1.25rem;margin:1.5rem 0 .5rem}\n"
+    "a{color:var(--link);text-underline-offset:.15em}\n"
+    "a:focus-visible{outline:3px solid var(--link);outline-offset:2px}\n"
+    ".lists{list-style:none;padding:0;margin:0}\n"
+    ".lists li{padding:.75rem 0;border-bottom:1px solid var(--rule)}\n"
+    ".lists a{font-size:1.125rem;font-weight:600;overflow-wrap:anywhere}\n"
+    ".desc{white-space:pre-line;overflow-wrap:anywhere;margin:.25rem 0 0}\n"
+    ".lists .desc{color:var(--muted)}\n"
+    "@media (prefers-reduced-motion:reduce){*{transition:none!important}}\n";
+
+static void begin(struct page *p, unsigned status, const char *cache)
+{
+	memset(p, 0, sizeof(*p));
+	p->status = status;
+	p->content_type = "text/html; charset=utf-8";
+	p->cache_control = cache;
+	buf_init(&p->body, PAGES_MAX_BODY);
+}
+
+static void head(struct page *p, const char *site, const char *title)
+{
+	html_printf(&p->body,
+		    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		    "<title>%s%s%s</title>\n"
+		    "<link rel=\"stylesheet\" href=\"/style.css\">\n</head>\n<body>\n"
+		    "<header><a href=\"/\">%s</a></header>\n<main>\n",
+		    title != NULL ? title : "", title != NULL ? " | " : "", site, site);
+}
+
+static void foot(struct page *p)
+{
+	buf_puts(&p->body, "</main>\n<footer><p>No cookies, no trackers, no third-party "
+			   "content.</p></footer>\n</body>\n</html>\n");
+}
+
+/* Bodies are bounded: a page that outgrew PAGES_MAX_BODY becomes a 500. */
+static void error_page(struct page *p, const char *site, unsigned status, const char *title,
+		       const char *text)
+{
+	page_free(p);
+	begin(p, status, "no-store");
+	head(p, site, title);
+	html_printf(&p->body, "<h1>%s</h1>\n<p>%s</p>\n<p><a href=\"/\">All lists</a></p>\n", title,
+		    text);
+	foot(p);
+}
+
+static void finish(struct page *p, const char *site)
+{
+	if (p->body.err)
+		error_page(p, site, 500, "Something went wrong", "This page is too large to show.");
+}
+
+static void store_failed(struct page *p, const char *site, struct store *st, int r)
+{
+	log_warnx("web: store error: %s", store_errmsg(st));
+	if (r == STORE_BUSY)
+		error_page(p, site, 503, "Busy", "The server is busy; please try again shortly.");
+	else
+		error_page(p, site, 500, "Something went wrong",
+			   "The server could not read its data; please try again later.");
+}
+
+static const char *title_of(const struct list_rec *l)
+{
+	return l->title != NULL && l->title[0] != '\0' ? l->title : l->name;
+}
+
+static int is_public(const struct list_rec *l)
+{
+	return l->sub_policy == NULL || strcmp(l->sub_policy, "closed") != 0;
+}
+
+struct index_ctx {
+	struct page *p;
+	size_t shown;
+};
+
+static int index_one(void *ctx, const struct list_rec *l)
+{
+	struct index_ctx *ic = ctx;
+	if (!is_public(l))
+		return 0;
+	if (ic->shown++ == 0)
+		buf_puts(&ic->p->body, "<ul class=\"lists\">\n");
+	html_printf(&ic->p->body, "<li><a href=\"/l/%s\">%s</a>", l->name, title_of(l));
+	if (l->description != NULL && l->description[0] != '\0')
+		html_printf(&ic->p->body, "<p class=\"desc\">%s</p>", l->description);
+	buf_puts(&ic->p->body, "</li>\n");
+	return ic->p->body.err ? 1 : 0; /* stop early once the page is too large */
+}
+
+static void index_page(const char *site, struct store *st, struct page *p)
+{
+	begin(p, 200, "no-cache");
+	head(p, site, NULL);
+	buf_puts(&p->body, "<h1>Mailing lists</h1>\n");
+	struct index_ctx ic = {p, 0};
+	int r = store_list_each(st, index_one, &ic);
+	if (r != STORE_OK && !p->body.err) {
+		store_failed(p, site, st, r);
+		return;
+	}
+	if (ic.shown == 0)
+		buf_puts(&p->body, "<p>There are no lists open to subscription here yet.</p>\n");
+	else
+		buf_puts(&p->body, "</ul>\n");
+	foot(p);
+	finish(p, site);
+}
+
+static void not_found(const char *site, struct page *p)
+{
+	begin(p, 404, "no-store");
+	error_page(p, site, 404, "Not found", "There is no page at this address.");
+}
+
+static void list_page(const char *site, struct store *st, const char *name, struct page *p)
+{
+	struct buf err;
+	buf_init(&err, 256);
+	int valid = lists_name_valid(name, &err);
+	buf_free(&err);
+	if (!valid) {
+		not_found(site, p);
+		return;
+	}
+	struct list_rec l;
+	memset(&l, 0, sizeof(l));
+	int r = store_list_get(st, name, &l);
+	if (r == STORE_NOTFOUND || (r == STORE_OK && !is_public(&l))) {
+		/* A closed list is not shown: it looks as absent as one that is. */
+		list_rec_free(&l);
+		not_found(site, p);
+		return;
+	}
+	begin(p, 200, "no-cache");
+	if (r != STORE_OK) {
+		store_failed(p, site, st, r);
+		list_rec_free(&l);
+		return;
+	}
+	head(p, site, title_of(&l));
+	html_printf(&p->body, "<h1>%s</h1>\n", title_of(&l));
+	if (l.description != NULL && l.description[0] != '\0')
+		html_printf(&p->body, "<p class=\"desc\">%s</p>\n", l.description);
+	buf_puts(&p->body,
+		 "<h2>Subscribe</h2>\n<p>Subscription by web form arrives with the next "
+		 "release; for now ask the list owner.</p>\n<p><a href=\"/\">All lists</a></p>\n");
+	foot(p);
+	finish(p, site);
+	list_rec_free(&l);
+}
+
+static void text_page(struct page *p, unsigned status, const char *cache, const char *type,
+		      const char *text, size_t len)
+{
+	memset(p, 0, sizeof(*p));
+	p->status = status;
+	p->content_type = type;
+	p->cache_control = cache;
+	buf_init(&p->body, len + 1);
+	buf_append(&p->body, text, len);
+}
+
+void pages_get(const char *site, struct store *st, const char *path, struct page *out)
+{
+	if (strcmp(path, "/style.css") == 0) {
+		text_page(out, 200, "public, max-age=3600", "text/css; charset=utf-8", CSS,
+			  sizeof(CSS) - 1);
+		return;
+	}
+	int64_t v;
+	if (strcmp(path, "/healthz") == 0) {
+		if (st != NULL && store_schema_version(st, &v) == STORE_OK)
+			text_page(out, 200, "no-store", "text/plain; charset=utf-8", "ok\n", 3);
+		else
+			text_page(out, 503, "no-store", "text/plain; charset=utf-8",
+				  "store unavailable\n", 18);
+		return;
+	}
+	int is_index = strcmp(path, "/") == 0;
+	int is_list = strncmp(path, "/l/", 3) == 0;
+	if (!is_index && !is_list) {
+		not_found(site, out);
+		return;
+	}
+	if (st == NULL) {
+		begin(out, 503, "no-store");
+		error_page(out, site, 503, "Unavailable",
+			   "The server cannot reach its data just now; please try again later.");
+		return;
+	}
+	if (is_index)
+		index_page(site, st, out);
+	else
+		list_page(site, st, path + 3, out);
+}
+
+void pages_method_not_allowed(const char *site, struct page *out)
+{
+	begin(out, 405, "no-store");
+	error_page(out, site, 405, "Method not allowed",
+		   "This server only answers GET requests for now.");
+}
+
+void page_free(struct page *p)
+{
+	if (p == NULL)
+		return;
+	buf_free(&p->body);
+}
