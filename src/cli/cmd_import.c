@@ -78,6 +78,10 @@ static char *cell(struct csv_row *row, int idx, char *tmp, size_t cap)
 		s.len = cap - 1; /* cannot happen: cells are bounded by LK_MAX_CSV_FIELD */
 	memcpy(tmp, s.ptr, s.len);
 	tmp[s.len] = '\0';
+	/* A quoted cell may span lines; a name or country is one line. */
+	for (char *p = tmp; *p; p++)
+		if (*p == '\r' || *p == '\n' || *p == '\t')
+			*p = ' ';
 	return tmp;
 }
 

@@ -4,7 +4,7 @@
 # nor the IP recorded at opt-in; `ledger verify` still passes; a re-import of
 # the address without new consent is refused.
 LK=$1
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 lk init --dir "$T" >/dev/null
 export LISTKEEPER_LOG_DEST="$T/listkeeper.log" LISTKEEPER_LOG_LEVEL=debug

@@ -3,7 +3,7 @@
 # quoting, bad addresses, duplicates, empty lines and over-long fields: every
 # bad row is reported as FILE:LINE: reason, every good row is imported.
 LK=$1
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 lk init --dir "$T" >/dev/null
 lk list create news >/dev/null

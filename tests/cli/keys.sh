@@ -2,7 +2,7 @@
 # The key file: written 0600 by init; refused, with a message saying how to
 # fix it, when the group or others may read it; never overwritten by init.
 LK=$1
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 lk init --dir "$T" >/dev/null
 k="$T/listkeeper.keys"

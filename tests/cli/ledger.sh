@@ -2,7 +2,7 @@
 # `ledger verify` passes on an honest ledger and names the event when a row
 # was changed, removed, or two rows were swapped.
 LK=$1
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 command -v sqlite3 >/dev/null || { echo "sqlite3 shell missing"; exit 1; }
 
 lk init --dir "$T" >/dev/null

@@ -5,7 +5,7 @@
 # 404, nothing about the visitor reaches the log, and SIGTERM stops it
 # cleanly (exit 0) within 5 s.
 LK=$1
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 pid=
 cleanup() {
