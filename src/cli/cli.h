@@ -3,8 +3,9 @@
  * keys and the store, parsing an address argument, exit codes.
  *
  * Exit codes follow sysexits.h: 0 done, 64 usage, 65 bad data (some input
- * rows refused), 66 no input, 69 unavailable (store locked), 70 internal,
- * 73 cannot create, 74 I/O error, 78 configuration error.
+ * rows refused), 66 no input, 69 unavailable (the store cannot be opened),
+ * 70 internal, 71 system error (a port taken), 73 cannot create, 74 I/O error,
+ * 75 try again later (the store is locked), 78 configuration error.
  */
 #ifndef LK_CLI_CLI_H
 #define LK_CLI_CLI_H
