@@ -56,7 +56,7 @@ int cli_open(struct cli *c)
 		buf_free(&err);
 		return EX_CONFIG;
 	}
-	c->st = store_open(c->conf, 0, &err);
+	c->st = store_open(c->conf, c->migrate, &err);
 	if (c->st == NULL) {
 		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
 		buf_free(&err);

@@ -26,6 +26,7 @@ struct cli {
 	struct store *st;
 	struct lists_ctx x;
 	char actor[64];
+	int migrate; /* set before cli_open: bring the schema up to date (serve) */
 };
 
 /* Loads the configuration, the key file and the store. On failure prints what

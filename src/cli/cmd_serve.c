@@ -49,6 +49,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
+	c->migrate = 1; /* the schema is brought up to date on start */
 	int r = cli_open(c);
 	if (r)
 		return r;

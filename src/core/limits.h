@@ -35,6 +35,13 @@
 #define LK_MAX_CONF_VALUE 4096
 #define LK_MAX_PATH 4096
 
+/* HTTP (web role) */
+#define LK_HTTP_THREADS 4	       /* worker threads, each with its own store connection */
+#define LK_HTTP_MAX_CONNECTIONS 256    /* open connections, over all workers */
+#define LK_HTTP_TIMEOUT_SECONDS 30     /* idle connection timeout */
+#define LK_HTTP_CONN_MEMORY (32 << 10) /* per connection: request line and headers must fit */
+#define LK_HTTP_BACKLOG 128
+
 /* Logging: one line */
 #define LK_MAX_LOG_LINE 2048
 

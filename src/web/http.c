@@ -10,6 +10,8 @@
  */
 #include "web/http.h"
 
+#include "core/limits.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,12 +29,12 @@
 #include "store/store.h"
 #include "web/pages.h"
 
-/* Bounds on the listener. TODO: these belong in core/limits.h (STYLE.md 4). */
-#define HTTP_THREADS 4		    /* worker threads, each with its own store connection */
-#define HTTP_MAX_CONNECTIONS 256    /* open connections, over all workers */
-#define HTTP_TIMEOUT_SECONDS 30	    /* idle connection timeout */
-#define HTTP_CONN_MEMORY (32 << 10) /* per connection: request line and headers must fit */
-#define HTTP_BACKLOG 128
+/* Bounds on the listener: core/limits.h. */
+#define HTTP_THREADS LK_HTTP_THREADS
+#define HTTP_MAX_CONNECTIONS LK_HTTP_MAX_CONNECTIONS
+#define HTTP_TIMEOUT_SECONDS LK_HTTP_TIMEOUT_SECONDS
+#define HTTP_CONN_MEMORY LK_HTTP_CONN_MEMORY
+#define HTTP_BACKLOG LK_HTTP_BACKLOG
 
 static const char CSP[] = "default-src 'none'; style-src 'self'; img-src 'self'; "
 			  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
