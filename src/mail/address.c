@@ -393,7 +393,7 @@ static int parse_addr_spec(struct str s, struct address *out, struct buf *err)
 {
 	char local[2 * LK_MAX_MAILBOX + 2];
 	char dom[LK_MAX_DOMAIN + 1];
-	size_t llen = 0, dlen = 0, at;
+	size_t llen = 0, dlen = 0, at = 0;
 	if (s.len == 0)
 		return fail(err, "empty address");
 	if (s.ptr[0] == '"') {
