@@ -50,7 +50,7 @@ check "the quoted comma survived" grep -q '"Two, with comma"' "$T/export.csv"
 check "unterminated row not imported" bash -c "! grep -q unterminated '$T/export.csv'"
 
 # Formula injection: cells that start with = + - @ are escaped on export.
-printf 'email,name\nf1@example.org,=HYPERLINK("http://evil")\nf2@example.org,+1 555\nf3@example.org,@SUM(A1)\nf4@example.org,-2\n' > "$T/f.csv"
+printf 'email,name\nf1@example.org,"=HYPERLINK(""http://evil"")"\nf2@example.org,+1 555\nf3@example.org,@SUM(A1)\nf4@example.org,-2\n' > "$T/f.csv"
 lk import news "$T/f.csv" --confirmed --consent-note "test" >/dev/null
 lk export news > "$T/export2.csv" 2>/dev/null
 check "= escaped" grep -q "^f1@example.org,\"'=HYPERLINK(\"\"http://evil\"\")\"" "$T/export2.csv"
