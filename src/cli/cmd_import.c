@@ -208,6 +208,9 @@ int cmd_import(struct cli *c, int argc, char **argv)
 			fclose(fp);
 		return r;
 	}
+	/* One transaction per batch and no savepoint per row: a row that fails
+	 * after writing dooms its batch, and the import stops (cli/import.c). */
+	store_set_batch(c->st, 1);
 	struct stat sb;
 	uint64_t size =
 	    fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;

@@ -58,7 +58,7 @@ static const struct conf_key KEYS[] = {
     {"http", "listen", CT_STR, "127.0.0.1:8080", 0, 0, NULL,
      "Address and port of the web interface: IPV4:PORT or [IPV6]:PORT (port 0 picks a "
      "free one). Put a TLS-terminating proxy in front for public use."},
-    {"import", "batch", CT_INT, "2000", 1, 100000, NULL,
+    {"import", "batch", CT_INT, "10000", 1, 100000, NULL,
      "Rows per store transaction during `listkeeper import`."},
 };
 #define NKEYS (sizeof(KEYS) / sizeof(KEYS[0]))

@@ -19,7 +19,6 @@
 #define LK_MAX_CSV_FIELD 4096	/* one cell */
 #define LK_MAX_CSV_RECORD 16384 /* one row, all cells and separators */
 #define LK_MAX_CSV_FIELDS 64	/* cells per row */
-#define LK_IMPORT_BATCH 2000	/* rows per store transaction */
 
 /* Lists */
 #define LK_MAX_LIST_NAME 64

@@ -24,8 +24,8 @@
 
 struct keys {
 	uint8_t master[KEYS_LEN]; /* wraps per-subscriber data keys */
-	uint8_t mac[KEYS_LEN];    /* authenticates tokens */
-	uint8_t hash[KEYS_LEN];   /* keys the address hash (look-ups, suppressions, ledger) */
+	uint8_t mac[KEYS_LEN];	  /* authenticates tokens */
+	uint8_t hash[KEYS_LEN];	  /* keys the address hash (look-ups, suppressions, ledger) */
 };
 
 /* Initialises libsodium; call once before anything else in crypto/. Returns 0 or -1. */

@@ -19,6 +19,8 @@
  */
 #include "crypto/pii.h"
 
+#include "crypto/rand.h"
+
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,7 @@ static const char WRAP_AD[] = "listkeeper:data-key:v1";
 
 void pii_key_new(uint8_t key[PII_KEY_LEN])
 {
-	crypto_aead_xchacha20poly1305_ietf_keygen(key);
+	rand_bytes(key, PII_KEY_LEN);
 }
 
 /* Is there room in out for n more bytes? Sets the sticky error if not. */
@@ -49,7 +51,7 @@ static void seal_into(const uint8_t key[PII_KEY_LEN], const unsigned char *ad, s
 		      const void *plain, size_t len, uint8_t *dst)
 {
 	uint8_t *nonce = dst, *ct = dst + PII_NONCE_LEN, *tag = ct + len;
-	randombytes_buf(nonce, PII_NONCE_LEN);
+	rand_bytes(nonce, PII_NONCE_LEN);
 	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(ct, tag, NULL, plain, len, ad, adlen,
 							    NULL, nonce, key);
 }

@@ -33,9 +33,9 @@ enum token_purpose {
 
 struct token {
 	enum token_purpose purpose;
-	uint64_t list_id;       /* 0 where no list applies */
+	uint64_t list_id; /* 0 where no list applies */
 	uint64_t subscriber_id;
-	int64_t expires;        /* unix seconds; 0 = never */
+	int64_t expires; /* unix seconds; 0 = never */
 };
 
 #define TOKEN_TEXT_LEN 56
@@ -45,8 +45,8 @@ int token_encode(const struct keys *k, const struct token *t, struct buf *out);
 
 enum token_status {
 	TOKEN_OK = 0,
-	TOKEN_MALFORMED = -1,   /* wrong length, bad base64url, unknown version */
-	TOKEN_BAD_MAC = -2,     /* altered or forged */
+	TOKEN_MALFORMED = -1, /* wrong length, bad base64url, unknown version */
+	TOKEN_BAD_MAC = -2,   /* altered or forged */
 	TOKEN_EXPIRED = -3,
 	TOKEN_WRONG_PURPOSE = -4,
 };
@@ -61,8 +61,8 @@ enum token_status token_decode(const struct keys *k, const char *text, size_t le
 /* token_decode, then requires list_id and subscriber_id to match the
  * expected values (0 = don't check that field). */
 enum token_status token_check(const struct keys *k, const char *text, size_t len,
-			      enum token_purpose purpose, uint64_t list_id,
-			      uint64_t subscriber_id, int64_t now);
+			      enum token_purpose purpose, uint64_t list_id, uint64_t subscriber_id,
+			      int64_t now);
 
 const char *token_status_str(enum token_status s);
 

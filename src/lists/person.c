@@ -194,7 +194,8 @@ enum subscribe_result lists_subscribe(struct lists_ctx *x, const struct list_rec
 		goto out_err;
 
 	r = store_subscriber_find(x->st, hash, &who);
-	if (r == STORE_NOTFOUND)
+	int created = r == STORE_NOTFOUND;
+	if (created)
 		r = create_subscriber(x, rq, hash, &who, key);
 	else if (r == STORE_OK && data_key(x, &who, key) < 0) {
 		buf_printf(err, "subscriber %lld: data key does not open (wrong key file?)",
@@ -204,7 +205,8 @@ enum subscribe_result lists_subscribe(struct lists_ctx *x, const struct list_rec
 	if (r != STORE_OK)
 		goto out_err;
 
-	r = store_subscription_get(x->st, l->id, who.id, &sub);
+	/* A subscriber created just now has no subscription yet. */
+	r = created ? STORE_NOTFOUND : store_subscription_get(x->st, l->id, who.id, &sub);
 	if (r == STORE_OK && sub.state != SUB_STATE_PENDING) {
 		res = SUBSCRIBE_ALREADY;
 		goto out_rollback;

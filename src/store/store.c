@@ -107,6 +107,10 @@ int store_set_durable(struct store *s, int on)
 {
 	return s->ops->set_durable(s, on);
 }
+int store_set_batch(struct store *s, int on)
+{
+	return s->ops->set_batch(s, on);
+}
 int store_begin(struct store *s)
 {
 	return s->ops->begin(s);

@@ -124,6 +124,12 @@ int store_schema_version(struct store *s, int64_t *version);
 int store_scrub(struct store *s);
 /* Intake answers 250 only for durable data: sync every commit when set. */
 int store_set_durable(struct store *s, int on);
+/* Batch mode, for bulk work such as an import: inner begin/commit cost
+ * nothing (no savepoints). An inner rollback that comes after the inner part
+ * wrote something cannot be undone alone: it dooms the whole transaction,
+ * whose commit then fails (STORE_ERR) and must be rolled back. Inner
+ * rollbacks with nothing written are free, as before. */
+int store_set_batch(struct store *s, int on);
 
 int store_begin(struct store *s);
 int store_commit(struct store *s);

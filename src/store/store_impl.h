@@ -17,6 +17,7 @@ struct store_ops {
 	int (*schema_version)(struct store *s, int64_t *v);
 	int (*scrub)(struct store *s);
 	int (*set_durable)(struct store *s, int on);
+	int (*set_batch)(struct store *s, int on);
 	int (*begin)(struct store *s);
 	int (*commit)(struct store *s);
 	void (*rollback)(struct store *s);

@@ -121,7 +121,7 @@ static void test_example_loads(void **state)
 	assert_string_equal(conf_get(c, "store", "backend"), "sqlite");
 	assert_string_equal(conf_get(c, "log", "level"), "info");
 	assert_int_equal(conf_get_int(c, "store", "busy_timeout_ms"), 5000);
-	assert_int_equal(conf_get_int(c, "import", "batch"), 2000);
+	assert_int_equal(conf_get_int(c, "import", "batch"), 10000);
 	assert_int_equal(conf_get_int(c, "tokens", "confirm_ttl_hours"), 168);
 	conf_free(c);
 	buf_free(&err);
