@@ -41,6 +41,12 @@
 #define LK_HTTP_CONN_MEMORY (32 << 10) /* per connection: request line and headers must fit */
 #define LK_HTTP_BACKLOG 128
 
+/* SMTP and messages */
+#define LK_MAX_SMTP_LINE 1000	    /* RFC 5321 4.5.3.1.5, with CRLF */
+#define LK_MAX_SMTP_REPLY_LINES 100 /* lines in one multi-line reply */
+#define LK_MAX_MESSAGE (25u << 20)  /* one composed or received message */
+#define LK_MAX_LINE_OCTETS 998	    /* RFC 5322 2.1.1 */
+
 /* Logging: one line */
 #define LK_MAX_LOG_LINE 2048
 

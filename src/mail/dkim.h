@@ -1,0 +1,37 @@
+/*
+ * dkim.h - DKIM signatures (RFC 6376; RFC 8463 for Ed25519) with libopendkim.
+ *
+ * A signer is made once from the [dkim] configuration and signs many
+ * messages: rsa-sha256 for an RSA key, ed25519-sha256 for an Ed25519 key
+ * (the key type is read from the PEM file). Signed headers: From, To,
+ * Subject, Date, Message-ID, MIME-Version, Content-Type, List-Id,
+ * List-Unsubscribe, List-Unsubscribe-Post (RFC 8058 section 4 requires the
+ * last two to be signed). Canonicalisation relaxed/relaxed.
+ *
+ * TRUST: signs messages composed by mail/compose.c; the key file is the
+ * operator's (refused when readable by others).
+ */
+#ifndef LK_MAIL_DKIM_H
+#define LK_MAIL_DKIM_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+
+struct dkim_signer;
+
+/* Loads the key. Returns NULL with the reason in err. */
+struct dkim_signer *dkim_signer_new(const char *key_file, const char *selector, const char *domain,
+				    struct buf *err);
+void dkim_signer_free(struct dkim_signer *s);
+/* Appends "DKIM-Signature: ...\r\n" (folded) for msg (CRLF line ends) to out.
+ * Returns 0 or -1 with the reason in err. Thread-compatible: one signer per
+ * thread. */
+int dkim_sign(struct dkim_signer *s, const char *msg, size_t len, struct buf *out, struct buf *err);
+
+/* Generates a key: type "rsa" (2048 bits) or "ed25519"; writes the private
+ * key PEM to key_path (mode 0600, never overwriting) and appends the DNS TXT
+ * record value ("v=DKIM1; k=rsa; p=...") to txt. */
+int dkim_keygen(const char *type, const char *key_path, struct buf *txt, struct buf *err);
+
+#endif
