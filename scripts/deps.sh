@@ -7,6 +7,7 @@ PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev scdoc
   libsodium-dev libsqlite3-dev sqlite3 libinih-dev libjansson-dev libidn2-dev
   libcmocka-dev time libmicrohttpd-dev curl
+  libssl-dev openssl python3 postfix
 )
 
 missing=()
@@ -26,5 +27,30 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# postfix is wanted only for its smtp-sink and smtp-source test tools: answer
+# its debconf question with "No configuration" and, for the length of the
+# install, forbid invoke-rc.d to start any service (policy-rc.d exit 101),
+# so that no Postfix daemon ever runs here.
+if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
+  echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+fi
+policy_made=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod 0755 /usr/sbin/policy-rc.d
+  policy_made=1
+  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+# Quiet: apt's chatter goes to a log shown only if the install fails.
+aptlog=$(mktemp)
+if ! { $SUDO apt-get update -qq && \
+       $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$aptlog" 2>&1; then
+  cat "$aptlog" >&2
+  rm -f "$aptlog"
+  exit 1
+fi
+rm -f "$aptlog"
+if [ -n "$policy_made" ]; then
+  $SUDO rm -f /usr/sbin/policy-rc.d
+  trap - EXIT
+fi
