@@ -85,6 +85,9 @@ static const struct conf_key KEYS[] = {
      "File holding the SMTP AUTH password (mode 0600)."},
     {"delivery", "retry_max_hours", CT_INT, "72", 1, 720, NULL,
      "A recipient still deferred after this long fails."},
+    {"delivery", "retry_base_seconds", CT_INT, "300", 1, 86400, NULL,
+     "First wait before a deferred recipient is tried again; each further try waits twice as "
+     "long, at most four hours."},
     {"delivery", "batch", CT_INT, "500", 1, 100000, NULL,
      "Recipients read from the store per step of a job."},
     {"dkim", "selector", CT_STR, "", 0, 0, NULL,

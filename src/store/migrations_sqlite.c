@@ -84,7 +84,44 @@ static const char M1[] =
     "  detail TEXT NOT NULL DEFAULT ''\n"
     ");\n";
 
-static const char *const MIGRATIONS[] = {M1};
+/* Delivery: jobs (campaigns, distributions, confirmation requests) and the
+ * recipients deferred by a job. A job remembers the last subscriber id done
+ * (cursor); recipients are walked in id order (DESIGN.md section 5). */
+static const char M2[] =
+    "CREATE TABLE jobs(\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  list_id INTEGER NOT NULL,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('campaign','confirm')),\n"
+    "  state TEXT NOT NULL CHECK (state IN ('scheduled','running','paused','done','cancelled')),\n"
+    "  priority INTEGER NOT NULL DEFAULT 0,\n"
+    "  subject TEXT NOT NULL,\n"
+    "  body_text TEXT NOT NULL,\n"
+    "  body_html TEXT,\n"
+    "  recipient_id INTEGER NOT NULL DEFAULT 0,\n"
+    "  not_before INTEGER NOT NULL,\n"
+    "  cursor INTEGER NOT NULL DEFAULT 0,\n"
+    "  sent INTEGER NOT NULL DEFAULT 0,\n"
+    "  failed INTEGER NOT NULL DEFAULT 0,\n"
+    "  total INTEGER NOT NULL DEFAULT 0,\n"
+    "  pause_reason TEXT NOT NULL DEFAULT '',\n"
+    "  resume_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  created INTEGER NOT NULL,\n"
+    "  updated INTEGER NOT NULL,\n"
+    "  finished INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX jobs_runnable ON jobs(state, priority, id);\n"
+    "CREATE TABLE job_retries(\n"
+    "  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,\n"
+    "  subscriber_id INTEGER NOT NULL,\n"
+    "  attempts INTEGER NOT NULL,\n"
+    "  first_at INTEGER NOT NULL,\n"
+    "  next_at INTEGER NOT NULL,\n"
+    "  last_error TEXT NOT NULL DEFAULT '',\n"
+    "  PRIMARY KEY (job_id, subscriber_id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX job_retries_due ON job_retries(job_id, next_at);\n";
+
+static const char *const MIGRATIONS[] = {M1, M2};
 
 int migrations_sqlite_count(void)
 {

@@ -238,3 +238,50 @@ int store_audit(struct store *s, int64_t time, const char *actor, const char *ac
 {
 	return s->ops->audit(s, time, actor, action, list_id, sub_id, detail);
 }
+
+void job_rec_free(struct job_rec *j)
+{
+	char **f[] = {&j->kind,	     &j->state,	    &j->subject,
+		      &j->body_text, &j->body_html, &j->pause_reason};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		free(*f[i]);
+		*f[i] = NULL;
+	}
+}
+int store_job_insert(struct store *s, struct job_rec *j)
+{
+	return s->ops->job_insert(s, j);
+}
+int store_job_update(struct store *s, const struct job_rec *j)
+{
+	return s->ops->job_update(s, j);
+}
+int store_job_get(struct store *s, int64_t id, struct job_rec *out)
+{
+	return s->ops->job_get(s, id, out);
+}
+int store_job_each(struct store *s, int (*cb)(void *, const struct job_rec *), void *ctx)
+{
+	return s->ops->job_each(s, cb, ctx);
+}
+int store_job_next(struct store *s, int64_t now, struct job_rec *out)
+{
+	return s->ops->job_next(s, now, out);
+}
+int store_retry_put(struct store *s, const struct retry_rec *r)
+{
+	return s->ops->retry_put(s, r);
+}
+int store_retry_delete(struct store *s, int64_t job_id, int64_t sub_id)
+{
+	return s->ops->retry_delete(s, job_id, sub_id);
+}
+int store_retry_due(struct store *s, int64_t job_id, int64_t now, int limit,
+		    int (*cb)(void *, const struct retry_rec *), void *ctx)
+{
+	return s->ops->retry_due(s, job_id, now, limit, cb, ctx);
+}
+int store_retry_count(struct store *s, int64_t job_id, int64_t *n, int64_t *next_at)
+{
+	return s->ops->retry_count(s, job_id, n, next_at);
+}

@@ -109,6 +109,36 @@ struct ledger_rec {
 void ledger_rec_hash(const struct ledger_rec *r, const uint8_t key[KEYS_LEN],
 		     uint8_t out[HASH_LEN]);
 
+/* A delivery job: a campaign to a list, or a confirmation request. */
+struct job_rec {
+	int64_t id;
+	int64_t list_id;
+	char *kind;   /* campaign | confirm */
+	char *state;  /* scheduled | running | paused | done | cancelled */
+	int priority; /* higher first: confirmations jump the queue */
+	char *subject;
+	char *body_text;
+	char *body_html;      /* NULL: text only */
+	int64_t recipient_id; /* a single recipient (confirm), or 0: the list's recipients */
+	int64_t not_before;   /* scheduled time */
+	int64_t cursor;	      /* the last subscriber id done */
+	int64_t sent, failed, total;
+	char *pause_reason; /* "" when not paused */
+	int64_t resume_at;  /* a job paused by the engine resumes then; 0: by hand only */
+	int64_t created, updated, finished;
+};
+void job_rec_free(struct job_rec *j);
+
+/* A recipient deferred by a job (4xx, timeout, lost connection). */
+struct retry_rec {
+	int64_t job_id;
+	int64_t subscriber_id;
+	int attempts;
+	int64_t first_at;
+	int64_t next_at;
+	const char *last_error;
+};
+
 /* --- opening ----------------------------------------------------------- */
 
 /* Opens the store that [store] backend names. Runs pending migrations when
@@ -192,6 +222,24 @@ int store_suppression_add(struct store *s, const uint8_t hash[HASH_LEN], int64_t
 int store_suppression_check(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id);
 int store_suppression_remove(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id);
 int store_suppression_count(struct store *s, int64_t list_id, int64_t *n);
+
+/* --- jobs and retries ------------------------------------------------- */
+int store_job_insert(struct store *s, struct job_rec *j); /* sets j->id */
+/* Writes state, cursor, counters, pause fields, updated, finished. */
+int store_job_update(struct store *s, const struct job_rec *j);
+int store_job_get(struct store *s, int64_t id, struct job_rec *out);
+int store_job_each(struct store *s, int (*cb)(void *ctx, const struct job_rec *j), void *ctx);
+/* The job to work on at `now`: scheduled or running with not_before <= now,
+ * or paused by the engine with resume_at <= now; highest priority first,
+ * then oldest. STORE_NOTFOUND when there is none. */
+int store_job_next(struct store *s, int64_t now, struct job_rec *out);
+int store_retry_put(struct store *s, const struct retry_rec *r); /* insert or replace */
+int store_retry_delete(struct store *s, int64_t job_id, int64_t subscriber_id);
+/* Retries of a job due at `now`, in next_at order, at most limit. */
+int store_retry_due(struct store *s, int64_t job_id, int64_t now, int limit,
+		    int (*cb)(void *ctx, const struct retry_rec *r), void *ctx);
+/* How many retries a job has, and the earliest next_at (0 if none). */
+int store_retry_count(struct store *s, int64_t job_id, int64_t *n, int64_t *next_at);
 
 /* --- audit log (P8) ---------------------------------------------------- */
 int store_audit(struct store *s, int64_t time, const char *actor, const char *action,

@@ -56,6 +56,17 @@ struct store_ops {
 	int (*suppression_remove)(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id);
 	int (*suppression_count)(struct store *s, int64_t list_id, int64_t *n);
 
+	int (*job_insert)(struct store *s, struct job_rec *j);
+	int (*job_update)(struct store *s, const struct job_rec *j);
+	int (*job_get)(struct store *s, int64_t id, struct job_rec *out);
+	int (*job_each)(struct store *s, int (*cb)(void *, const struct job_rec *), void *ctx);
+	int (*job_next)(struct store *s, int64_t now, struct job_rec *out);
+	int (*retry_put)(struct store *s, const struct retry_rec *r);
+	int (*retry_delete)(struct store *s, int64_t job_id, int64_t sub_id);
+	int (*retry_due)(struct store *s, int64_t job_id, int64_t now, int limit,
+			 int (*cb)(void *, const struct retry_rec *), void *ctx);
+	int (*retry_count)(struct store *s, int64_t job_id, int64_t *n, int64_t *next_at);
+
 	int (*audit)(struct store *s, int64_t time, const char *actor, const char *action,
 		     int64_t list_id, int64_t sub_id, const char *detail);
 };

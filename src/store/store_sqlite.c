@@ -19,41 +19,7 @@
 #include "core/num.h"
 #include "core/xmalloc.h"
 #include "store/migrations_sqlite.h"
-#include "store/store_impl.h"
-
-enum stmt_id {
-	Q_LIST_INSERT,
-	Q_LIST_UPDATE,
-	Q_LIST_DELETE,
-	Q_LIST_BY_NAME,
-	Q_LIST_BY_ID,
-	Q_LIST_ALL,
-	Q_SUBR_INSERT,
-	Q_SUBR_UPDATE,
-	Q_SUBR_DELETE,
-	Q_SUBR_BY_ID,
-	Q_SUBR_BY_HASH,
-	Q_SUBN_PUT,
-	Q_SUBN_GET,
-	Q_SUBN_DELETE,
-	Q_SUBN_COUNT,
-	Q_SUBN_OF,
-	Q_LIST_COUNTS,
-	Q_MEMBERS,
-	Q_RECIPIENTS,
-	Q_LEDGER_LAST,
-	Q_LEDGER_INSERT,
-	Q_LEDGER_ALL,
-	Q_LEDGER_SUB,
-	Q_META_GET,
-	Q_META_PUT,
-	Q_SUPP_ADD,
-	Q_SUPP_CHECK,
-	Q_SUPP_REMOVE,
-	Q_SUPP_COUNT,
-	Q_AUDIT,
-	Q_COUNT
-};
+#include "store/store_sqlite_int.h"
 
 #define SUBR_COLS "id, addr_hash, wrapped_key, data, html, tracking, created"
 #define SUBN_COLS "list_id, subscriber_id, state, digest, nomail, bounce_score, created, updated"
@@ -116,30 +82,7 @@ static const char *const SQL[Q_COUNT] = {
 		"VALUES (?,?,?,?,?,?)",
 };
 
-#define SP_CACHED 8
-
-struct sqlite_store {
-	struct store base;
-	sqlite3 *db;
-	sqlite3_stmt *stmt[Q_COUNT];
-	sqlite3_stmt *sp[SP_CACHED][2]; /* SAVEPOINT, RELEASE per depth */
-	int depth;			/* transaction nesting */
-	int ledger_dirty;		/* appended in the current transaction */
-	int batch;			/* store_set_batch: inner levels without savepoints */
-	int doomed;			/* batch mode: an inner rollback came after a write */
-	int64_t changes[SP_CACHED * 8]; /* batch mode: total_changes at each inner begin */
-	int head_known;			/* head_id/head_hash read in this transaction */
-	int tail_known; /* tail_id/tail_hash: the row we appended last, still there */
-	int64_t tail_id;
-	uint8_t tail_hash[HASH_LEN];
-	int64_t head_id; /* the ledger head recorded at the last commit */
-	uint8_t head_hash[HASH_LEN];
-	char err[512];
-};
-
-#define S(s) ((struct sqlite_store *)(s))
-
-static int fail(struct sqlite_store *q, const char *what)
+int sqlite_fail(struct sqlite_store *q, const char *what)
 {
 	int code = sqlite3_extended_errcode(q->db);
 	bsnprintf(q->err, sizeof(q->err), "%s: %s", what, sqlite3_errmsg(q->db));
@@ -154,7 +97,7 @@ static sqlite3_stmt *prep(struct sqlite_store *q, enum stmt_id id)
 	if (st == NULL) {
 		if (sqlite3_prepare_v3(q->db, SQL[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
 		    SQLITE_OK) {
-			fail(q, "prepare");
+			sqlite_fail(q, "prepare");
 			return NULL;
 		}
 		q->stmt[id] = st;
@@ -162,7 +105,7 @@ static sqlite3_stmt *prep(struct sqlite_store *q, enum stmt_id id)
 	return st;
 }
 
-static int need_txn(struct sqlite_store *q)
+int sqlite_need_txn(struct sqlite_store *q)
 {
 	if (q->depth > 0)
 		return 0;
@@ -170,18 +113,18 @@ static int need_txn(struct sqlite_store *q)
 	return STORE_ERR;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *z)
+void sqlite_bind_text(sqlite3_stmt *st, int i, const char *z)
 {
 	sqlite3_bind_text(st, i, z != NULL ? z : "", -1, SQLITE_STATIC);
 }
 
-static char *col_dup(sqlite3_stmt *st, int i)
+char *sqlite_col_dup(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 	return xmemdup(t != NULL ? (const char *)t : "", (size_t)sqlite3_column_bytes(st, i));
 }
 
-static void col_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len)
+void sqlite_col_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len)
 {
 	const void *p = sqlite3_column_blob(st, i);
 	size_t n = (size_t)sqlite3_column_bytes(st, i);
@@ -192,7 +135,7 @@ static void col_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len)
 
 /* Runs a statement that returns no rows; resets it. Only a taken unique key
  * is STORE_EXISTS: a failed CHECK, NOT NULL or foreign key is an error. */
-static int run(struct sqlite_store *q, sqlite3_stmt *st, const char *what)
+int sqlite_run(struct sqlite_store *q, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 	int r = STORE_OK;
@@ -200,22 +143,32 @@ static int run(struct sqlite_store *q, sqlite3_stmt *st, const char *what)
 		bsnprintf(q->err, sizeof(q->err), "%s: %s", what, sqlite3_errmsg(q->db));
 		r = STORE_EXISTS;
 	} else if (rc != SQLITE_DONE) {
-		r = fail(q, what);
+		r = sqlite_fail(q, what);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return r;
 }
 
-static int exec(struct sqlite_store *q, const char *sql)
+int sqlite_exec(struct sqlite_store *q, const char *sql)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(q->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int r = fail(q, sql);
+		int r = sqlite_fail(q, sql);
 		sqlite3_free(msg);
 		return r;
 	}
 	return STORE_OK;
+}
+
+sqlite3_stmt *sqlite_cached(struct sqlite_store *q, sqlite3_stmt **slot, const char *sql)
+{
+	if (*slot == NULL && sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot,
+						NULL) != SQLITE_OK) {
+		sqlite_fail(q, "prepare");
+		return NULL;
+	}
+	return *slot;
 }
 
 /* --- lifecycle ------------------------------------------------------------ */
@@ -225,6 +178,8 @@ static void sq_close(struct store *s)
 	struct sqlite_store *q = S(s);
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(q->stmt[i]);
+	for (int i = 0; i < SQLITE_JOB_STMTS; i++)
+		sqlite3_finalize(q->jstmt[i]);
 	for (int i = 0; i < SP_CACHED; i++) {
 		sqlite3_finalize(q->sp[i][0]);
 		sqlite3_finalize(q->sp[i][1]);
@@ -242,11 +197,11 @@ static int user_version(struct sqlite_store *q, int64_t *v)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(q->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		return fail(q, "user_version");
+		return sqlite_fail(q, "user_version");
 	int rc = sqlite3_step(st);
 	*v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? STORE_OK : fail(q, "user_version");
+	return rc == SQLITE_ROW ? STORE_OK : sqlite_fail(q, "user_version");
 }
 
 static int sq_schema_version(struct store *s, int64_t *v)
@@ -261,13 +216,13 @@ static int sq_scrub(struct store *s)
 	int rc = sqlite3_wal_checkpoint_v2(q->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &logn, &ckpt);
 	(void)busy;
 	if (rc != SQLITE_OK)
-		return fail(q, "wal checkpoint");
+		return sqlite_fail(q, "wal checkpoint");
 	return STORE_OK;
 }
 
 static int sq_set_durable(struct store *s, int on)
 {
-	return exec(S(s), on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+	return sqlite_exec(S(s), on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
 /* SAVEPOINT spN / RELEASE spN as cached statements: an import opens one
@@ -277,14 +232,14 @@ static int savepoint(struct sqlite_store *q, int release, int depth)
 	char sql[64];
 	bsnprintf(sql, sizeof(sql), "%s sp%d", release ? "RELEASE" : "SAVEPOINT", depth);
 	if (depth >= SP_CACHED)
-		return exec(q, sql);
+		return sqlite_exec(q, sql);
 	sqlite3_stmt **st = &q->sp[depth][release];
 	if (*st == NULL &&
 	    sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
-		return fail(q, sql);
+		return sqlite_fail(q, sql);
 	int rc = sqlite3_step(*st);
 	sqlite3_reset(*st);
-	return rc == SQLITE_DONE ? STORE_OK : fail(q, sql);
+	return rc == SQLITE_DONE ? STORE_OK : sqlite_fail(q, sql);
 }
 
 static int sq_set_batch(struct store *s, int on)
@@ -298,7 +253,8 @@ static int sq_set_batch(struct store *s, int on)
 	/* Bulk work rewrites the same index pages batch after batch: let the WAL
 	 * grow larger between checkpoints so that each page is copied back once
 	 * per checkpoint rather than once per batch. */
-	return exec(q, on ? "PRAGMA wal_autocheckpoint=16384" : "PRAGMA wal_autocheckpoint=1000");
+	return sqlite_exec(q, on ? "PRAGMA wal_autocheckpoint=16384"
+				 : "PRAGMA wal_autocheckpoint=1000");
 }
 
 static int sq_begin(struct store *s)
@@ -306,7 +262,7 @@ static int sq_begin(struct store *s)
 	struct sqlite_store *q = S(s);
 	int r;
 	if (q->depth == 0) {
-		r = exec(q, "BEGIN IMMEDIATE");
+		r = sqlite_exec(q, "BEGIN IMMEDIATE");
 		q->ledger_dirty = 0;
 		q->head_known = 0;
 		q->tail_known = 0;
@@ -349,7 +305,7 @@ static int sq_commit(struct store *s)
 		/* leave the transaction open: the caller rolls back */
 		return STORE_ERR;
 	}
-	int r = exec(q, "COMMIT");
+	int r = sqlite_exec(q, "COMMIT");
 	if (r == STORE_OK)
 		q->depth = 0;
 	return r;
@@ -364,7 +320,7 @@ static void sq_rollback(struct store *s)
 	q->depth--;
 	q->tail_known = 0; /* an append may have been undone */
 	if (q->depth == 0) {
-		exec(q, "ROLLBACK");
+		sqlite_exec(q, "ROLLBACK");
 		q->ledger_dirty = 0;
 		q->doomed = 0;
 	} else if (q->batch) {
@@ -372,7 +328,7 @@ static void sq_rollback(struct store *s)
 			q->doomed = 1;
 	} else {
 		bsnprintf(sql, sizeof(sql), "ROLLBACK TO sp%d; RELEASE sp%d", q->depth, q->depth);
-		exec(q, sql);
+		sqlite_exec(q, sql);
 	}
 }
 
@@ -380,18 +336,18 @@ static void sq_rollback(struct store *s)
 
 static void bind_list(sqlite3_stmt *st, const struct list_rec *l)
 {
-	bind_text(st, 1, l->name);
-	bind_text(st, 2, l->domain);
-	bind_text(st, 3, l->title);
-	bind_text(st, 4, l->description);
-	bind_text(st, 5, l->kind);
-	bind_text(st, 6, l->sub_policy);
-	bind_text(st, 7, l->post_policy);
-	bind_text(st, 8, l->moderation);
-	bind_text(st, 9, l->archive);
+	sqlite_bind_text(st, 1, l->name);
+	sqlite_bind_text(st, 2, l->domain);
+	sqlite_bind_text(st, 3, l->title);
+	sqlite_bind_text(st, 4, l->description);
+	sqlite_bind_text(st, 5, l->kind);
+	sqlite_bind_text(st, 6, l->sub_policy);
+	sqlite_bind_text(st, 7, l->post_policy);
+	sqlite_bind_text(st, 8, l->moderation);
+	sqlite_bind_text(st, 9, l->archive);
 	sqlite3_bind_int(st, 10, l->digest);
-	bind_text(st, 11, l->footer);
-	bind_text(st, 12, l->postal_address);
+	sqlite_bind_text(st, 11, l->footer);
+	sqlite_bind_text(st, 12, l->postal_address);
 	sqlite3_bind_int(st, 13, l->tracking);
 	sqlite3_bind_int64(st, 14, l->created);
 }
@@ -399,18 +355,18 @@ static void bind_list(sqlite3_stmt *st, const struct list_rec *l)
 static void read_list(sqlite3_stmt *st, struct list_rec *l)
 {
 	l->id = sqlite3_column_int64(st, 0);
-	l->name = col_dup(st, 1);
-	l->domain = col_dup(st, 2);
-	l->title = col_dup(st, 3);
-	l->description = col_dup(st, 4);
-	l->kind = col_dup(st, 5);
-	l->sub_policy = col_dup(st, 6);
-	l->post_policy = col_dup(st, 7);
-	l->moderation = col_dup(st, 8);
-	l->archive = col_dup(st, 9);
+	l->name = sqlite_col_dup(st, 1);
+	l->domain = sqlite_col_dup(st, 2);
+	l->title = sqlite_col_dup(st, 3);
+	l->description = sqlite_col_dup(st, 4);
+	l->kind = sqlite_col_dup(st, 5);
+	l->sub_policy = sqlite_col_dup(st, 6);
+	l->post_policy = sqlite_col_dup(st, 7);
+	l->moderation = sqlite_col_dup(st, 8);
+	l->archive = sqlite_col_dup(st, 9);
 	l->digest = sqlite3_column_int(st, 10);
-	l->footer = col_dup(st, 11);
-	l->postal_address = col_dup(st, 12);
+	l->footer = sqlite_col_dup(st, 11);
+	l->postal_address = sqlite_col_dup(st, 12);
 	l->tracking = sqlite3_column_int(st, 13);
 	l->created = sqlite3_column_int64(st, 14);
 }
@@ -419,10 +375,10 @@ static int sq_list_insert(struct store *s, struct list_rec *l)
 {
 	struct sqlite_store *q = S(s);
 	sqlite3_stmt *st;
-	if (need_txn(q) || (st = prep(q, Q_LIST_INSERT)) == NULL)
+	if (sqlite_need_txn(q) || (st = prep(q, Q_LIST_INSERT)) == NULL)
 		return STORE_ERR;
 	bind_list(st, l);
-	int r = run(q, st, "insert list");
+	int r = sqlite_run(q, st, "insert list");
 	if (r == STORE_OK)
 		l->id = sqlite3_last_insert_rowid(q->db);
 	return r;
@@ -432,20 +388,20 @@ static int sq_list_update(struct store *s, const struct list_rec *l)
 {
 	struct sqlite_store *q = S(s);
 	sqlite3_stmt *st;
-	if (need_txn(q) || (st = prep(q, Q_LIST_UPDATE)) == NULL)
+	if (sqlite_need_txn(q) || (st = prep(q, Q_LIST_UPDATE)) == NULL)
 		return STORE_ERR;
 	bind_list(st, l);
 	sqlite3_bind_int64(st, 15, l->id);
-	return run(q, st, "update list");
+	return sqlite_run(q, st, "update list");
 }
 
 static int delete_by_id(struct sqlite_store *q, enum stmt_id id, int64_t key, const char *what)
 {
 	sqlite3_stmt *st;
-	if (need_txn(q) || (st = prep(q, id)) == NULL)
+	if (sqlite_need_txn(q) || (st = prep(q, id)) == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(st, 1, key);
-	int r = run(q, st, what);
+	int r = sqlite_run(q, st, what);
 	if (r == STORE_OK && sqlite3_changes(q->db) == 0)
 		return STORE_NOTFOUND;
 	return r;
@@ -463,7 +419,7 @@ static int sq_list_get(struct store *s, const char *name, int64_t id, struct lis
 	if (st == NULL)
 		return STORE_ERR;
 	if (name != NULL)
-		bind_text(st, 1, name);
+		sqlite_bind_text(st, 1, name);
 	else
 		sqlite3_bind_int64(st, 1, id);
 	int rc = sqlite3_step(st), r = STORE_OK;
@@ -472,7 +428,7 @@ static int sq_list_get(struct store *s, const char *name, int64_t id, struct lis
 	else if (rc == SQLITE_DONE)
 		r = STORE_NOTFOUND;
 	else
-		r = fail(q, "get list");
+		r = sqlite_fail(q, "get list");
 	sqlite3_reset(st);
 	return r;
 }
@@ -493,7 +449,7 @@ static int sq_list_each(struct store *s, int (*cb)(void *, const struct list_rec
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = fail(q, "list lists");
+		r = sqlite_fail(q, "list lists");
 	sqlite3_reset(st);
 	return r;
 }
@@ -503,8 +459,8 @@ static int sq_list_each(struct store *s, int (*cb)(void *, const struct list_rec
 static void read_subscriber(sqlite3_stmt *st, int base, struct subscriber_rec *r)
 {
 	r->id = sqlite3_column_int64(st, base);
-	col_blob(st, base + 1, r->addr_hash, HASH_LEN);
-	col_blob(st, base + 2, r->wrapped_key, PII_WRAPPED_LEN);
+	sqlite_col_blob(st, base + 1, r->addr_hash, HASH_LEN);
+	sqlite_col_blob(st, base + 2, r->wrapped_key, PII_WRAPPED_LEN);
 	r->data_len = (size_t)sqlite3_column_bytes(st, base + 3);
 	r->data = xmalloc(r->data_len ? r->data_len : 1);
 	if (r->data_len)
@@ -518,7 +474,7 @@ static int sq_subscriber_insert(struct store *s, struct subscriber_rec *r)
 {
 	struct sqlite_store *q = S(s);
 	sqlite3_stmt *st;
-	if (need_txn(q) || (st = prep(q, Q_SUBR_INSERT)) == NULL)
+	if (sqlite_need_txn(q) || (st = prep(q, Q_SUBR_INSERT)) == NULL)
 		return STORE_ERR;
 	sqlite3_bind_blob(st, 1, r->addr_hash, HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, r->wrapped_key, PII_WRAPPED_LEN, SQLITE_STATIC);
@@ -526,7 +482,7 @@ static int sq_subscriber_insert(struct store *s, struct subscriber_rec *r)
 	sqlite3_bind_int(st, 4, r->html);
 	sqlite3_bind_int(st, 5, r->tracking);
 	sqlite3_bind_int64(st, 6, r->created);
-	int rc = run(q, st, "insert subscriber");
+	int rc = sqlite_run(q, st, "insert subscriber");
 	if (rc == STORE_OK)
 		r->id = sqlite3_last_insert_rowid(q->db);
 	return rc;
@@ -536,13 +492,13 @@ static int sq_subscriber_update(struct store *s, const struct subscriber_rec *r)
 {
 	struct sqlite_store *q = S(s);
 	sqlite3_stmt *st;
-	if (need_txn(q) || (st = prep(q, Q_SUBR_UPDATE)) == NULL)
+	if (sqlite_need_txn(q) || (st = prep(q, Q_SUBR_UPDATE)) == NULL)
 		return STORE_ERR;
 	sqlite3_bind_blob(st, 1, r->data, (int)r->data_len, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, r->html);
 	sqlite3_bind_int(st, 3, r->tracking);
 	sqlite3_bind_int64(st, 4, r->id);
-	return run(q, st, "update subscriber");
+	return sqlite_run(q, st, "update subscriber");
 }
 
 static int sq_subscriber_delete(struct store *s, int64_t id)
@@ -568,7 +524,7 @@ static int sq_subscriber_get(struct store *s, int64_t id, const uint8_t *hash,
 	else if (rc == SQLITE_DONE)
 		r = STORE_NOTFOUND;
 	else
-		r = fail(q, "get subscriber");
+		r = sqlite_fail(q, "get subscriber");
 	sqlite3_reset(st);
 	return r;
 }
@@ -591,7 +547,7 @@ static int sq_subscription_put(struct store *s, const struct subscription_rec *r
 {
 	struct sqlite_store *q = S(s);
 	sqlite3_stmt *st;
-	if (need_txn(q) || (st = prep(q, Q_SUBN_PUT)) == NULL)
+	if (sqlite_need_txn(q) || (st = prep(q, Q_SUBN_PUT)) == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(st, 1, r->list_id);
 	sqlite3_bind_int64(st, 2, r->subscriber_id);
@@ -601,7 +557,7 @@ static int sq_subscription_put(struct store *s, const struct subscription_rec *r
 	sqlite3_bind_int64(st, 6, r->bounce_score);
 	sqlite3_bind_int64(st, 7, r->created);
 	sqlite3_bind_int64(st, 8, r->updated);
-	return run(q, st, "put subscription");
+	return sqlite_run(q, st, "put subscription");
 }
 
 static int sq_subscription_get(struct store *s, int64_t list_id, int64_t sub_id,
@@ -619,7 +575,7 @@ static int sq_subscription_get(struct store *s, int64_t list_id, int64_t sub_id,
 	else if (rc == SQLITE_DONE)
 		r = STORE_NOTFOUND;
 	else
-		r = fail(q, "get subscription");
+		r = sqlite_fail(q, "get subscription");
 	sqlite3_reset(st);
 	return r;
 }
@@ -628,11 +584,11 @@ static int sq_subscription_delete(struct store *s, int64_t list_id, int64_t sub_
 {
 	struct sqlite_store *q = S(s);
 	sqlite3_stmt *st;
-	if (need_txn(q) || (st = prep(q, Q_SUBN_DELETE)) == NULL)
+	if (sqlite_need_txn(q) || (st = prep(q, Q_SUBN_DELETE)) == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(st, 1, list_id);
 	sqlite3_bind_int64(st, 2, sub_id);
-	int r = run(q, st, "delete subscription");
+	int r = sqlite_run(q, st, "delete subscription");
 	if (r == STORE_OK && sqlite3_changes(q->db) == 0)
 		return STORE_NOTFOUND;
 	return r;
@@ -648,7 +604,7 @@ static int count_query(struct sqlite_store *q, enum stmt_id id, int64_t key, int
 	if (rc == SQLITE_ROW)
 		*n = sqlite3_column_int64(st, 0);
 	else
-		r = fail(q, "count");
+		r = sqlite_fail(q, "count");
 	sqlite3_reset(st);
 	return r;
 }
@@ -678,7 +634,7 @@ static int sq_subscriptions_of(struct store *s, int64_t sub_id,
 		read_subscription(st, &v[n++]);
 	}
 	if (rc != SQLITE_DONE)
-		r = fail(q, "subscriptions of");
+		r = sqlite_fail(q, "subscriptions of");
 	sqlite3_reset(st);
 	for (size_t i = 0; r == STORE_OK && i < n; i++)
 		if (cb(ctx, &v[i]))
@@ -702,7 +658,7 @@ static int sq_list_counts(struct store *s, int64_t list_id, int64_t counts[4])
 			counts[state] = sqlite3_column_int64(st, 1);
 	}
 	if (rc != SQLITE_DONE)
-		r = fail(q, "list counts");
+		r = sqlite_fail(q, "list counts");
 	sqlite3_reset(st);
 	return r;
 }
@@ -734,7 +690,7 @@ static int sq_members_page(struct store *s, int64_t list_id, int state, int reci
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = fail(q, "members");
+		r = sqlite_fail(q, "members");
 	sqlite3_reset(st);
 	return r;
 }
@@ -754,12 +710,12 @@ static int ledger_last(struct sqlite_store *q, int64_t *id, uint8_t hash[HASH_LE
 	int rc = sqlite3_step(st), r = STORE_OK;
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
-		col_blob(st, 1, hash, HASH_LEN);
+		sqlite_col_blob(st, 1, hash, HASH_LEN);
 	} else if (rc == SQLITE_DONE) {
 		*id = 0;
 		memset(hash, 0, HASH_LEN);
 	} else {
-		r = fail(q, "ledger head");
+		r = sqlite_fail(q, "ledger head");
 	}
 	sqlite3_reset(st);
 	return r;
@@ -778,9 +734,9 @@ static int write_ledger_head(struct sqlite_store *q)
 	sqlite3_stmt *st = prep(q, Q_META_PUT);
 	if (st == NULL)
 		return STORE_ERR;
-	bind_text(st, 1, "ledger_head");
-	bind_text(st, 2, val);
-	return run(q, st, "ledger head");
+	sqlite_bind_text(st, 1, "ledger_head");
+	sqlite_bind_text(st, 2, val);
+	return sqlite_run(q, st, "ledger head");
 }
 
 static int sq_ledger_append(struct store *s, struct ledger_rec *r, const uint8_t key[KEYS_LEN])
@@ -788,7 +744,7 @@ static int sq_ledger_append(struct store *s, struct ledger_rec *r, const uint8_t
 	struct sqlite_store *q = S(s);
 	sqlite3_stmt *st;
 	int64_t last;
-	if (need_txn(q) || ledger_last(q, &last, r->prev_hash) != STORE_OK ||
+	if (sqlite_need_txn(q) || ledger_last(q, &last, r->prev_hash) != STORE_OK ||
 	    (st = prep(q, Q_LEDGER_INSERT)) == NULL)
 		return STORE_ERR;
 	/* The committed head cannot change inside our write transaction: read it
@@ -810,17 +766,17 @@ static int sq_ledger_append(struct store *s, struct ledger_rec *r, const uint8_t
 	sqlite3_bind_int64(st, 1, r->id);
 	sqlite3_bind_int64(st, 2, r->list_id);
 	sqlite3_bind_int64(st, 3, r->subscriber_id);
-	bind_text(st, 4, r->action);
+	sqlite_bind_text(st, 4, r->action);
 	sqlite3_bind_int64(st, 5, r->time);
-	bind_text(st, 6, r->source);
-	bind_text(st, 7, r->policy_version);
+	sqlite_bind_text(st, 6, r->source);
+	sqlite_bind_text(st, 7, r->policy_version);
 	if (r->details != NULL)
 		sqlite3_bind_blob(st, 8, r->details, (int)r->details_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 8);
 	sqlite3_bind_blob(st, 9, r->prev_hash, HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 10, r->hash, HASH_LEN, SQLITE_STATIC);
-	int rc = run(q, st, "append ledger");
+	int rc = sqlite_run(q, st, "append ledger");
 	if (rc == STORE_OK) {
 		q->ledger_dirty = 1;
 		q->tail_known = 1;
@@ -851,13 +807,13 @@ static int sq_ledger_each(struct store *s, int64_t sub_id,
 		e.policy_version = (const char *)sqlite3_column_text(st, 6);
 		e.details = sqlite3_column_blob(st, 7);
 		e.details_len = (size_t)sqlite3_column_bytes(st, 7);
-		col_blob(st, 8, e.prev_hash, HASH_LEN);
-		col_blob(st, 9, e.hash, HASH_LEN);
+		sqlite_col_blob(st, 8, e.prev_hash, HASH_LEN);
+		sqlite_col_blob(st, 9, e.hash, HASH_LEN);
 		if (cb(ctx, &e))
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = fail(q, "read ledger");
+		r = sqlite_fail(q, "read ledger");
 	sqlite3_reset(st);
 	return r;
 }
@@ -868,7 +824,7 @@ static int sq_ledger_head(struct store *s, int64_t *id, uint8_t hash[HASH_LEN])
 	sqlite3_stmt *st = prep(q, Q_META_GET);
 	if (st == NULL)
 		return STORE_ERR;
-	bind_text(st, 1, "ledger_head");
+	sqlite_bind_text(st, 1, "ledger_head");
 	int rc = sqlite3_step(st), r = STORE_OK;
 	*id = 0;
 	memset(hash, 0, HASH_LEN);
@@ -883,7 +839,7 @@ static int sq_ledger_head(struct store *s, int64_t *id, uint8_t hash[HASH_LEN])
 		}
 		*id = n;
 	} else if (rc != SQLITE_DONE) {
-		r = fail(q, "ledger head");
+		r = sqlite_fail(q, "ledger head");
 	}
 	sqlite3_reset(st);
 	return r;
@@ -895,17 +851,17 @@ static int supp_op(struct sqlite_store *q, enum stmt_id id, const uint8_t hash[H
 		   int64_t list_id)
 {
 	sqlite3_stmt *st;
-	if ((id != Q_SUPP_CHECK && need_txn(q)) || (st = prep(q, id)) == NULL)
+	if ((id != Q_SUPP_CHECK && sqlite_need_txn(q)) || (st = prep(q, id)) == NULL)
 		return STORE_ERR;
 	sqlite3_bind_blob(st, 1, hash, HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, list_id);
 	if (id != Q_SUPP_CHECK)
-		return run(q, st, "suppression");
+		return sqlite_run(q, st, "suppression");
 	int rc = sqlite3_step(st), r;
 	if (rc == SQLITE_ROW)
 		r = sqlite3_column_int(st, 0) ? STORE_OK : STORE_NOTFOUND;
 	else
-		r = fail(q, "check suppression");
+		r = sqlite_fail(q, "check suppression");
 	sqlite3_reset(st);
 	return r;
 }
@@ -915,13 +871,13 @@ static int sq_suppression_add(struct store *s, const uint8_t hash[HASH_LEN], int
 {
 	struct sqlite_store *q = S(s);
 	sqlite3_stmt *st;
-	if (need_txn(q) || (st = prep(q, Q_SUPP_ADD)) == NULL)
+	if (sqlite_need_txn(q) || (st = prep(q, Q_SUPP_ADD)) == NULL)
 		return STORE_ERR;
 	sqlite3_bind_blob(st, 1, hash, HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, list_id);
-	bind_text(st, 3, reason);
+	sqlite_bind_text(st, 3, reason);
 	sqlite3_bind_int64(st, 4, time);
-	return run(q, st, "add suppression");
+	return sqlite_run(q, st, "add suppression");
 }
 
 static int sq_suppression_check(struct store *s, const uint8_t hash[HASH_LEN], int64_t list_id)
@@ -948,12 +904,12 @@ static int sq_audit(struct store *s, int64_t time, const char *actor, const char
 		return STORE_ERR;
 	/* The audit row is written even outside a transaction: a view must be logged. */
 	sqlite3_bind_int64(st, 1, time);
-	bind_text(st, 2, actor);
-	bind_text(st, 3, action);
+	sqlite_bind_text(st, 2, actor);
+	sqlite_bind_text(st, 3, action);
 	sqlite3_bind_int64(st, 4, list_id);
 	sqlite3_bind_int64(st, 5, sub_id);
-	bind_text(st, 6, detail);
-	return run(q, st, "audit");
+	sqlite_bind_text(st, 6, detail);
+	return sqlite_run(q, st, "audit");
 }
 
 static const struct store_ops SQLITE_OPS = {
@@ -990,6 +946,15 @@ static const struct store_ops SQLITE_OPS = {
     .suppression_check = sq_suppression_check,
     .suppression_remove = sq_suppression_remove,
     .suppression_count = sq_suppression_count,
+    .job_insert = sq_job_insert,
+    .job_update = sq_job_update,
+    .job_get = sq_job_get,
+    .job_each = sq_job_each,
+    .job_next = sq_job_next,
+    .retry_put = sq_retry_put,
+    .retry_delete = sq_retry_delete,
+    .retry_due = sq_retry_due,
+    .retry_count = sq_retry_count,
     .audit = sq_audit,
 };
 
@@ -1020,11 +985,11 @@ static int migrate(struct sqlite_store *q, int allowed, struct buf *err)
 	for (int n = (int)v + 1; n <= newest; n++) {
 		char pragma[64];
 		bsnprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", n);
-		if (exec(q, "BEGIN IMMEDIATE") != STORE_OK ||
-		    exec(q, migrations_sqlite_get(n)) != STORE_OK || exec(q, pragma) != STORE_OK ||
-		    exec(q, "COMMIT") != STORE_OK) {
+		if (sqlite_exec(q, "BEGIN IMMEDIATE") != STORE_OK ||
+		    sqlite_exec(q, migrations_sqlite_get(n)) != STORE_OK ||
+		    sqlite_exec(q, pragma) != STORE_OK || sqlite_exec(q, "COMMIT") != STORE_OK) {
 			buf_printf(err, "migration %d failed: %s", n, q->err);
-			exec(q, "ROLLBACK");
+			sqlite_exec(q, "ROLLBACK");
 			return -1;
 		}
 	}
@@ -1056,15 +1021,16 @@ struct store *store_sqlite_open(const struct conf *c, int migrate_ok, struct buf
 	free(path);
 	sqlite3_busy_timeout(q->db, (int)conf_get_int(c, "store", "busy_timeout_ms"));
 	sqlite3_extended_result_codes(q->db, 1);
-	if (exec(q, "PRAGMA journal_mode=WAL") != STORE_OK ||
-	    exec(q, "PRAGMA synchronous=NORMAL") != STORE_OK ||
-	    exec(q, "PRAGMA foreign_keys=ON") != STORE_OK ||
-	    exec(q, "PRAGMA secure_delete=ON") != STORE_OK ||
-	    exec(q, "PRAGMA trusted_schema=OFF") != STORE_OK ||
+	if (sqlite_exec(q, "PRAGMA journal_mode=WAL") != STORE_OK ||
+	    sqlite_exec(q, "PRAGMA synchronous=NORMAL") != STORE_OK ||
+	    sqlite_exec(q, "PRAGMA foreign_keys=ON") != STORE_OK ||
+	    sqlite_exec(q, "PRAGMA secure_delete=ON") != STORE_OK ||
+	    sqlite_exec(q, "PRAGMA trusted_schema=OFF") != STORE_OK ||
 	    /* savepoint journals in memory; a page cache that holds an import
 	     * batch, so that it is written to the WAL once, at commit */
-	    exec(q, "PRAGMA temp_store=MEMORY") != STORE_OK ||
-	    exec(q, "PRAGMA cache_size=-32768") != STORE_OK || migrate(q, migrate_ok, err) < 0) {
+	    sqlite_exec(q, "PRAGMA temp_store=MEMORY") != STORE_OK ||
+	    sqlite_exec(q, "PRAGMA cache_size=-32768") != STORE_OK ||
+	    migrate(q, migrate_ok, err) < 0) {
 		if (err->len == 0)
 			buf_puts(err, q->err);
 		sq_close(&q->base);

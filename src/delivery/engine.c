@@ -1,0 +1,536 @@
+/*
+ * engine.c - the delivery engine (see engine.h).
+ *
+ * TRUST: recipients' personal data is decrypted here, used to compose their
+ * message and wiped with the batch; the relay's replies are untrusted and
+ * reach the store only as codes and printable text (delivery/relay.c). Logs
+ * name jobs, lists and counts, never a recipient.
+ */
+#include "delivery/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "crypto/hash.h"
+#include "crypto/rand.h"
+#include "crypto/token.h"
+#include "delivery/relay.h"
+#include "lists/lists.h"
+#include "lists/person.h"
+#include "mail/compose.h"
+#include "mail/dkim.h"
+
+struct recip {
+	int64_t sub_id;
+	int from_retry;
+	int attempts;
+	int64_t first_at;
+	char *mail_from;
+	char *rcpt;
+	struct buf msg;
+};
+
+struct engine {
+	const struct conf *c;
+	struct store *st;
+	const struct keys *k;
+	struct lists_ctx x;
+	struct relay *relay;
+	struct dkim_signer *dkim;
+	size_t bmax;
+	int64_t now_fixed;
+	int down_count;
+	const char *base_url;
+	int64_t retry_base, retry_max, confirm_ttl;
+	struct recip *r;
+	size_t n;
+	struct relay_msg *m;
+	struct relay_status *s;
+	struct buf tmp, sig;
+};
+
+static int64_t now(const struct engine *e)
+{
+	return e->now_fixed ? e->now_fixed : (int64_t)time(NULL);
+}
+
+void engine_set_now(struct engine *e, int64_t t)
+{
+	e->now_fixed = t;
+	e->x.now = t;
+}
+
+struct engine *engine_new(const struct conf *c, struct store *st, const struct keys *k,
+			  struct buf *err)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+	e->c = c;
+	e->st = st;
+	e->k = k;
+	e->x.st = st;
+	e->x.keys = k;
+	e->x.policy_version = conf_get(c, "general", "consent_version");
+	e->x.actor = "delivery";
+	e->base_url = conf_get(c, "general", "base_url");
+	e->retry_base = conf_get_int(c, "delivery", "retry_base_seconds");
+	e->retry_max = conf_get_int(c, "delivery", "retry_max_hours") * 3600;
+	e->confirm_ttl = conf_get_int(c, "tokens", "confirm_ttl_hours") * 3600;
+	e->relay = relay_open(c, err);
+	if (e->relay == NULL) {
+		free(e);
+		return NULL;
+	}
+	const char *sel = conf_get(c, "dkim", "selector");
+	if (sel[0] != '\0') {
+		char *key = conf_get_path(c, "dkim", "key_file");
+		const char *dom = conf_get(c, "dkim", "domain");
+		if (dom[0] == '\0')
+			dom = conf_get(c, "general", "domain");
+		e->dkim = dkim_signer_new(key, sel, dom, err);
+		free(key);
+		if (e->dkim == NULL) {
+			relay_close(e->relay);
+			free(e);
+			return NULL;
+		}
+	}
+	e->bmax = relay_batch_max(e->relay);
+	e->r = xcalloc(e->bmax, sizeof(*e->r));
+	e->m = xcalloc(e->bmax, sizeof(*e->m));
+	e->s = xcalloc(e->bmax, sizeof(*e->s));
+	for (size_t i = 0; i < e->bmax; i++)
+		buf_init(&e->r[i].msg, LK_MAX_MESSAGE + 4096);
+	buf_init(&e->tmp, LK_MAX_MESSAGE);
+	buf_init(&e->sig, 8192);
+	return e;
+}
+
+static void batch_clear(struct engine *e)
+{
+	for (size_t i = 0; i < e->n; i++) {
+		struct recip *r = &e->r[i];
+		buf_reset(&r->msg); /* wipes the composed message */
+		free(r->mail_from);
+		if (r->rcpt != NULL)
+			xfree_wipe(r->rcpt, strlen(r->rcpt));
+		r->mail_from = r->rcpt = NULL;
+	}
+	e->n = 0;
+}
+
+void engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	batch_clear(e);
+	for (size_t i = 0; i < e->bmax; i++)
+		buf_free(&e->r[i].msg);
+	free(e->r);
+	free(e->m);
+	free(e->s);
+	buf_free(&e->tmp);
+	buf_free(&e->sig);
+	dkim_signer_free(e->dkim);
+	relay_close(e->relay);
+	free(e);
+}
+
+/* base_url + path + token for purpose, into out (reset first). */
+static int token_url(struct engine *e, struct buf *out, const char *path, enum token_purpose p,
+		     int64_t list_id, int64_t sub_id, int64_t expires)
+{
+	struct token t = {p, (uint64_t)list_id, (uint64_t)sub_id, expires};
+	buf_reset(out);
+	if (path != NULL)
+		buf_printf(out, "%s%s", e->base_url, path);
+	return token_encode(e->k, &t, out);
+}
+
+struct ctx {
+	struct engine *e;
+	const struct job_rec *job;
+	const struct list_rec *l;
+	int64_t last_new; /* the highest subscriber id taken from the list */
+	size_t new_count;
+	int failed;
+};
+
+/* Composes the message for one recipient into the next batch slot. */
+static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_retry, int attempts,
+		   int64_t first_at)
+{
+	struct engine *e = cx->e;
+	const struct job_rec *j = cx->job;
+	const struct list_rec *l = cx->l;
+	struct person p;
+	int confirm = !strcmp(j->kind, "confirm");
+	if (lists_person_load(&e->x, who, &p) < 0) {
+		log_warnx("job=%lld subscriber=%lld: personal data does not open; skipped",
+			  (long long)j->id, (long long)who->id);
+		return -1;
+	}
+	struct buf unsub, prefs, bounce, mailto, pixel, confirm_url, from, id, text, subject;
+	struct buf *all[] = {&unsub,	   &prefs, &bounce, &mailto, &pixel,
+			     &confirm_url, &from,  &id,	    &text,   &subject};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		buf_init(all[i], i >= 8 ? LK_MAX_MESSAGE : 2048);
+	int64_t t = now(e);
+	token_url(e, &unsub, "/u/", TOKEN_UNSUBSCRIBE, l->id, who->id, 0);
+	token_url(e, &prefs, "/p/", TOKEN_PREFS, l->id, who->id, 0);
+	buf_printf(&mailto, "%s-unsubscribe+", l->name);
+	{
+		struct token tk = {TOKEN_UNSUBSCRIBE, (uint64_t)l->id, (uint64_t)who->id, 0};
+		token_encode(e->k, &tk, &mailto);
+	}
+	buf_printf(&mailto, "@%s", l->domain);
+	buf_printf(&bounce, "%s-bounces+", l->name);
+	{
+		struct token tk = {TOKEN_BOUNCE, (uint64_t)l->id, (uint64_t)who->id, 0};
+		token_encode(e->k, &tk, &bounce);
+	}
+	buf_printf(&bounce, "@%s", l->domain);
+	/* The pixel names the job and a keyed hash of the recipient: enough to
+	 * count unique opens, nothing that says who opened (P5). */
+	if (!confirm && who->html && who->tracking && l->tracking && j->body_html != NULL) {
+		uint8_t h[HASH_LEN];
+		char hex[17], idb[48];
+		bsnprintf(idb, sizeof(idb), "open:%lld:%lld", (long long)j->id, (long long)who->id);
+		addr_hash(e->k, idb, strlen(idb), h);
+		hex_encode(h, 8, hex);
+		buf_printf(&pixel, "%s/o/%lld-%s.gif", e->base_url, (long long)j->id, hex);
+	}
+	buf_printf(&from, "%s@%s", l->name, l->domain);
+	{
+		uint8_t rnd[6];
+		char rh[13];
+		rand_bytes(rnd, sizeof(rnd));
+		hex_encode(rnd, sizeof(rnd), rh);
+		buf_printf(&id, "<j%lld.s%lld.%s@%s>", (long long)j->id, (long long)who->id, rh,
+			   l->domain);
+	}
+	const char *body = j->body_text, *subj = j->subject;
+	if (confirm) {
+		token_url(e, &confirm_url, "/c/", TOKEN_CONFIRM, l->id, who->id,
+			  t + e->confirm_ttl);
+		const char *names[] = {"confirm_url"};
+		const char *vals[] = {buf_cstr(&confirm_url)};
+		compose_merge(&text, body, strlen(body), names, vals, 1, 0);
+		body = buf_cstr(&text);
+	}
+	struct compose_in in = {0};
+	in.list_name = l->name;
+	in.list_domain = l->domain;
+	in.list_title = l->title;
+	in.list_footer = l->footer;
+	in.postal_address = l->postal_address;
+	in.from_addr = buf_cstr(&from);
+	in.announce = !strcmp(l->kind, "announce");
+	in.subject = subj;
+	in.text = body;
+	in.html = confirm ? NULL : j->body_html;
+	in.message_id = buf_cstr(&id);
+	in.date = t;
+	in.rcpt_addr = p.address;
+	in.rcpt_name = p.name;
+	in.rcpt_html = who->html;
+	in.rcpt_tracking = who->tracking;
+	in.list_tracking = l->tracking;
+	in.unsubscribe_url = buf_cstr(&unsub);
+	in.unsubscribe_mailto = buf_cstr(&mailto);
+	in.preferences_url = buf_cstr(&prefs);
+	in.pixel_url = pixel.len ? buf_cstr(&pixel) : NULL;
+	struct recip *r = &e->r[e->n];
+	struct buf err;
+	buf_init(&err, 512);
+	buf_reset(&e->tmp);
+	buf_reset(&r->msg);
+	int rc = compose_message(&in, &e->tmp, &err);
+	if (rc == 0 && e->dkim != NULL)
+		rc = dkim_sign(e->dkim, e->tmp.data, e->tmp.len, &r->msg, &err);
+	if (rc == 0)
+		rc = buf_append(&r->msg, e->tmp.data, e->tmp.len);
+	if (rc < 0)
+		log_warnx("job=%lld subscriber=%lld: cannot compose: %s", (long long)j->id,
+			  (long long)who->id, buf_cstr(&err));
+	if (rc == 0) {
+		r->sub_id = who->id;
+		r->from_retry = from_retry;
+		r->attempts = attempts;
+		r->first_at = first_at ? first_at : t;
+		r->mail_from = buf_steal(&bounce, NULL);
+		r->rcpt = xstrdup(p.address);
+		e->n++;
+	}
+	buf_free(&err);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		buf_free(all[i]);
+	person_free(&p);
+	return rc;
+}
+
+static int take_member(void *ctx, const struct subscription_rec *sub,
+		       const struct subscriber_rec *who)
+{
+	struct ctx *cx = ctx;
+	cx->last_new = sub->subscriber_id;
+	cx->new_count++;
+	if (prepare(cx, who, 0, 0, 0) < 0)
+		cx->failed++;
+	return 0;
+}
+
+/* May this subscriber still receive this job's message? */
+static int still_wanted(struct engine *e, const struct job_rec *j, const struct list_rec *l,
+			const struct subscriber_rec *who)
+{
+	struct subscription_rec sub;
+	if (store_subscription_get(e->st, l->id, who->id, &sub) != STORE_OK)
+		return 0;
+	if (!strcmp(j->kind, "confirm"))
+		return sub.state == SUB_STATE_PENDING;
+	if (sub.state != SUB_STATE_ACTIVE || sub.nomail)
+		return 0;
+	return store_suppression_check(e->st, who->addr_hash, l->id) == STORE_NOTFOUND;
+}
+
+static int take_retry(void *ctx, const struct retry_rec *rr)
+{
+	struct ctx *cx = ctx;
+	struct subscriber_rec who = {0};
+	int gone = store_subscriber_get(cx->e->st, rr->subscriber_id, &who) != STORE_OK ||
+		   !still_wanted(cx->e, cx->job, cx->l, &who);
+	if (gone) {
+		/* left the list or erased meanwhile: nothing to send; forget it */
+		struct recip *r = &cx->e->r[cx->e->n++];
+		r->sub_id = rr->subscriber_id;
+		r->from_retry = 1;
+		r->attempts = -1; /* marker: drop */
+	} else if (prepare(cx, &who, 1, rr->attempts, rr->first_at) < 0) {
+		cx->failed++;
+	}
+	subscriber_rec_free(&who);
+	return cx->e->n >= cx->e->bmax;
+}
+
+static int64_t backoff(const struct engine *e, int attempts)
+{
+	int64_t d = e->retry_base;
+	for (int i = 1; i < attempts && d < 4 * 3600; i++)
+		d *= 2;
+	return d < 4 * 3600 ? d : 4 * 3600;
+}
+
+static void set_str(char **slot, const char *v)
+{
+	free(*slot);
+	*slot = xstrdup(v);
+}
+
+/* Records the outcome of a sent batch and the new cursor, in one transaction. */
+static int commit_batch(struct engine *e, struct job_rec *j, const struct list_rec *l,
+			struct ctx *cx, int exhausted, struct buf *err)
+{
+	int64_t t = now(e);
+	int r = store_begin(e->st);
+	for (size_t i = 0; r == STORE_OK && i < e->n; i++) {
+		struct recip *rc = &e->r[i];
+		if (rc->attempts < 0) { /* no longer wanted */
+			r = store_retry_delete(e->st, j->id, rc->sub_id);
+			continue;
+		}
+		struct relay_status *s = &e->s[i];
+		enum relay_result res = s->result;
+		if (res == RELAY_DEFER && t - rc->first_at >= e->retry_max)
+			res = RELAY_FAIL;
+		if (res == RELAY_SENT) {
+			j->sent++;
+			if (rc->from_retry)
+				r = store_retry_delete(e->st, j->id, rc->sub_id);
+		} else if (res == RELAY_DEFER) {
+			struct retry_rec rr = {j->id,
+					       rc->sub_id,
+					       rc->attempts + 1,
+					       rc->first_at,
+					       t + backoff(e, rc->attempts + 1),
+					       s->text};
+			r = store_retry_put(e->st, &rr);
+		} else {
+			j->failed++;
+			if (rc->from_retry)
+				r = store_retry_delete(e->st, j->id, rc->sub_id);
+			struct subscription_rec sub;
+			if (r == STORE_OK && strcmp(j->kind, "campaign") == 0 &&
+			    store_subscription_get(e->st, l->id, rc->sub_id, &sub) == STORE_OK) {
+				sub.bounce_score++; /* a hard bounce (5xx at the relay) */
+				sub.updated = t;
+				r = store_subscription_put(e->st, &sub);
+			}
+		}
+	}
+	j->failed += cx->failed;
+	if (cx->new_count > 0)
+		j->cursor = cx->last_new;
+	int64_t pending = 0, next_at = 0;
+	if (r == STORE_OK)
+		r = store_retry_count(e->st, j->id, &pending, &next_at);
+	if (r == STORE_OK) {
+		set_str(&j->state, "running");
+		set_str(&j->pause_reason, "");
+		j->resume_at = 0;
+		if (exhausted && pending == 0) {
+			set_str(&j->state, "done");
+			j->finished = t;
+		} else if (exhausted) {
+			j->not_before = next_at; /* wait for the retries */
+		}
+		j->updated = t;
+		r = store_job_update(e->st, j);
+	}
+	if (r == STORE_OK)
+		r = store_commit(e->st);
+	if (r != STORE_OK) {
+		buf_puts(err, store_errmsg(e->st));
+		store_rollback(e->st);
+		return -1;
+	}
+	if (!strcmp(j->state, "done"))
+		log_info("job=%lld list=%s done sent=%lld failed=%lld", (long long)j->id, l->name,
+			 (long long)j->sent, (long long)j->failed);
+	return 0;
+}
+
+static int pause_down(struct engine *e, struct job_rec *j, const char *why, struct buf *err)
+{
+	int64_t t = now(e);
+	int64_t wait = 30;
+	for (int i = 0; i < e->down_count && wait < 600; i++)
+		wait *= 2;
+	if (wait > 600)
+		wait = 600;
+	e->down_count++;
+	char reason[300];
+	bsnprintf(reason, sizeof(reason), "relay down: %s", why);
+	set_str(&j->state, "paused");
+	set_str(&j->pause_reason, reason);
+	j->resume_at = t + wait;
+	j->updated = t;
+	int r = store_begin(e->st);
+	if (r == STORE_OK)
+		r = store_job_update(e->st, j);
+	if (r == STORE_OK)
+		r = store_commit(e->st);
+	if (r != STORE_OK) {
+		buf_puts(err, store_errmsg(e->st));
+		store_rollback(e->st);
+		return -1;
+	}
+	log_warnx("job=%lld paused: %s; resuming in %llds", (long long)j->id, reason,
+		  (long long)wait);
+	return 0;
+}
+
+int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf *err)
+{
+	struct job_rec j = {0};
+	struct list_rec l = {0};
+	int64_t t = now(e);
+	int r = only ? store_job_get(e->st, only, &j) : store_job_next(e->st, t, &j);
+	if (r == STORE_NOTFOUND)
+		return 0;
+	if (r != STORE_OK) {
+		buf_puts(err, store_errmsg(e->st));
+		return -1;
+	}
+	int ret = 1;
+	if (only) { /* is this job due? */
+		int due = (!strcmp(j.state, "scheduled") || !strcmp(j.state, "running"))
+			      ? j.not_before <= t
+			  : !strcmp(j.state, "paused") ? (j.resume_at > 0 && j.resume_at <= t)
+						       : 0;
+		if (!due) {
+			if (wait_until != NULL)
+				*wait_until =
+				    !strcmp(j.state, "paused") ? j.resume_at : j.not_before;
+			job_rec_free(&j);
+			return 0;
+		}
+	}
+	if (store_list_get_id(e->st, j.list_id, &l) != STORE_OK) {
+		/* the list was deleted: nothing left to send */
+		set_str(&j.state, "cancelled");
+		j.finished = j.updated = t;
+		if (store_begin(e->st) == STORE_OK &&
+		    (store_job_update(e->st, &j) != STORE_OK || store_commit(e->st) != STORE_OK))
+			store_rollback(e->st);
+		job_rec_free(&j);
+		return 1;
+	}
+	struct ctx cx = {e, &j, &l, 0, 0, 0};
+	batch_clear(e);
+	/* retries first, then new recipients after the cursor */
+	r = store_retry_due(e->st, j.id, t, (int)e->bmax, take_retry, &cx);
+	int exhausted = 0;
+	size_t room = e->bmax - e->n;
+	if (r == STORE_OK && room > 0) {
+		if (j.recipient_id != 0) {
+			if (j.cursor < j.recipient_id) {
+				struct subscriber_rec who = {0};
+				cx.last_new = j.recipient_id;
+				cx.new_count = 1;
+				if (store_subscriber_get(e->st, j.recipient_id, &who) == STORE_OK &&
+				    still_wanted(e, &j, &l, &who) &&
+				    prepare(&cx, &who, 0, 0, 0) < 0)
+					cx.failed++;
+				subscriber_rec_free(&who);
+			}
+			exhausted = 1;
+		} else {
+			r = store_recipients_page(e->st, l.id, j.cursor, (int)room, take_member,
+						  &cx);
+			exhausted = cx.new_count < room;
+		}
+	}
+	if (r != STORE_OK) {
+		buf_puts(err, store_errmsg(e->st));
+		ret = -1;
+		goto out;
+	}
+	/* hand over what there is to send */
+	size_t k = 0;
+	for (size_t i = 0; i < e->n; i++) {
+		if (e->r[i].attempts < 0)
+			continue;
+		e->m[k].mail_from = e->r[i].mail_from;
+		e->m[k].rcpt_to = e->r[i].rcpt;
+		e->m[k].data = e->r[i].msg.data;
+		e->m[k].len = e->r[i].msg.len;
+		k++;
+	}
+	struct relay_status *st = xcalloc(k ? k : 1, sizeof(*st));
+	struct buf why;
+	buf_init(&why, 256);
+	if (k > 0 && relay_send(e->relay, e->m, k, st, &why) < 0) {
+		free(st);
+		ret = pause_down(e, &j, buf_cstr(&why), err) < 0 ? -1 : 1;
+		buf_free(&why);
+		goto out;
+	}
+	buf_free(&why);
+	e->down_count = 0;
+	/* spread the statuses back over the batch slots */
+	for (size_t i = 0, m = 0; i < e->n; i++)
+		if (e->r[i].attempts >= 0)
+			e->s[i] = st[m++];
+	free(st);
+	if (commit_batch(e, &j, &l, &cx, exhausted, err) < 0)
+		ret = -1;
+out:
+	batch_clear(e);
+	job_rec_free(&j);
+	list_rec_free(&l);
+	return ret;
+}

@@ -1,0 +1,192 @@
+/*
+ * jobs.c - creating and steering delivery jobs.
+ *
+ * TRUST: subject and bodies come from list owners: checked for UTF-8, size
+ * (LK_MAX_MESSAGE) and, for the subject, control characters; composition
+ * encodes them again (mail/compose.c).
+ */
+#include "delivery/jobs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/limits.h"
+#include "core/utf8.h"
+#include "core/xmalloc.h"
+
+static int text_ok(const char *what, const char *v, size_t max, int one_line, struct buf *err)
+{
+	size_t n = strlen(v);
+	if (n > max) {
+		buf_printf(err, "%s is longer than %zu bytes", what, max);
+		return 0;
+	}
+	if (!utf8_valid(v, n, NULL)) {
+		buf_printf(err, "%s is not valid UTF-8", what);
+		return 0;
+	}
+	for (size_t i = 0; one_line && i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
+			buf_printf(err, "%s holds a control character (a line break?)", what);
+			return 0;
+		}
+	return 1;
+}
+
+static int insert(struct lists_ctx *x, struct job_rec *j, int64_t *id, struct buf *err)
+{
+	int r = store_begin(x->st);
+	if (r != STORE_OK) {
+		buf_puts(err, store_errmsg(x->st));
+		return r;
+	}
+	r = store_job_insert(x->st, j);
+	if (r == STORE_OK) {
+		char detail[64];
+		bsnprintf(detail, sizeof(detail), "job=%lld kind=%s", (long long)j->id, j->kind);
+		r = store_audit(x->st, lists_now(x), x->actor, "job-create", j->list_id,
+				j->recipient_id, detail);
+	}
+	if (r == STORE_OK)
+		r = store_commit(x->st);
+	if (r != STORE_OK) {
+		buf_puts(err, store_errmsg(x->st));
+		store_rollback(x->st);
+		return r;
+	}
+	*id = j->id;
+	return STORE_OK;
+}
+
+int jobs_create_campaign(struct lists_ctx *x, const struct list_rec *l, const char *subject,
+			 const char *text, const char *html, int64_t not_before, int64_t *id,
+			 struct buf *err)
+{
+	if (!text_ok("the subject", subject, 998 - 10, 1, err) ||
+	    !text_ok("the text", text, LK_MAX_MESSAGE / 4, 0, err) ||
+	    (html != NULL && !text_ok("the HTML", html, LK_MAX_MESSAGE / 4, 0, err)))
+		return STORE_ERR;
+	if (subject[0] == '\0') {
+		buf_puts(err, "the subject is empty");
+		return STORE_ERR;
+	}
+	int64_t now = lists_now(x), counts[4] = {0};
+	store_list_counts(x->st, l->id, counts);
+	struct job_rec j = {0};
+	j.list_id = l->id;
+	j.kind = "campaign";
+	j.state = "scheduled";
+	j.priority = JOB_PRIORITY_CAMPAIGN;
+	j.subject = (char *)subject;
+	j.body_text = (char *)text;
+	j.body_html = (char *)html;
+	j.not_before = not_before > now ? not_before : now;
+	j.total = counts[SUB_STATE_ACTIVE];
+	j.pause_reason = "";
+	j.created = j.updated = now;
+	return insert(x, &j, id, err);
+}
+
+/* The wording of the confirmation request; {{confirm_url}} is filled in per
+ * recipient by the engine. */
+static const char CONFIRM_SUBJECT[] = "Please confirm your subscription to {{list_title}}";
+static const char CONFIRM_TEXT[] =
+    "Hello {{name}},\n\n"
+    "someone, hopefully you, asked to subscribe {{email}} to the list\n"
+    "\"{{list_title}}\".\n\n"
+    "To confirm, open this link and press the button on the page:\n\n"
+    "  {{confirm_url}}\n\n"
+    "If it was not you, ignore this message: you will not be subscribed and\n"
+    "will not hear from us again about it. The link expires in a few days.\n";
+
+int jobs_create_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
+			int64_t *id, struct buf *err)
+{
+	int64_t now = lists_now(x);
+	struct job_rec j = {0};
+	j.list_id = l->id;
+	j.kind = "confirm";
+	j.state = "scheduled";
+	j.priority = JOB_PRIORITY_CONFIRM;
+	j.subject = (char *)CONFIRM_SUBJECT;
+	j.body_text = (char *)CONFIRM_TEXT;
+	j.recipient_id = subscriber_id;
+	j.not_before = now;
+	j.total = 1;
+	j.pause_reason = "";
+	j.created = j.updated = now;
+	return insert(x, &j, id, err);
+}
+
+static int change(struct lists_ctx *x, int64_t id, const char *verb, struct buf *err)
+{
+	struct job_rec j = {0};
+	int r = store_begin(x->st);
+	if (r != STORE_OK) {
+		buf_puts(err, store_errmsg(x->st));
+		return r;
+	}
+	r = store_job_get(x->st, id, &j);
+	const char *st = r == STORE_OK ? j.state : "";
+	int finished = !strcmp(st, "done") || !strcmp(st, "cancelled");
+	char *new_state = NULL, *reason = NULL;
+	if (r == STORE_OK && finished) {
+		buf_printf(err, "job %lld is %s already", (long long)id, st);
+		r = STORE_ERR;
+	} else if (r == STORE_OK && !strcmp(verb, "pause")) {
+		new_state = "paused";
+		reason = "paused by an administrator";
+		j.resume_at = 0;
+	} else if (r == STORE_OK && !strcmp(verb, "resume")) {
+		if (strcmp(st, "paused") != 0) {
+			buf_printf(err, "job %lld is %s, not paused", (long long)id, st);
+			r = STORE_ERR;
+		}
+		new_state = "running";
+		reason = "";
+		j.resume_at = 0;
+	} else if (r == STORE_OK) {
+		new_state = "cancelled";
+		reason = "";
+		j.finished = lists_now(x);
+	}
+	if (r == STORE_OK) {
+		free(j.state);
+		j.state = xstrdup(new_state);
+		free(j.pause_reason);
+		j.pause_reason = xstrdup(reason);
+		j.updated = lists_now(x);
+		r = store_job_update(x->st, &j);
+	}
+	if (r == STORE_OK) {
+		char detail[48];
+		bsnprintf(detail, sizeof(detail), "job=%lld", (long long)id);
+		char action[32];
+		bsnprintf(action, sizeof(action), "job-%s", verb);
+		r = store_audit(x->st, lists_now(x), x->actor, action, j.list_id, 0, detail);
+	}
+	if (r == STORE_OK)
+		r = store_commit(x->st);
+	if (r != STORE_OK) {
+		if (err->len == 0 && r != STORE_NOTFOUND)
+			buf_puts(err, store_errmsg(x->st));
+		store_rollback(x->st);
+	}
+	job_rec_free(&j);
+	return r;
+}
+
+int jobs_pause(struct lists_ctx *x, int64_t id, struct buf *err)
+{
+	return change(x, id, "pause", err);
+}
+
+int jobs_resume(struct lists_ctx *x, int64_t id, struct buf *err)
+{
+	return change(x, id, "resume", err);
+}
+
+int jobs_cancel(struct lists_ctx *x, int64_t id, struct buf *err)
+{
+	return change(x, id, "cancel", err);
+}

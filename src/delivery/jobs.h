@@ -1,0 +1,37 @@
+/*
+ * jobs.h - delivery jobs: campaigns to a list and confirmation requests.
+ *
+ *   campaign  a message to every recipient of a list (active, not no-mail,
+ *             not suppressed), walked in subscriber id order by the engine
+ *   confirm   the double opt-in request to one pending subscriber (P1); it
+ *             jumps the queue (priority)
+ *
+ * The states: scheduled -> running -> done; running <-> paused (by an admin,
+ * or by the engine while the relay is down, with resume_at); any -> cancelled.
+ */
+#ifndef LK_DELIVERY_JOBS_H
+#define LK_DELIVERY_JOBS_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "lists/lists.h"
+
+#define JOB_PRIORITY_CONFIRM 10
+#define JOB_PRIORITY_CAMPAIGN 0
+
+/* Creates a campaign; *id is set. Subject and bodies are checked (UTF-8, no
+ * control characters in the subject, sizes). html may be NULL. */
+int jobs_create_campaign(struct lists_ctx *x, const struct list_rec *l, const char *subject,
+			 const char *text, const char *html, int64_t not_before, int64_t *id,
+			 struct buf *err);
+/* Queues the confirmation request for a pending subscriber. */
+int jobs_create_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
+			int64_t *id, struct buf *err);
+/* pause (by hand), resume, cancel. STORE_NOTFOUND for an unknown job; -1 with
+ * the reason in err when the job's state does not allow it. */
+int jobs_pause(struct lists_ctx *x, int64_t id, struct buf *err);
+int jobs_resume(struct lists_ctx *x, int64_t id, struct buf *err);
+int jobs_cancel(struct lists_ctx *x, int64_t id, struct buf *err);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * store_sqlite_int.h - internals shared by the SQLite store's files
+ * (store_sqlite.c: lists, subscribers, ledger; store_sqlite_jobs.c: jobs).
+ * Nothing outside src/store includes this header.
+ */
+#ifndef LK_STORE_STORE_SQLITE_INT_H
+#define LK_STORE_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "store/store_impl.h"
+
+#define SQLITE_JOB_STMTS 24
+
+/* The cached statements of store_sqlite.c. */
+enum stmt_id {
+	Q_LIST_INSERT,
+	Q_LIST_UPDATE,
+	Q_LIST_DELETE,
+	Q_LIST_BY_NAME,
+	Q_LIST_BY_ID,
+	Q_LIST_ALL,
+	Q_SUBR_INSERT,
+	Q_SUBR_UPDATE,
+	Q_SUBR_DELETE,
+	Q_SUBR_BY_ID,
+	Q_SUBR_BY_HASH,
+	Q_SUBN_PUT,
+	Q_SUBN_GET,
+	Q_SUBN_DELETE,
+	Q_SUBN_COUNT,
+	Q_SUBN_OF,
+	Q_LIST_COUNTS,
+	Q_MEMBERS,
+	Q_RECIPIENTS,
+	Q_LEDGER_LAST,
+	Q_LEDGER_INSERT,
+	Q_LEDGER_ALL,
+	Q_LEDGER_SUB,
+	Q_META_GET,
+	Q_META_PUT,
+	Q_SUPP_ADD,
+	Q_SUPP_CHECK,
+	Q_SUPP_REMOVE,
+	Q_SUPP_COUNT,
+	Q_AUDIT,
+	Q_COUNT
+};
+
+#define SP_CACHED 8
+
+struct sqlite_store {
+	struct store base;
+	sqlite3 *db;
+	sqlite3_stmt *stmt[Q_COUNT];
+	sqlite3_stmt *sp[SP_CACHED][2]; /* SAVEPOINT, RELEASE per depth */
+	int depth;			/* transaction nesting */
+	int ledger_dirty;		/* appended in the current transaction */
+	int batch;			/* store_set_batch: inner levels without savepoints */
+	int doomed;			/* batch mode: an inner rollback came after a write */
+	int64_t changes[SP_CACHED * 8]; /* batch mode: total_changes at each inner begin */
+	int head_known;			/* head_id/head_hash read in this transaction */
+	int tail_known; /* tail_id/tail_hash: the row we appended last, still there */
+	int64_t tail_id;
+	uint8_t tail_hash[HASH_LEN];
+	int64_t head_id; /* the ledger head recorded at the last commit */
+	uint8_t head_hash[HASH_LEN];
+	sqlite3_stmt *jstmt[SQLITE_JOB_STMTS]; /* store_sqlite_jobs.c */
+	char err[512];
+};
+
+#define S(s) ((struct sqlite_store *)(s))
+
+/* Records the SQLite error in q->err; STORE_BUSY for a locked database. */
+int sqlite_fail(struct sqlite_store *q, const char *what);
+/* STORE_ERR unless a transaction is open (writes need one). */
+int sqlite_need_txn(struct sqlite_store *q);
+void sqlite_bind_text(sqlite3_stmt *st, int i, const char *z);
+char *sqlite_col_dup(sqlite3_stmt *st, int i);
+void sqlite_col_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len);
+/* Steps a statement that returns no rows, then resets it. */
+int sqlite_run(struct sqlite_store *q, sqlite3_stmt *st, const char *what);
+int sqlite_exec(struct sqlite_store *q, const char *sql);
+/* A cached prepared statement in *slot, prepared on first use; NULL on error. */
+sqlite3_stmt *sqlite_cached(struct sqlite_store *q, sqlite3_stmt **slot, const char *sql);
+
+/* The job operations (store_sqlite_jobs.c), for the ops table. */
+int sq_job_insert(struct store *s, struct job_rec *j);
+int sq_job_update(struct store *s, const struct job_rec *j);
+int sq_job_get(struct store *s, int64_t id, struct job_rec *out);
+int sq_job_each(struct store *s, int (*cb)(void *, const struct job_rec *), void *ctx);
+int sq_job_next(struct store *s, int64_t now, struct job_rec *out);
+int sq_retry_put(struct store *s, const struct retry_rec *r);
+int sq_retry_delete(struct store *s, int64_t job_id, int64_t sub_id);
+int sq_retry_due(struct store *s, int64_t job_id, int64_t now, int limit,
+		 int (*cb)(void *, const struct retry_rec *), void *ctx);
+int sq_retry_count(struct store *s, int64_t job_id, int64_t *n, int64_t *next_at);
+
+#endif
