@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "core/csv.h"
 #include "core/progress.h"
+#include "delivery/jobs.h"
 
 static const char USAGE[] =
     "usage: listkeeper import LIST FILE.csv [--confirmed --consent-note TEXT]\n\n"
@@ -126,7 +127,18 @@ static int import_row(struct cli *c, const struct list_rec *l, struct csv_row *r
 	rq.note = note;
 	int64_t id = 0;
 	switch (lists_subscribe(&c->x, l, &rq, &id, &err)) {
-	case SUBSCRIBE_PENDING:
+	case SUBSCRIBE_PENDING: {
+		/* An import is not consent: each pending person gets the request. */
+		int64_t job = 0;
+		if (jobs_create_confirm(&c->x, l, id, &job, &err) != STORE_OK) {
+			fprintf(stderr, "%s:%llu: store error: %s\n", file,
+				(unsigned long long)row->line, buf_cstr(&err));
+			r = -1;
+			break;
+		}
+		n->added++;
+		break;
+	}
 	case SUBSCRIBE_ACTIVE:
 		n->added++;
 		break;

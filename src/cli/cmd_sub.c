@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "delivery/jobs.h"
 
 static const char USAGE[] =
     "usage: listkeeper sub add LIST ADDRESS [--name NAME] [--country CC]\n"
@@ -112,10 +113,17 @@ static int add(struct cli *c, int argc, char **argv)
 	int64_t id = 0;
 	enum subscribe_result res = lists_subscribe(&c->x, &l, &rq, &id, &err);
 	switch (res) {
-	case SUBSCRIBE_PENDING:
-		printf("subscriber %lld pending on %s: waits for their confirmation\n",
-		       (long long)id, l.name);
+	case SUBSCRIBE_PENDING: {
+		int64_t job = 0;
+		if (jobs_create_confirm(&c->x, &l, id, &job, &err) != STORE_OK) {
+			r = cli_store_fail(c, "sub add", &err);
+			break;
+		}
+		printf(
+		    "subscriber %lld pending on %s: a confirmation request is queued (job %lld)\n",
+		    (long long)id, l.name, (long long)job);
 		break;
+	}
 	case SUBSCRIBE_ACTIVE:
 		printf("subscriber %lld active on %s\n", (long long)id, l.name);
 		break;

@@ -250,7 +250,7 @@ static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_re
 	buf_reset(&r->msg);
 	int rc = compose_message(&in, &e->tmp, &err);
 	if (rc == 0 && e->dkim != NULL)
-		rc = dkim_sign(e->dkim, e->tmp.data, e->tmp.len, &r->msg, &err);
+		rc = dkim_signer_sign(e->dkim, e->tmp.data, e->tmp.len, &r->msg, &err);
 	if (rc == 0)
 		rc = buf_append(&r->msg, e->tmp.data, e->tmp.len);
 	if (rc < 0)
