@@ -26,8 +26,9 @@ struct dkim_signer *dkim_signer_new(const char *key_file, const char *selector, 
 void dkim_signer_free(struct dkim_signer *s);
 /* Appends "DKIM-Signature: ...\r\n" (folded) for msg (CRLF line ends) to out.
  * Returns 0 or -1 with the reason in err. Thread-compatible: one signer per
- * thread. */
-int dkim_sign(struct dkim_signer *s, const char *msg, size_t len, struct buf *out, struct buf *err);
+ * thread. Not named dkim_sign: libopendkim exports that symbol. */
+int dkim_signer_sign(struct dkim_signer *s, const char *msg, size_t len, struct buf *out,
+		     struct buf *err);
 
 /* Generates a key: type "rsa" (2048 bits) or "ed25519"; writes the private
  * key PEM to key_path (mode 0600, never overwriting) and appends the DNS TXT
