@@ -253,6 +253,10 @@ static int sq_set_batch(struct store *s, int on)
 	/* Bulk work rewrites the same index pages batch after batch: let the WAL
 	 * grow larger between checkpoints so that each page is copied back once
 	 * per checkpoint rather than once per batch. */
+	/* and a page cache that holds a batch's pages (32 MiB), so that each is
+	 * written to the WAL once, at commit; 4 MiB otherwise */
+	if (sqlite_exec(q, on ? "PRAGMA cache_size=-32768" : "PRAGMA cache_size=-4096") != STORE_OK)
+		return STORE_ERR;
 	return sqlite_exec(q, on ? "PRAGMA wal_autocheckpoint=16384"
 				 : "PRAGMA wal_autocheckpoint=1000");
 }
@@ -1026,10 +1030,10 @@ struct store *store_sqlite_open(const struct conf *c, int migrate_ok, struct buf
 	    sqlite_exec(q, "PRAGMA foreign_keys=ON") != STORE_OK ||
 	    sqlite_exec(q, "PRAGMA secure_delete=ON") != STORE_OK ||
 	    sqlite_exec(q, "PRAGMA trusted_schema=OFF") != STORE_OK ||
-	    /* savepoint journals in memory; a page cache that holds an import
-	     * batch, so that it is written to the WAL once, at commit */
+	    /* savepoint journals in memory; a small page cache (store_set_batch
+	     * makes it larger for bulk work) */
 	    sqlite_exec(q, "PRAGMA temp_store=MEMORY") != STORE_OK ||
-	    sqlite_exec(q, "PRAGMA cache_size=-32768") != STORE_OK ||
+	    sqlite_exec(q, "PRAGMA cache_size=-4096") != STORE_OK ||
 	    migrate(q, migrate_ok, err) < 0) {
 		if (err->len == 0)
 			buf_puts(err, q->err);
