@@ -8,6 +8,7 @@ PKGS=(
   libsodium-dev libsqlite3-dev sqlite3 libinih-dev libjansson-dev libidn2-dev
   libcmocka-dev time libmicrohttpd-dev curl
   libssl-dev openssl python3 postfix
+  libopendkim-dev opendkim-tools
 )
 
 missing=()

@@ -52,6 +52,7 @@ int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
 int cmd_person(struct cli *c, int argc, char **argv);
 int cmd_ledger(struct cli *c, int argc, char **argv);
+int cmd_dkim(struct cli *c, int argc, char **argv);
 int cmd_serve(struct cli *c, int argc, char **argv);
 
 /* 1 if argv holds -h or --help before any "--". */

@@ -26,6 +26,7 @@ static const struct {
     {"export", cmd_export, "export a list's subscribers as CSV or JSON"},
     {"person", cmd_person, "show, export or erase what is held about an address"},
     {"ledger", cmd_ledger, "verify the consent ledger's hash chain"},
+    {"dkim", cmd_dkim, "make a DKIM signing key and print its DNS record"},
     {"serve", cmd_serve, "run the server (web pages) until SIGINT or SIGTERM"},
 };
 
