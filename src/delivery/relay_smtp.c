@@ -21,8 +21,12 @@
  * Sessions are opened lazily, only as many as the batch can use. A session
  * found closed by the relay while idle, or lost during a batch, is replaced
  * at once if work remains. Only when no session could be opened and no
- * message got a reply does relay_send return -1 (the relay is down: the
- * engine pauses the job).
+ * message got a reply, or when nothing got through because the relay refused
+ * our MAIL FROM (smtp.c), does relay_send return -1 (the relay is down or
+ * misconfigured: the engine pauses the job).
+ *
+ * relay_send is called by one thread at a time (the engine's); it hands the
+ * batch to the workers and waits for them.
  *
  * The rate limit is a token bucket shared by the workers: [delivery]
  * rate_limit tokens a second, a burst of a tenth of a second (at least one).
@@ -80,6 +84,8 @@ struct smtp_relay {
 	size_t n, next;
 	int open_failed;
 	struct buf why;
+	size_t sender_refused;
+	char refusal[sizeof(((struct relay_status *)0)->text)];
 
 	/* the token bucket (under mu) */
 	double tokens, burst;
@@ -376,7 +382,17 @@ static void work(struct worker *w)
 			log_debug("relay=%s:%s session open tls=%s", r->host, r->port,
 				  smtp_conn_is_tls(w->conn) ? "yes" : "no");
 		}
-		if (smtp_conn_run(w->conn, fetch, r) == 0)
+		int rc = smtp_conn_run(w->conn, fetch, r);
+		char text[sizeof(r->refusal)];
+		int refused = smtp_conn_sender_refusals(w->conn, text, sizeof(text));
+		if (refused > 0) {
+			pthread_mutex_lock(&r->mu);
+			if (r->sender_refused == 0)
+				memcpy(r->refusal, text, sizeof(r->refusal));
+			r->sender_refused += (size_t)refused;
+			pthread_mutex_unlock(&r->mu);
+		}
+		if (rc == 0)
 			return;
 		/* The session ended; what it had in flight is deferred. */
 		log_info("relay=%s:%s session ended: %s", r->host, r->port,
@@ -439,6 +455,7 @@ static int smtp_relay_send(void *impl, const struct relay_msg *m, size_t n, stru
 	r->n = n;
 	r->next = 0;
 	r->open_failed = 0;
+	r->sender_refused = 0;
 	buf_reset(&r->why);
 	/* Every open session takes part; new ones only as many as the batch can use. */
 	size_t want = n < r->nconn ? n : r->nconn, live = 0;
@@ -457,12 +474,13 @@ static int smtp_relay_send(void *impl, const struct relay_msg *m, size_t n, stru
 		pthread_cond_wait(&r->done_cv, &r->mu);
 	size_t taken = r->next;
 	int open_failed = r->open_failed;
+	size_t sender_refused = r->sender_refused;
 	r->m = NULL;
 	r->st = NULL;
 	r->n = r->next = 0;
 	pthread_mutex_unlock(&r->mu);
 
-	size_t sent = 0, deferred = 0, failed = 0, replied = 0;
+	size_t sent = 0, deferred = 0, failed = 0, replied = 0, deferred_coded = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i >= taken && open_failed)
 			bsnprintf(st[i].text, sizeof(st[i].text), "not sent: %s",
@@ -471,11 +489,20 @@ static int smtp_relay_send(void *impl, const struct relay_msg *m, size_t n, stru
 		deferred += st[i].result == RELAY_DEFER;
 		failed += st[i].result == RELAY_FAIL;
 		replied += st[i].result != RELAY_DEFER || st[i].code != 0;
+		deferred_coded += st[i].result == RELAY_DEFER && st[i].code != 0;
 	}
 	log_debug("relay=%s:%s batch=%zu sent=%zu deferred=%zu failed=%zu", r->host, r->port, n,
 		  sent, deferred, failed);
 	if (replied == 0 && open_failed) {
 		buf_append_str(why, buf_str(&r->why));
+		return -1;
+	}
+	if (sent == 0 && failed == 0 && sender_refused > 0 && sender_refused == deferred_coded) {
+		/* Nothing got through because the relay refuses our sender: as good as down. */
+		log_warnx("relay=%s:%s refused the sender of %zu messages", r->host, r->port,
+			  sender_refused);
+		buf_printf(why, "%s:%s: the relay refuses the sender: %s", r->host, r->port,
+			   r->refusal);
 		return -1;
 	}
 	return 0;

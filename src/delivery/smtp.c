@@ -11,6 +11,14 @@
  * transaction only when the previous one ended before its body (RFC 5321
  * 4.1.1.5); after a completed one the session is already clean.
  *
+ * Deliberate departure from "5xx is final" (relay.h): a 4xx or 5xx reply to
+ * MAIL FROM refuses our sender or the session (530 authentication or TLS
+ * required, 550 sender rejected, 555 parameters), not the recipient, so the
+ * message is deferred with that code: a misconfigured relay must not turn
+ * every subscriber into a hard bounce. The relay returns -1 when nothing of a
+ * batch got through for that reason, which pauses the job. Only 552 (too
+ * big, RFC 1870) at MAIL FROM stays final.
+ *
  * The body is dot-stuffed on the way out (RFC 5321 4.5.2), and a bare CR or LF
  * in it becomes CRLF, so nothing ambiguous reaches the wire (SMTP smuggling).
  * It goes out in chunks of FLUSH_AT bytes: the output buffer stays small
@@ -56,6 +64,8 @@ struct smtp_conn {
 	uint64_t size_max; /* the relay's SIZE; 0 when it gave none */
 	int dead;	   /* lost, 421, timeout or protocol error: never reuse */
 	int need_rset;	   /* the last transaction ended before its body */
+	int sender_refusals;
+	char refusal[sizeof(((struct relay_status *)0)->text)]; /* the first one's reply */
 	struct buf out;
 	char err[200];
 };
@@ -392,6 +402,15 @@ const char *smtp_conn_error(const struct smtp_conn *c)
 	return c->err;
 }
 
+int smtp_conn_sender_refusals(struct smtp_conn *c, char *text, size_t cap)
+{
+	int n = c->sender_refusals;
+	if (n > 0)
+		bsnprintf(text, cap, "%s", c->refusal);
+	c->sender_refusals = 0;
+	return n;
+}
+
 /* ---- transactions ---- */
 
 static void set_fate(struct txn *t, const struct smtp_reply *r)
@@ -501,10 +520,22 @@ static void queue_envelope(struct smtp_conn *c, struct txn *t)
 /* The envelope's replies (pipelining: the commands are out already; else
  * each command is sent here and waited for). Sets t->go, or t's fate.
  * Returns 0, or -1 when the session is over. */
+/* The fate of a transaction that ended before its body. A refused MAIL FROM
+ * says nothing about the recipient: it is deferred, not failed (see the top). */
+static void envelope_failed(struct smtp_conn *c, struct txn *t, const struct smtp_reply *r, int at)
+{
+	set_fate(t, r);
+	if (at == CMD_MAIL && r->code != 552) {
+		t->st->result = RELAY_DEFER;
+		if (c->sender_refusals++ == 0)
+			memcpy(c->refusal, r->text, sizeof(c->refusal));
+	}
+}
+
 static int envelope(struct smtp_conn *c, struct txn *t, int pipe)
 {
 	struct smtp_reply r, failure = {0};
-	int failed = 0;
+	int failed = 0, failed_at = 0;
 	if (!pipe) {
 		t->rset = c->need_rset;
 		c->need_rset = 0;
@@ -535,7 +566,7 @@ static int envelope(struct smtp_conn *c, struct txn *t, int pipe)
 			buf_puts(&c->out, ".\r\n");
 			if (command(c, &r) < 0)
 				return -1;
-			set_fate(t, &failure);
+			envelope_failed(c, t, &failure, failed_at);
 			return 0;
 		}
 		if (cmd == CMD_DATA && ok)
@@ -545,10 +576,11 @@ static int envelope(struct smtp_conn *c, struct txn *t, int pipe)
 		if (!ok && !failed) {
 			failure = r;
 			failed = 1;
+			failed_at = cmd;
 		}
 	}
 	/* Ended before the body: the relay may hold a half transaction. */
-	set_fate(t, &failure);
+	envelope_failed(c, t, &failure, failed_at);
 	c->need_rset = 1;
 	return 0;
 }

@@ -69,8 +69,11 @@ int smtp_conn_usable(struct smtp_conn *c);
  * session ended (lost, timeout, protocol error, 421): the messages in flight
  * were deferred; the ones not yet fetched are left to others. */
 int smtp_conn_run(struct smtp_conn *c, smtp_fetch_fn fetch, void *arg);
-/* Counters for tests and logs. */
 int smtp_conn_is_tls(const struct smtp_conn *c);
+/* How many MAIL FROM commands the relay refused since the last call (those
+ * messages were deferred, see smtp.c); the first refusal's reply text
+ * (printable ASCII) goes to text. Resets the count. */
+int smtp_conn_sender_refusals(struct smtp_conn *c, char *text, size_t cap);
 /* Why the session ended ("" while usable), no peer data in it. */
 const char *smtp_conn_error(const struct smtp_conn *c);
 

@@ -4,7 +4,8 @@
 Python 3 standard library only (asyncio). Listens on 127.0.0.1 only, prints
 the port it listens on as the first line of stdout, and stops by itself
 after --max-seconds. Speaks ESMTP with PIPELINING, SIZE, 8BITMIME, optionally
-STARTTLS (--starttls CERT KEY) and AUTH PLAIN/LOGIN over TLS (--auth U:P).
+STARTTLS (--starttls CERT KEY) and AUTH PLAIN/LOGIN over TLS (--auth U:P,
+--auth-mechs "LOGIN" to offer only some).
 
 Every accepted message is appended to --record FILE as one JSON line:
   {"event": "message", "seq", "conn", "mail_from", "mail_params", "rcpt": [...],
@@ -50,6 +51,7 @@ def parse_args():
     p.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
     p.add_argument("--require-tls", action="store_true")
     p.add_argument("--auth", default=None, metavar="USER:PASS")
+    p.add_argument("--auth-mechs", default="PLAIN LOGIN")
     p.add_argument("--no-esmtp", action="store_true")
     p.add_argument("--no-pipelining", action="store_true")
     p.add_argument("--no-8bitmime", action="store_true")
@@ -304,7 +306,7 @@ class Session(asyncio.Protocol):
         if self.s.tls_ctx and not self.tls:
             ext.append("STARTTLS")
         if self.a.auth and self.tls:
-            ext.append("AUTH PLAIN LOGIN")
+            ext.append("AUTH " + self.a.auth_mechs)
         return ext
 
     def command(self, line):
@@ -395,7 +397,9 @@ class Session(asyncio.Protocol):
             return
         parts = arg.split()
         mech = parts[0].upper() if parts else ""
-        if mech == "PLAIN":
+        if mech not in self.a.auth_mechs.upper().split():
+            self.reply(504, "5.5.4 mechanism not supported")
+        elif mech == "PLAIN":
             self.state = "auth_plain"
             if len(parts) > 1:
                 self.auth_step(parts[1].encode())

@@ -697,6 +697,49 @@ static void test_drop_and_421(void **state)
 	conf_free(c);
 }
 
+/* A refused MAIL FROM defers (the recipient is not to blame); when it stops
+ * the whole batch, relay_send returns -1 with the reason. */
+static void test_sender_refused(void **state)
+{
+	(void)state;
+	struct msgs ms;
+	msgs_init(&ms, 4);
+	for (size_t i = 0; i < ms.n; i++) {
+		char rcpt[32];
+		snprintf(rcpt, sizeof(rcpt), "s%zu@x.org", i);
+		msgs_set(&ms, i, rcpt, NULL);
+	}
+	struct buf why;
+	buf_init(&why, 1024);
+	struct proc p;
+	relay_start(&p, "--fail", "MAIL:550:2", NULL);
+	struct conf *c;
+	struct relay *r = open_smtp(p.port, &c, "tls", "none", "connections", "1", NULL);
+	assert_int_equal(relay_send(r, ms.m, ms.n, ms.st, &why), 0);
+	for (size_t i = 0; i < ms.n; i++) {
+		assert_int_equal(ms.st[i].result, i % 2 ? RELAY_DEFER : RELAY_SENT);
+		assert_int_equal(ms.st[i].code, i % 2 ? 550 : 250);
+	}
+	relay_close(r);
+	conf_free(c);
+	proc_stop(&p);
+
+	/* A relay that wants TLS, asked without: 530 at MAIL, the job must pause. */
+	relay_start(&p, "--require-tls", NULL);
+	r = open_smtp(p.port, &c, "tls", "none", NULL);
+	assert_int_equal(relay_send(r, ms.m, ms.n, ms.st, &why), -1);
+	assert_non_null(strstr(buf_cstr(&why), "refuses the sender: 530"));
+	for (size_t i = 0; i < ms.n; i++) {
+		assert_int_equal(ms.st[i].result, RELAY_DEFER);
+		assert_int_equal(ms.st[i].code, 530);
+	}
+	relay_close(r);
+	conf_free(c);
+	proc_stop(&p);
+	msgs_free(&ms);
+	buf_free(&why);
+}
+
 /* Nothing listening: -1 at once, with the reason; every message deferred. */
 static void test_relay_down(void **state)
 {
@@ -935,7 +978,7 @@ static void write_file(const char *path, const char *text, mode_t mode)
 }
 
 /* AUTH PLAIN over TLS; a password file others can read is refused; a wrong
- * password makes the relay unusable with the code in why. */
+ * password makes the relay unusable with the code in why; AUTH LOGIN too. */
 static void test_auth(void **state)
 {
 	(void)state;
@@ -976,6 +1019,22 @@ static void test_auth(void **state)
 	conf_free(c);
 	proc_stop(&p);
 	struct recs *rs = malloc(sizeof(*rs));
+	recs_load(p.record, rs);
+	assert_int_equal(rs->n, 1);
+	assert_string_equal(rs->r[0].auth, "lk");
+	recs_free(rs);
+
+	/* AUTH LOGIN when the relay offers only that. */
+	relay_start(&p, "--starttls", crt, key, "--auth", "lk:s3cret pass", "--auth-mechs", "LOGIN",
+		    NULL);
+	write_file(pw, "s3cret pass\n", 0600);
+	r = open_smtp(p.port, &c, "tls_verify", "no", "auth_user", "lk", "auth_password_file", pw,
+		      NULL);
+	assert_int_equal(relay_send(r, ms.m, 1, ms.st, &why), 0);
+	assert_int_equal(ms.st[0].result, RELAY_SENT);
+	relay_close(r);
+	conf_free(c);
+	proc_stop(&p);
 	recs_load(p.record, rs);
 	assert_int_equal(rs->n, 1);
 	assert_string_equal(rs->r[0].auth, "lk");
@@ -1252,21 +1311,14 @@ static void test_smtp_sink(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_open_settings),
-	    cmocka_unit_test(test_deliver_once_pipelined),
-	    cmocka_unit_test(test_codes),
-	    cmocka_unit_test(test_none_lost_none_twice),
-	    cmocka_unit_test(test_drop_and_421),
-	    cmocka_unit_test(test_relay_down),
-	    cmocka_unit_test(test_bad_replies),
-	    cmocka_unit_test(test_dot_stuffing),
-	    cmocka_unit_test(test_no_pipelining_helo),
-	    cmocka_unit_test(test_starttls),
-	    cmocka_unit_test(test_auth),
-	    cmocka_unit_test(test_timeout),
-	    cmocka_unit_test(test_size),
-	    cmocka_unit_test(test_rate_limit),
-	    cmocka_unit_test(test_maildir),
+	    cmocka_unit_test(test_open_settings), cmocka_unit_test(test_deliver_once_pipelined),
+	    cmocka_unit_test(test_codes),	  cmocka_unit_test(test_none_lost_none_twice),
+	    cmocka_unit_test(test_drop_and_421),  cmocka_unit_test(test_sender_refused),
+	    cmocka_unit_test(test_relay_down),	  cmocka_unit_test(test_bad_replies),
+	    cmocka_unit_test(test_dot_stuffing),  cmocka_unit_test(test_no_pipelining_helo),
+	    cmocka_unit_test(test_starttls),	  cmocka_unit_test(test_auth),
+	    cmocka_unit_test(test_timeout),	  cmocka_unit_test(test_size),
+	    cmocka_unit_test(test_rate_limit),	  cmocka_unit_test(test_maildir),
 	    cmocka_unit_test(test_smtp_sink),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
