@@ -148,7 +148,16 @@ class Session(asyncio.Protocol):
         self.authed = None
         self.quit = False
         self.messages = 0
+        self.recorded = False
         self.reset()
+
+    def record_session(self):
+        """Once per session, and before the client can see the end of it, so
+        that a test that stops this process right after its QUIT finds it."""
+        if not self.recorded:
+            self.recorded = True
+            self.s.record({"event": "session", "conn": self.id, "quit": self.quit,
+                           "tls": self.tls, "messages": self.messages})
 
     def reset(self):
         self.mail_from = None
@@ -166,6 +175,8 @@ class Session(asyncio.Protocol):
             self.t.write(raw)
 
     def reply(self, code, text=None, cmd=None):
+        if code == 421:
+            self.record_session()
         kind = self.a.bad_rules.get(cmd) if cmd else None
         if kind == "longline":
             self.send(b"%d-" % code + b"x" * 2000 + b"\r\n%d ok\r\n" % code)
@@ -183,6 +194,7 @@ class Session(asyncio.Protocol):
             self.close()
 
     def close(self):
+        self.record_session()
         if self.state != "dead":
             self.state = "dead"
             self.t.close()
@@ -202,8 +214,7 @@ class Session(asyncio.Protocol):
         self.reply(220, "fault-relay ESMTP ready", cmd="CONNECT")
 
     def connection_lost(self, exc):
-        self.s.record({"event": "session", "conn": self.id, "quit": self.quit,
-                       "tls": self.tls, "messages": self.messages})
+        self.record_session()
 
     def data_received(self, data):
         self.chunk += 1
@@ -325,6 +336,7 @@ class Session(asyncio.Protocol):
         code = self.s.count(cmd) if cmd else None
         if verb == "QUIT":
             self.quit = True
+            self.record_session()
             self.send(b"221 2.0.0 Bye\r\n")
             self.close()
             return
