@@ -838,7 +838,7 @@ static void test_dot_stuffing(void **state)
 	proc_stop(&p);
 	struct recs *rs = malloc(sizeof(*rs));
 	recs_load(p.record, rs);
-	const struct rec *rec;
+	const struct rec *rec = NULL;
 	assert_int_equal(recs_count(rs, "a@x.org", &rec), 1);
 	assert_int_equal(rec->len, ms.m[0].len);
 	assert_memory_equal(rec->data, ms.data[0], rec->len);
