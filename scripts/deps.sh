@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev scdoc
   libsodium-dev libsqlite3-dev sqlite3 libinih-dev libjansson-dev libidn2-dev
-  libcmocka-dev time libmicrohttpd-dev curl
+  libcmocka-dev time libmicrohttpd-dev curl libgmime-3.0-dev
   libssl-dev openssl python3 postfix
   libopendkim-dev opendkim-tools
 )
