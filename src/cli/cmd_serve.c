@@ -1,10 +1,11 @@
 /*
- * cmd_serve.c - `listkeeper serve [--role web]`: run the server in the
- * foreground until SIGINT or SIGTERM.
+ * cmd_serve.c - `listkeeper serve [--role web|delivery]...`: run the server
+ * in the foreground until SIGINT or SIGTERM.
  *
- * Only the web role exists so far; intake, delivery and the scheduler join
- * it as they are written. Each role gets the configuration and opens its own
- * store connections: roles share nothing but the store (DESIGN.md section 2).
+ * Roles so far: web and delivery (both by default); intake and the scheduler
+ * join as they are written. Each role gets the configuration and opens its
+ * own store connections: roles share nothing but the store (DESIGN.md
+ * section 2), so each can also run alone, as its own process or node.
  *
  * Signals: SIGINT and SIGTERM are blocked before any thread starts, so that
  * every thread inherits the mask and only sigwait() below receives them.
@@ -18,12 +19,15 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
+#include "delivery/role.h"
 #include "web/http.h"
 
-static const char USAGE[] = "usage: listkeeper serve [--role web]\n\n"
-			    "Runs the server in the foreground until SIGINT (Ctrl-C) or SIGTERM.\n"
-			    "  --role web   the web pages only (the one role in this release)\n\n"
-			    "The address comes from [http] listen (LISTKEEPER_HTTP_LISTEN).\n";
+static const char USAGE[] =
+    "usage: listkeeper serve [--role web|delivery]...\n\n"
+    "Runs the server in the foreground until SIGINT (Ctrl-C) or SIGTERM.\n"
+    "  --role web       the web pages; address from [http] listen\n"
+    "  --role delivery  sends jobs to [delivery] relay\n"
+    "Without --role, every role runs. Give --role more than once for several.\n";
 
 int cmd_serve(struct cli *c, int argc, char **argv)
 {
@@ -31,6 +35,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		fputs(USAGE, stdout);
 		return 0;
 	}
+	int want_web = 0, want_delivery = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *role = NULL;
 		if (!strcmp(argv[i], "--role") && i + 1 < argc)
@@ -42,13 +47,20 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 			fputs(USAGE, stderr);
 			return EX_USAGE;
 		}
-		if (strcmp(role, "web") != 0) {
-			fprintf(stderr,
-				"listkeeper serve: role '%s' is not in this release (only web)\n",
-				role);
+		if (!strcmp(role, "web")) {
+			want_web = 1;
+		} else if (!strcmp(role, "delivery")) {
+			want_delivery = 1;
+		} else {
+			fprintf(
+			    stderr,
+			    "listkeeper serve: role '%s' is not in this release (web, delivery)\n",
+			    role);
 			return EX_USAGE;
 		}
 	}
+	if (!want_web && !want_delivery)
+		want_web = want_delivery = 1;
 	c->migrate = 1; /* the schema is brought up to date on start */
 	int r = cli_open(c);
 	if (r)
@@ -71,28 +83,43 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 
 	struct buf err;
 	buf_init(&err, 4096);
-	if (http_listen_check(conf_get(c->conf, "http", "listen"), &err) < 0) {
+	struct http_server *http = NULL;
+	struct delivery_role *delivery = NULL;
+	if (want_web && http_listen_check(conf_get(c->conf, "http", "listen"), &err) < 0) {
 		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
 		buf_free(&err);
 		return EX_CONFIG;
 	}
+	if (want_delivery && (delivery = delivery_role_start(c->conf, &c->keys, &err)) == NULL) {
+		fprintf(stderr, "listkeeper: delivery: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		return EX_CONFIG;
+	}
 	/* A value that parses but cannot be bound (port taken) is the system's: 71. */
-	struct http_server *http = http_server_start(c->conf, &err);
-	if (http == NULL) {
+	if (want_web && (http = http_server_start(c->conf, &err)) == NULL) {
 		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
 		buf_free(&err);
+		delivery_role_stop(delivery);
 		return EX_OSERR;
 	}
 	buf_free(&err);
-	log_info("serve: role=web url=%s", http_server_url(http));
-	printf("listkeeper: serving %s\n", http_server_url(http));
+	if (delivery != NULL) {
+		log_info("serve: role=delivery relay=%s", conf_get(c->conf, "delivery", "relay"));
+		printf("listkeeper: delivering to %s\n", conf_get(c->conf, "delivery", "relay"));
+	}
+	if (http != NULL) {
+		log_info("serve: role=web url=%s", http_server_url(http));
+		printf("listkeeper: serving %s\n", http_server_url(http));
+	}
 	fflush(stdout);
 
 	int sig = 0;
 	if (sigwait(&set, &sig) != 0) /* only fails for a bad set: a bug */
 		log_warnx("serve: sigwait failed, stopping");
 	log_info("serve: signal=%d, stopping", sig);
-	http_server_stop(http);
+	if (http != NULL)
+		http_server_stop(http);
+	delivery_role_stop(delivery);
 	log_info("serve: stopped");
 	return 0;
 }

@@ -25,6 +25,8 @@ static const struct {
     {"import", cmd_import, "import subscribers from a CSV file"},
     {"export", cmd_export, "export a list's subscribers as CSV or JSON"},
     {"person", cmd_person, "show, export or erase what is held about an address"},
+    {"send", cmd_send, "send a message to a list (a campaign)"},
+    {"job", cmd_job, "list, show, pause, resume and cancel delivery jobs"},
     {"ledger", cmd_ledger, "verify the consent ledger's hash chain"},
     {"dkim", cmd_dkim, "make a DKIM signing key and print its DNS record"},
     {"serve", cmd_serve, "run the server (web pages) until SIGINT or SIGTERM"},

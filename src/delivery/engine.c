@@ -406,7 +406,7 @@ static int commit_batch(struct engine *e, struct job_rec *j, const struct list_r
 static int pause_down(struct engine *e, struct job_rec *j, const char *why, struct buf *err)
 {
 	int64_t t = now(e);
-	int64_t wait = 30;
+	int64_t wait = e->retry_base < 30 ? e->retry_base : 30;
 	for (int i = 0; i < e->down_count && wait < 600; i++)
 		wait *= 2;
 	if (wait > 600)

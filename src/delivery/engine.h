@@ -13,7 +13,8 @@
  * (job_retries, exponential backoff from [delivery] retry_base_seconds; after
  * retry_max_hours it fails); 5xx fails at once and counts a hard bounce. When
  * the relay cannot be reached at all the job is paused with that reason and
- * resumes by itself after a backoff (30 s doubling to 10 min).
+ * resumes by itself after a backoff (30 s, or [delivery] retry_base_seconds
+ * when that is less, doubling up to 10 min).
  *
  * Personal data is decrypted for composition only and wiped after the batch.
  */

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Delivery end to end through the project's fault-injecting relay
+# (tests/delivery/fault_relay.py): every recipient ends delivered,
+# deferred-then-delivered, or failed; none lost, none twice. A relay that is
+# down pauses the job with that reason, and it resumes by itself.
+LK=$1
+. "$(dirname "$0")/lib.bash"
+FR="$(dirname "$(readlink -f "$0")")/../delivery/fault_relay.py"
+relay_pid=
+trap 'rm -rf "$T"; [ -n "$relay_pid" ] && kill $relay_pid 2>/dev/null' EXIT
+
+start_relay() { # start_relay RECORD [ARGS...]; sets PORT
+  local rec=$1; shift
+  python3 "$FR" --record "$rec" --max-seconds 120 "$@" > "$T/relay.port" 2>"$T/relay.err" &
+  relay_pid=$!
+  for _ in $(seq 50); do [ -s "$T/relay.port" ] && break; sleep 0.1; done
+  PORT=$(head -1 "$T/relay.port")
+}
+count() { # count RECORD: "address count" per accepted recipient
+  python3 -c '
+import json, sys, collections
+c = collections.Counter()
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("event") == "message":
+        for r in e["rcpt"]: c[r] += 1
+for r, n in sorted(c.items()): print(r, n)' "$1"
+}
+
+lk init --dir "$T" --domain lists.example.org >/dev/null
+export LISTKEEPER_DELIVERY_TLS=none LISTKEEPER_DELIVERY_RETRY_BASE_SECONDS=1 LISTKEEPER_LOG_LEVEL=warn
+lk list create news --title "News" --postal-address "1 Main St" >/dev/null
+{
+  echo email,name
+  for i in $(seq 1 40); do echo "ok$i@example.org,Reader $i"; done
+  echo "rcpt550-a@example.org,Refused"
+  echo "dot554-b@example.org,Refused after data"
+  echo "oncercpt451-c@example.org,Deferred once"
+  echo "oncedot452-d@example.org,Deferred once after data"
+  echo "oncedropdata-e@example.org,Dropped mid-data once"
+} > "$T/people.csv"
+lk import news "$T/people.csv" --confirmed --consent-note test >/dev/null
+printf 'Hello {{name}}\n' > "$T/body.txt"
+
+start_relay "$T/rec1.jsonl"
+export LISTKEEPER_DELIVERY_RELAY="smtp:127.0.0.1:$PORT"
+out=$(timeout 60 "$LK" send news --subject "Test" --text "$T/body.txt" --wait)
+check "job done" grep -q "done: 43 sent, 2 failed" <<<"$out"
+count "$T/rec1.jsonl" > "$T/c1"
+check "43 recipients received the message" [ "$(wc -l < "$T/c1")" -eq 43 ]
+check "none twice" bash -c "! awk '\$2 != 1' '$T/c1' | grep -q ."
+for a in oncercpt451-c oncedot452-d oncedropdata-e ok1 ok40; do
+  check "$a delivered (after deferral where scripted)" grep -q "^$a@example.org 1$" "$T/c1"
+done
+check "5xx recipients not delivered" bash -c "! grep -qE '^(rcpt550-a|dot554-b)@' '$T/c1'"
+show=$(lk job show 1)
+check "job show: 2 failed, 0 deferred" bash -c "grep -q '^failed: 2' <<<'$show' && grep -q '^deferred: 0' <<<'$show'"
+check "pipelining was used" python3 -c '
+import json, sys
+assert any(json.loads(l).get("pipelined") for l in open(sys.argv[1]) if "\"message\"" in l)' "$T/rec1.jsonl"
+kill $relay_pid; wait $relay_pid 2>/dev/null || true; relay_pid=
+
+# The relay is down: the job pauses with the reason, then resumes by itself.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export LISTKEEPER_DELIVERY_RELAY="smtp:127.0.0.1:$port"
+timeout 90 "$LK" send news --subject "Second" --text "$T/body.txt" --wait > "$T/send2.out" 2>&1 &
+send_pid=$!
+for _ in $(seq 50); do lk job show 2 2>/dev/null | grep -q "relay down" && break; sleep 0.2; done
+check "job paused because the relay is down" grep -q "paused because: relay down" <<<"$(lk job show 2)"
+start_relay "$T/rec2.jsonl" --port "$port"
+if wait $send_pid; then ok "send --wait finished after the relay came back"; else bad "send --wait failed: $(cat "$T/send2.out")"; fi
+check "second job done" grep -q "done: 43 sent, 2 failed" "$T/send2.out"
+check "43 received the second message once" [ "$(count "$T/rec2.jsonl" | awk '$2 == 1' | wc -l)" -eq 43 ]
+finish

@@ -1,0 +1,290 @@
+/*
+ * test_engine.c - the delivery engine over the Maildir relay: who receives a
+ * campaign (active, not no-mail, not suppressed; never pending), confirmation
+ * requests reach pending people only, the cursor and counters, a cancelled
+ * job sends nothing.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/conf.h"
+#include "crypto/keys.h"
+#include "delivery/engine.h"
+#include "delivery/jobs.h"
+#include "lists/lists.h"
+#include "lists/person.h"
+#include "store/store.h"
+
+struct fx {
+	char dir[64];
+	char maildir[128];
+	struct conf *c;
+	struct keys k;
+	struct store *st;
+	struct lists_ctx x;
+	struct list_rec l;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct buf err;
+	buf_init(&err, 1024);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/lk-engine-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->maildir, sizeof(f->maildir), "%s/outbox", f->dir);
+	char db[128], relay[160];
+	snprintf(db, sizeof(db), "%s/t.db", f->dir);
+	snprintf(relay, sizeof(relay), "maildir:%s", f->maildir);
+	f->c = conf_load(NULL, &err);
+	assert_non_null(f->c);
+	assert_int_equal(conf_set(f->c, "store", "path", db, &err), 0);
+	assert_int_equal(conf_set(f->c, "delivery", "relay", relay, &err), 0);
+	assert_int_equal(conf_set(f->c, "general", "base_url", "https://lists.example.org", &err),
+			 0);
+	assert_int_equal(crypto_init(), 0);
+	keys_generate(&f->k);
+	f->st = store_open(f->c, 1, &err);
+	assert_non_null(f->st);
+	f->x.st = f->st;
+	f->x.keys = &f->k;
+	f->x.policy_version = "1";
+	f->x.actor = "test";
+	lists_defaults(&f->l, "news", "lists.example.org");
+	assert_int_equal(lists_create(&f->x, &f->l, &err), STORE_OK);
+	buf_free(&err);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	store_close(f->st);
+	conf_free(f->c);
+	list_rec_free(&f->l);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static int64_t add(struct fx *f, const char *addr, const char *name, int confirmed)
+{
+	struct buf err;
+	buf_init(&err, 1024);
+	struct subscribe_req rq = {0};
+	rq.who.addr = addr;
+	rq.who.key = addr;
+	rq.name = name;
+	rq.source = "test";
+	rq.confirmed = confirmed;
+	rq.note = "test";
+	int64_t id = 0;
+	enum subscribe_result r = lists_subscribe(&f->x, &f->l, &rq, &id, &err);
+	assert_true(r == SUBSCRIBE_ACTIVE || r == SUBSCRIBE_PENDING);
+	buf_free(&err);
+	return id;
+}
+
+/* Concatenates every message in the Maildir's new/ into out; returns the count. */
+static int read_maildir(struct fx *f, struct buf *out)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/new", f->maildir);
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return 0;
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char file[512];
+		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+		FILE *fp = fopen(file, "r");
+		assert_non_null(fp);
+		char chunk[4096];
+		size_t k;
+		while ((k = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+			buf_append(out, chunk, k);
+		fclose(fp);
+		buf_puts(out, "\n=====\n");
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void run_all(struct fx *f, struct engine *e)
+{
+	struct buf err;
+	buf_init(&err, 1024);
+	for (int i = 0; i < 1000; i++) {
+		int r = engine_step(e, 0, NULL, &err);
+		assert_true(r >= 0);
+		if (r == 0)
+			break;
+	}
+	buf_free(&err);
+	(void)f;
+}
+
+static void test_campaign_recipients(void **state)
+{
+	struct fx *f = *state;
+	struct buf err, mail;
+	buf_init(&err, 1024);
+	buf_init(&mail, 1 << 24);
+	add(f, "active1@example.org", "Active One", 1);
+	add(f, "active2@example.org", "Active Two", 1);
+	int64_t pend = add(f, "pending@example.org", "Pending Person", 0);
+	int64_t nomail = add(f, "nomail@example.org", "No Mail", 1);
+	int64_t supp = add(f, "suppressed@example.org", "Suppressed", 1);
+	(void)pend;
+	/* no-mail, and an all-lists suppression without leaving (e.g. a complaint) */
+	struct subscription_rec sub;
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_subscription_get(f->st, f->l.id, nomail, &sub), STORE_OK);
+	sub.nomail = 1;
+	assert_int_equal(store_subscription_put(f->st, &sub), STORE_OK);
+	struct subscriber_rec who = {0};
+	assert_int_equal(store_subscriber_get(f->st, supp, &who), STORE_OK);
+	assert_int_equal(store_suppression_add(f->st, who.addr_hash, 0, "complaint", 1), STORE_OK);
+	subscriber_rec_free(&who);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+
+	int64_t id = 0;
+	assert_int_equal(jobs_create_campaign(&f->x, &f->l, "Hello {{name}}",
+					      "Dear {{name}},\nnews.\n", NULL, 0, &id, &err),
+			 STORE_OK);
+	struct engine *e = engine_new(f->c, f->st, &f->k, &err);
+	assert_non_null(e);
+	run_all(f, e);
+	engine_free(e);
+
+	int n = read_maildir(f, &mail);
+	assert_int_equal(n, 2);
+	const char *m = buf_cstr(&mail);
+	assert_non_null(strstr(m, "active1@example.org"));
+	assert_non_null(strstr(m, "active2@example.org"));
+	assert_null(strstr(m, "pending@example.org"));
+	assert_null(strstr(m, "nomail@example.org"));
+	assert_null(strstr(m, "suppressed@example.org"));
+	assert_non_null(strstr(m, "List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+	assert_non_null(strstr(m, "https://lists.example.org/u/"));
+	assert_non_null(strstr(m, "Hello Active One"));
+
+	struct job_rec j = {0};
+	assert_int_equal(store_job_get(f->st, id, &j), STORE_OK);
+	assert_string_equal(j.state, "done");
+	assert_int_equal(j.sent, 2);
+	assert_int_equal(j.failed, 0);
+	job_rec_free(&j);
+	buf_free(&mail);
+	buf_free(&err);
+}
+
+static void test_confirmation_request(void **state)
+{
+	struct fx *f = *state;
+	struct buf err, mail;
+	buf_init(&err, 1024);
+	buf_init(&mail, 1 << 22);
+	add(f, "active@example.org", "Active", 1);
+	int64_t pend = add(f, "newbie@example.org", "New Bie", 0);
+	int64_t id = 0;
+	assert_int_equal(jobs_create_confirm(&f->x, &f->l, pend, &id, &err), STORE_OK);
+	struct engine *e = engine_new(f->c, f->st, &f->k, &err);
+	run_all(f, e);
+	/* once confirmed, a second request for the same person sends nothing */
+	assert_int_equal(lists_confirm(&f->x, &f->l, pend, "test", NULL, &err), STORE_OK);
+	int64_t id2 = 0;
+	assert_int_equal(jobs_create_confirm(&f->x, &f->l, pend, &id2, &err), STORE_OK);
+	run_all(f, e);
+	engine_free(e);
+	assert_int_equal(read_maildir(f, &mail), 1);
+	const char *m = buf_cstr(&mail);
+	assert_non_null(strstr(m, "newbie@example.org"));
+	assert_null(strstr(m, "active@example.org"));
+	assert_non_null(strstr(m, "https://lists.example.org/c/"));
+	struct job_rec j = {0};
+	assert_int_equal(store_job_get(f->st, id2, &j), STORE_OK);
+	assert_string_equal(j.state, "done");
+	assert_int_equal(j.sent, 0);
+	job_rec_free(&j);
+	buf_free(&mail);
+	buf_free(&err);
+}
+
+static void test_cancelled_and_scheduled(void **state)
+{
+	struct fx *f = *state;
+	struct buf err, mail;
+	buf_init(&err, 1024);
+	buf_init(&mail, 1 << 22);
+	add(f, "a@example.org", "A", 1);
+	int64_t id = 0, later = 0;
+	assert_int_equal(jobs_create_campaign(&f->x, &f->l, "S", "T", NULL, 0, &id, &err),
+			 STORE_OK);
+	assert_int_equal(jobs_cancel(&f->x, id, &err), STORE_OK);
+	assert_int_equal(
+	    jobs_create_campaign(&f->x, &f->l, "S", "T", NULL, 4102444800, &later, &err), STORE_OK);
+	struct engine *e = engine_new(f->c, f->st, &f->k, &err);
+	run_all(f, e);
+	engine_free(e);
+	assert_int_equal(read_maildir(f, &mail), 0);
+	struct job_rec j = {0};
+	assert_int_equal(store_job_get(f->st, later, &j), STORE_OK);
+	assert_string_equal(j.state, "scheduled");
+	job_rec_free(&j);
+	buf_free(&mail);
+	buf_free(&err);
+}
+
+static void test_many_in_batches(void **state)
+{
+	struct fx *f = *state;
+	struct buf err, mail;
+	buf_init(&err, 1024);
+	buf_init(&mail, 1 << 26);
+	char addr[64];
+	for (int i = 0; i < 300; i++) {
+		snprintf(addr, sizeof(addr), "r%d@example.org", i);
+		add(f, addr, "R", 1);
+	}
+	int64_t id = 0;
+	assert_int_equal(jobs_create_campaign(&f->x, &f->l, "S", "T", NULL, 0, &id, &err),
+			 STORE_OK);
+	struct engine *e = engine_new(f->c, f->st, &f->k, &err);
+	run_all(f, e);
+	engine_free(e);
+	assert_int_equal(read_maildir(f, &mail), 300);
+	struct job_rec j = {0};
+	assert_int_equal(store_job_get(f->st, id, &j), STORE_OK);
+	assert_int_equal(j.sent, 300);
+	assert_string_equal(j.state, "done");
+	job_rec_free(&j);
+	buf_free(&mail);
+	buf_free(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_campaign_recipients, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_confirmation_request, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancelled_and_scheduled, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_in_batches, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
