@@ -18,6 +18,7 @@
 #include "core/conf.h"
 #include "crypto/keys.h"
 #include "delivery/engine.h"
+#include "crypto/token.h"
 #include "delivery/jobs.h"
 #include "lists/lists.h"
 #include "lists/person.h"
@@ -183,6 +184,29 @@ static void test_campaign_recipients(void **state)
 	assert_non_null(strstr(m, "List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
 	assert_non_null(strstr(m, "https://lists.example.org/u/"));
 	assert_non_null(strstr(m, "Hello Active One"));
+	/* The one-click URL carries a token that unsubscribes exactly this
+	 * subscriber from exactly this list (the web endpoint checks it so). */
+	{
+		const char *u = strstr(m, "List-Unsubscribe: <https://lists.example.org/u/");
+		assert_non_null(u);
+		u += strlen("List-Unsubscribe: <https://lists.example.org/u/");
+		size_t tl = strcspn(u, ">");
+		assert_int_equal(tl, TOKEN_TEXT_LEN);
+		struct token t;
+		assert_int_equal(token_decode(&f->k, u, tl, TOKEN_UNSUBSCRIBE, 0, &t), TOKEN_OK);
+		assert_int_equal((int64_t)t.list_id, f->l.id);
+		assert_int_equal(t.expires, 0);
+		struct subscriber_rec who1 = {0};
+		assert_int_equal(store_subscriber_get(f->st, (int64_t)t.subscriber_id, &who1),
+				 STORE_OK);
+		struct person p;
+		assert_int_equal(lists_person_load(&f->x, &who1, &p), 0);
+		assert_true(strstr(m, p.address) != NULL);
+		assert_int_equal(token_decode(&f->k, u, tl, TOKEN_CONFIRM, 0, &t),
+				 TOKEN_WRONG_PURPOSE);
+		person_free(&p);
+		subscriber_rec_free(&who1);
+	}
 
 	struct job_rec j = {0};
 	assert_int_equal(store_job_get(f->st, id, &j), STORE_OK);
