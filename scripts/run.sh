@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: an embedded SQLite setup in RUNDIR with a demo list, then the
-# server in the foreground. Ctrl-C stops it; run again to continue where you were.
+# server in the foreground, both roles: the web pages, and delivery into the
+# demo Maildir RUNDIR/outbox (the default [delivery] relay, maildir:outbox).
+# Ctrl-C stops it; run again to continue where you were.
 #   usage: scripts/run.sh PATH/TO/listkeeper RUNDIR
 set -euo pipefail
 lk=$(readlink -f "${1:?listkeeper binary}")
@@ -21,11 +23,15 @@ fi
 echo "listkeeper demo in $dir"
 echo "  config:   $LISTKEEPER_CONFIG"
 echo "  try:      LISTKEEPER_CONFIG=$LISTKEEPER_CONFIG $lk list show demo"
-if "$lk" serve --help >/dev/null 2>&1; then
-  echo "  open:     http://127.0.0.1:$port/   and   http://127.0.0.1:$port/l/demo"
-  echo "  stop:     Ctrl-C"
-  export LISTKEEPER_HTTP_LISTEN="127.0.0.1:$port"
-  exec "$lk" serve
+echo "  send:     echo 'Hello {{name}}' | LISTKEEPER_CONFIG=$LISTKEEPER_CONFIG $lk send demo --subject Hi --text -"
+# The demo relay is the default one, maildir:outbox, unless the configuration
+# or the environment names another.
+if [ -z "${LISTKEEPER_DELIVERY_RELAY:-}" ] && ! grep -Eq '^[[:space:]]*relay[[:space:]]*=' "$LISTKEEPER_CONFIG"; then
+  echo "  mail:     serve sends queued jobs into the Maildir $dir/outbox/new (no real mail); read them with less or mutt -f $dir/outbox"
 else
-  echo "this build has no server yet (serve arrives with the web issue)"
+  echo "  mail:     serve sends queued jobs to the relay named in [delivery] relay"
 fi
+echo "  open:     http://127.0.0.1:$port/   and   http://127.0.0.1:$port/l/demo"
+echo "  stop:     Ctrl-C"
+export LISTKEEPER_HTTP_LISTEN="127.0.0.1:$port"
+exec "$lk" serve
