@@ -97,16 +97,10 @@ static int parse_time(const char *s, int64_t *out)
 }
 
 /* Runs one job in the foreground until it is done or cancelled. */
-static int run_job(struct cli *c, int64_t id)
+static int run_job(struct cli *c, struct engine *e, int64_t id)
 {
 	struct buf err;
 	buf_init(&err, 1024);
-	struct engine *e = engine_new(c->conf, c->st, &c->keys, &err);
-	if (e == NULL) {
-		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
-		buf_free(&err);
-		return EX_CONFIG;
-	}
 	struct job_rec j = {0};
 	store_job_get(c->st, id, &j);
 	struct progress *pg = progress_new("send", (uint64_t)j.total);
@@ -151,7 +145,6 @@ static int run_job(struct cli *c, int64_t id)
 		}
 	}
 	progress_finish(pg, 0);
-	engine_free(e);
 	buf_free(&err);
 	return r;
 }
@@ -210,6 +203,13 @@ int cmd_send(struct cli *c, int argc, char **argv)
 	if (r == 0)
 		r = cli_list(c, list, &l);
 	int64_t id = 0;
+	struct engine *e = NULL;
+	/* With --wait, a relay or DKIM setting that is wrong stops us before
+	 * the job exists. */
+	if (r == 0 && wait && (e = engine_new(c->conf, c->st, &c->keys, &err)) == NULL) {
+		fprintf(stderr, "listkeeper send: %s\n", buf_cstr(&err));
+		r = EX_CONFIG;
+	}
 	if (r == 0 && jobs_create_campaign(&c->x, &l, subject, text, html, not_before, &id, &err) !=
 			  STORE_OK) {
 		fprintf(stderr, "listkeeper send: %s\n", buf_cstr(&err));
@@ -219,8 +219,9 @@ int cmd_send(struct cli *c, int argc, char **argv)
 		printf("job %lld created for %s\n", (long long)id, l.name);
 		fflush(stdout);
 		if (wait)
-			r = run_job(c, id);
+			r = run_job(c, e, id);
 	}
+	engine_free(e);
 	free(text);
 	free(html);
 	list_rec_free(&l);

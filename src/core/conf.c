@@ -88,15 +88,14 @@ static const struct conf_key KEYS[] = {
     {"delivery", "retry_base_seconds", CT_INT, "300", 1, 86400, NULL,
      "First wait before a deferred recipient is tried again; each further try waits twice as "
      "long, at most four hours."},
-    {"delivery", "batch", CT_INT, "500", 1, 100000, NULL,
-     "Recipients read from the store per step of a job."},
     {"dkim", "selector", CT_STR, "", 0, 0, NULL,
      "DKIM selector; empty: messages are not signed. `listkeeper dkim keygen SELECTOR` makes a "
      "key."},
     {"dkim", "key_file", CT_PATH, "", 0, 0, NULL,
      "The DKIM private key (PEM, RSA or Ed25519), written by `listkeeper dkim keygen`."},
     {"dkim", "domain", CT_STR, "", 0, 0, NULL,
-     "The signing domain (d=); empty uses the list's domain."},
+     "The signing domain (d=) for every list; empty signs each list's mail with the list's own "
+     "domain."},
     {"import", "batch", CT_INT, "10000", 1, 100000, NULL,
      "Rows per store transaction during `listkeeper import`."},
 };

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <signal.h>
+#include <errno.h>
 
 #include "core/limits.h"
 #include "core/log.h"
@@ -41,11 +44,17 @@ struct engine {
 	struct lists_ctx x;
 	struct relay *relay;
 	struct dkim_signer *dkim;
+	char *dkim_key; /* [dkim] key_file, resolved; NULL: no signing */
+	const char *dkim_sel;
+	int dkim_fixed;	   /* [dkim] domain is set: always sign with it */
+	char *dkim_domain; /* the d= of the current signer */
 	size_t bmax;
 	int64_t now_fixed;
 	int down_count;
 	const char *base_url;
 	int64_t retry_base, retry_max, confirm_ttl;
+	char owner[128]; /* this sender, for job leases: host:pid:random */
+	int64_t lease_secs;
 	struct recip *r;
 	size_t n;
 	struct relay_msg *m;
@@ -64,6 +73,55 @@ void engine_set_now(struct engine *e, int64_t t)
 	e->x.now = t;
 }
 
+struct stale {
+	struct engine *e;
+	int64_t ids[64];
+	size_t n;
+};
+
+/* A lease held by a process of this host that no longer exists (killed -9):
+ * its batch may have been sent or not; the cursor says what was committed. */
+static int find_stale(void *ctx, const struct job_rec *j)
+{
+	struct stale *st = ctx;
+	char host[64] = "localhost";
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	size_t hl = strlen(host);
+	if (j->lease_until == 0 || strncmp(j->lease_owner, host, hl) != 0 ||
+	    j->lease_owner[hl] != ':')
+		return 0;
+	long pid = strtol(j->lease_owner + hl + 1, NULL, 10);
+	if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH && st->n < 64)
+		st->ids[st->n++] = j->id;
+	return 0;
+}
+
+static void reap_stale_leases(struct engine *e)
+{
+	struct stale st = {e, {0}, 0};
+	if (store_job_each(e->st, find_stale, &st) != STORE_OK || st.n == 0)
+		return;
+	if (store_begin(e->st) != STORE_OK)
+		return;
+	int r = STORE_OK;
+	for (size_t i = 0; r == STORE_OK && i < st.n; i++) {
+		struct job_rec j = {0};
+		r = store_job_get(e->st, st.ids[i], &j);
+		if (r == STORE_OK) {
+			log_info("job=%lld: lease of a sender that died is released",
+				 (long long)j.id);
+			free(j.lease_owner);
+			j.lease_owner = xstrdup("");
+			j.lease_until = 0;
+			r = store_job_update(e->st, &j);
+		}
+		job_rec_free(&j);
+	}
+	if (r != STORE_OK || store_commit(e->st) != STORE_OK)
+		store_rollback(e->st);
+}
+
 struct engine *engine_new(const struct conf *c, struct store *st, const struct keys *k,
 			  struct buf *err)
 {
@@ -79,6 +137,19 @@ struct engine *engine_new(const struct conf *c, struct store *st, const struct k
 	e->retry_base = conf_get_int(c, "delivery", "retry_base_seconds");
 	e->retry_max = conf_get_int(c, "delivery", "retry_max_hours") * 3600;
 	e->confirm_ttl = conf_get_int(c, "tokens", "confirm_ttl_hours") * 3600;
+	/* A lease outlives one batch with room to spare: a batch takes at most a
+	 * few relay timeouts. */
+	e->lease_secs = 3 * conf_get_int(c, "delivery", "timeout_seconds") + 60;
+	{
+		char host[64] = "localhost";
+		uint8_t rnd[4];
+		char rh[9];
+		gethostname(host, sizeof(host) - 1);
+		host[sizeof(host) - 1] = '\0';
+		rand_bytes(rnd, sizeof(rnd));
+		hex_encode(rnd, sizeof(rnd), rh);
+		bsnprintf(e->owner, sizeof(e->owner), "%s:%d:%s", host, (int)getpid(), rh);
+	}
 	e->relay = relay_open(c, err);
 	if (e->relay == NULL) {
 		free(e);
@@ -86,13 +157,20 @@ struct engine *engine_new(const struct conf *c, struct store *st, const struct k
 	}
 	const char *sel = conf_get(c, "dkim", "selector");
 	if (sel[0] != '\0') {
-		char *key = conf_get_path(c, "dkim", "key_file");
+		/* Made now, so that a bad key stops the start; with no [dkim] domain
+		 * each list's messages are signed with the list's own domain (DMARC
+		 * alignment), the signer made again when the domain changes. */
 		const char *dom = conf_get(c, "dkim", "domain");
-		if (dom[0] == '\0')
+		e->dkim_fixed = dom[0] != '\0';
+		if (!e->dkim_fixed)
 			dom = conf_get(c, "general", "domain");
-		e->dkim = dkim_signer_new(key, sel, dom, err);
-		free(key);
+		e->dkim_key = conf_get_path(c, "dkim", "key_file");
+		e->dkim_sel = sel;
+		e->dkim_domain = xstrdup(dom);
+		e->dkim = dkim_signer_new(e->dkim_key, sel, dom, err);
 		if (e->dkim == NULL) {
+			free(e->dkim_key);
+			free(e->dkim_domain);
 			relay_close(e->relay);
 			free(e);
 			return NULL;
@@ -106,6 +184,7 @@ struct engine *engine_new(const struct conf *c, struct store *st, const struct k
 		buf_init(&e->r[i].msg, LK_MAX_MESSAGE + 4096);
 	buf_init(&e->tmp, LK_MAX_MESSAGE);
 	buf_init(&e->sig, 8192);
+	reap_stale_leases(e);
 	return e;
 }
 
@@ -135,6 +214,8 @@ void engine_free(struct engine *e)
 	buf_free(&e->tmp);
 	buf_free(&e->sig);
 	dkim_signer_free(e->dkim);
+	free(e->dkim_key);
+	free(e->dkim_domain);
 	relay_close(e->relay);
 	free(e);
 }
@@ -249,6 +330,18 @@ static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_re
 	buf_reset(&e->tmp);
 	buf_reset(&r->msg);
 	int rc = compose_message(&in, &e->tmp, &err);
+	if (rc == 0 && e->dkim != NULL && !e->dkim_fixed &&
+	    strcmp(e->dkim_domain, l->domain) != 0) {
+		struct dkim_signer *ns = dkim_signer_new(e->dkim_key, e->dkim_sel, l->domain, &err);
+		if (ns == NULL) {
+			rc = -1;
+		} else {
+			dkim_signer_free(e->dkim);
+			e->dkim = ns;
+			free(e->dkim_domain);
+			e->dkim_domain = xstrdup(l->domain);
+		}
+	}
 	if (rc == 0 && e->dkim != NULL)
 		rc = dkim_signer_sign(e->dkim, e->tmp.data, e->tmp.len, &r->msg, &err);
 	if (rc == 0)
@@ -330,12 +423,25 @@ static void set_str(char **slot, const char *v)
 	*slot = xstrdup(v);
 }
 
-/* Records the outcome of a sent batch and the new cursor, in one transaction. */
+/* A job that an administrator paused or cancelled keeps that state, even if
+ * it happened while our batch was in flight. */
+static int held_by_hand(const struct job_rec *j)
+{
+	return !strcmp(j->state, "cancelled") || !strcmp(j->state, "done") ||
+	       (!strcmp(j->state, "paused") && j->resume_at == 0);
+}
+
+/* Records the outcome of a sent batch and the new cursor, in one transaction,
+ * on the job as it is in the store now (re-read: it may have been paused or
+ * cancelled meanwhile), and gives the lease back. */
 static int commit_batch(struct engine *e, struct job_rec *j, const struct list_rec *l,
 			struct ctx *cx, int exhausted, struct buf *err)
 {
-	int64_t t = now(e);
+	int64_t t = now(e), ds = 0, df = 0;
+	struct job_rec fresh = {0};
 	int r = store_begin(e->st);
+	if (r == STORE_OK)
+		r = store_job_get(e->st, j->id, &fresh);
 	for (size_t i = 0; r == STORE_OK && i < e->n; i++) {
 		struct recip *rc = &e->r[i];
 		if (rc->attempts < 0) { /* no longer wanted */
@@ -347,7 +453,7 @@ static int commit_batch(struct engine *e, struct job_rec *j, const struct list_r
 		if (res == RELAY_DEFER && t - rc->first_at >= e->retry_max)
 			res = RELAY_FAIL;
 		if (res == RELAY_SENT) {
-			j->sent++;
+			ds++;
 			if (rc->from_retry)
 				r = store_retry_delete(e->st, j->id, rc->sub_id);
 		} else if (res == RELAY_DEFER) {
@@ -359,7 +465,7 @@ static int commit_batch(struct engine *e, struct job_rec *j, const struct list_r
 					       s->text};
 			r = store_retry_put(e->st, &rr);
 		} else {
-			j->failed++;
+			df++;
 			if (rc->from_retry)
 				r = store_retry_delete(e->st, j->id, rc->sub_id);
 			struct subscription_rec sub;
@@ -371,35 +477,42 @@ static int commit_batch(struct engine *e, struct job_rec *j, const struct list_r
 			}
 		}
 	}
-	j->failed += cx->failed;
-	if (cx->new_count > 0)
-		j->cursor = cx->last_new;
 	int64_t pending = 0, next_at = 0;
 	if (r == STORE_OK)
 		r = store_retry_count(e->st, j->id, &pending, &next_at);
 	if (r == STORE_OK) {
-		set_str(&j->state, "running");
-		set_str(&j->pause_reason, "");
-		j->resume_at = 0;
-		if (exhausted && pending == 0) {
-			set_str(&j->state, "done");
-			j->finished = t;
-		} else if (exhausted) {
-			j->not_before = next_at; /* wait for the retries */
+		fresh.sent += ds;
+		fresh.failed += df + cx->failed;
+		if (cx->new_count > 0 && cx->last_new > fresh.cursor)
+			fresh.cursor = cx->last_new;
+		if (!held_by_hand(&fresh)) {
+			set_str(&fresh.state, "running");
+			set_str(&fresh.pause_reason, "");
+			fresh.resume_at = 0;
+			if (exhausted && pending == 0) {
+				set_str(&fresh.state, "done");
+				fresh.finished = t;
+			} else if (exhausted) {
+				fresh.not_before = next_at; /* wait for the retries */
+			}
 		}
-		j->updated = t;
-		r = store_job_update(e->st, j);
+		set_str(&fresh.lease_owner, "");
+		fresh.lease_until = 0;
+		fresh.updated = t;
+		r = store_job_update(e->st, &fresh);
 	}
 	if (r == STORE_OK)
 		r = store_commit(e->st);
 	if (r != STORE_OK) {
 		buf_puts(err, store_errmsg(e->st));
 		store_rollback(e->st);
+		job_rec_free(&fresh);
 		return -1;
 	}
-	if (!strcmp(j->state, "done"))
+	if (!strcmp(fresh.state, "done"))
 		log_info("job=%lld list=%s done sent=%lld failed=%lld", (long long)j->id, l->name,
-			 (long long)j->sent, (long long)j->failed);
+			 (long long)fresh.sent, (long long)fresh.failed);
+	job_rec_free(&fresh);
 	return 0;
 }
 
@@ -414,15 +527,24 @@ static int pause_down(struct engine *e, struct job_rec *j, const char *why, stru
 	e->down_count++;
 	char reason[300];
 	bsnprintf(reason, sizeof(reason), "relay down: %s", why);
-	set_str(&j->state, "paused");
-	set_str(&j->pause_reason, reason);
-	j->resume_at = t + wait;
-	j->updated = t;
+	struct job_rec fresh = {0};
 	int r = store_begin(e->st);
 	if (r == STORE_OK)
-		r = store_job_update(e->st, j);
+		r = store_job_get(e->st, j->id, &fresh);
+	if (r == STORE_OK) {
+		if (!held_by_hand(&fresh)) {
+			set_str(&fresh.state, "paused");
+			set_str(&fresh.pause_reason, reason);
+			fresh.resume_at = t + wait;
+		}
+		set_str(&fresh.lease_owner, "");
+		fresh.lease_until = 0;
+		fresh.updated = t;
+		r = store_job_update(e->st, &fresh);
+	}
 	if (r == STORE_OK)
 		r = store_commit(e->st);
+	job_rec_free(&fresh);
 	if (r != STORE_OK) {
 		buf_puts(err, store_errmsg(e->st));
 		store_rollback(e->st);
@@ -433,35 +555,69 @@ static int pause_down(struct engine *e, struct job_rec *j, const char *why, stru
 	return 0;
 }
 
+/* Takes the next due job (or job `only`) and leases it to this sender for
+ * the length of one batch. 1 and *j filled; 0 when nothing is due (then
+ * *wait_until); -1 on a store error. */
+static int claim(struct engine *e, int64_t only, struct job_rec *j, int64_t *wait_until,
+		 struct buf *err)
+{
+	int64_t t = now(e);
+	int r = store_begin(e->st);
+	if (r == STORE_OK)
+		r = only ? store_job_get(e->st, only, j) : store_job_next(e->st, t, j);
+	if (r == STORE_NOTFOUND) {
+		store_rollback(e->st);
+		return 0;
+	}
+	if (r != STORE_OK)
+		goto fail;
+	int leased = j->lease_until > t && j->lease_owner[0] != '\0' &&
+		     strcmp(j->lease_owner, e->owner) != 0;
+	int due = (!strcmp(j->state, "scheduled") || !strcmp(j->state, "running"))
+		      ? j->not_before <= t
+		  : !strcmp(j->state, "paused") ? (j->resume_at > 0 && j->resume_at <= t)
+						: 0;
+	if (leased || !due) {
+		if (wait_until != NULL)
+			*wait_until = leased			    ? t + 1
+				      : !strcmp(j->state, "paused") ? j->resume_at
+								    : j->not_before;
+		store_rollback(e->st);
+		job_rec_free(j);
+		return 0;
+	}
+	set_str(&j->state, "running");
+	set_str(&j->pause_reason, "");
+	j->resume_at = 0;
+	set_str(&j->lease_owner, e->owner);
+	j->lease_until = t + e->lease_secs;
+	j->updated = t;
+	r = store_job_update(e->st, j);
+	if (r == STORE_OK)
+		r = store_commit(e->st);
+	if (r == STORE_OK)
+		return 1;
+fail:
+	buf_puts(err, store_errmsg(e->st));
+	store_rollback(e->st);
+	job_rec_free(j);
+	return -1;
+}
+
 int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf *err)
 {
 	struct job_rec j = {0};
 	struct list_rec l = {0};
 	int64_t t = now(e);
-	int r = only ? store_job_get(e->st, only, &j) : store_job_next(e->st, t, &j);
-	if (r == STORE_NOTFOUND)
-		return 0;
-	if (r != STORE_OK) {
-		buf_puts(err, store_errmsg(e->st));
-		return -1;
-	}
-	int ret = 1;
-	if (only) { /* is this job due? */
-		int due = (!strcmp(j.state, "scheduled") || !strcmp(j.state, "running"))
-			      ? j.not_before <= t
-			  : !strcmp(j.state, "paused") ? (j.resume_at > 0 && j.resume_at <= t)
-						       : 0;
-		if (!due) {
-			if (wait_until != NULL)
-				*wait_until =
-				    !strcmp(j.state, "paused") ? j.resume_at : j.not_before;
-			job_rec_free(&j);
-			return 0;
-		}
-	}
+	int c = claim(e, only, &j, wait_until, err);
+	if (c <= 0)
+		return c;
+	int ret = 1, r;
 	if (store_list_get_id(e->st, j.list_id, &l) != STORE_OK) {
 		/* the list was deleted: nothing left to send */
 		set_str(&j.state, "cancelled");
+		set_str(&j.lease_owner, "");
+		j.lease_until = 0;
 		j.finished = j.updated = t;
 		if (store_begin(e->st) == STORE_OK &&
 		    (store_job_update(e->st, &j) != STORE_OK || store_commit(e->st) != STORE_OK))

@@ -91,7 +91,7 @@ int jobs_create_campaign(struct lists_ctx *x, const struct list_rec *l, const ch
  * recipient by the engine. */
 static const char CONFIRM_SUBJECT[] = "Please confirm your subscription to {{list_title}}";
 static const char CONFIRM_TEXT[] =
-    "Hello {{name}},\n\n"
+    "Hello,\n\n"
     "someone, hopefully you, asked to subscribe {{email}} to the list\n"
     "\"{{list_title}}\".\n\n"
     "To confirm, open this link and press the button on the page:\n\n"

@@ -121,7 +121,12 @@ static const char M2[] =
     ") WITHOUT ROWID;\n"
     "CREATE INDEX job_retries_due ON job_retries(job_id, next_at);\n";
 
-static const char *const MIGRATIONS[] = {M1, M2};
+/* A lease on a job while one sender works a batch of it, so that two senders
+ * on one store (serve and send --wait, or two nodes) never send a batch twice. */
+static const char M3[] = "ALTER TABLE jobs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';\n"
+			 "ALTER TABLE jobs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;\n";
+
+static const char *const MIGRATIONS[] = {M1, M2, M3};
 
 int migrations_sqlite_count(void)
 {

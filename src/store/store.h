@@ -125,6 +125,8 @@ struct job_rec {
 	int64_t sent, failed, total;
 	char *pause_reason; /* "" when not paused */
 	int64_t resume_at;  /* a job paused by the engine resumes then; 0: by hand only */
+	char *lease_owner;  /* the sender working a batch of it ("" when none) */
+	int64_t lease_until; /* the lease ends then, even if its owner died */
 	int64_t created, updated, finished;
 };
 void job_rec_free(struct job_rec *j);
@@ -225,13 +227,14 @@ int store_suppression_count(struct store *s, int64_t list_id, int64_t *n);
 
 /* --- jobs and retries ------------------------------------------------- */
 int store_job_insert(struct store *s, struct job_rec *j); /* sets j->id */
-/* Writes state, cursor, counters, pause fields, updated, finished. */
+/* Writes state, cursor, counters, pause fields, lease, updated, finished. */
 int store_job_update(struct store *s, const struct job_rec *j);
 int store_job_get(struct store *s, int64_t id, struct job_rec *out);
 int store_job_each(struct store *s, int (*cb)(void *ctx, const struct job_rec *j), void *ctx);
 /* The job to work on at `now`: scheduled or running with not_before <= now,
- * or paused by the engine with resume_at <= now; highest priority first,
- * then oldest. STORE_NOTFOUND when there is none. */
+ * or paused by the engine with resume_at <= now, and not leased by a sender
+ * (lease_until <= now); highest priority first, then oldest. STORE_NOTFOUND
+ * when there is none. */
 int store_job_next(struct store *s, int64_t now, struct job_rec *out);
 int store_retry_put(struct store *s, const struct retry_rec *r); /* insert or replace */
 int store_retry_delete(struct store *s, int64_t job_id, int64_t subscriber_id);

@@ -26,19 +26,20 @@ enum {
 #define JOB_COLS                                                                                   \
 	"id, list_id, kind, state, priority, subject, body_text, body_html, recipient_id, "        \
 	"not_before, cursor, sent, failed, total, pause_reason, resume_at, created, updated, "     \
-	"finished"
+	"finished, lease_owner, lease_until"
 
 static const char *const JSQL[] = {
     [J_INSERT] = "INSERT INTO jobs(list_id, kind, state, priority, subject, body_text, body_html, "
 		 "recipient_id, not_before, cursor, sent, failed, total, pause_reason, resume_at, "
 		 "created, updated, finished) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [J_UPDATE] = "UPDATE jobs SET state=?, cursor=?, sent=?, failed=?, total=?, pause_reason=?, "
-		 "resume_at=?, updated=?, finished=?, not_before=? WHERE id=?",
+		 "resume_at=?, updated=?, finished=?, not_before=?, lease_owner=?, lease_until=? "
+		 "WHERE id=?",
     [J_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id=?",
     [J_ALL] = "SELECT " JOB_COLS " FROM jobs ORDER BY id",
     [J_NEXT] = "SELECT " JOB_COLS " FROM jobs WHERE "
-	       "(state IN ('scheduled','running') AND not_before <= ?1) OR "
-	       "(state = 'paused' AND resume_at > 0 AND resume_at <= ?1) "
+	       "((state IN ('scheduled','running') AND not_before <= ?1) OR "
+	       "(state = 'paused' AND resume_at > 0 AND resume_at <= ?1)) AND lease_until <= ?1 "
 	       "ORDER BY priority DESC, id LIMIT 1",
     [J_RETRY_PUT] = "INSERT OR REPLACE INTO job_retries(job_id, subscriber_id, attempts, first_at, "
 		    "next_at, last_error) VALUES (?,?,?,?,?,?)",
@@ -76,6 +77,8 @@ static void read_job(sqlite3_stmt *st, struct job_rec *j)
 	j->created = sqlite3_column_int64(st, 16);
 	j->updated = sqlite3_column_int64(st, 17);
 	j->finished = sqlite3_column_int64(st, 18);
+	j->lease_owner = sqlite_col_dup(st, 19);
+	j->lease_until = sqlite3_column_int64(st, 20);
 }
 
 int sq_job_insert(struct store *s, struct job_rec *j)
@@ -127,7 +130,9 @@ int sq_job_update(struct store *s, const struct job_rec *j)
 	sqlite3_bind_int64(st, 8, j->updated);
 	sqlite3_bind_int64(st, 9, j->finished);
 	sqlite3_bind_int64(st, 10, j->not_before);
-	sqlite3_bind_int64(st, 11, j->id);
+	sqlite_bind_text(st, 11, j->lease_owner);
+	sqlite3_bind_int64(st, 12, j->lease_until);
+	sqlite3_bind_int64(st, 13, j->id);
 	int r = sqlite_run(q, st, "update job");
 	if (r == STORE_OK && sqlite3_changes(q->db) == 0)
 		return STORE_NOTFOUND;

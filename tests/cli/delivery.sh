@@ -6,8 +6,8 @@
 LK=$1
 . "$(dirname "$0")/lib.bash"
 FR="$(dirname "$(readlink -f "$0")")/../delivery/fault_relay.py"
-relay_pid=
-trap 'rm -rf "$T"; [ -n "$relay_pid" ] && kill $relay_pid 2>/dev/null' EXIT
+relay_pid= serve_pid=
+trap 'rm -rf "$T"; for p in $relay_pid $serve_pid; do kill $p 2>/dev/null; done' EXIT
 
 start_relay() { # start_relay RECORD [ARGS...]; sets PORT
   local rec=$1; shift
@@ -71,4 +71,34 @@ start_relay "$T/rec2.jsonl" --port "$port"
 if wait $send_pid; then ok "send --wait finished after the relay came back"; else bad "send --wait failed: $(cat "$T/send2.out")"; fi
 check "second job done" grep -q "done: 43 sent, 2 failed" "$T/send2.out"
 check "43 received the second message once" [ "$(count "$T/rec2.jsonl" | awk '$2 == 1' | wc -l)" -eq 43 ]
+kill $relay_pid; wait $relay_pid 2>/dev/null || true; relay_pid=
+
+# Two senders on one store take turns: serve's delivery role and send --wait
+# work the same job at once, and nobody receives it twice.
+lk list create big >/dev/null
+awk 'BEGIN { print "email,name"; for (i = 1; i <= 3000; i++) printf "b%d@example.org,B %d\n", i, i }' > "$T/big.csv"
+lk import big "$T/big.csv" --confirmed --consent-note test >/dev/null
+start_relay "$T/rec3.jsonl"
+export LISTKEEPER_DELIVERY_RELAY="smtp:127.0.0.1:$PORT"
+"$LK" serve --role delivery > "$T/serve.out" 2>&1 &
+serve_pid=$!
+timeout 60 "$LK" send big --subject "Both" --text "$T/body.txt" --wait > "$T/send3.out" 2>&1 || true
+for _ in $(seq 100); do lk job show 3 | grep -q "^state: done" && break; sleep 0.1; done
+kill $serve_pid; wait $serve_pid 2>/dev/null || true
+check "shared job done" grep -q "^state: done" <<<"$(lk job show 3)"
+count "$T/rec3.jsonl" > "$T/c3"
+check "3000 received it" [ "$(wc -l < "$T/c3")" -eq 3000 ]
+check "none twice with two senders" bash -c "! awk '\$2 != 1' '$T/c3' | grep -q ."
+check "job show counts 3000 sent" grep -q "^sent: 3000" <<<"$(lk job show 3)"
+kill $relay_pid; wait $relay_pid 2>/dev/null || true; relay_pid=
+
+# A cancel given while a batch hangs at the relay holds when the batch ends.
+start_relay "$T/rec4.jsonl" --hang DOT
+export LISTKEEPER_DELIVERY_RELAY="smtp:127.0.0.1:$PORT" LISTKEEPER_DELIVERY_TIMEOUT_SECONDS=3
+timeout 60 "$LK" send news --subject "Cancel me" --text "$T/body.txt" --wait > "$T/send4.out" 2>&1 &
+send_pid=$!
+sleep 1
+lk job cancel 4 >/dev/null
+wait $send_pid || true
+check "cancelled during a batch stays cancelled" grep -q "^state: cancelled" <<<"$(lk job show 4)"
 finish
