@@ -8,7 +8,7 @@ LK=$1
 FR="$(dirname "$(readlink -f "$0")")/../delivery/fault_relay.py"
 N=${CRASH_RECIPIENTS:-20000}
 relay_pid= serve_pid=
-trap 'rm -rf "$T"; for p in $relay_pid $serve_pid; do kill -9 $p 2>/dev/null; done' EXIT
+trap 'rc=$?; rm -rf "$T"; for p in $relay_pid $serve_pid; do kill -9 $p 2>/dev/null || true; done; exit $rc' EXIT
 
 lk init --dir "$T" --domain lists.example.org >/dev/null
 export LISTKEEPER_DELIVERY_TLS=none LISTKEEPER_LOG_LEVEL=warn

@@ -7,7 +7,7 @@ LK=$1
 . "$(dirname "$0")/lib.bash"
 FR="$(dirname "$(readlink -f "$0")")/../delivery/fault_relay.py"
 relay_pid= serve_pid=
-trap 'rm -rf "$T"; for p in $relay_pid $serve_pid; do kill $p 2>/dev/null; done' EXIT
+trap 'rc=$?; rm -rf "$T"; for p in $relay_pid $serve_pid; do kill $p 2>/dev/null || true; done; exit $rc' EXIT
 
 start_relay() { # start_relay RECORD [ARGS...]; sets PORT
   local rec=$1; shift
