@@ -241,8 +241,8 @@ int store_audit(struct store *s, int64_t time, const char *actor, const char *ac
 
 void job_rec_free(struct job_rec *j)
 {
-	char **f[] = {&j->kind,	     &j->state,	    &j->subject,
-		      &j->body_text, &j->body_html, &j->pause_reason};
+	char **f[] = {&j->kind,	     &j->state,	       &j->subject,    &j->body_text,
+		      &j->body_html, &j->pause_reason, &j->lease_owner};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		free(*f[i]);
 		*f[i] = NULL;
