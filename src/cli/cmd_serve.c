@@ -96,7 +96,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		return EX_CONFIG;
 	}
 	/* A value that parses but cannot be bound (port taken) is the system's: 71. */
-	if (want_web && (http = http_server_start(c->conf, &err)) == NULL) {
+	if (want_web && (http = http_server_start(c->conf, &c->keys, &err)) == NULL) {
 		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
 		buf_free(&err);
 		delivery_role_stop(delivery);

@@ -40,6 +40,11 @@
 #define LK_HTTP_TIMEOUT_SECONDS 30     /* idle connection timeout */
 #define LK_HTTP_CONN_MEMORY (32 << 10) /* per connection: request line and headers must fit */
 #define LK_HTTP_BACKLOG 128
+#define LK_HTTP_MAX_BODY (64u << 10)   /* a POST body, whole; bigger is a 413 */
+#define LK_HTTP_MAX_FIELDS 32	       /* form fields in one body */
+#define LK_HTTP_MAX_FIELD_NAME 128     /* one field's name, decoded */
+#define LK_HTTP_MAX_FIELD_VALUE 8192   /* one field's value, decoded */
+#define LK_HTTP_MAX_PART_HEADERS 1024  /* the headers of one multipart part */
 
 /* SMTP and messages */
 #define LK_MAX_SMTP_LINE 1000	    /* RFC 5321 4.5.3.1.5, with CRLF */

@@ -4,8 +4,11 @@
  *
  * TRUST: sees untrusted requests. libmicrohttpd enforces the bounds below
  * and answers malformed or oversized requests itself (400, 414, 431) before
- * our handler runs. We never look at the peer's address or any request
- * header, and libmicrohttpd's own error log stays off, so that no IP address
+ * our handler runs. A POST body is collected into a buffer bounded by
+ * LK_HTTP_MAX_BODY (a declared Content-Length past it is a 413 before the
+ * body is read) and decoded by web/form.c. The only request headers we read
+ * are Content-Length and Content-Type; never the peer's address or user
+ * agent, and libmicrohttpd's own error log stays off, so that no IP address
  * or user agent can reach a log (house rule, P6).
  */
 #include "web/http.h"
@@ -27,7 +30,9 @@
 #include "core/num.h"
 #include "core/xmalloc.h"
 #include "store/store.h"
+#include "web/form.h"
 #include "web/pages.h"
+#include "web/tokpages.h"
 
 /* Bounds on the listener: core/limits.h. */
 #define HTTP_THREADS LK_HTTP_THREADS
@@ -36,12 +41,16 @@
 #define HTTP_CONN_MEMORY LK_HTTP_CONN_MEMORY
 #define HTTP_BACKLOG LK_HTTP_BACKLOG
 
+/* The token pages also take POST (web/tokpages.h). */
+#define POST_ALLOW "GET, HEAD, POST"
+
 static const char CSP[] = "default-src 'none'; style-src 'self'; img-src 'self'; "
 			  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 struct http_server {
 	struct MHD_Daemon *d;
 	const struct conf *conf;
+	const struct keys *keys;
 	char *site;
 	pthread_key_t store_key; /* this worker's store, opened on first use */
 	char url[128];
@@ -72,7 +81,7 @@ static struct store *thread_store(struct http_server *s)
 	return st;
 }
 
-static int add_headers(struct MHD_Response *r, const struct page *p)
+static int add_headers(struct MHD_Response *r, const struct page *p, const char *allow, int close)
 {
 	int ok =
 	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, p->content_type) == MHD_YES &&
@@ -82,51 +91,158 @@ static int add_headers(struct MHD_Response *r, const struct page *p)
 	    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES &&
 	    MHD_add_response_header(r, "Referrer-Policy", "no-referrer") == MHD_YES;
 	if (ok && p->status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") == MHD_YES;
+		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow) == MHD_YES;
+	if (ok && close)
+		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_YES;
 	return ok ? 0 : -1;
+}
+
+/* Queues p (and frees it). close: the body was not read, so the connection
+ * ends after this answer (OpenSMTPD: answer once and close). */
+static enum MHD_Result respond(struct MHD_Connection *conn, struct page *p, const char *allow,
+			       int close)
+{
+	size_t len = 0;
+	char *body = buf_steal(&p->body, &len);
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	if (r == NULL) {
+		free(body);
+		page_free(p);
+		return MHD_NO;
+	}
+	enum MHD_Result ret = MHD_NO;
+	if (add_headers(r, p, allow, close) == 0)
+		ret = MHD_queue_response(conn, p->status, r);
+	MHD_destroy_response(r);
+	page_free(p);
+	return ret;
+}
+
+/* A POST body being collected: at most LK_HTTP_MAX_BODY bytes. */
+struct post {
+	struct buf body;
+};
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)conn;
+	(void)toe;
+	struct post *pp = cls != NULL ? *req_cls : NULL;
+	if (pp != NULL && pp != cls) {
+		buf_free(&pp->body); /* wiped: it may hold a person's form */
+		free(pp);
+	}
+	*req_cls = NULL;
+}
+
+static void simple_error(const char *site, unsigned status, const char *title, const char *text,
+			 struct page *p)
+{
+	page_begin(p, status, "no-store");
+	page_error(p, site, status, title, text);
+}
+
+static void form_refused(const char *site, enum form_status fs, struct page *p)
+{
+	if (fs == FORM_TOO_BIG)
+		simple_error(site, 413, "Too much data", "The form sent more than this page takes.",
+			     p);
+	else if (fs == FORM_UNSUPPORTED)
+		simple_error(site, 415, "Unsupported form",
+			     "This page takes a form sent as application/x-www-form-urlencoded or "
+			     "multipart/form-data, with text fields only.",
+			     p);
+	else
+		simple_error(site, 400, "Bad request", "The form could not be read.", p);
+}
+
+/* The POST is complete: decode the body and answer. */
+static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *conn,
+				 const char *url, struct post *pp)
+{
+	struct page p;
+	struct form *f = form_new();
+	const char *ctype =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	enum form_status fs = form_parse(f, ctype, pp->body.data, pp->body.len);
+	if (fs != FORM_OK) {
+		form_refused(s->site, fs, &p);
+	} else {
+		struct tokpages_env env = {s->site, thread_store(s), s->keys,
+					   conf_get(s->conf, "general", "consent_version"), 0};
+		tokpages_post(&env, url, f, &p);
+	}
+	form_free(f);
+	return respond(conn, &p, POST_ALLOW, 0);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **req_cls)
 {
-	static int seen; /* a marker: its address says "headers seen" */
 	struct http_server *s = cls;
 	(void)version;
-	(void)upload_data;
 	struct page p;
 	int get =
 	    strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-	if (get && *req_cls == NULL) {
+	int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0 && tokpages_match(url);
+	const char *allow = tokpages_match(url) ? POST_ALLOW : "GET, HEAD";
+	if (*req_cls == NULL) {
 		/* The first call comes when the headers are in. Answering a GET on
 		 * the next one, with the request complete, keeps the connection
 		 * open for the next request; any body a GET carries is dropped. */
-		*req_cls = &seen;
+		if (get) {
+			*req_cls = s; /* a marker: "headers seen", nothing to free */
+			return MHD_YES;
+		}
+		if (!post) { /* answered at once: the body is never read, the connection closes */
+			pages_method_not_allowed(s->site, &p);
+			return respond(conn, &p, allow, 1);
+		}
+		/* A declared length past the bound is refused before any byte of
+		 * the body is read. */
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		int64_t n;
+		if (cl != NULL && num_parse_i64_z(cl, 0, INT64_MAX, &n) == 0 &&
+		    n > (int64_t)LK_HTTP_MAX_BODY) {
+			simple_error(s->site, 413, "Too much data",
+				     "The form sent more than this page takes.", &p);
+			return respond(conn, &p, allow, 1);
+		}
+		struct post *pp = xcalloc(1, sizeof(*pp));
+		buf_init(&pp->body, LK_HTTP_MAX_BODY);
+		*req_cls = pp;
 		return MHD_YES;
 	}
-	if (get && *upload_data_size != 0) {
+	if (get) {
+		if (*upload_data_size != 0) {
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		if (tokpages_match(url)) {
+			struct tokpages_env env = {s->site, thread_store(s), s->keys,
+						   conf_get(s->conf, "general", "consent_version"),
+						   0};
+			tokpages_get(&env, url, &p);
+		} else {
+			pages_get(s->site, thread_store(s), url, &p);
+		}
+		return respond(conn, &p, allow, 0);
+	}
+	struct post *pp = *req_cls;
+	if (*upload_data_size != 0) {
+		if (buf_append(&pp->body, upload_data, *upload_data_size) < 0)
+			/* A body without a declared length that outgrew the bound:
+			 * the library cannot answer in the middle of a body, so the
+			 * connection is closed without one. */
+			return MHD_NO;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (get)
-		pages_get(s->site, thread_store(s), url, &p);
-	else /* answered at once: the body is never read and the connection closes */
-		pages_method_not_allowed(s->site, &p);
-	size_t len = 0;
-	char *body = buf_steal(&p.body, &len);
-	struct MHD_Response *r =
-	    MHD_create_response_from_buffer_with_free_callback(len, body, free);
-	if (r == NULL) {
-		free(body);
-		page_free(&p);
-		return MHD_NO;
-	}
-	enum MHD_Result ret = MHD_NO;
-	if (add_headers(r, &p) == 0)
-		ret = MHD_queue_response(conn, p.status, r);
-	MHD_destroy_response(r);
-	page_free(&p);
-	return ret;
+	return post_done(s, conn, url, pp);
 }
 
 /* Parses "IPV4:PORT" or "[IPV6]:PORT" into ss. */
@@ -231,10 +347,12 @@ int http_listen_check(const char *listen_z, struct buf *err)
 	return parse_listen(listen_z, &ss, &sslen, err);
 }
 
-struct http_server *http_server_start(const struct conf *conf, struct buf *err)
+struct http_server *http_server_start(const struct conf *conf, const struct keys *keys,
+				      struct buf *err)
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	s->conf = conf;
+	s->keys = keys;
 	s->site = xstrdup(conf_get(conf, "general", "site_name"));
 	if (pthread_key_create(&s->store_key, store_key_free) != 0) {
 		buf_puts(err, "cannot create thread-local storage");
@@ -252,7 +370,8 @@ struct http_server *http_server_start(const struct conf *conf, struct buf *err)
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_SECONDS,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
-		    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
+		    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+		    s, MHD_OPTION_END);
 		if (s->d == NULL) {
 			buf_printf(err, "[http] listen = %s: the HTTP library failed to start%s%s",
 				   conf_get(conf, "http", "listen"), errno ? ": " : "",

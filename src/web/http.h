@@ -13,8 +13,9 @@
  * Every response carries Content-Security-Policy, X-Content-Type-Options,
  * Referrer-Policy and Cache-Control; none sets a cookie. GET and HEAD are
  * answered (RFC 9110 section 9.1: a general-purpose server supports both);
- * every other method gets 405. Nothing about a visitor (address, user agent,
- * headers) is read, kept or logged (P6).
+ * POST only on the token pages (web/tokpages.h), with a body of at most
+ * LK_HTTP_MAX_BODY bytes (413 past it); every other method gets 405. Nothing about a visitor
+ * (address, user agent, headers) is read, kept or logged (P6).
  *
  * TRUST: every byte from the network is untrusted. libmicrohttpd parses the
  * request within the bounds set in http.c (memory per connection, which caps
@@ -26,6 +27,7 @@
 
 #include "core/buf.h"
 #include "core/conf.h"
+#include "crypto/keys.h"
 
 struct http_server;
 
@@ -33,9 +35,11 @@ struct http_server;
  * in err. A value that passes can still fail to bind (port taken). */
 int http_listen_check(const char *listen_z, struct buf *err);
 /* Binds [http] listen ("IPV4:PORT" or "[IPV6]:PORT"; port 0 picks a free
- * one) and starts serving. conf must outlive the server: worker threads open
- * their stores from it. On failure returns NULL with what to fix in err. */
-struct http_server *http_server_start(const struct conf *conf, struct buf *err);
+ * one) and starts serving. conf and keys must outlive the server: worker
+ * threads open their stores from conf, and keys check tokens and CSRF
+ * fields. On failure returns NULL with what to fix in err. */
+struct http_server *http_server_start(const struct conf *conf, const struct keys *keys,
+				      struct buf *err);
 /* "http://HOST:PORT/" (owned by the server). */
 const char *http_server_url(const struct http_server *s);
 /* Stops and frees; NULL does nothing. */

@@ -34,11 +34,19 @@ static const char CSS[] =
     ".lists{list-style:none;padding:0;margin:0}\n"
     ".lists li{padding:.75rem 0;border-bottom:1px solid var(--rule)}\n"
     ".lists a{font-size:1.125rem;font-weight:600;overflow-wrap:anywhere}\n"
+    "form{margin:1rem 0}\n"
+    "label{display:block;margin:.75rem 0}\n"
+    "input[type=checkbox]{width:1.1rem;height:1.1rem;margin-right:.5rem;vertical-align:-.15em}\n"
+    "button{font:inherit;font-weight:600;padding:.6rem 1.25rem;border-radius:.375rem;"
+    "border:1px solid var(--link);color:#fff;background:var(--link);cursor:pointer}\n"
+    "@media (prefers-color-scheme:dark){button{color:#141414}}\n"
+    "button:focus-visible,input:focus-visible{outline:3px solid var(--link);"
+    "outline-offset:2px}\n"
     ".desc{white-space:pre-line;overflow-wrap:anywhere;margin:.25rem 0 0}\n"
     ".lists .desc{color:var(--muted)}\n"
     "@media (prefers-reduced-motion:reduce){*{transition:none!important}}\n";
 
-static void begin(struct page *p, unsigned status, const char *cache)
+void page_begin(struct page *p, unsigned status, const char *cache)
 {
 	memset(p, 0, sizeof(*p));
 	p->status = status;
@@ -47,7 +55,7 @@ static void begin(struct page *p, unsigned status, const char *cache)
 	buf_init(&p->body, PAGES_MAX_BODY);
 }
 
-static void head(struct page *p, const char *site, const char *title)
+void page_head(struct page *p, const char *site, const char *title)
 {
 	html_printf(&p->body,
 		    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -58,41 +66,41 @@ static void head(struct page *p, const char *site, const char *title)
 		    title != NULL ? title : "", title != NULL ? " | " : "", site, site);
 }
 
-static void foot(struct page *p)
+void page_foot(struct page *p)
 {
 	buf_puts(&p->body, "</main>\n<footer><p>No cookies, no trackers, no third-party "
 			   "content.</p></footer>\n</body>\n</html>\n");
 }
 
 /* Bodies are bounded: a page that outgrew PAGES_MAX_BODY becomes a 500. */
-static void error_page(struct page *p, const char *site, unsigned status, const char *title,
-		       const char *text)
+void page_error(struct page *p, const char *site, unsigned status, const char *title,
+		const char *text)
 {
 	page_free(p);
-	begin(p, status, "no-store");
-	head(p, site, title);
+	page_begin(p, status, "no-store");
+	page_head(p, site, title);
 	html_printf(&p->body, "<h1>%s</h1>\n<p>%s</p>\n<p><a href=\"/\">All lists</a></p>\n", title,
 		    text);
-	foot(p);
+	page_foot(p);
 }
 
-static void finish(struct page *p, const char *site)
+void page_finish(struct page *p, const char *site)
 {
 	if (p->body.err)
-		error_page(p, site, 500, "Something went wrong", "This page is too large to show.");
+		page_error(p, site, 500, "Something went wrong", "This page is too large to show.");
 }
 
-static void store_failed(struct page *p, const char *site, struct store *st, int r)
+void page_store_failed(struct page *p, const char *site, struct store *st, int r)
 {
 	log_warnx("web: store error: %s", store_errmsg(st));
 	if (r == STORE_BUSY)
-		error_page(p, site, 503, "Busy", "The server is busy; please try again shortly.");
+		page_error(p, site, 503, "Busy", "The server is busy; please try again shortly.");
 	else
-		error_page(p, site, 500, "Something went wrong",
+		page_error(p, site, 500, "Something went wrong",
 			   "The server could not read its data; please try again later.");
 }
 
-static const char *title_of(const struct list_rec *l)
+const char *page_list_title(const struct list_rec *l)
 {
 	return l->title != NULL && l->title[0] != '\0' ? l->title : l->name;
 }
@@ -114,7 +122,7 @@ static int index_one(void *ctx, const struct list_rec *l)
 		return 0;
 	if (ic->shown++ == 0)
 		buf_puts(&ic->p->body, "<ul class=\"lists\">\n");
-	html_printf(&ic->p->body, "<li><a href=\"/l/%s\">%s</a>", l->name, title_of(l));
+	html_printf(&ic->p->body, "<li><a href=\"/l/%s\">%s</a>", l->name, page_list_title(l));
 	if (l->description != NULL && l->description[0] != '\0')
 		html_printf(&ic->p->body, "<p class=\"desc\">%s</p>", l->description);
 	buf_puts(&ic->p->body, "</li>\n");
@@ -123,27 +131,27 @@ static int index_one(void *ctx, const struct list_rec *l)
 
 static void index_page(const char *site, struct store *st, struct page *p)
 {
-	begin(p, 200, "no-cache");
-	head(p, site, NULL);
+	page_begin(p, 200, "no-cache");
+	page_head(p, site, NULL);
 	buf_puts(&p->body, "<h1>Mailing lists</h1>\n");
 	struct index_ctx ic = {p, 0};
 	int r = store_list_each(st, index_one, &ic);
 	if (r != STORE_OK && !p->body.err) {
-		store_failed(p, site, st, r);
+		page_store_failed(p, site, st, r);
 		return;
 	}
 	if (ic.shown == 0)
 		buf_puts(&p->body, "<p>There are no lists open to subscription here yet.</p>\n");
 	else
 		buf_puts(&p->body, "</ul>\n");
-	foot(p);
-	finish(p, site);
+	page_foot(p);
+	page_finish(p, site);
 }
 
 static void not_found(const char *site, struct page *p)
 {
-	begin(p, 404, "no-store");
-	error_page(p, site, 404, "Not found", "There is no page at this address.");
+	page_begin(p, 404, "no-store");
+	page_error(p, site, 404, "Not found", "There is no page at this address.");
 }
 
 static void list_page(const char *site, struct store *st, const char *name, struct page *p)
@@ -165,26 +173,26 @@ static void list_page(const char *site, struct store *st, const char *name, stru
 		not_found(site, p);
 		return;
 	}
-	begin(p, 200, "no-cache");
+	page_begin(p, 200, "no-cache");
 	if (r != STORE_OK) {
-		store_failed(p, site, st, r);
+		page_store_failed(p, site, st, r);
 		list_rec_free(&l);
 		return;
 	}
-	head(p, site, title_of(&l));
-	html_printf(&p->body, "<h1>%s</h1>\n", title_of(&l));
+	page_head(p, site, page_list_title(&l));
+	html_printf(&p->body, "<h1>%s</h1>\n", page_list_title(&l));
 	if (l.description != NULL && l.description[0] != '\0')
 		html_printf(&p->body, "<p class=\"desc\">%s</p>\n", l.description);
 	buf_puts(&p->body,
 		 "<h2>Subscribe</h2>\n<p>Subscription by web form arrives with the next "
 		 "release; for now ask the list owner.</p>\n<p><a href=\"/\">All lists</a></p>\n");
-	foot(p);
-	finish(p, site);
+	page_foot(p);
+	page_finish(p, site);
 	list_rec_free(&l);
 }
 
-static void text_page(struct page *p, unsigned status, const char *cache, const char *type,
-		      const char *text, size_t len)
+void page_text(struct page *p, unsigned status, const char *cache, const char *type,
+	       const char *text, size_t len)
 {
 	memset(p, 0, sizeof(*p));
 	p->status = status;
@@ -197,16 +205,16 @@ static void text_page(struct page *p, unsigned status, const char *cache, const 
 void pages_get(const char *site, struct store *st, const char *path, struct page *out)
 {
 	if (strcmp(path, "/style.css") == 0) {
-		text_page(out, 200, "public, max-age=3600", "text/css; charset=utf-8", CSS,
+		page_text(out, 200, "public, max-age=3600", "text/css; charset=utf-8", CSS,
 			  sizeof(CSS) - 1);
 		return;
 	}
 	int64_t v;
 	if (strcmp(path, "/healthz") == 0) {
 		if (st != NULL && store_schema_version(st, &v) == STORE_OK)
-			text_page(out, 200, "no-store", "text/plain; charset=utf-8", "ok\n", 3);
+			page_text(out, 200, "no-store", "text/plain; charset=utf-8", "ok\n", 3);
 		else
-			text_page(out, 503, "no-store", "text/plain; charset=utf-8",
+			page_text(out, 503, "no-store", "text/plain; charset=utf-8",
 				  "store unavailable\n", 18);
 		return;
 	}
@@ -217,8 +225,8 @@ void pages_get(const char *site, struct store *st, const char *path, struct page
 		return;
 	}
 	if (st == NULL) {
-		begin(out, 503, "no-store");
-		error_page(out, site, 503, "Unavailable",
+		page_begin(out, 503, "no-store");
+		page_error(out, site, 503, "Unavailable",
 			   "The server cannot reach its data just now; please try again later.");
 		return;
 	}
@@ -230,8 +238,8 @@ void pages_get(const char *site, struct store *st, const char *path, struct page
 
 void pages_method_not_allowed(const char *site, struct page *out)
 {
-	begin(out, 405, "no-store");
-	error_page(out, site, 405, "Method not allowed",
+	page_begin(out, 405, "no-store");
+	page_error(out, site, 405, "Method not allowed",
 		   "This server only answers GET requests for now.");
 }
 

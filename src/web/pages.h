@@ -3,6 +3,7 @@
  *
  *   /            the lists that are open to subscription (policy not closed)
  *   /l/NAME      one list: title, description, how to subscribe
+ *   /c/TOKEN, /u/TOKEN  confirm and unsubscribe: web/tokpages.h
  *   /style.css   the one stylesheet
  *   /healthz     "ok" while the store answers
  *   anything else 404
@@ -38,5 +39,23 @@ void pages_get(const char *site, struct store *st, const char *path, struct page
 /* The page for a method the server does not accept (405). */
 void pages_method_not_allowed(const char *site, struct page *out);
 void page_free(struct page *p);
+
+/* The page frame, for the other page modules (web/tokpages.c). A page is
+ * begun (page_begin), gets its head, body and foot, then page_finish turns
+ * one that outgrew PAGES_MAX_BODY into a 500. page_error replaces whatever
+ * a begun page holds with a short page: a title and one line of text (both
+ * escaped). page_text replaces nothing: it starts a non-HTML page. */
+void page_begin(struct page *p, unsigned status, const char *cache);
+void page_head(struct page *p, const char *site, const char *title);
+void page_foot(struct page *p);
+void page_finish(struct page *p, const char *site);
+void page_error(struct page *p, const char *site, unsigned status, const char *title,
+		const char *text);
+/* A begun page becomes the 503 (STORE_BUSY) or 500 for store result r (logged). */
+void page_store_failed(struct page *p, const char *site, struct store *st, int r);
+void page_text(struct page *p, unsigned status, const char *cache, const char *type,
+	       const char *text, size_t len);
+/* A list's title, or its name when it has none. */
+const char *page_list_title(const struct list_rec *l);
 
 #endif

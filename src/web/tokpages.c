@@ -1,0 +1,443 @@
+/*
+ * tokpages.c - confirm and unsubscribe pages (see tokpages.h).
+ *
+ * TRUST: the token in the path is authenticated before the store is asked
+ * anything; a token only ever names ids, and the pages show only the list's
+ * title (escaped), never the person's address or name. Form values are
+ * compared, never echoed.
+ */
+#include "web/tokpages.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "crypto/token.h"
+#include "lists/lists.h"
+#include "lists/person.h"
+#include "web/csrf.h"
+#include "web/html.h"
+
+int tokpages_match(const char *path)
+{
+	return strncmp(path, "/c/", 3) == 0 || strncmp(path, "/u/", 3) == 0;
+}
+
+static int64_t env_now(const struct tokpages_env *env)
+{
+	return env->now ? env->now : (int64_t)time(NULL);
+}
+
+static void ctx_of(const struct tokpages_env *env, struct lists_ctx *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->st = env->st;
+	x->keys = env->keys;
+	x->policy_version = env->policy_version;
+	x->actor = "web";
+	x->now = env->now;
+}
+
+/* What a token names, loaded. */
+struct target {
+	struct token t;
+	struct list_rec l;
+	struct subscription_rec sub;
+	int subscribed; /* sub holds the subscription */
+};
+
+static void target_free(struct target *tg)
+{
+	list_rec_free(&tg->l);
+}
+
+/* Authenticates the token of path for purpose and loads the list and the
+ * subscription. Returns 0, or -1 with the error page in p (begun). */
+static int load(const struct tokpages_env *env, const char *path, enum token_purpose purpose,
+		struct target *tg, struct page *p)
+{
+	memset(tg, 0, sizeof(*tg));
+	const char *text = path + 3;
+	enum token_status ts =
+	    token_decode(env->keys, text, strlen(text), purpose, env_now(env), &tg->t);
+	if (ts == TOKEN_EXPIRED) {
+		page_error(p, env->site, 410, "This link has expired",
+			   "Confirmation links work for a limited time. Please subscribe again "
+			   "on the list's page: a new link will be mailed to you.");
+		return -1;
+	}
+	if (ts != TOKEN_OK) {
+		page_error(p, env->site, 400, "This link is not valid",
+			   purpose == TOKEN_CONFIRM
+			       ? "It may have been cut short or changed on its way. Please "
+				 "subscribe again on the list's page: a new link will be mailed "
+				 "to you."
+			       : "It may have been cut short or changed on its way. Please copy "
+				 "the whole link from the message, or use the unsubscribe link of "
+				 "a newer message.");
+		return -1;
+	}
+	if (env->st == NULL) {
+		page_error(p, env->site, 503, "Unavailable",
+			   "The server cannot reach its data just now; please try again later.");
+		return -1;
+	}
+	int r = store_list_get_id(env->st, (int64_t)tg->t.list_id, &tg->l);
+	if (r == STORE_NOTFOUND) {
+		page_error(p, env->site, 410, "This list no longer exists",
+			   "The list this link was for has been closed. There is nothing more "
+			   "to do.");
+		return -1;
+	}
+	if (r == STORE_OK) {
+		r = store_subscription_get(env->st, (int64_t)tg->t.list_id,
+					   (int64_t)tg->t.subscriber_id, &tg->sub);
+		tg->subscribed = r == STORE_OK;
+		if (r == STORE_NOTFOUND)
+			r = STORE_OK;
+	}
+	if (r != STORE_OK) {
+		page_store_failed(p, env->site, env->st, r);
+		return -1;
+	}
+	return 0;
+}
+
+static void csrf_refused(const struct tokpages_env *env, struct page *p)
+{
+	page_error(p, env->site, 403, "Please press the button again",
+		   "This form is stale or did not come from this site. Please open the link "
+		   "from the message again and press the button there.");
+}
+
+/* The path this page posts to: exactly the one it was fetched at. */
+static void form_open(const struct tokpages_env *env, struct page *p, const char *path)
+{
+	char csrf[CSRF_LEN + 1];
+	csrf_make(env->keys, path, env_now(env), csrf);
+	html_printf(&p->body,
+		    "<form method=\"post\" action=\"%s\">\n"
+		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n",
+		    path, csrf);
+}
+
+static int csrf_ok(const struct tokpages_env *env, const char *path, const struct form *f)
+{
+	const char *v = form_get(f, "csrf");
+	return form_count(f, "csrf") == 1 &&
+	       csrf_check(env->keys, path, env_now(env), v, strlen(v));
+}
+
+/* --- /c/TOKEN ------------------------------------------------------------ */
+
+static void confirm_done(const struct tokpages_env *env, const struct target *tg, int already,
+			 struct page *p)
+{
+	const char *title = page_list_title(&tg->l);
+	int held = tg->l.sub_policy != NULL && strcmp(tg->l.sub_policy, "owner") == 0;
+	page_begin(p, 200, "no-store");
+	if (already) {
+		page_head(p, env->site, "Already confirmed");
+		html_printf(&p->body,
+			    "<h1>Already confirmed</h1>\n<p>Your subscription to <strong>%s"
+			    "</strong> is confirmed already. There is nothing more to do.</p>\n",
+			    title);
+	} else if (held) {
+		page_head(p, env->site, "Thank you");
+		html_printf(&p->body,
+			    "<h1>Thank you</h1>\n<p>You have confirmed your subscription to "
+			    "<strong>%s</strong>. The list's owner approves new members; you will "
+			    "receive its mail once they have.</p>\n",
+			    title);
+	} else {
+		page_head(p, env->site, "You are subscribed");
+		html_printf(&p->body,
+			    "<h1>You are subscribed</h1>\n<p>You are now on <strong>%s</strong>. "
+			    "Every message has a link to leave the list again.</p>\n",
+			    title);
+	}
+	page_foot(p);
+	page_finish(p, env->site);
+}
+
+static void confirm_gone(const struct tokpages_env *env, struct page *p)
+{
+	page_error(p, env->site, 410, "Nothing to confirm",
+		   "This subscription request is no longer open. Please subscribe again on the "
+		   "list's page: a new link will be mailed to you.");
+}
+
+static void confirm_get(const struct tokpages_env *env, const char *path, struct page *p)
+{
+	struct target tg;
+	if (load(env, path, TOKEN_CONFIRM, &tg, p) < 0) {
+		target_free(&tg);
+		return;
+	}
+	if (!tg.subscribed) {
+		confirm_gone(env, p);
+	} else if (tg.sub.state != SUB_STATE_PENDING) {
+		confirm_done(env, &tg, 1, p);
+	} else {
+		const char *title = page_list_title(&tg.l);
+		page_begin(p, 200, "no-store");
+		page_head(p, env->site, "Confirm your subscription");
+		html_printf(&p->body,
+			    "<h1>Confirm your subscription</h1>\n<p>Please confirm that you want "
+			    "to receive <strong>%s</strong>.</p>\n",
+			    title);
+		form_open(env, p, path);
+		buf_puts(&p->body, "<button type=\"submit\">Yes, subscribe me</button>\n</form>\n"
+				   "<p>If you did not ask for this, close this page: nothing "
+				   "happens unless you press the button.</p>\n");
+		page_foot(p);
+		page_finish(p, env->site);
+	}
+	target_free(&tg);
+}
+
+static void confirm_post(const struct tokpages_env *env, const char *path, const struct form *f,
+			 struct page *p)
+{
+	struct target tg;
+	if (load(env, path, TOKEN_CONFIRM, &tg, p) < 0) {
+		target_free(&tg);
+		return;
+	}
+	if (!csrf_ok(env, path, f)) {
+		csrf_refused(env, p);
+		target_free(&tg);
+		return;
+	}
+	struct lists_ctx x;
+	ctx_of(env, &x);
+	struct buf err;
+	buf_init(&err, 1024);
+	/* No IP is passed: none is stored yet (P6). */
+	int r = lists_confirm(&x, &tg.l, (int64_t)tg.t.subscriber_id, "web", NULL, &err);
+	if (r == STORE_OK || r == STORE_EXISTS) {
+		if (r == STORE_OK)
+			log_info("web: event=confirm list=%lld subscriber=%lld", (long long)tg.l.id,
+				 (long long)tg.t.subscriber_id);
+		confirm_done(env, &tg, r == STORE_EXISTS, p);
+	} else if (r == STORE_NOTFOUND) {
+		confirm_gone(env, p);
+	} else {
+		page_store_failed(p, env->site, env->st, r);
+	}
+	buf_free(&err);
+	target_free(&tg);
+}
+
+/* --- /u/TOKEN ------------------------------------------------------------ */
+
+static void not_subscribed(const struct tokpages_env *env, const struct target *tg, struct page *p)
+{
+	page_begin(p, 200, "no-store");
+	page_head(p, env->site, "You are not subscribed");
+	html_printf(&p->body,
+		    "<h1>You are not subscribed</h1>\n<p>This address is not on <strong>%s"
+		    "</strong> (any more). There is nothing to do.</p>\n",
+		    page_list_title(&tg->l));
+	page_foot(p);
+	page_finish(p, env->site);
+}
+
+static void unsub_get(const struct tokpages_env *env, const char *path, struct page *p)
+{
+	struct target tg;
+	if (load(env, path, TOKEN_UNSUBSCRIBE, &tg, p) < 0) {
+		target_free(&tg);
+		return;
+	}
+	if (!tg.subscribed) {
+		not_subscribed(env, &tg, p);
+		target_free(&tg);
+		return;
+	}
+	page_begin(p, 200, "no-store");
+	page_head(p, env->site, "Unsubscribe");
+	html_printf(&p->body, "<h1>Unsubscribe</h1>\n<p>Stop receiving <strong>%s</strong>?</p>\n",
+		    page_list_title(&tg.l));
+	form_open(env, p, path);
+	buf_puts(&p->body,
+		 "<label><input type=\"checkbox\" name=\"all\" value=\"1\">Leave every list I "
+		 "am on here</label>\n<button type=\"submit\">Unsubscribe</button>\n</form>\n"
+		 "<p>When you leave your last list, everything held about you is deleted.</p>\n");
+	page_foot(p);
+	page_finish(p, env->site);
+	target_free(&tg);
+}
+
+struct ids {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static int collect(void *ctx, const struct subscription_rec *r)
+{
+	struct ids *ids = ctx;
+	if (ids->n == ids->cap) {
+		ids->cap = ids->cap ? 2 * ids->cap : 8;
+		ids->v = xreallocarray(ids->v, ids->cap, sizeof(*ids->v));
+	}
+	ids->v[ids->n++] = r->list_id;
+	return 0;
+}
+
+/* Ends the subscriptions (one transaction). *left: how many were ended;
+ * *erased: the person's data is gone. Returns a STORE_* code. */
+static int unsubscribe(const struct tokpages_env *env, const struct target *tg, int all,
+		       size_t *left, int *erased)
+{
+	struct lists_ctx x;
+	ctx_of(env, &x);
+	int64_t who = (int64_t)tg->t.subscriber_id;
+	struct ids ids = {0};
+	struct buf err;
+	buf_init(&err, 1024);
+	*left = 0;
+	*erased = 0;
+	int r = store_begin(env->st);
+	if (r == STORE_OK && all)
+		r = store_subscriptions_of(env->st, who, collect, &ids);
+	else if (r == STORE_OK && tg->subscribed)
+		collect(&ids, &tg->sub);
+	for (size_t i = 0; r == STORE_OK && i < ids.n && !*erased; i++) {
+		struct list_rec l;
+		memset(&l, 0, sizeof(l));
+		r = store_list_get_id(env->st, ids.v[i], &l);
+		if (r == STORE_OK)
+			r = lists_unsubscribe(&x, &l, who, "web", erased, &err);
+		if (r == STORE_NOTFOUND) /* gone meanwhile: nothing to end */
+			r = STORE_OK;
+		else if (r == STORE_OK)
+			(*left)++;
+		list_rec_free(&l);
+	}
+	if (r == STORE_OK)
+		r = store_commit(env->st);
+	if (r != STORE_OK) {
+		if (err.len)
+			log_warnx("web: unsubscribe subscriber=%lld: %s", (long long)who,
+				  buf_cstr(&err));
+		store_rollback(env->st);
+		*left = 0;
+		*erased = 0;
+	} else if (*erased && store_scrub(env->st) != STORE_OK) {
+		log_warnx("web: store_scrub after an erasure failed: %s", store_errmsg(env->st));
+	}
+	free(ids.v);
+	buf_free(&err);
+	return r;
+}
+
+/* RFC 8058 section 3.1: the body is "List-Unsubscribe=One-Click". Mail
+ * providers send exactly that; white space around the value is forgiven. */
+static int one_click(const struct form *f)
+{
+	const char *v = form_get(f, "List-Unsubscribe");
+	return v != NULL && str_eq_z(str_trim(str_from_z(v)), "One-Click");
+}
+
+static void one_click_post(const struct tokpages_env *env, const char *path, struct page *p)
+{
+	struct target tg;
+	if (load(env, path, TOKEN_UNSUBSCRIBE, &tg, p) < 0) {
+		/* A short text answer for a machine, with the status of the page. */
+		unsigned status = p->status;
+		page_free(p);
+		page_text(p, status, "no-store", "text/plain; charset=utf-8",
+			  "This unsubscribe link is not valid.\n", 36);
+		target_free(&tg);
+		return;
+	}
+	size_t left;
+	int erased;
+	int r = unsubscribe(env, &tg, 0, &left, &erased);
+	if (r == STORE_OK)
+		page_text(p, 200, "no-store", "text/plain; charset=utf-8", "Unsubscribed.\n", 14);
+	else if (r == STORE_BUSY)
+		page_text(p, 503, "no-store", "text/plain; charset=utf-8",
+			  "Busy; please try again.\n", 24);
+	else
+		page_text(p, 500, "no-store", "text/plain; charset=utf-8",
+			  "Something went wrong; please try again later.\n", 46);
+	target_free(&tg);
+}
+
+static void unsub_post(const struct tokpages_env *env, const char *path, const struct form *f,
+		       struct page *p)
+{
+	struct target tg;
+	if (load(env, path, TOKEN_UNSUBSCRIBE, &tg, p) < 0) {
+		target_free(&tg);
+		return;
+	}
+	if (!csrf_ok(env, path, f)) {
+		csrf_refused(env, p);
+		target_free(&tg);
+		return;
+	}
+	int all = form_get(f, "all") != NULL;
+	size_t left;
+	int erased;
+	int r = unsubscribe(env, &tg, all, &left, &erased);
+	if (r != STORE_OK) {
+		page_store_failed(p, env->site, env->st, r);
+	} else if (left == 0) {
+		not_subscribed(env, &tg, p);
+	} else {
+		page_begin(p, 200, "no-store");
+		page_head(p, env->site, "You are unsubscribed");
+		if (all)
+			html_printf(&p->body,
+				    "<h1>You are unsubscribed</h1>\n<p>You have left every list "
+				    "you were on here (%zu). You will receive no more mail from "
+				    "them.</p>\n",
+				    left);
+		else
+			html_printf(&p->body,
+				    "<h1>You are unsubscribed</h1>\n<p>You will receive no more "
+				    "mail from <strong>%s</strong>.</p>\n",
+				    page_list_title(&tg.l));
+		if (erased)
+			buf_puts(
+			    &p->body,
+			    "<p><strong>Your personal data has been deleted.</strong> You were "
+			    "on no other list here, so your address, your name and your "
+			    "settings are gone. Only a keyed fingerprint of your address is "
+			    "kept, so that nobody can sign it up again without your "
+			    "consent.</p>\n");
+		page_foot(p);
+		page_finish(p, env->site);
+	}
+	target_free(&tg);
+}
+
+void tokpages_get(const struct tokpages_env *env, const char *path, struct page *out)
+{
+	page_begin(out, 404, "no-store");
+	if (strncmp(path, "/c/", 3) == 0)
+		confirm_get(env, path, out);
+	else if (strncmp(path, "/u/", 3) == 0)
+		unsub_get(env, path, out);
+	else
+		page_error(out, env->site, 404, "Not found", "There is no page at this address.");
+}
+
+void tokpages_post(const struct tokpages_env *env, const char *path, const struct form *form,
+		   struct page *out)
+{
+	page_begin(out, 404, "no-store");
+	if (strncmp(path, "/c/", 3) == 0)
+		confirm_post(env, path, form, out);
+	else if (strncmp(path, "/u/", 3) == 0 && one_click(form))
+		one_click_post(env, path, out);
+	else if (strncmp(path, "/u/", 3) == 0)
+		unsub_post(env, path, form, out);
+	else
+		page_error(out, env->site, 404, "Not found", "There is no page at this address.");
+}

@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# The token pages of the web role, end to end through a live `serve` (web and
+# delivery roles) with the Maildir relay: `sub add` queues a confirmation,
+# serve delivers it; a GET of its /c/ link only shows a button (P1); a POST
+# without the CSRF field is refused, with it the person is subscribed. A
+# campaign's List-Unsubscribe URL takes the RFC 8058 one-click POST exactly
+# as mail providers send it (urlencoded and multipart): 200, no redirect,
+# and on the last list the person's data is gone (P2, P3). The /u/ page with
+# its button and "leave every list" box; tampered tokens, oversized bodies
+# and GETs change nothing.
+LK=$1
+. "$(dirname "$0")/lib.bash"
+
+pid=
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+lk init --dir "$T" >/dev/null
+export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_HTTP_LISTEN=127.0.0.1:0
+export LISTKEEPER_LOG_LEVEL=info
+lk list create news --title "News & <b>views</b>" >/dev/null
+lk list create other --title "Other" >/dev/null
+
+"$LK" serve >"$T/serve.out" 2>"$T/log" &
+pid=$!
+url=
+for _ in $(seq 50); do
+  url=$(sed -n 's|^listkeeper: serving \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$T/serve.out")
+  [ -n "$url" ] && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.1
+done
+if [ -z "$url" ]; then
+  bad "serve printed its URL"; cat "$T/log"; finish; exit 1
+fi
+ok "serve printed $url/"
+
+# wait_mail N: until the Maildir holds N messages (10 s at most)
+wait_mail() {
+  for _ in $(seq 100); do
+    [ "$(find "$T/out/new" -type f 2>/dev/null | wc -l)" -ge "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# newest_to ADDR: the newest message delivered to ADDR
+newest_to() { grep -l -- "^To: $1" "$T"/out/new/* | xargs ls -t | head -1; }
+# body_path FILE PREFIX: the first /PREFIX/TOKEN in the decoded text body
+# (quoted-printable soft line breaks undone)
+body_path() {
+  python3 - "$1" "$2" <<'EOF'
+import email, re, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+part = next(p for p in m.walk() if p.get_content_type() == "text/plain")
+t = part.get_payload(decode=True).decode()
+print(re.search(r"/%s/[A-Za-z0-9_-]+" % sys.argv[2], t).group(0))
+EOF
+}
+# unsub_url FILE: the https/http URL of the List-Unsubscribe header
+unsub_url() {
+  python3 - "$1" <<'EOF'
+import email, re, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+h = " ".join(str(m["List-Unsubscribe"]).split())
+print(re.search(r"<(https?://[^>]+)>", h).group(1))
+EOF
+}
+# req PATH [CURL ARGS...]: status on stdout; headers in $T/h, body in $T/b
+req() {
+  local p=$1; shift
+  curl -s --max-time 5 -D "$T/h" -o "$T/b" -w '%{http_code}' "$@" "$url$p"
+}
+hdr() { tr -d '\r' <"$T/h" | grep -qiF -- "$1"; }
+state_of() { lk sub ls "$1" | awk -v a="$2" '$3 == a { print $2 }'; }
+csrf_of() { sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/b"; }
+
+# --- confirm (P1) --------------------------------------------------------
+lk sub add news alice@example.org >/dev/null
+check "the confirmation mail is delivered" wait_mail 1
+m=$(newest_to alice@example.org)
+c=$(body_path "$m" c)
+check "the mail holds a /c/ link" [ -n "$c" ]
+check "GET /c/ is 200" [ "$(req "$c")" = 200 ]
+check "the page names the list, escaped" contains "$T/b" 'News &amp; &lt;b&gt;views&lt;/b&gt;'
+if grep -aqF 'alice@' "$T/b"; then bad "the page shows the address"; else
+  ok "the page never shows the address"; fi
+check "the page has a POST form to itself" contains "$T/b" "<form method=\"post\" action=\"$c\">"
+csrf=$(csrf_of)
+check "the form carries a CSRF field" [ -n "$csrf" ]
+if hdr "Set-Cookie"; then bad "GET /c/ sets a cookie"; else ok "GET /c/ sets no cookie"; fi
+check "HEAD /c/ is 200" [ "$(req "$c" -I)" = 200 ]
+check "after GET and HEAD the person is still pending" [ "$(state_of news alice@example.org)" = pending ]
+check "POST /c/ without CSRF is 403" [ "$(req "$c" -X POST --data 'x=1')" = 403 ]
+check "POST /c/ with a forged CSRF is 403" \
+  [ "$(req "$c" --data 'csrf=QzXuTJR6RanLsEI3Va_RNB9TOW1AM8EnuoWfvLt9-S8')" = 403 ]
+check "POST /c/ with an empty body is 403" [ "$(req "$c" -X POST -H 'Content-Type: application/x-www-form-urlencoded')" = 403 ]
+check "still pending after refused POSTs" [ "$(state_of news alice@example.org)" = pending ]
+tamp=${c:0:20}$( [ "${c:20:1}" = A ] && echo B || echo A )${c:21}
+check "GET of a tampered /c/ token is 400" [ "$(req "$tamp")" = 400 ]
+check "the bad-link page says to subscribe again" contains "$T/b" "subscribe again"
+check "POST of a tampered /c/ token is 400" [ "$(req "$tamp" --data "csrf=$csrf")" = 400 ]
+check "POST /c/ with the CSRF field is 200" [ "$(req "$c" --data "csrf=$csrf")" = 200 ]
+check "it says: you are subscribed" contains "$T/b" "You are subscribed"
+check "the person is active" [ "$(state_of news alice@example.org)" = active ]
+check "a second POST is friendly" [ "$(req "$c" --data "csrf=$csrf")" = 200 ]
+check "it says: already confirmed" contains "$T/b" "Already confirmed"
+check "GET after confirming: already confirmed" [ "$(req "$c")" = 200 ] 
+check "... says so" contains "$T/b" "Already confirmed"
+
+# --- the one-click unsubscribe (RFC 8058, P2, P3) ------------------------
+printf 'Hello\n' >"$T/f"
+lk send news --subject s --text "$T/f" >/dev/null
+check "the campaign is delivered" wait_mail 2
+m=$(newest_to alice@example.org)
+check "it has List-Unsubscribe-Post" grep -q '^List-Unsubscribe-Post: List-Unsubscribe=One-Click' "$m"
+u=$(unsub_url "$m")
+up=/${u#*://*/}
+check "List-Unsubscribe holds a /u/ URL" [ "${up:0:3}" = /u/ ]
+check "GET /u/ is 200" [ "$(req "$up")" = 200 ]
+check "the page has the unsubscribe button" contains "$T/b" '<button type="submit">Unsubscribe</button>'
+check "the page has the leave-every-list box" contains "$T/b" 'name="all"'
+check "GET /u/ changes nothing" [ "$(state_of news alice@example.org)" = active ]
+utamp=${up:0:20}$( [ "${up:20:1}" = A ] && echo B || echo A )${up:21}
+check "one-click with a tampered token is 400" \
+  [ "$(req "$utamp" -X POST -H 'Content-Type: application/x-www-form-urlencoded' --data 'List-Unsubscribe=One-Click')" = 400 ]
+check "a /c/ token at /u/ is 400" \
+  [ "$(req "/u/${c#/c/}" --data 'List-Unsubscribe=One-Click')" = 400 ]
+check "nothing changed" [ "$(state_of news alice@example.org)" = active ]
+head -c 70000 /dev/zero | tr '\0' a >"$T/big"
+check "an oversized body is 413" \
+  [ "$(req "$up" -X POST -H 'Content-Type: application/x-www-form-urlencoded' --data-binary "@$T/big")" = 413 ]
+check "an oversized chunked body is refused" \
+  bash -c "! curl -s --max-time 5 -o /dev/null -w '%{http_code}' -H 'Transfer-Encoding: chunked' --data-binary @$T/big '$url$up' | grep -q '^200$'"
+check "an unsupported Content-Type is 415" \
+  [ "$(req "$up" -X POST -H 'Content-Type: text/plain' --data 'List-Unsubscribe=One-Click')" = 415 ]
+check "a malformed body is 400" \
+  [ "$(req "$up" -X POST -H 'Content-Type: application/x-www-form-urlencoded' --data 'List-Unsubscribe=One%ZZClick')" = 400 ]
+check "PUT /u/ is 405" [ "$(req "$up" -X PUT --data 'x')" = 405 ]
+check "405 on /u/ allows POST" hdr "Allow: GET, HEAD, POST"
+check "the person is still active" [ "$(state_of news alice@example.org)" = active ]
+
+code=$(curl -s --max-time 5 -D "$T/h" -o "$T/b" -w '%{http_code}' -X POST \
+  -H 'Content-Type: application/x-www-form-urlencoded' --data 'List-Unsubscribe=One-Click' "$url$up")
+check "the one-click POST is 200" [ "$code" = 200 ]
+if hdr "Location:"; then bad "the one-click answer redirects"; else ok "no Location header"; fi
+if hdr "Set-Cookie"; then bad "the one-click answer sets a cookie"; else ok "no cookie"; fi
+check "the body is tiny" [ "$(wc -c <"$T/b")" -lt 100 ]
+check "alice is no longer on news" [ -z "$(state_of news alice@example.org)" ]
+check "nothing is held about alice (last list: erased)" \
+  grep -q "nothing is held about that address" <<<"$(lk person show alice@example.org)"
+check "a repeated one-click is still 200" \
+  [ "$(req "$up" -H 'Content-Type: application/x-www-form-urlencoded' --data 'List-Unsubscribe=One-Click')" = 200 ]
+check "GET /u/ now says not subscribed" [ "$(req "$up")" = 200 ]
+check "... in words" contains "$T/b" "You are not subscribed"
+
+# The multipart form of the one-click (curl -F), for bob.
+lk sub add news bob@example.org --confirmed --consent-note test >/dev/null
+lk send news --subject s2 --text "$T/f" >/dev/null
+for _ in $(seq 100); do grep -lq '^To: bob@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
+m=$(newest_to bob@example.org)
+u=$(unsub_url "$m")
+up=/${u#*://*/}
+check "bob is active" [ "$(state_of news bob@example.org)" = active ]
+code=$(curl -s --max-time 5 -D "$T/h" -o "$T/b" -w '%{http_code}' -F 'List-Unsubscribe=One-Click' "$url$up")
+check "the multipart one-click POST is 200" [ "$code" = 200 ]
+if hdr "Location:"; then bad "it redirects"; else ok "no Location header (multipart)"; fi
+check "bob is erased" grep -q "nothing is held about that address" <<<"$(lk person show bob@example.org)"
+
+# --- the /u/ page: one list, then every list ----------------------------
+lk sub add news carol@example.org --confirmed --consent-note test >/dev/null
+lk sub add other carol@example.org --confirmed --consent-note test >/dev/null
+lk send news --subject s3 --text "$T/f" >/dev/null
+for _ in $(seq 100); do grep -lq '^To: carol@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
+m=$(newest_to carol@example.org)
+up=$(body_path "$m" u)
+check "GET carol's /u/ is 200" [ "$(req "$up")" = 200 ]
+csrf=$(csrf_of)
+check "POST /u/ without CSRF is 403" [ "$(req "$up" --data 'all=1')" = 403 ]
+check "carol is still on news" [ "$(state_of news carol@example.org)" = active ]
+check "POST /u/ with CSRF is 200" [ "$(req "$up" --data "csrf=$csrf")" = 200 ]
+check "it says: you are unsubscribed" contains "$T/b" "You are unsubscribed"
+if grep -aqF "personal data has been deleted" "$T/b"; then bad "it says data deleted while on another list"; else
+  ok "it does not claim an erasure (carol is on another list)"; fi
+check "carol left news" [ -z "$(state_of news carol@example.org)" ]
+check "carol is still on other" [ "$(state_of other carol@example.org)" = active ]
+
+lk sub add news dave@example.org --confirmed --consent-note test >/dev/null
+lk sub add other dave@example.org --confirmed --consent-note test >/dev/null
+lk send news --subject s4 --text "$T/f" >/dev/null
+for _ in $(seq 100); do grep -lq '^To: dave@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
+m=$(newest_to dave@example.org)
+up=$(body_path "$m" u)
+req "$up" >/dev/null
+csrf=$(csrf_of)
+check "POST /u/ with all=1 is 200" [ "$(req "$up" --data "csrf=$csrf&all=1")" = 200 ]
+check "it says the data has been deleted" contains "$T/b" "personal data has been deleted"
+check "dave left news" [ -z "$(state_of news dave@example.org)" ]
+check "dave left other" [ -z "$(state_of other dave@example.org)" ]
+check "nothing is held about dave" \
+  grep -q "nothing is held about that address" <<<"$(lk person show dave@example.org)"
+
+if grep -aqE 'example\.org|curl/|127\.0\.0\.1:[0-9]+ ' "$T/log"; then
+  bad "the log holds an address, IP or user agent"; grep -aE 'example\.org|curl/' "$T/log" | head -3
+else
+  ok "no address, IP or user agent in the log"; fi
+check "serve is still running" kill -0 "$pid"
+kill -TERM "$pid"
+set +e; wait "$pid"; rc=$?; set -e
+pid=
+check "serve exits 0 after SIGTERM" [ "$rc" -eq 0 ]
+finish
