@@ -52,6 +52,15 @@
 #define LK_MAX_MESSAGE (25u << 20)  /* one composed or received message */
 #define LK_MAX_LINE_OCTETS 998	    /* RFC 5322 2.1.1 */
 
+/* Intake: bounces, complaints and email commands */
+#define LK_MAX_MIME_DEPTH 16	       /* nested multiparts walked in received mail */
+#define LK_MAX_MIME_PARTS 256	       /* parts looked at in one received message */
+#define LK_MAX_BOUNCE_RCPTS 32	       /* recipients kept from one bounce */
+#define LK_MAX_BOUNCE_TEXT (64u << 10) /* decoded text read by the bounce heuristics */
+#define LK_MAX_BOUNCE_FIELD 1024       /* one unfolded DSN or ARF field */
+#define LK_MAX_COMMANDS 25	       /* command lines read from one message */
+#define LK_MAX_COMMAND_TEXT (256u << 10) /* decoded body read for commands */
+
 /* Logging: one line */
 #define LK_MAX_LOG_LINE 2048
 
