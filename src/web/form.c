@@ -406,7 +406,7 @@ enum form_status form_parse_multipart(struct form *f, const char *boundary, size
 		char *value = xmalloc(vlen + 1);
 		memcpy(value, p + i, vlen);
 		value[vlen] = '\0';
-		char *name = xstrndup(d.name, d.name_len);
+		char *name = xmemdup(d.name, d.name_len); /* may hold a NUL: add() refuses it */
 		r = add(f, name, d.name_len, value, vlen);
 		if (r != FORM_OK)
 			return r;

@@ -95,6 +95,9 @@ static const struct tcase cases[] = {
      NULL},
     {MP, "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n\xff\r\n--XyZ--", 0,
      FORM_MALFORMED, NULL},
+    /* found by fuzz_form: a NUL inside a quoted name */
+    {MP, "--XyZ\r\nContent-Disposition: form-data; name=\"\xff\0b\"\r\n\r\nv\r\n--XyZ--", 63,
+     FORM_MALFORMED, NULL},
     {"multipart/form-data", "--XyZ--", 0, FORM_MALFORMED, NULL},
     {"multipart/form-data; boundary=", "--XyZ--", 0, FORM_MALFORMED, NULL},
     /* other types */
