@@ -348,9 +348,11 @@ static void one_click_post(const struct tokpages_env *env, const char *path, str
 	if (load(env, path, TOKEN_UNSUBSCRIBE, &tg, p) < 0) {
 		/* A short text answer for a machine, with the status of the page. */
 		unsigned status = p->status;
+		const char *msg = status == 400	  ? "This unsubscribe link is not valid.\n"
+				  : status == 410 ? "This list no longer exists.\n"
+						  : "Please try again later.\n";
 		page_free(p);
-		page_text(p, status, "no-store", "text/plain; charset=utf-8",
-			  "This unsubscribe link is not valid.\n", 36);
+		page_text(p, status, "no-store", "text/plain; charset=utf-8", msg, strlen(msg));
 		target_free(&tg);
 		return;
 	}
