@@ -1,0 +1,196 @@
+// The web flows in Debian's headless Chromium, driven by playwright-core.
+// Started by tests/cli/e2e.sh, which set up the instance and `serve`; the
+// environment says where things are:
+//   E2E_URL      the served URL (also base_url, so links in mail point at it)
+//   E2E_LK       the listkeeper binary (for `sub ls` and `send`)
+//   E2E_MAILDIR  the Maildir relay's folder
+//   E2E_SHOTS    where the screenshots go
+//   E2E_PROFILE  a new, empty Chromium profile folder
+// Prints "ok - ..." / "FAIL - ..." lines; exits 1 if anything failed. Every
+// wait is bounded (20 s at most); everything stays on loopback.
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const URL_ = process.env.E2E_URL;
+const LK = process.env.E2E_LK;
+const MAILDIR = process.env.E2E_MAILDIR;
+const SHOTS = process.env.E2E_SHOTS;
+const PROFILE = process.env.E2E_PROFILE;
+const WAIT = 20000;
+
+let failed = 0;
+const ok = (d) => console.log(`ok - ${d}`);
+const bad = (d) => { failed++; console.log(`FAIL - ${d}`); };
+const check = (d, cond) => (cond ? ok(d) : bad(d));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const lk = (...args) => execFileSync(LK, args, { encoding: 'utf8', timeout: WAIT });
+const stateOf = (list, addr) => {
+  for (const line of lk('sub', 'ls', list).split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[2] === addr) return f[1];
+  }
+  return '';
+};
+
+// The decoded text of a delivered message: quoted-printable soft line breaks
+// undone and =XX decoded (the links are ASCII; this is enough for them).
+function decodedText(file) {
+  const raw = fs.readFileSync(file, 'latin1');
+  return raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g,
+    (_, h) => String.fromCharCode(parseInt(h, 16)));
+}
+
+// Waits (bounded) for a message to `to` in new/ that holds `re` and is not
+// in `seen`; returns [file, match].
+async function waitMail(to, re, seen = new Set()) {
+  const dir = path.join(MAILDIR, 'new');
+  const end = Date.now() + WAIT;
+  while (Date.now() < end) {
+    let names = [];
+    try { names = fs.readdirSync(dir); } catch { /* not made yet */ }
+    for (const n of names) {
+      const f = path.join(dir, n);
+      if (seen.has(f)) continue;
+      const t = decodedText(f);
+      if (!new RegExp(`^To: .*${to.replace(/[.]/g, '\\.')}`, 'mi').test(t)) continue;
+      const m = t.match(re);
+      if (m) return [f, m];
+    }
+    await sleep(100);
+  }
+  return [null, null];
+}
+
+let shotN = 0;
+async function shot(page, name) {
+  shotN++;
+  const f = path.join(SHOTS, `${String(shotN).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: f, fullPage: true, timeout: WAIT });
+}
+
+const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const linkRe = (p) => new RegExp(`${esc(URL_)}/${p}/[A-Za-z0-9_-]+`);
+
+async function run(page) {
+  // --- the public pages -------------------------------------------------
+  let r = await page.goto(`${URL_}/`, { timeout: WAIT });
+  check('GET / is 200', r.status() === 200);
+  await shot(page, 'index');
+  const listLink = page.getByRole('link', { name: 'News & Views' });
+  check('the index shows the list by its title', (await listLink.count()) === 1);
+  await listLink.click({ timeout: WAIT });
+  await page.waitForURL(`${URL_}/l/news`, { timeout: WAIT });
+  ok('the list link leads to /l/news');
+  check('/l/news has the title as its heading',
+    (await page.locator('h1').textContent({ timeout: WAIT })).trim() === 'News & Views');
+  check('/l/news shows the description',
+    (await page.locator('body').textContent()).includes('A monthly letter about the garden.'));
+  await shot(page, 'list');
+
+  // --- confirm (P1) -------------------------------------------------------
+  const seen = new Set();
+  const [cmail, cm] = await waitMail('reader@example.org', linkRe('c'), seen);
+  check('the confirmation mail arrived with a /c/ link to this server', cm !== null);
+  if (cm === null) return;
+  seen.add(cmail);
+  r = await page.goto(cm[0], { timeout: WAIT });
+  check('GET /c/ is 200', r.status() === 200);
+  const confirm = page.getByRole('button', { name: 'Yes, subscribe me' });
+  check('the /c/ page has a confirm button', (await confirm.count()) === 1);
+  check('the /c/ page names the list',
+    (await page.locator('main').textContent()).includes('News & Views'));
+  check('the /c/ page does not show the address',
+    !(await page.content()).includes('reader@'));
+  await shot(page, 'confirm');
+  check('after opening the link the person is still pending',
+    stateOf('news', 'reader@example.org') === 'pending');
+  await Promise.all([page.waitForNavigation({ timeout: WAIT }), confirm.click({ timeout: WAIT })]);
+  check('pressing the button says: subscribed',
+    /You are subscribed|Thank you/.test(await page.locator('h1').textContent()));
+  check('the person is active', stateOf('news', 'reader@example.org') === 'active');
+  await shot(page, 'confirmed');
+
+  // --- a campaign, and the /u/ link in its footer (P2, P3) ----------------
+  const text = path.join(path.dirname(MAILDIR), 'campaign.txt');
+  fs.writeFileSync(text, 'Hello, gardeners.\n');
+  lk('send', 'news', '--subject', 'Hi', '--text', text);
+  const [umail, um] = await waitMail('reader@example.org', linkRe('u'), seen);
+  check('the campaign arrived with a /u/ link to this server', um !== null);
+  if (um === null) return;
+  check('the campaign carries its text', decodedText(umail).includes('Hello, gardeners.'));
+  r = await page.goto(um[0], { timeout: WAIT });
+  check('GET /u/ is 200', r.status() === 200);
+  const unsub = page.getByRole('button', { name: 'Unsubscribe' });
+  check('the /u/ page has the unsubscribe button', (await unsub.count()) === 1);
+  check('the /u/ page offers "leave every list"',
+    (await page.locator('input[name="all"]').count()) === 1);
+  await shot(page, 'unsubscribe');
+  check('after opening /u/ the person is still active',
+    stateOf('news', 'reader@example.org') === 'active');
+  await Promise.all([page.waitForNavigation({ timeout: WAIT }), unsub.click({ timeout: WAIT })]);
+  const body = await page.locator('main').textContent();
+  check('pressing it says: unsubscribed', /You are unsubscribed/.test(body));
+  check('it says the personal data was deleted (last list)',
+    body.includes('personal data has been deleted'));
+  await shot(page, 'unsubscribed');
+
+  // --- the subscribe form on /l/NAME, when the page has one ---------------
+  await page.goto(`${URL_}/l/news`, { timeout: WAIT });
+  const form = page.locator('form[method="post" i]');
+  if ((await form.count()) === 0) {
+    console.log('# /l/news has no subscribe form yet: that flow is skipped');
+    return;
+  }
+  const who = 'gardener@example.org';
+  await page.getByLabel(/e-?mail|address/i).first().fill(who, { timeout: WAIT });
+  const name = page.getByLabel(/name/i);
+  if ((await name.count()) > 0) await name.first().fill('Garden <b>er</b>', { timeout: WAIT });
+  await shot(page, 'subscribe-form');
+  await Promise.all([page.waitForNavigation({ timeout: WAIT }),
+    form.locator('button[type="submit"], input[type="submit"]').first().click({ timeout: WAIT })]);
+  check('subscribing says: check your mailbox',
+    /check your mailbox/i.test(await page.locator('main').textContent()));
+  await shot(page, 'check-mailbox');
+  fs.writeFileSync(path.join(path.dirname(MAILDIR), 'formflow'), who);
+  const [, fm] = await waitMail(who, linkRe('c'), seen);
+  check('the form subscription sends a confirmation mail', fm !== null);
+  if (fm !== null) {
+    await page.goto(fm[0], { timeout: WAIT });
+    check('its /c/ page has the confirm button',
+      (await page.getByRole('button', { name: 'Yes, subscribe me' }).count()) === 1);
+    await shot(page, 'confirm-form');
+  }
+}
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+let ctx;
+try {
+  // A persistent context only so that the profile folder is ours (new and
+  // empty), and the wrapper can find a stray browser by it.
+  ctx = await chromium.launchPersistentContext(PROFILE, {
+    executablePath: '/usr/bin/chromium', headless: true, args: ARGS, timeout: WAIT,
+    viewport: { width: 900, height: 700 },
+  });
+  ctx.setDefaultTimeout(WAIT);
+  ctx.setDefaultNavigationTimeout(WAIT);
+  // Loopback only: any request elsewhere is refused and counted.
+  let outside = 0;
+  await ctx.route((u) => !u.href.startsWith(`${URL_}/`), (route) => { outside++; route.abort(); });
+  const page = ctx.pages()[0] ?? await ctx.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await run(page);
+  check('no request left the server', outside === 0);
+  check(`no console errors (CSP and the like)${errors.length ? ': ' + errors[0] : ''}`,
+    errors.length === 0);
+} catch (e) {
+  bad(`unexpected: ${e && e.stack ? e.stack : e}`);
+} finally {
+  if (ctx) await ctx.close().catch(() => {});
+}
+process.exit(failed === 0 ? 0 : 1);
