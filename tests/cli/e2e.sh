@@ -57,7 +57,7 @@ fi
 # --- the instance --------------------------------------------------------
 lk init --dir "$T" >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_LOG_LEVEL=info
-lk list create news --title "News & Views" \
+lk list create news --title "News & <i>Views</i>" \
   --description "A monthly letter about the garden." \
   --postal_address "1 Main Street, Springfield" >/dev/null
 

@@ -19,6 +19,8 @@ const MAILDIR = process.env.E2E_MAILDIR;
 const SHOTS = process.env.E2E_SHOTS;
 const PROFILE = process.env.E2E_PROFILE;
 const WAIT = 20000;
+// The list's title, as e2e.sh set it: markup in it must come out as text.
+const TITLE = 'News & <i>Views</i>';
 
 let failed = 0;
 const ok = (d) => console.log(`ok - ${d}`);
@@ -79,13 +81,14 @@ async function run(page) {
   let r = await page.goto(`${URL_}/`, { timeout: WAIT });
   check('GET / is 200', r.status() === 200);
   await shot(page, 'index');
-  const listLink = page.getByRole('link', { name: 'News & Views' });
+  const listLink = page.getByRole('link', { name: TITLE });
   check('the index shows the list by its title', (await listLink.count()) === 1);
   await listLink.click({ timeout: WAIT });
   await page.waitForURL(`${URL_}/l/news`, { timeout: WAIT });
   ok('the list link leads to /l/news');
   check('/l/news has the title as its heading',
-    (await page.locator('h1').textContent({ timeout: WAIT })).trim() === 'News & Views');
+    (await page.locator('h1').textContent({ timeout: WAIT })).trim() === TITLE);
+  check('markup in the title is escaped (no <i> element)', (await page.locator('i').count()) === 0);
   check('/l/news shows the description',
     (await page.locator('body').textContent()).includes('A monthly letter about the garden.'));
   await shot(page, 'list');
@@ -101,10 +104,18 @@ async function run(page) {
   const confirm = page.getByRole('button', { name: 'Yes, subscribe me' });
   check('the /c/ page has a confirm button', (await confirm.count()) === 1);
   check('the /c/ page names the list',
-    (await page.locator('main').textContent()).includes('News & Views'));
+    (await page.locator('main').textContent()).includes(TITLE));
   check('the /c/ page does not show the address',
     !(await page.content()).includes('reader@'));
   await shot(page, 'confirm');
+  // The same page on a small screen and in dark mode (contrast, wrapping).
+  await page.setViewportSize({ width: 360, height: 640 });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shot(page, 'confirm-narrow-dark');
+  check('no horizontal scrolling at 360 px', await page.evaluate(
+    () => document.documentElement.scrollWidth <= document.documentElement.clientWidth));
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize({ width: 900, height: 700 });
   check('after opening the link the person is still pending',
     stateOf('news', 'reader@example.org') === 'pending');
   await Promise.all([page.waitForNavigation({ timeout: WAIT }), confirm.click({ timeout: WAIT })]);
