@@ -126,7 +126,17 @@ static const char M2[] =
 static const char M3[] = "ALTER TABLE jobs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';\n"
 			 "ALTER TABLE jobs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;\n";
 
-static const char *const MIGRATIONS[] = {M1, M2, M3};
+/* Rate limits against subscription bombing: how many confirmation mails an
+ * address was sent in its current window, whoever asked. Keyed by the keyed
+ * address hash (never the address); a row lives one window and is pruned. */
+static const char M4[] = "CREATE TABLE confirm_limits(\n"
+			 "  addr_hash BLOB PRIMARY KEY,\n"
+			 "  window_start INTEGER NOT NULL,\n"
+			 "  count INTEGER NOT NULL\n"
+			 ") WITHOUT ROWID;\n"
+			 "CREATE INDEX confirm_limits_by_start ON confirm_limits(window_start);\n";
+
+static const char *const MIGRATIONS[] = {M1, M2, M3, M4};
 
 int migrations_sqlite_count(void)
 {

@@ -233,6 +233,17 @@ int store_suppression_count(struct store *s, int64_t list_id, int64_t *n)
 {
 	return s->ops->suppression_count(s, list_id, n);
 }
+int store_confirm_limit_hit(struct store *s, const uint8_t hash[HASH_LEN], int64_t now,
+			    int64_t window, int64_t max, int *allowed)
+{
+	return s->ops->confirm_limit_hit(s, hash, now, window, max, allowed);
+}
+
+int store_confirm_limit_prune(struct store *s, int64_t before)
+{
+	return s->ops->confirm_limit_prune(s, before);
+}
+
 int store_audit(struct store *s, int64_t time, const char *actor, const char *action,
 		int64_t list_id, int64_t sub_id, const char *detail)
 {

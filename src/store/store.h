@@ -123,9 +123,9 @@ struct job_rec {
 	int64_t not_before;   /* scheduled time */
 	int64_t cursor;	      /* the last subscriber id done */
 	int64_t sent, failed, total;
-	char *pause_reason; /* "" when not paused */
-	int64_t resume_at;  /* a job paused by the engine resumes then; 0: by hand only */
-	char *lease_owner;  /* the sender working a batch of it ("" when none) */
+	char *pause_reason;  /* "" when not paused */
+	int64_t resume_at;   /* a job paused by the engine resumes then; 0: by hand only */
+	char *lease_owner;   /* the sender working a batch of it ("" when none) */
 	int64_t lease_until; /* the lease ends then, even if its owner died */
 	int64_t created, updated, finished;
 };
@@ -243,6 +243,18 @@ int store_retry_due(struct store *s, int64_t job_id, int64_t now, int limit,
 		    int (*cb)(void *ctx, const struct retry_rec *r), void *ctx);
 /* How many retries a job has, and the earliest next_at (0 if none). */
 int store_retry_count(struct store *s, int64_t job_id, int64_t *n, int64_t *next_at);
+
+/* --- rate limits ----------------------------------------------------- */
+/* Counts one confirmation mail for the address whose keyed hash is hash, at
+ * most max per window seconds: a window starts with the first mail and lasts
+ * window seconds. Sets *allowed to 1 and counts the mail when fewer than max
+ * were counted in the window that holds now (a window that has ended starts
+ * afresh at now); otherwise sets *allowed to 0 and changes nothing. Needs a
+ * transaction, so that two requests at once cannot both pass. */
+int store_confirm_limit_hit(struct store *s, const uint8_t hash[HASH_LEN], int64_t now,
+			    int64_t window, int64_t max, int *allowed);
+/* Deletes the rows whose window started before `before`. */
+int store_confirm_limit_prune(struct store *s, int64_t before);
 
 /* --- audit log (P8) ---------------------------------------------------- */
 int store_audit(struct store *s, int64_t time, const char *actor, const char *action,

@@ -67,6 +67,10 @@ struct store_ops {
 			 int (*cb)(void *, const struct retry_rec *), void *ctx);
 	int (*retry_count)(struct store *s, int64_t job_id, int64_t *n, int64_t *next_at);
 
+	int (*confirm_limit_hit)(struct store *s, const uint8_t hash[HASH_LEN], int64_t now,
+				 int64_t window, int64_t max, int *allowed);
+	int (*confirm_limit_prune)(struct store *s, int64_t before);
+
 	int (*audit)(struct store *s, int64_t time, const char *actor, const char *action,
 		     int64_t list_id, int64_t sub_id, const char *detail);
 };

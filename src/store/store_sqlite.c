@@ -180,6 +180,8 @@ static void sq_close(struct store *s)
 		sqlite3_finalize(q->stmt[i]);
 	for (int i = 0; i < SQLITE_JOB_STMTS; i++)
 		sqlite3_finalize(q->jstmt[i]);
+	for (int i = 0; i < SQLITE_LIMIT_STMTS; i++)
+		sqlite3_finalize(q->lstmt[i]);
 	for (int i = 0; i < SP_CACHED; i++) {
 		sqlite3_finalize(q->sp[i][0]);
 		sqlite3_finalize(q->sp[i][1]);
@@ -959,6 +961,8 @@ static const struct store_ops SQLITE_OPS = {
     .retry_delete = sq_retry_delete,
     .retry_due = sq_retry_due,
     .retry_count = sq_retry_count,
+    .confirm_limit_hit = sq_confirm_limit_hit,
+    .confirm_limit_prune = sq_confirm_limit_prune,
     .audit = sq_audit,
 };
 

@@ -1,6 +1,7 @@
 /*
  * store_sqlite_int.h - internals shared by the SQLite store's files
- * (store_sqlite.c: lists, subscribers, ledger; store_sqlite_jobs.c: jobs).
+ * (store_sqlite.c: lists, subscribers, ledger; store_sqlite_jobs.c: jobs;
+ * store_sqlite_limits.c: rate limits).
  * Nothing outside src/store includes this header.
  */
 #ifndef LK_STORE_STORE_SQLITE_INT_H
@@ -11,6 +12,7 @@
 #include "store/store_impl.h"
 
 #define SQLITE_JOB_STMTS 24
+#define SQLITE_LIMIT_STMTS 4
 
 /* The cached statements of store_sqlite.c. */
 enum stmt_id {
@@ -65,7 +67,8 @@ struct sqlite_store {
 	uint8_t tail_hash[HASH_LEN];
 	int64_t head_id; /* the ledger head recorded at the last commit */
 	uint8_t head_hash[HASH_LEN];
-	sqlite3_stmt *jstmt[SQLITE_JOB_STMTS]; /* store_sqlite_jobs.c */
+	sqlite3_stmt *jstmt[SQLITE_JOB_STMTS];	 /* store_sqlite_jobs.c */
+	sqlite3_stmt *lstmt[SQLITE_LIMIT_STMTS]; /* store_sqlite_limits.c */
 	char err[512];
 };
 
@@ -95,5 +98,10 @@ int sq_retry_delete(struct store *s, int64_t job_id, int64_t sub_id);
 int sq_retry_due(struct store *s, int64_t job_id, int64_t now, int limit,
 		 int (*cb)(void *, const struct retry_rec *), void *ctx);
 int sq_retry_count(struct store *s, int64_t job_id, int64_t *n, int64_t *next_at);
+
+/* The rate limit operations (store_sqlite_limits.c). */
+int sq_confirm_limit_hit(struct store *s, const uint8_t hash[HASH_LEN], int64_t now, int64_t window,
+			 int64_t max, int *allowed);
+int sq_confirm_limit_prune(struct store *s, int64_t before);
 
 #endif
