@@ -58,6 +58,16 @@ static const struct conf_key KEYS[] = {
     {"http", "listen", CT_STR, "127.0.0.1:8080", 0, 0, NULL,
      "Address and port of the web interface: IPV4:PORT or [IPV6]:PORT (port 0 picks a "
      "free one). Put a TLS-terminating proxy in front for public use."},
+    {"web", "confirm_per_address", CT_INT, "1", 1, 1000, NULL,
+     "Most confirmation mails sent to one address per confirm_window_hours, whoever asks "
+     "(against subscription bombing). Further requests get the same answer and no mail."},
+    {"web", "confirm_window_hours", CT_INT, "24", 1, 24 * 30, NULL,
+     "The window of confirm_per_address, in hours."},
+    {"web", "subscribe_per_client", CT_INT, "20", 0, 1000000, NULL,
+     "Most subscribe requests per hour from one client address (IPv6: one /64), counted in "
+     "memory only; 0 means no limit. Past it the answer is 429."},
+    {"web", "subscribe_per_list", CT_INT, "500", 0, 1000000, NULL,
+     "Most subscribe requests per hour to one list, counted in memory; 0 means no limit."},
     {"delivery", "relay", CT_STR, "maildir:outbox", 0, 0, NULL,
      "Where outgoing mail goes: smtp:HOST:PORT (a relay such as Postfix), or maildir:PATH "
      "(each message written as a file into a Maildir; relative to this file's directory)."},

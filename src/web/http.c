@@ -7,9 +7,11 @@
  * our handler runs. A POST body is collected into a buffer bounded by
  * LK_HTTP_MAX_BODY (a declared Content-Length past it is a 413 before the
  * body is read) and decoded by web/form.c. The only request headers we read
- * are Content-Length and Content-Type; never the peer's address or user
- * agent, and libmicrohttpd's own error log stays off, so that no IP address
- * or user agent can reach a log (house rule, P6).
+ * are Content-Length and Content-Type; never the user agent. The peer's
+ * address is read only for a subscribe POST, as a rate limit key that is
+ * hashed at once (web/ratelimit.c) and never stored or logged.
+ * libmicrohttpd's own error log stays off, so that no IP address or user
+ * agent can reach a log (house rule, P6).
  */
 #include "web/http.h"
 
@@ -21,6 +23,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -31,7 +34,9 @@
 #include "core/xmalloc.h"
 #include "store/store.h"
 #include "web/form.h"
+#include "web/listpage.h"
 #include "web/pages.h"
+#include "web/ratelimit.h"
 #include "web/tokpages.h"
 
 /* Bounds on the listener: core/limits.h. */
@@ -41,7 +46,8 @@
 #define HTTP_CONN_MEMORY LK_HTTP_CONN_MEMORY
 #define HTTP_BACKLOG LK_HTTP_BACKLOG
 
-/* The token pages also take POST (web/tokpages.h). */
+/* The token pages and the list pages also take POST (web/tokpages.h,
+ * web/listpage.h). */
 #define POST_ALLOW "GET, HEAD, POST"
 
 static const char CSP[] = "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -52,6 +58,7 @@ struct http_server {
 	const struct conf *conf;
 	const struct keys *keys;
 	char *site;
+	struct ratelimit *rl;	 /* subscribe requests per client and per list */
 	pthread_key_t store_key; /* this worker's store, opened on first use */
 	char url[128];
 };
@@ -158,6 +165,38 @@ static void form_refused(const char *site, enum form_status fs, struct page *p)
 		simple_error(site, 400, "Bad request", "The form could not be read.", p);
 }
 
+/* The client's address as a rate limit key: the IPv4 address, or the /64 of
+ * an IPv6 address (one host usually has the whole /64). Never stored or
+ * logged; web/ratelimit.c keeps only a keyed hash of it. */
+static size_t client_key(struct MHD_Connection *conn, uint8_t out[8])
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ci->client_addr == NULL)
+		return 0;
+	if (ci->client_addr->sa_family == AF_INET) {
+		memcpy(out, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, 4);
+		return 4;
+	}
+	if (ci->client_addr->sa_family == AF_INET6) {
+		memcpy(out, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, 8);
+		return 8;
+	}
+	return 0;
+}
+
+static void listpage_env_of(struct http_server *s, struct listpage_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->site = s->site;
+	env->st = thread_store(s);
+	env->keys = s->keys;
+	env->consent_version = conf_get(s->conf, "general", "consent_version");
+	env->confirm_max = conf_get_int(s->conf, "web", "confirm_per_address");
+	env->confirm_window = conf_get_int(s->conf, "web", "confirm_window_hours") * 3600;
+	env->rl = s->rl;
+}
+
 /* The POST is complete: decode the body and answer. */
 static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *conn,
 				 const char *url, struct post *pp)
@@ -169,6 +208,14 @@ static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *c
 	enum form_status fs = form_parse(f, ctype, pp->body.data, pp->body.len);
 	if (fs != FORM_OK) {
 		form_refused(s->site, fs, &p);
+	} else if (listpage_match(url)) {
+		struct listpage_env env;
+		uint8_t ck[8];
+		listpage_env_of(s, &env);
+		env.client_len = client_key(conn, ck);
+		env.client = ck;
+		listpage_post(&env, url, f, &p);
+		sodium_memzero(ck, sizeof(ck));
 	} else {
 		struct tokpages_env env = {s->site, thread_store(s), s->keys,
 					   conf_get(s->conf, "general", "consent_version"), 0};
@@ -187,8 +234,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct page p;
 	int get =
 	    strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-	int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0 && tokpages_match(url);
-	const char *allow = tokpages_match(url) ? POST_ALLOW : "GET, HEAD";
+	int posts = tokpages_match(url) || listpage_match(url);
+	int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0 && posts;
+	const char *allow = posts ? POST_ALLOW : "GET, HEAD";
 	if (*req_cls == NULL) {
 		/* The first call comes when the headers are in. Answering a GET on
 		 * the next one, with the request complete, keeps the connection
@@ -227,6 +275,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 						   conf_get(s->conf, "general", "consent_version"),
 						   0};
 			tokpages_get(&env, url, &p);
+		} else if (listpage_match(url)) {
+			struct listpage_env env;
+			listpage_env_of(s, &env);
+			listpage_get(&env, url, &p);
 		} else {
 			pages_get(s->site, thread_store(s), url, &p);
 		}
@@ -354,8 +406,11 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 	s->conf = conf;
 	s->keys = keys;
 	s->site = xstrdup(conf_get(conf, "general", "site_name"));
+	s->rl = ratelimit_new(conf_get_int(conf, "web", "subscribe_per_client"),
+			      conf_get_int(conf, "web", "subscribe_per_list"), 3600);
 	if (pthread_key_create(&s->store_key, store_key_free) != 0) {
 		buf_puts(err, "cannot create thread-local storage");
+		ratelimit_free(s->rl);
 		free(s->site);
 		free(s);
 		return NULL;
@@ -382,6 +437,7 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 	}
 	if (s->d == NULL) {
 		pthread_key_delete(s->store_key);
+		ratelimit_free(s->rl);
 		free(s->site);
 		free(s);
 		return NULL;
@@ -401,6 +457,7 @@ void http_server_stop(struct http_server *s)
 	/* Joins the workers; each closes its store in store_key_free on the way out. */
 	MHD_stop_daemon(s->d);
 	pthread_key_delete(s->store_key);
+	ratelimit_free(s->rl);
 	free(s->site);
 	free(s);
 }

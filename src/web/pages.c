@@ -35,7 +35,16 @@ static const char CSS[] =
     ".lists li{padding:.75rem 0;border-bottom:1px solid var(--rule)}\n"
     ".lists a{font-size:1.125rem;font-weight:600;overflow-wrap:anywhere}\n"
     "form{margin:1rem 0}\n"
-    "label{display:block;margin:.75rem 0}\n"
+    "label{display:block;margin:.75rem 0 .25rem}\n"
+    "input[type=text],input[type=email]{display:block;width:100%;font:inherit;"
+    "padding:.5rem .6rem;color:var(--fg);background:var(--bg);border:1px solid var(--muted);"
+    "border-radius:.375rem}\n"
+    "fieldset{border:1px solid var(--rule);border-radius:.375rem;margin:1rem 0;"
+    "padding:.25rem 1rem .5rem}\n"
+    "input[type=radio]{width:1.1rem;height:1.1rem;margin-right:.5rem;vertical-align:-.15em}\n"
+    ".opt{color:var(--muted);font-weight:400}\n"
+    ".consent{font-size:.9375rem}\n"
+    ".error{border-left:4px solid #b3261e;padding:.25rem .75rem;font-weight:600}\n"
     "input[type=checkbox]{width:1.1rem;height:1.1rem;margin-right:.5rem;vertical-align:-.15em}\n"
     "button{font:inherit;font-weight:600;padding:.6rem 1.25rem;border-radius:.375rem;"
     "border:1px solid var(--link);color:#fff;background:var(--link);cursor:pointer}\n"
@@ -105,7 +114,7 @@ const char *page_list_title(const struct list_rec *l)
 	return l->title != NULL && l->title[0] != '\0' ? l->title : l->name;
 }
 
-static int is_public(const struct list_rec *l)
+int page_list_public(const struct list_rec *l)
 {
 	return l->sub_policy == NULL || strcmp(l->sub_policy, "closed") != 0;
 }
@@ -118,7 +127,7 @@ struct index_ctx {
 static int index_one(void *ctx, const struct list_rec *l)
 {
 	struct index_ctx *ic = ctx;
-	if (!is_public(l))
+	if (!page_list_public(l))
 		return 0;
 	if (ic->shown++ == 0)
 		buf_puts(&ic->p->body, "<ul class=\"lists\">\n");
@@ -154,43 +163,6 @@ static void not_found(const char *site, struct page *p)
 	page_error(p, site, 404, "Not found", "There is no page at this address.");
 }
 
-static void list_page(const char *site, struct store *st, const char *name, struct page *p)
-{
-	struct buf err;
-	buf_init(&err, 256);
-	int valid = lists_name_valid(name, &err);
-	buf_free(&err);
-	if (!valid) {
-		not_found(site, p);
-		return;
-	}
-	struct list_rec l;
-	memset(&l, 0, sizeof(l));
-	int r = store_list_get(st, name, &l);
-	if (r == STORE_NOTFOUND || (r == STORE_OK && !is_public(&l))) {
-		/* A closed list is not shown: it looks as absent as one that is. */
-		list_rec_free(&l);
-		not_found(site, p);
-		return;
-	}
-	page_begin(p, 200, "no-cache");
-	if (r != STORE_OK) {
-		page_store_failed(p, site, st, r);
-		list_rec_free(&l);
-		return;
-	}
-	page_head(p, site, page_list_title(&l));
-	html_printf(&p->body, "<h1>%s</h1>\n", page_list_title(&l));
-	if (l.description != NULL && l.description[0] != '\0')
-		html_printf(&p->body, "<p class=\"desc\">%s</p>\n", l.description);
-	buf_puts(&p->body,
-		 "<h2>Subscribe</h2>\n<p>Subscription by web form arrives with the next "
-		 "release; for now ask the list owner.</p>\n<p><a href=\"/\">All lists</a></p>\n");
-	page_foot(p);
-	page_finish(p, site);
-	list_rec_free(&l);
-}
-
 void page_text(struct page *p, unsigned status, const char *cache, const char *type,
 	       const char *text, size_t len)
 {
@@ -218,9 +190,7 @@ void pages_get(const char *site, struct store *st, const char *path, struct page
 				  "store unavailable\n", 18);
 		return;
 	}
-	int is_index = strcmp(path, "/") == 0;
-	int is_list = strncmp(path, "/l/", 3) == 0;
-	if (!is_index && !is_list) {
+	if (strcmp(path, "/") != 0) {
 		not_found(site, out);
 		return;
 	}
@@ -230,10 +200,7 @@ void pages_get(const char *site, struct store *st, const char *path, struct page
 			   "The server cannot reach its data just now; please try again later.");
 		return;
 	}
-	if (is_index)
-		index_page(site, st, out);
-	else
-		list_page(site, st, path + 3, out);
+	index_page(site, st, out);
 }
 
 void pages_method_not_allowed(const char *site, struct page *out)

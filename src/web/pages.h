@@ -2,7 +2,7 @@
  * pages.h - the public pages of the web role, rendered to a buffer.
  *
  *   /            the lists that are open to subscription (policy not closed)
- *   /l/NAME      one list: title, description, how to subscribe
+ *   /l/NAME      one list and its subscribe form: web/listpage.h
  *   /c/TOKEN, /u/TOKEN  confirm and unsubscribe: web/tokpages.h
  *   /style.css   the one stylesheet
  *   /healthz     "ok" while the store answers
@@ -55,6 +55,8 @@ void page_error(struct page *p, const char *site, unsigned status, const char *t
 void page_store_failed(struct page *p, const char *site, struct store *st, int r);
 void page_text(struct page *p, unsigned status, const char *cache, const char *type,
 	       const char *text, size_t len);
+/* 1 if a list is shown and takes subscriptions (its policy is not closed). */
+int page_list_public(const struct list_rec *l);
 /* A list's title, or its name when it has none. */
 const char *page_list_title(const struct list_rec *l);
 

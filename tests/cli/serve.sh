@@ -83,7 +83,7 @@ check "/l/news is 200" [ "$(get /l/news)" = 200 ]
 headers_ok "/l/news"
 check "/l/news shows the title escaped" contains "$T/b" '<h1>News &lt;script&gt;alert(1)&lt;/script&gt;</h1>'
 check "/l/news never shows it raw" raw_absent
-check "/l/news says how to subscribe" contains "$T/b" 'Subscription by web form arrives with the next release; for now ask the list owner'
+check "/l/news has the subscribe form" contains "$T/b" '<form method="post" action="/l/news">'
 
 check "/style.css is 200" [ "$(get /style.css)" = 200 ]
 check "/style.css is CSS" hdr "Content-Type: text/css"

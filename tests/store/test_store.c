@@ -1188,6 +1188,48 @@ static void test_suppressions(void **state)
 
 /* --- audit ----------------------------------------------------------------- */
 
+/* The confirmation limit: max per window, a new window after it ends, one
+ * address does not count for another, pruning drops ended windows. */
+static void test_confirm_limits(void **state)
+{
+	struct fx *f = *state;
+	uint8_t a[HASH_LEN], b[HASH_LEN];
+	int ok = -1;
+
+	fake_hash(a, 1);
+	fake_hash(b, 2);
+	assert_int_equal(store_confirm_limit_hit(f->st, a, 1000, 100, 2, &ok), STORE_ERR);
+	assert_int_equal(ok, 0);
+
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_confirm_limit_hit(f->st, a, 1000, 100, 2, &ok), STORE_OK);
+	assert_int_equal(ok, 1);
+	assert_int_equal(store_confirm_limit_hit(f->st, a, 1050, 100, 2, &ok), STORE_OK);
+	assert_int_equal(ok, 1);
+	assert_int_equal(store_confirm_limit_hit(f->st, a, 1099, 100, 2, &ok), STORE_OK);
+	assert_int_equal(ok, 0); /* the third in the window */
+	assert_int_equal(store_confirm_limit_hit(f->st, b, 1099, 100, 2, &ok), STORE_OK);
+	assert_int_equal(ok, 1); /* another address */
+	assert_int_equal(store_commit(f->st), STORE_OK);
+
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_confirm_limit_hit(f->st, a, 1100, 100, 2, &ok), STORE_OK);
+	assert_int_equal(ok, 1); /* a new window starts at 1100 */
+	assert_int_equal(store_confirm_limit_hit(f->st, a, 1101, 100, 1, &ok), STORE_OK);
+	assert_int_equal(ok, 0);
+	assert_int_equal(store_confirm_limit_hit(f->st, a, 500, 100, 1, &ok), STORE_OK);
+	assert_int_equal(ok, 1); /* the clock went back: a window from now */
+	/* Pruning before 1000 keeps b's window (started at 1099)... */
+	assert_int_equal(store_confirm_limit_prune(f->st, 1000), STORE_OK);
+	assert_int_equal(store_confirm_limit_hit(f->st, b, 1100, 100, 1, &ok), STORE_OK);
+	assert_int_equal(ok, 0);
+	/* ... pruning before 1100 drops it: a fresh count. */
+	assert_int_equal(store_confirm_limit_prune(f->st, 1100), STORE_OK);
+	assert_int_equal(store_confirm_limit_hit(f->st, b, 1100, 100, 1, &ok), STORE_OK);
+	assert_int_equal(ok, 1);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+}
+
 static void test_audit(void **state)
 {
 	struct fx *f = *state;
@@ -1288,7 +1330,8 @@ static const struct test_case CASES[] = {
     CASE(test_sub_state_names), CASE(test_members_page),
     CASE(test_recipients_page), CASE(test_transactions),
     CASE(test_ledger),		CASE(test_suppressions),
-    CASE(test_audit),		CASE(test_scrub),
+    CASE(test_confirm_limits),	CASE(test_audit),
+    CASE(test_scrub),
 };
 #undef CASE
 

@@ -1,0 +1,327 @@
+/*
+ * listpage.c - a list's page and its subscribe form (see listpage.h).
+ *
+ * TRUST: the path's name is checked with lists_name_valid before the store
+ * is asked; form values are length-checked against core/limits.h before they
+ * are parsed, and come back to the page only through html_printf. The answer
+ * to an accepted request never names the address, so that it is the same for
+ * every address.
+ */
+#include "web/listpage.h"
+
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/limits.h"
+#include "core/log.h"
+#include "delivery/jobs.h"
+#include "lists/lists.h"
+#include "lists/person.h"
+#include "mail/address.h"
+#include "web/csrf.h"
+#include "web/html.h"
+
+/* The consent wording; the version shown with it is [general] consent_version,
+ * which the operator raises when this text (or a template's) changes. */
+static const char CONSENT[] =
+    "I want to receive this list's mail at this address. I can leave at any time with the "
+    "link in every message; when I leave my last list here, my personal data is deleted.";
+static const char TRACKING[] = "Count when I open a message (HTML mail only). Optional: "
+			       "opens are only ever counted in total, never per person.";
+
+/* The store's limit rows are pruned on one accepted request in PRUNE_EVERY. */
+#define PRUNE_EVERY 64
+static atomic_uint prune_tick;
+
+int listpage_match(const char *path)
+{
+	return strncmp(path, "/l/", 3) == 0;
+}
+
+static int64_t env_now(const struct listpage_env *env)
+{
+	return env->now ? env->now : (int64_t)time(NULL);
+}
+
+/* What the person typed, for the form filled in again after an error. */
+struct fields {
+	const char *address, *name, *country;
+	int html, tracking;
+};
+
+static void not_found(const struct listpage_env *env, struct page *p)
+{
+	page_error(p, env->site, 404, "Not found", "There is no page at this address.");
+}
+
+/* Loads the public list named by path into l. Returns 0, or -1 with the
+ * error page in p. */
+static int load(const struct listpage_env *env, const char *path, struct list_rec *l,
+		struct page *p)
+{
+	memset(l, 0, sizeof(*l));
+	struct buf err;
+	buf_init(&err, 256);
+	int valid = lists_name_valid(path + 3, &err);
+	buf_free(&err);
+	if (!valid) {
+		not_found(env, p);
+		return -1;
+	}
+	if (env->st == NULL) {
+		page_error(p, env->site, 503, "Unavailable",
+			   "The server cannot reach its data just now; please try again later.");
+		return -1;
+	}
+	int r = store_list_get(env->st, path + 3, l);
+	if (r == STORE_NOTFOUND || (r == STORE_OK && !page_list_public(l))) {
+		/* A closed list is not shown: it looks as absent as one that is. */
+		not_found(env, p);
+		return -1;
+	}
+	if (r != STORE_OK) {
+		page_store_failed(p, env->site, env->st, r);
+		return -1;
+	}
+	return 0;
+}
+
+static void render_form(const struct listpage_env *env, const char *path, const struct list_rec *l,
+			const struct fields *fv, const char *error, struct page *p)
+{
+	const char *title = page_list_title(l);
+	page_head(p, env->site, title);
+	html_printf(&p->body, "<h1>%s</h1>\n", title);
+	if (l->description != NULL && l->description[0] != '\0')
+		html_printf(&p->body, "<p class=\"desc\">%s</p>\n", l->description);
+	buf_puts(&p->body, "<h2 id=\"subscribe\">Subscribe</h2>\n");
+	if (error != NULL)
+		html_printf(&p->body, "<p class=\"error\" role=\"alert\">%s</p>\n", error);
+	char csrf[CSRF_LEN + 1];
+	csrf_make(env->keys, path, env_now(env), csrf);
+	html_printf(&p->body,
+		    "<form method=\"post\" action=\"%s\">\n"
+		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
+		    "<label for=\"address\">Email address</label>\n"
+		    "<input id=\"address\" name=\"address\" type=\"email\" required "
+		    "maxlength=\"%d\" autocomplete=\"email\" value=\"%s\">\n"
+		    "<label for=\"name\">Name <span class=\"opt\">(optional)</span></label>\n"
+		    "<input id=\"name\" name=\"name\" type=\"text\" maxlength=\"%d\" "
+		    "autocomplete=\"name\" value=\"%s\">\n"
+		    "<label for=\"country\">Country <span class=\"opt\">(optional)</span></label>\n"
+		    "<input id=\"country\" name=\"country\" type=\"text\" maxlength=\"%d\" "
+		    "autocomplete=\"country-name\" value=\"%s\">\n"
+		    "<fieldset>\n<legend>Format of the mail</legend>\n"
+		    "<label><input type=\"radio\" name=\"format\" value=\"text\"%s>Plain "
+		    "text</label>\n"
+		    "<label><input type=\"radio\" name=\"format\" value=\"html\"%s>HTML</label>\n"
+		    "</fieldset>\n",
+		    path, csrf, LK_MAX_ADDRESS, fv->address, LK_MAX_NAME, fv->name, LK_MAX_COUNTRY,
+		    fv->country, fv->html ? "" : " checked", fv->html ? " checked" : "");
+	if (l->tracking)
+		html_printf(&p->body,
+			    "<label><input type=\"checkbox\" name=\"tracking\" value=\"1\"%s>%s"
+			    "</label>\n",
+			    fv->tracking ? " checked" : "", TRACKING);
+	html_printf(&p->body,
+		    "<p class=\"consent\">%s <span class=\"opt\">(Consent wording, version "
+		    "%s.)</span></p>\n"
+		    "<button type=\"submit\">Subscribe</button>\n</form>\n"
+		    "<p><a href=\"/\">All lists</a></p>\n",
+		    CONSENT, env->consent_version);
+	page_foot(p);
+	page_finish(p, env->site);
+}
+
+void listpage_get(const struct listpage_env *env, const char *path, struct page *out)
+{
+	struct list_rec l;
+	page_begin(out, 200, "no-store");
+	if (load(env, path, &l, out) == 0) {
+		struct fields fv = {"", "", "", 0, 0};
+		render_form(env, path, &l, &fv, NULL, out);
+	}
+	list_rec_free(&l);
+}
+
+static int has_control(const char *z)
+{
+	for (; *z; z++)
+		if ((unsigned char)*z < 0x20 || *z == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* Checks the values. Returns NULL, or the message to show. */
+static const char *check(const struct form *f, struct fields *fv)
+{
+	const char *fmt = form_get(f, "format");
+	fv->address = form_get(f, "address");
+	fv->name = form_get(f, "name");
+	fv->country = form_get(f, "country");
+	fv->tracking = form_get(f, "tracking") != NULL;
+	fv->html = fmt != NULL && strcmp(fmt, "html") == 0;
+	if (fv->address == NULL)
+		fv->address = "";
+	if (fv->name == NULL)
+		fv->name = "";
+	if (fv->country == NULL)
+		fv->country = "";
+	if (fmt != NULL && strcmp(fmt, "text") != 0 && strcmp(fmt, "html") != 0)
+		return "Please choose plain text or HTML.";
+	if (strlen(fv->name) > LK_MAX_NAME)
+		return "The name is too long.";
+	if (strlen(fv->country) > LK_MAX_COUNTRY)
+		return "The country is too long.";
+	if (has_control(fv->name) || has_control(fv->country))
+		return "The name and the country may hold only printable characters.";
+	if (fv->address[0] == '\0')
+		return "Please enter your email address.";
+	if (strlen(fv->address) > LK_MAX_ADDRESS)
+		return "The email address is too long.";
+	return NULL;
+}
+
+static void check_mailbox(const struct listpage_env *env, const struct list_rec *l, struct page *p)
+{
+	page_begin(p, 200, "no-store");
+	page_head(p, env->site, "Check your mailbox");
+	html_printf(&p->body,
+		    "<h1>Check your mailbox</h1>\n<p>If this address can be subscribed to "
+		    "<strong>%s</strong>, a message with a confirmation link is on its way to it. "
+		    "Open the link and press the button there: nothing is sent to you from this "
+		    "list before you do.</p>\n"
+		    "<p>No message after a few minutes? Look in the spam folder. To protect "
+		    "every address from unwanted mail, at most %lld confirmation message(s) per "
+		    "%lld hours are sent to one address.</p>\n"
+		    "<p><a href=\"/\">All lists</a></p>\n",
+		    page_list_title(l), (long long)env->confirm_max,
+		    (long long)(env->confirm_window / 3600));
+	page_foot(p);
+	page_finish(p, env->site);
+}
+
+/* Subscribes and, where a confirmation is due and the address's limit
+ * allows it, queues it; all in one transaction. Returns a STORE_* code. */
+static int subscribe(const struct listpage_env *env, const struct list_rec *l,
+		     const struct address *a, const struct fields *fv, struct buf *err)
+{
+	struct lists_ctx x;
+	memset(&x, 0, sizeof(x));
+	x.st = env->st;
+	x.keys = env->keys;
+	x.policy_version = env->consent_version;
+	x.actor = "web";
+	x.now = env->now;
+	int tracking = fv->tracking && l->tracking;
+	struct buf wording;
+	buf_init(&wording, 1024);
+	buf_puts(&wording, CONSENT);
+	if (tracking) {
+		buf_puts(&wording, " [ticked] ");
+		buf_puts(&wording, TRACKING);
+	}
+	struct subscribe_req rq;
+	memset(&rq, 0, sizeof(rq));
+	rq.who.addr = a->addr;
+	rq.who.key = a->key;
+	rq.name = fv->name[0] ? fv->name : a->display;
+	rq.country = fv->country[0] ? fv->country : NULL;
+	rq.html = fv->html;
+	rq.tracking = tracking;
+	rq.source = "web";
+	rq.wording = buf_cstr(&wording);
+	rq.self = 1;
+	rq.ip = NULL; /* never stored (P6) */
+
+	int64_t now = env_now(env), id = 0, job = 0;
+	int allowed = 0;
+	int r = store_begin(env->st);
+	if (r != STORE_OK) {
+		buf_puts(err, store_errmsg(env->st));
+		buf_free(&wording);
+		return r;
+	}
+	enum subscribe_result res = lists_subscribe(&x, l, &rq, &id, err);
+	if (res == SUBSCRIBE_ERROR) {
+		r = STORE_ERR;
+	} else if (res == SUBSCRIBE_PENDING || res == SUBSCRIBE_STILL_PENDING) {
+		uint8_t hash[HASH_LEN];
+		addr_hash(env->keys, a->key, strlen(a->key), hash);
+		r = store_confirm_limit_hit(env->st, hash, now, env->confirm_window,
+					    env->confirm_max, &allowed);
+		if (r == STORE_OK && allowed)
+			r = jobs_create_confirm(&x, l, id, &job, err);
+	}
+	if (r == STORE_OK && atomic_fetch_add(&prune_tick, 1) % PRUNE_EVERY == 0)
+		r = store_confirm_limit_prune(env->st, now - env->confirm_window);
+	if (r == STORE_OK)
+		r = store_commit(env->st);
+	if (r != STORE_OK) {
+		if (err->len == 0)
+			buf_puts(err, store_errmsg(env->st));
+		store_rollback(env->st);
+	} else if (job != 0) {
+		log_info("web: event=subscribe-request list=%lld subscriber=%lld job=%lld",
+			 (long long)l->id, (long long)id, (long long)job);
+	}
+	buf_free(&wording);
+	return r;
+}
+
+void listpage_post(const struct listpage_env *env, const char *path, const struct form *f,
+		   struct page *out)
+{
+	struct list_rec l;
+	page_begin(out, 200, "no-store");
+	if (load(env, path, &l, out) < 0) {
+		list_rec_free(&l);
+		return;
+	}
+	const char *csrf = form_get(f, "csrf");
+	if (form_count(f, "csrf") != 1 ||
+	    !csrf_check(env->keys, path, env_now(env), csrf, strlen(csrf))) {
+		page_error(out, env->site, 403, "Please send the form again",
+			   "This form is stale or did not come from this site. Please reload the "
+			   "list's page and fill in the form there.");
+		list_rec_free(&l);
+		return;
+	}
+	struct fields fv;
+	struct address a;
+	memset(&a, 0, sizeof(a));
+	struct buf err;
+	buf_init(&err, 1024);
+	const char *msg = check(f, &fv);
+	/* The parser's reason may quote the address: it is not shown. */
+	if (msg == NULL && mailbox_parse(fv.address, strlen(fv.address), &a, &err) < 0)
+		msg = "That does not look like an email address; please check it.";
+	if (msg != NULL) {
+		page_free(out);
+		page_begin(out, 400, "no-store");
+		render_form(env, path, &l, &fv, msg, out);
+	} else if (env->rl != NULL &&
+		   (!ratelimit_hit(env->rl, RATELIMIT_CLIENT, env->client, env->client_len,
+				   env_now(env)) ||
+		    !ratelimit_hit(env->rl, RATELIMIT_LIST, &l.id, sizeof(l.id), env_now(env)))) {
+		page_error(out, env->site, 429, "Too many requests",
+			   "Too many subscriptions were asked for just now. Please try again in "
+			   "an hour.");
+	} else {
+		buf_reset(&err);
+		int r = subscribe(env, &l, &a, &fv, &err);
+		if (r == STORE_OK) {
+			check_mailbox(env, &l, out);
+		} else {
+			/* err may name the subscriber id, never the address. */
+			log_warnx("web: subscribe list=%lld: %s", (long long)l.id, buf_cstr(&err));
+			page_error(out, env->site, r == STORE_BUSY ? 503 : 500,
+				   r == STORE_BUSY ? "Busy" : "Something went wrong",
+				   "Your request could not be stored; please try again later.");
+		}
+	}
+	address_free(&a);
+	buf_free(&err);
+	list_rec_free(&l);
+}
