@@ -129,8 +129,15 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct page *p, cons
 /* A POST body being collected: at most LK_HTTP_MAX_BODY bytes. */
 struct post {
 	struct buf body;
+	struct listpage_deferred *later; /* a subscribe to do once answered */
 };
 
+static void listpage_env_of(struct http_server *s, struct listpage_env *env);
+
+/* Called once the answer has been sent (or the client has gone). An accepted
+ * subscribe request is done here, after its answer, so that the answer's
+ * timing says nothing about the address (web/listpage.h); it is done even if
+ * the client hung up, as it would have been before the answer. */
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -138,6 +145,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	(void)toe;
 	struct post *pp = cls != NULL ? *req_cls : NULL;
 	if (pp != NULL && pp != cls) {
+		if (pp->later != NULL) {
+			struct listpage_env env;
+			listpage_env_of(cls, &env);
+			listpage_run(&env, pp->later);
+			pp->later = NULL;
+		}
 		buf_free(&pp->body); /* wiped: it may hold a person's form */
 		free(pp);
 	}
@@ -214,7 +227,7 @@ static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *c
 		listpage_env_of(s, &env);
 		env.client_len = client_key(conn, ck);
 		env.client = ck;
-		listpage_post(&env, url, f, &p);
+		listpage_post(&env, url, f, &p, &pp->later);
 		sodium_memzero(ck, sizeof(ck));
 	} else {
 		struct tokpages_env env = {s->site, thread_store(s), s->keys,

@@ -5,16 +5,20 @@
  * is asked; form values are length-checked against core/limits.h before they
  * are parsed, and come back to the page only through html_printf. The answer
  * to an accepted request never names the address, so that it is the same for
- * every address.
+ * every address; and it is sent before the store is asked anything about the
+ * address (listpage_run runs after it), so that its timing is the same too.
  */
 #include "web/listpage.h"
 
+#include <sodium.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/limits.h"
 #include "core/log.h"
+#include "core/xmalloc.h"
 #include "delivery/jobs.h"
 #include "lists/lists.h"
 #include "lists/person.h"
@@ -202,11 +206,38 @@ static void check_mailbox(const struct listpage_env *env, const struct list_rec 
 	page_finish(p, env->site);
 }
 
+/* An accepted request, with copies of what it needs (see listpage_run). */
+struct listpage_deferred {
+	struct list_rec l;
+	struct address a;
+	char *name, *country; /* NULL: none */
+	int html, tracking;
+};
+
+void listpage_deferred_free(struct listpage_deferred *d)
+{
+	if (d == NULL)
+		return;
+	list_rec_free(&d->l);
+	address_free(&d->a);
+	if (d->name != NULL) {
+		sodium_memzero(d->name, strlen(d->name));
+		free(d->name);
+	}
+	if (d->country != NULL) {
+		sodium_memzero(d->country, strlen(d->country));
+		free(d->country);
+	}
+	free(d);
+}
+
 /* Subscribes and, where a confirmation is due and the address's limit
  * allows it, queues it; all in one transaction. Returns a STORE_* code. */
-static int subscribe(const struct listpage_env *env, const struct list_rec *l,
-		     const struct address *a, const struct fields *fv, struct buf *err)
+static int subscribe(const struct listpage_env *env, const struct listpage_deferred *d,
+		     struct buf *err)
 {
+	const struct list_rec *l = &d->l;
+	const struct address *a = &d->a;
 	struct lists_ctx x;
 	memset(&x, 0, sizeof(x));
 	x.st = env->st;
@@ -214,7 +245,7 @@ static int subscribe(const struct listpage_env *env, const struct list_rec *l,
 	x.policy_version = env->consent_version;
 	x.actor = "web";
 	x.now = env->now;
-	int tracking = fv->tracking && l->tracking;
+	int tracking = d->tracking && l->tracking;
 	struct buf wording;
 	buf_init(&wording, 1024);
 	buf_puts(&wording, CONSENT);
@@ -226,9 +257,9 @@ static int subscribe(const struct listpage_env *env, const struct list_rec *l,
 	memset(&rq, 0, sizeof(rq));
 	rq.who.addr = a->addr;
 	rq.who.key = a->key;
-	rq.name = fv->name[0] ? fv->name : a->display;
-	rq.country = fv->country[0] ? fv->country : NULL;
-	rq.html = fv->html;
+	rq.name = d->name != NULL ? d->name : a->display;
+	rq.country = d->country;
+	rq.html = d->html;
 	rq.tracking = tracking;
 	rq.source = "web";
 	rq.wording = buf_cstr(&wording);
@@ -270,10 +301,26 @@ static int subscribe(const struct listpage_env *env, const struct list_rec *l,
 	return r;
 }
 
+void listpage_run(const struct listpage_env *env, struct listpage_deferred *d)
+{
+	if (d == NULL)
+		return;
+	struct buf err;
+	buf_init(&err, 1024);
+	int r = env->st != NULL ? subscribe(env, d, &err) : STORE_ERR;
+	/* err may name the subscriber id, never the address. */
+	if (r != STORE_OK)
+		log_warnx("web: subscribe list=%lld failed: %s", (long long)d->l.id,
+			  env->st != NULL ? buf_cstr(&err) : "no store");
+	buf_free(&err);
+	listpage_deferred_free(d);
+}
+
 void listpage_post(const struct listpage_env *env, const char *path, const struct form *f,
-		   struct page *out)
+		   struct page *out, struct listpage_deferred **later)
 {
 	struct list_rec l;
+	*later = NULL;
 	page_begin(out, 200, "no-store");
 	if (load(env, path, &l, out) < 0) {
 		list_rec_free(&l);
@@ -309,17 +356,17 @@ void listpage_post(const struct listpage_env *env, const char *path, const struc
 			   "Too many subscriptions were asked for just now. Please try again in "
 			   "an hour.");
 	} else {
-		buf_reset(&err);
-		int r = subscribe(env, &l, &a, &fv, &err);
-		if (r == STORE_OK) {
-			check_mailbox(env, &l, out);
-		} else {
-			/* err may name the subscriber id, never the address. */
-			log_warnx("web: subscribe list=%lld: %s", (long long)l.id, buf_cstr(&err));
-			page_error(out, env->site, r == STORE_BUSY ? 503 : 500,
-				   r == STORE_BUSY ? "Busy" : "Something went wrong",
-				   "Your request could not be stored; please try again later.");
-		}
+		check_mailbox(env, &l, out);
+		struct listpage_deferred *d = xcalloc(1, sizeof(*d));
+		d->l = l; /* moved */
+		memset(&l, 0, sizeof(l));
+		d->a = a;
+		memset(&a, 0, sizeof(a));
+		d->name = fv.name[0] ? xstrdup(fv.name) : NULL;
+		d->country = fv.country[0] ? xstrdup(fv.country) : NULL;
+		d->html = fv.html;
+		d->tracking = fv.tracking;
+		*later = d;
 	}
 	address_free(&a);
 	buf_free(&err);
