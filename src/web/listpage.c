@@ -11,7 +11,6 @@
 #include "web/listpage.h"
 
 #include <sodium.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,10 +32,6 @@ static const char CONSENT[] =
     "link in every message; when I leave my last list here, my personal data is deleted.";
 static const char TRACKING[] = "Count when I open a message (HTML mail only). Optional: "
 			       "opens are only ever counted in total, never per person.";
-
-/* The store's limit rows are pruned on one accepted request in PRUNE_EVERY. */
-#define PRUNE_EVERY 64
-static atomic_uint prune_tick;
 
 int listpage_match(const char *path)
 {
@@ -285,7 +280,9 @@ static int subscribe(const struct listpage_env *env, const struct listpage_defer
 		if (r == STORE_OK && allowed)
 			r = jobs_create_confirm(&x, l, id, &job, err);
 	}
-	if (r == STORE_OK && atomic_fetch_add(&prune_tick, 1) % PRUNE_EVERY == 0)
+	/* Rows of ended windows go at once (an index range, usually empty), so
+	 * that a hash is kept no longer than its window and the next request. */
+	if (r == STORE_OK)
 		r = store_confirm_limit_prune(env->st, now - env->confirm_window);
 	if (r == STORE_OK)
 		r = store_commit(env->st);
