@@ -16,7 +16,7 @@
 #include "cli/cli.h"
 #include "core/csv.h"
 #include "core/progress.h"
-#include "delivery/jobs.h"
+#include "lists/jobs.h"
 
 static const char USAGE[] =
     "usage: listkeeper import LIST FILE.csv [--confirmed --consent-note TEXT]\n\n"

@@ -16,7 +16,7 @@
 #include "core/num.h"
 #include "core/progress.h"
 #include "delivery/engine.h"
-#include "delivery/jobs.h"
+#include "lists/jobs.h"
 
 static const char SEND_USAGE[] =
     "usage: listkeeper send LIST --subject SUBJECT --text FILE [--html FILE]\n"

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "delivery/jobs.h"
+#include "lists/jobs.h"
 
 static const char USAGE[] =
     "usage: listkeeper sub add LIST ADDRESS [--name NAME] [--country CC]\n"

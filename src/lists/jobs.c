@@ -5,7 +5,7 @@
  * (LK_MAX_MESSAGE) and, for the subject, control characters; composition
  * encodes them again (mail/compose.c).
  */
-#include "delivery/jobs.h"
+#include "lists/jobs.h"
 
 #include <stdlib.h>
 #include <string.h>

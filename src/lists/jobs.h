@@ -9,8 +9,8 @@
  * The states: scheduled -> running -> done; running <-> paused (by an admin,
  * or by the engine while the relay is down, with resume_at); any -> cancelled.
  */
-#ifndef LK_DELIVERY_JOBS_H
-#define LK_DELIVERY_JOBS_H
+#ifndef LK_LISTS_JOBS_H
+#define LK_LISTS_JOBS_H
 
 #include <stdint.h>
 

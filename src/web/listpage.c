@@ -18,7 +18,7 @@
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
-#include "delivery/jobs.h"
+#include "lists/jobs.h"
 #include "lists/lists.h"
 #include "lists/person.h"
 #include "mail/address.h"

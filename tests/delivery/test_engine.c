@@ -19,7 +19,7 @@
 #include "crypto/keys.h"
 #include "delivery/engine.h"
 #include "crypto/token.h"
-#include "delivery/jobs.h"
+#include "lists/jobs.h"
 #include "lists/lists.h"
 #include "lists/person.h"
 #include "store/store.h"
