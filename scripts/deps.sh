@@ -9,6 +9,7 @@ PKGS=(
   libcmocka-dev time libmicrohttpd-dev curl libgmime-3.0-dev
   libssl-dev openssl python3 postfix
   libopendkim-dev opendkim-tools
+  swaks
   chromium nodejs $(command -v npm >/dev/null 2>&1 || echo npm)
 )
 

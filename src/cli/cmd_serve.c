@@ -1,9 +1,9 @@
 /*
- * cmd_serve.c - `listkeeper serve [--role web|delivery]...`: run the server
+ * cmd_serve.c - `listkeeper serve [--role web|delivery|intake]...`: run the server
  * in the foreground until SIGINT or SIGTERM.
  *
- * Roles so far: web and delivery (both by default); intake and the scheduler
- * join as they are written. Each role gets the configuration and opens its
+ * Roles so far: web, delivery and intake (all by default); the scheduler
+ * joins when it is written. Each role gets the configuration and opens its
  * own store connections: roles share nothing but the store (DESIGN.md
  * section 2), so each can also run alone, as its own process or node.
  *
@@ -20,13 +20,15 @@
 #include "cli/cli.h"
 #include "core/log.h"
 #include "delivery/role.h"
+#include "intake/lmtp.h"
 #include "web/http.h"
 
 static const char USAGE[] =
-    "usage: listkeeper serve [--role web|delivery]...\n\n"
+    "usage: listkeeper serve [--role web|delivery|intake]...\n\n"
     "Runs the server in the foreground until SIGINT (Ctrl-C) or SIGTERM.\n"
     "  --role web       the web pages; address from [http] listen\n"
     "  --role delivery  sends jobs to [delivery] relay\n"
+    "  --role intake    the LMTP server for bounces and unsubscribes; [lmtp] listen\n"
     "Without --role, every role runs. Give --role more than once for several.\n";
 
 int cmd_serve(struct cli *c, int argc, char **argv)
@@ -35,7 +37,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		fputs(USAGE, stdout);
 		return 0;
 	}
-	int want_web = 0, want_delivery = 0;
+	int want_web = 0, want_delivery = 0, want_intake = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *role = NULL;
 		if (!strcmp(argv[i], "--role") && i + 1 < argc)
@@ -51,16 +53,19 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 			want_web = 1;
 		} else if (!strcmp(role, "delivery")) {
 			want_delivery = 1;
+		} else if (!strcmp(role, "intake")) {
+			want_intake = 1;
 		} else {
 			fprintf(
 			    stderr,
-			    "listkeeper serve: role '%s' is not in this release (web, delivery)\n",
+			    "listkeeper serve: role '%s' is not in this release (web, delivery, "
+			    "intake)\n",
 			    role);
 			return EX_USAGE;
 		}
 	}
-	if (!want_web && !want_delivery)
-		want_web = want_delivery = 1;
+	if (!want_web && !want_delivery && !want_intake)
+		want_web = want_delivery = want_intake = 1;
 	c->migrate = 1; /* the schema is brought up to date on start */
 	int r = cli_open(c);
 	if (r)
@@ -85,7 +90,13 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	buf_init(&err, 4096);
 	struct http_server *http = NULL;
 	struct delivery_role *delivery = NULL;
+	struct lmtp_server *lmtp = NULL;
 	if (want_web && http_listen_check(conf_get(c->conf, "http", "listen"), &err) < 0) {
+		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		return EX_CONFIG;
+	}
+	if (want_intake && lmtp_listen_check(conf_get(c->conf, "lmtp", "listen"), &err) < 0) {
 		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
 		buf_free(&err);
 		return EX_CONFIG;
@@ -102,6 +113,14 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		delivery_role_stop(delivery);
 		return EX_OSERR;
 	}
+	if (want_intake && (lmtp = lmtp_server_start(c->conf, &c->keys, &err)) == NULL) {
+		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		if (http != NULL)
+			http_server_stop(http);
+		delivery_role_stop(delivery);
+		return EX_OSERR;
+	}
 	buf_free(&err);
 	if (delivery != NULL) {
 		log_info("serve: role=delivery relay=%s", conf_get(c->conf, "delivery", "relay"));
@@ -111,12 +130,17 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		log_info("serve: role=web url=%s", http_server_url(http));
 		printf("listkeeper: serving %s\n", http_server_url(http));
 	}
+	if (lmtp != NULL) {
+		log_info("serve: role=intake lmtp=%s", lmtp_server_addr(lmtp));
+		printf("listkeeper: lmtp on %s\n", lmtp_server_addr(lmtp));
+	}
 	fflush(stdout);
 
 	int sig = 0;
 	if (sigwait(&set, &sig) != 0) /* only fails for a bad set: a bug */
 		log_warnx("serve: sigwait failed, stopping");
 	log_info("serve: signal=%d, stopping", sig);
+	lmtp_server_stop(lmtp);
 	if (http != NULL)
 		http_server_stop(http);
 	delivery_role_stop(delivery);

@@ -106,6 +106,11 @@ static const struct conf_key KEYS[] = {
     {"dkim", "domain", CT_STR, "", 0, 0, NULL,
      "The signing domain (d=) for every list; empty signs each list's mail with the list's own "
      "domain."},
+    {"lmtp", "listen", CT_STR, "127.0.0.1:2424", 0, 0, NULL,
+     "Address and port of the LMTP server of the intake role (the MTA's transport_maps "
+     "point here): IPV4:PORT or [IPV6]:PORT. Keep it on a local or private address."},
+    {"lmtp", "bounce_threshold", CT_INT, "5", 1, 1000, NULL,
+     "Hard bounces after which a subscription is disabled."},
     {"import", "batch", CT_INT, "10000", 1, 100000, NULL,
      "Rows per store transaction during `listkeeper import`."},
 };

@@ -61,6 +61,13 @@
 #define LK_MAX_COMMANDS 25	       /* command lines read from one message */
 #define LK_MAX_COMMAND_TEXT (256u << 10) /* decoded body read for commands */
 
+/* LMTP (intake role) */
+#define LK_LMTP_MAX_CONNECTIONS 16 /* sessions at once, a thread and a store each */
+#define LK_LMTP_MAX_RCPTS 100	   /* recipients in one transaction */
+#define LK_LMTP_MAX_ERRORS 10	   /* bad commands before the session is closed */
+#define LK_LMTP_TIMEOUT_SECONDS 300 /* idle client, RFC 5321 4.5.3.2.7 */
+#define LK_LMTP_BACKLOG 64
+
 /* Logging: one line */
 #define LK_MAX_LOG_LINE 2048
 

@@ -57,6 +57,7 @@ fi
 # --- the instance --------------------------------------------------------
 lk init --dir "$T" >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_LOG_LEVEL=info
+export LISTKEEPER_LMTP_LISTEN=127.0.0.1:0 # serve runs every role: any free port
 lk list create news --title "News & <i>Views</i>" \
   --description "A monthly letter about the garden." \
   --postal_address "1 Main Street, Springfield" >/dev/null

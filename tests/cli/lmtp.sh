@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# The intake role's LMTP server end to end: a campaign is sent to a Maildir
+# relay to get real VERP envelope senders and List-Unsubscribe mailto
+# addresses; then swaks (over LMTP) and raw sockets deliver bounces,
+# complaints, mailto unsubscribes, forged tokens and protocol abuse to
+# `serve --role intake`, and the store is checked with sqlite3.
+LK=$1
+. "$(dirname "$0")/lib.bash"
+B="$(dirname "$(readlink -f "$0")")/../intake/bounces"
+serve_pid=
+trap 'rc=$?; [ -n "$serve_pid" ] && kill $serve_pid 2>/dev/null; rm -rf "$T"; exit $rc' EXIT
+
+lk init --dir "$T" --domain lists.example.org >/dev/null
+export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_LOG_LEVEL=info
+lk list create news --title "News" --postal-address "1 Main St" >/dev/null
+lk list create other --title "Other" --postal-address "1 Main St" >/dev/null
+{
+  echo email,name
+  for w in hard complaint mailto forged keep; do echo "$w@example.org,Reader $w"; done
+} > "$T/people.csv"
+lk import news "$T/people.csv" --confirmed --consent-note test >/dev/null
+printf 'keep@example.org,Keep\n' | { echo email,name; cat; } > "$T/other.csv"
+lk import other "$T/other.csv" --confirmed --consent-note test >/dev/null
+printf 'Hello {{name}}\n' > "$T/body.txt"
+timeout 60 "$LK" send news --subject "Issue 1" --text "$T/body.txt" --wait >/dev/null
+
+# For each recipient: its subscriber id, VERP sender and mailto unsubscribe.
+python3 - "$T/out" > "$T/map" <<'EOF'
+import email, email.utils, os, re, sys
+d = os.path.join(sys.argv[1], "new")
+for f in sorted(os.listdir(d)):
+    m = email.message_from_binary_file(open(os.path.join(d, f), "rb"))
+    to = email.utils.parseaddr(m["To"])[1]
+    sid = re.search(r"\.s(\d+)\.", m["Message-ID"]).group(1)
+    verp = m["Return-Path"].strip("<> ")
+    mailto = re.search(r"<mailto:([^>?]+)", m["List-Unsubscribe"]).group(1)
+    print(to.split("@")[0], sid, verp, mailto)
+EOF
+check "the campaign reached five people" [ "$(wc -l < "$T/map")" -eq 5 ]
+sid() { awk -v w="$1" '$1 == w { print $2 }' "$T/map"; }
+verp() { awk -v w="$1" '$1 == w { print $3 }' "$T/map"; }
+mailto() { awk -v w="$1" '$1 == w { print $4 }' "$T/map"; }
+check "VERP senders are LIST-bounces+TOKEN@DOMAIN" grep -q '^hard [0-9]* news-bounces+[A-Za-z0-9_-]*@lists.example.org ' "$T/map"
+DB="$T/listkeeper.db"
+q() { sqlite3 "$DB" "$1"; }
+score() { q "SELECT bounce_score FROM subscriptions s JOIN lists l ON l.id = s.list_id WHERE l.name = 'news' AND s.subscriber_id = $(sid "$1");"; }
+state() { q "SELECT state FROM subscriptions s JOIN lists l ON l.id = s.list_id WHERE l.name = 'news' AND s.subscriber_id = $(sid "$1");"; }
+
+# --- serve --role intake on a free port ---------------------------------
+for _ in 1 2 3 4 5; do
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  export LISTKEEPER_LMTP_LISTEN=127.0.0.1:$port
+  "$LK" serve --role intake > "$T/serve.out" 2> "$T/serve.log" &
+  serve_pid=$!
+  for _ in $(seq 100); do grep -q "^listkeeper: lmtp on" "$T/serve.out" && break; sleep 0.05; done
+  grep -q "^listkeeper: lmtp on 127.0.0.1:$port$" "$T/serve.out" && break
+  kill $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null || true; serve_pid=
+done
+check "serve --role intake printed its address" grep -q "^listkeeper: lmtp on 127.0.0.1:$port$" "$T/serve.out"
+
+# lmtp TO FILE: deliver FILE (LF line ends, swaks makes them CR LF) to TO.
+lmtp() {
+  swaks --server 127.0.0.1 --port "$port" --protocol LMTP --helo test.example \
+    --from '<>' --to "$1" --data "@$2" --timeout 20 </dev/null 2>&1 || true
+}
+# bounce_for WHO FILE: a copy of FILE whose recipients are WHO's VERP address
+bounce_for() {
+  local v; v=$(verp "$1")
+  sed -e "s/news-bounces+[A-Za-z0-9_-]*@lists.example.org/$v/g" "$2" > "$T/msg.eml"
+}
+
+# A hard bounce raises the score by one; five disable the subscription.
+bounce_for hard "$B/postfix-dsn-hard.eml"
+out=$(lmtp "$(verp hard)" "$T/msg.eml")
+check "hard bounce: RCPT accepted" grep -q "<-  *250 2.1.5" <<<"$out"
+check "hard bounce: 250 after the dot" grep -q "<-  *250 2.0.0" <<<"$out"
+check "hard bounce: score is 1" [ "$(score hard)" = 1 ]
+check "hard bounce: still active" [ "$(state hard)" = 1 ]
+for f in gmail-dsn-hard exchange-dsn-hard sendmail-dsn-hard; do
+  bounce_for hard "$B/$f.eml"; lmtp "$(verp hard)" "$T/msg.eml" >/dev/null
+done
+check "four hard bounces: score 4, active" [ "$(score hard):$(state hard)" = 4:1 ]
+bounce_for hard "$B/postfix-dsn-hard.eml"; lmtp "$(verp hard)" "$T/msg.eml" >/dev/null
+check "five hard bounces: disabled" [ "$(score hard):$(state hard)" = 5:3 ]
+check "the log names no address" bash -c "! grep -q '@example.org' '$T/serve.log'"
+
+# A soft bounce and a garbled one change nothing (and are answered 250).
+bounce_for keep "$B/postfix-dsn-soft-mailbox-full.eml"
+check "soft bounce: 250" grep -q "<-  *250 2.0.0" <<<"$(lmtp "$(verp keep)" "$T/msg.eml")"
+bounce_for keep "$B/garbled-truncated.eml"
+check "garbled bounce: 250 (dropped)" grep -q "<-  *250 2.0.0" <<<"$(lmtp "$(verp keep)" "$T/msg.eml")"
+check "soft and garbled: score 0" [ "$(score keep)" = 0 ]
+check "garbled bounce counted in the log" grep -q "kind=unknown outcome=dropped unknown_total=1" "$T/serve.log"
+
+# An ARF complaint unsubscribes at once; it was the last list: erased.
+bounce_for complaint "$B/arf-abuse.eml"
+check "complaint: 250" grep -q "<-  *250 2.0.0" <<<"$(lmtp "$(verp complaint)" "$T/msg.eml")"
+check "complaint: unsubscribed and erased" grep -q "nothing is held" <<<"$(lk person show complaint@example.org)"
+
+# The List-Unsubscribe mailto unsubscribes at once.
+printf 'Subject: unsubscribe\n\nunsubscribe\n' > "$T/unsub.eml"
+check "mailto: 250" grep -q "<-  *250 2.0.0" <<<"$(lmtp "$(mailto mailto)" "$T/unsub.eml")"
+check "mailto: unsubscribed" grep -q "nothing is held" <<<"$(lk person show mailto@example.org)"
+check "ledger records source email" lk ledger verify >/dev/null
+
+# A forged or altered token is refused at RCPT and changes nothing.
+v=$(verp forged); tok=${v#news-bounces+}; tok=${tok%@*}
+alt=$(python3 -c 'import sys; t=sys.argv[1]; print(t[:10] + ("A" if t[10] != "A" else "B") + t[11:])' "$tok")
+bounce_for forged "$B/arf-abuse.eml"
+out=$(lmtp "news-bounces+$alt@lists.example.org" "$T/msg.eml")
+check "altered bounce token: 550 at RCPT" grep -q "<\*\*  *550 5.1.1" <<<"$out"
+m=$(mailto forged); mt=${m#news-unsubscribe+}; mt=${mt%@*}
+out=$(lmtp "other-unsubscribe+$mt@lists.example.org" "$T/unsub.eml")
+check "a token for another list: 550" grep -q "<\*\*  *550 5.1.1" <<<"$out"
+out=$(lmtp "news-unsubscribe+$tok@lists.example.org" "$T/unsub.eml")
+check "a bounce token as unsubscribe token: 550" grep -q "<\*\*  *550 5.1.1" <<<"$out"
+out=$(lmtp "news-unsubscribe+${mt}@elsewhere.example" "$T/unsub.eml")
+check "right token, wrong domain: 550" grep -q "<\*\*  *550 5.1.1" <<<"$out"
+check "forged: still subscribed, score 0" [ "$(state forged):$(score forged)" = 1:0 ]
+
+# Unknown addresses: 550 at RCPT; known but not handled yet: 451.
+check "unknown address: 550" grep -q "<\*\*  *550 5.1.1" <<<"$(lmtp nobody@lists.example.org "$T/unsub.eml")"
+check "unknown list: 550" grep -q "<\*\*  *550 5.1.1" <<<"$(lmtp nolist-request@lists.example.org "$T/unsub.eml")"
+for a in news news-request news-owner listkeeper; do
+  check "$a@: 451" grep -q "<\*\*  *451 4.3.0" <<<"$(lmtp "$a@lists.example.org" "$T/unsub.eml")"
+done
+
+# Raw protocol: bare LF, oversized message, bad sequence, hang-up mid-DATA.
+raw() { # raw PYTHON-BYTES-EXPR: send, print every reply until the server closes
+  python3 - "$port" "$1" <<'EOF'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+data = eval(sys.argv[2])
+try:
+    s.sendall(data)
+except (BrokenPipeError, ConnectionResetError):
+    pass
+out = b""
+while True:
+    try:
+        b = s.recv(65536)
+    except (ConnectionResetError, socket.timeout):
+        break
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode("ascii", "replace"))
+EOF
+}
+hv=$(verp keep)
+pre="b'LHLO t\r\nMAIL FROM:<>\r\nRCPT TO:<$hv>\r\nDATA\r\n'"
+out=$(raw "$pre + b'Subject: x\r\n\r\nsmuggled\n.\nMAIL FROM:<>\r\n.\r\nQUIT\r\n'")
+check "bare LF in DATA: refused" grep -q "^500 5.5.2 Bare LF" <<<"$out"
+check "bare LF: connection closed (no 221, no 250 after the dot)" bash -c "! grep -qE '^(221|250 2.0.0)' <<<'$out'"
+out=$(raw "b'LHLO t\nQUIT\r\n'")
+check "bare LF in a command: refused" grep -q "^500 5.5.2 Bare LF" <<<"$out"
+out=$(raw "b'LHLO t\r\nNOOP\rQUIT\r\n'")
+check "bare CR in a command: refused" grep -q "^500 5.5.2 Bare CR" <<<"$out"
+out=$(raw "b'LHLO t\r\nNOOP ' + b'x' * 2000 + b'\r\nQUIT\r\n'")
+check "over-long line: refused" grep -q "^500 5.5.2 Line too long" <<<"$out"
+out=$(raw "$pre + (b'x' * 990 + b'\r\n') * 27000 + b'.\r\nQUIT\r\n'")
+check "oversized message: 552" grep -q "^552 5.3.4" <<<"$out"
+check "oversized message: the session goes on (221)" grep -q "^221" <<<"$out"
+out=$(raw "b'LHLO t\r\nMAIL FROM:<> SIZE=999999999\r\nQUIT\r\n'")
+check "SIZE over the limit: 552 at MAIL" grep -q "^552 5.3.4" <<<"$out"
+out=$(raw "b'LHLO t\r\nRCPT TO:<$hv>\r\nDATA\r\nMAIL FROM:<>\r\nDATA\r\nHELO x\r\nQUIT\r\n'")
+check "bad sequence: 503 for RCPT, DATA, DATA" [ "$(grep -c '^503' <<<"$out")" -eq 3 ]
+check "HELO refused in LMTP" grep -q "^500 5.5.1" <<<"$out"
+bounce_for keep "$B/postfix-dsn-hard.eml"
+python3 - "$port" "$hv" "$T/msg.eml" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+msg = open(sys.argv[3], "rb").read().replace(b"\n", b"\r\n")
+s.sendall(b"LHLO t\r\nMAIL FROM:<>\r\nRCPT TO:<" + sys.argv[2].encode() + b">\r\nDATA\r\n" + msg[: len(msg) // 2])
+s.recv(4096)
+s.close()
+EOF
+sleep 0.3
+check "hang-up mid-DATA: nothing counted" [ "$(score keep)" = 0 ]
+# Pipelined: two messages in one session, each answered, both counted.
+out=$(raw "b'LHLO t\r\n' + (b'MAIL FROM:<>\r\nRCPT TO:<$hv>\r\nDATA\r\n' + open('$T/msg.eml','rb').read().replace(b'\n', b'\r\n') + b'.\r\n') * 2 + b'QUIT\r\n'")
+check "pipelined: two 250 after the dot" [ "$(grep -c '^250 2.0.0' <<<"$out")" -eq 2 ]
+check "pipelined: both hard bounces counted" [ "$(score keep)" = 2 ]
+check "keep's other list untouched" [ "$(q "SELECT count(*) FROM subscriptions s JOIN lists l ON l.id = s.list_id WHERE l.name = 'other' AND state = 1")" = 1 ]
+
+kill $serve_pid; wait $serve_pid; rc=$?; serve_pid=
+check "serve exits 0 on SIGTERM" [ "$rc" -eq 0 ]
+check "the log names no address" bash -c "! grep -q '@example.org' '$T/serve.log'"
+finish
