@@ -22,8 +22,8 @@ enum {
 
 static const char *const LSQL[] = {
     [L_GET] = "SELECT window_start, count FROM confirm_limits WHERE addr_hash=?",
-    [L_PUT] = "INSERT OR REPLACE INTO confirm_limits(addr_hash, window_start, count) "
-	      "VALUES (?,?,?)",
+    [L_PUT] = ("INSERT OR REPLACE INTO confirm_limits(addr_hash, window_start, count) "
+	       "VALUES (?,?,?)"),
     [L_PRUNE] = "DELETE FROM confirm_limits WHERE window_start < ?",
 };
 
