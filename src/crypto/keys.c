@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/limits.h"
+#include "core/secretfile.h"
 #include "core/num.h"
 #include "crypto/hash.h"
 
@@ -157,68 +158,6 @@ out:
 	return rc;
 }
 
-/* Reads the whole file into text[0..*len). */
-static int read_key_file(const char *path, char *text, size_t cap, size_t *len, struct buf *err)
-{
-	struct stat st;
-	/* O_NONBLOCK: a FIFO in its place must not hang start-up; it is then
-	 * refused as not a regular file. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		keys_err(err, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		keys_err(err, "%s: cannot stat: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		keys_err(err, "%s: not a regular file", path);
-		goto fail;
-	}
-	if (st.st_mode & 077) {
-		const char *what = (st.st_mode & 044)	? "readable"
-				   : (st.st_mode & 022) ? "writable"
-							: "accessible";
-		keys_err(err, "%s: %s by group or others (mode %04o); run: chmod 600 %s", path,
-			 what, (unsigned)(st.st_mode & 07777), path);
-		goto fail;
-	}
-	if (st.st_size < 0 || (unsigned long long)st.st_size > cap) {
-		keys_err(err, "%s: too large for a key file (more than %zu bytes)", path, cap);
-		goto fail;
-	}
-	size_t n = 0;
-	for (;;) {
-		if (n == cap) {
-			/* Grew after fstat: one more byte says it is too large. */
-			char extra;
-			ssize_t r = read(fd, &extra, 1);
-			if (r != 0) {
-				keys_err(err, "%s: too large for a key file", path);
-				goto fail;
-			}
-			break;
-		}
-		ssize_t r = read(fd, text + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			keys_err(err, "%s: cannot read: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	*len = n;
-	return 0;
-fail:
-	close(fd);
-	return -1;
-}
-
 static int parse_key(const char *path, unsigned line, const char *name, struct str value,
 		     uint8_t out[KEYS_LEN], struct buf *err)
 {
@@ -317,7 +256,7 @@ int keys_load(struct keys *k, const char *path, struct buf *err)
 	int rc = -1;
 
 	memset(&tmp, 0, sizeof(tmp));
-	if (read_key_file(path, text, sizeof(text), &len, err) < 0)
+	if (secret_file_read("", path, text, sizeof(text), &len, err) < 0)
 		goto out;
 	if (parse_keys(path, text, len, &tmp, err) < 0)
 		goto out;

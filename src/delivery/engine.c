@@ -74,7 +74,8 @@ void engine_set_now(struct engine *e, int64_t t)
 }
 
 struct stale {
-	struct engine *e;
+	const char *host; /* this host's part of e->owner, with its ':' */
+	size_t host_len;
 	int64_t ids[64];
 	size_t n;
 };
@@ -84,13 +85,9 @@ struct stale {
 static int find_stale(void *ctx, const struct job_rec *j)
 {
 	struct stale *st = ctx;
-	char host[64] = "localhost";
-	gethostname(host, sizeof(host) - 1);
-	host[sizeof(host) - 1] = '\0';
-	size_t hl = strlen(host);
-	if (j->lease_until == 0 || strncmp(j->lease_owner, host, hl) != 0 ||
-	    j->lease_owner[hl] != ':')
+	if (j->lease_until == 0 || strncmp(j->lease_owner, st->host, st->host_len) != 0)
 		return 0;
+	size_t hl = st->host_len - 1;
 	long pid = strtol(j->lease_owner + hl + 1, NULL, 10);
 	if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH && st->n < 64)
 		st->ids[st->n++] = j->id;
@@ -99,7 +96,11 @@ static int find_stale(void *ctx, const struct job_rec *j)
 
 static void reap_stale_leases(struct engine *e)
 {
-	struct stale st = {e, {0}, 0};
+	/* e->owner is "host:pid:random"; a lease of ours names the same host. */
+	const char *colon = strchr(e->owner, ':');
+	struct stale st = {e->owner, colon ? (size_t)(colon - e->owner) + 1 : 0, {0}, 0};
+	if (st.host_len == 0)
+		return;
 	if (store_job_each(e->st, find_stale, &st) != STORE_OK || st.n == 0)
 		return;
 	if (store_begin(e->st) != STORE_OK)

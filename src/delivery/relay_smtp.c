@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "core/limits.h"
+#include "core/secretfile.h"
 #include "core/log.h"
 #include "core/num.h"
 #include "core/xmalloc.h"
@@ -141,44 +142,11 @@ bad:
 /* The password file: one line, mode 0600 or stricter (as the key file). */
 static int read_password(const char *path, struct smtp_relay *r, struct buf *err)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		buf_printf(err, "[delivery] auth_password_file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	struct stat st;
-	char *pw = NULL;
+	char *pw = xmalloc(LK_MAX_PASSWORD + 2);
 	size_t n = 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		buf_printf(err, "[delivery] auth_password_file %s: not a regular file", path);
+	if (secret_file_read("[delivery] auth_password_file", path, pw, LK_MAX_PASSWORD + 1, &n,
+			     err) < 0)
 		goto fail;
-	}
-	if (st.st_mode & 077) {
-		buf_printf(err,
-			   "[delivery] auth_password_file %s: accessible by group or others (mode "
-			   "%04o); run: chmod 600 %s",
-			   path, (unsigned)(st.st_mode & 07777), path);
-		goto fail;
-	}
-	pw = xmalloc(LK_MAX_PASSWORD + 2);
-	for (;;) {
-		ssize_t got = read(fd, pw + n, LK_MAX_PASSWORD + 2 - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			buf_printf(err, "[delivery] auth_password_file %s: %s", path,
-				   strerror(errno));
-			goto fail;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-		if (n > LK_MAX_PASSWORD + 1) {
-			buf_printf(err, "[delivery] auth_password_file %s: longer than %d bytes",
-				   path, LK_MAX_PASSWORD);
-			goto fail;
-		}
-	}
 	while (n > 0 && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
 		n--;
 	if (n == 0 || n > LK_MAX_PASSWORD || memchr(pw, '\n', n) || memchr(pw, '\r', n) ||
@@ -188,14 +156,11 @@ static int read_password(const char *path, struct smtp_relay *r, struct buf *err
 		goto fail;
 	}
 	pw[n] = '\0';
-	close(fd);
 	r->pass = pw;
 	r->pass_len = n + 1;
 	return 0;
 fail:
-	if (pw != NULL)
-		xfree_wipe(pw, LK_MAX_PASSWORD + 2);
-	close(fd);
+	xfree_wipe(pw, LK_MAX_PASSWORD + 2);
 	return -1;
 }
 

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "core/limits.h"
+#include "core/netaddr.h"
 #include "core/log.h"
 #include "core/num.h"
 #include "core/xmalloc.h"
@@ -56,55 +57,11 @@ struct lmtp_server {
 
 /* --- [lmtp] listen --------------------------------------------------------- */
 
-static int parse_listen(const char *v, struct sockaddr_storage *ss, socklen_t *sslen,
-			struct buf *err)
-{
-	const char *colon = strrchr(v, ':');
-	int64_t port;
-	if (colon == NULL || num_parse_i64_z(colon + 1, 0, 65535, &port) < 0) {
-		buf_printf(err,
-			   "[lmtp] listen = %s: expected ADDRESS:PORT with a port from 0 to 65535",
-			   v);
-		return -1;
-	}
-	char host[64];
-	size_t hl = (size_t)(colon - v);
-	if (hl >= 2 && v[0] == '[' && v[hl - 1] == ']') {
-		v++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= sizeof(host)) {
-		buf_printf(err, "[lmtp] listen: the address is missing or too long");
-		return -1;
-	}
-	memcpy(host, v, hl);
-	host[hl] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)port);
-		*sslen = sizeof(*a4);
-	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		*sslen = sizeof(*a6);
-	} else {
-		buf_printf(err,
-			   "[lmtp] listen = %s:%lld: the address must be an IPv4 address or an "
-			   "IPv6 address in brackets",
-			   host, (long long)port);
-		return -1;
-	}
-	return 0;
-}
-
 int lmtp_listen_check(const char *listen_z, struct buf *err)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	return parse_listen(listen_z, &ss, &sslen, err);
+	return netaddr_parse_listen("[lmtp] listen", listen_z, &ss, &sslen, err);
 }
 
 /* --- recipients ------------------------------------------------------------- */
@@ -548,7 +505,7 @@ struct lmtp_server *lmtp_server_start(const struct conf *conf, const struct keys
 	const char *listen_z = conf_get(conf, "lmtp", "listen");
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	if (parse_listen(listen_z, &ss, &sslen, err) < 0)
+	if (netaddr_parse_listen("[lmtp] listen", listen_z, &ss, &sslen, err) < 0)
 		return NULL;
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {

@@ -39,6 +39,21 @@ static int fail_store(struct lists_ctx *x, struct buf *err)
 	return STORE_ERR;
 }
 
+/* Ends the transaction begun for one operation: commits when r is
+ * STORE_OK, else rolls back (with the store's message in err on a store
+ * error). Returns the final result. */
+static int end_txn(struct lists_ctx *x, int r, struct buf *err)
+{
+	if (r == STORE_OK)
+		r = store_commit(x->st);
+	if (r != STORE_OK) {
+		if (r == STORE_ERR)
+			fail_store(x, err);
+		store_rollback(x->st);
+	}
+	return r;
+}
+
 /* Seals a JSON object with the data key. */
 static int seal_json(const uint8_t key[PII_KEY_LEN], const char *ad, json_t *obj, struct buf *out)
 {
@@ -316,13 +331,7 @@ int lists_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t id, con
 		r = ledger_event(x, l->id, id, "confirm", source, key, d);
 		json_decref(d);
 	}
-	if (r == STORE_OK)
-		r = store_commit(x->st);
-	if (r != STORE_OK) {
-		if (r == STORE_ERR)
-			fail_store(x, err);
-		store_rollback(x->st);
-	}
+	r = end_txn(x, r, err);
 	subscriber_rec_free(&who);
 	explicit_bzero(key, sizeof(key));
 	return r;
@@ -353,13 +362,7 @@ int lists_set_state(struct lists_ctx *x, const struct list_rec *l, int64_t id, e
 	bsnprintf(action, sizeof(action), "state-%s", sub_state_name(state));
 	if (r == STORE_OK)
 		r = ledger_event(x, l->id, id, action, source, NULL, NULL);
-	if (r == STORE_OK)
-		r = store_commit(x->st);
-	if (r != STORE_OK) {
-		if (r == STORE_ERR)
-			fail_store(x, err);
-		store_rollback(x->st);
-	}
+	r = end_txn(x, r, err);
 	return r;
 }
 
@@ -389,14 +392,9 @@ int lists_unsubscribe(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 		if (r == STORE_OK)
 			*erased = 1;
 	}
-	if (r == STORE_OK)
-		r = store_commit(x->st);
-	if (r != STORE_OK) {
-		if (r == STORE_ERR)
-			fail_store(x, err);
-		store_rollback(x->st);
+	r = end_txn(x, r, err);
+	if (r != STORE_OK)
 		*erased = 0;
-	}
 	subscriber_rec_free(&who);
 	if (r == STORE_OK)
 		log_info("event=unsubscribe list=%s subscriber=%lld erased=%d source=%s", l->name,
@@ -438,13 +436,7 @@ int lists_erase(struct lists_ctx *x, int64_t id, const char *source, const char 
 		r = ledger_event(x, 0, id, "erase", source, NULL, NULL);
 	if (r == STORE_OK)
 		r = store_subscriber_delete(x->st, id); /* the wrapped data key goes with the row */
-	if (r == STORE_OK)
-		r = store_commit(x->st);
-	if (r != STORE_OK) {
-		if (r == STORE_ERR)
-			fail_store(x, err);
-		store_rollback(x->st);
-	}
+	r = end_txn(x, r, err);
 	subscriber_rec_free(&who);
 	if (r == STORE_OK)
 		log_info("event=erase subscriber=%lld source=%s", (long long)id, source);

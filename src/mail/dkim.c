@@ -68,6 +68,7 @@
 #include <openssl/x509.h>
 
 #include "core/limits.h"
+#include "core/secretfile.h"
 #include "core/xmalloc.h"
 
 #define DKIM_RSA_BITS 2048
@@ -151,71 +152,6 @@ static int dns_name_ok(const char *z, struct buf *err, const char *what)
 	return 0;
 }
 
-/* Reads the key file whole into text (cap bytes), refusing one that the group
- * or others may access: it signs mail in the operator's name. */
-static int read_key_file(const char *path, char *text, size_t cap, size_t *len, struct buf *err)
-{
-	struct stat st;
-	/* O_NONBLOCK: a FIFO in its place must not hang start-up. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		buf_printf(err, "[dkim] key_file %s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		buf_printf(err, "[dkim] key_file %s: cannot stat: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		buf_printf(err, "[dkim] key_file %s: not a regular file", path);
-		goto fail;
-	}
-	if (st.st_mode & 077) {
-		const char *what = (st.st_mode & 044)	? "readable"
-				   : (st.st_mode & 022) ? "writable"
-							: "accessible";
-		buf_printf(err,
-			   "[dkim] key_file %s: %s by group or others (mode %04o); run: chmod 600 "
-			   "%s",
-			   path, what, (unsigned)(st.st_mode & 07777), path);
-		goto fail;
-	}
-	if (st.st_size < 0 || (unsigned long long)st.st_size > cap) {
-		buf_printf(err, "[dkim] key_file %s: too large for a key (more than %zu bytes)",
-			   path, cap);
-		goto fail;
-	}
-	size_t n = 0;
-	for (;;) {
-		if (n == cap) {
-			char extra;
-			ssize_t r = read(fd, &extra, 1);
-			if (r != 0) {
-				buf_printf(err, "[dkim] key_file %s: too large for a key", path);
-				goto fail;
-			}
-			break;
-		}
-		ssize_t r = read(fd, text + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			buf_printf(err, "[dkim] key_file %s: cannot read: %s", path,
-				   strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	*len = n;
-	return 0;
-fail:
-	close(fd);
-	return -1;
-}
-
 /* An encrypted key would make OpenSSL prompt on the terminal: refuse it. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {
@@ -267,7 +203,8 @@ struct dkim_signer *dkim_signer_new(const char *key_file, const char *selector, 
 			   domain);
 		return NULL;
 	}
-	if (read_key_file(key_file, text, sizeof(text), &len, err) < 0)
+	/* refused when others may read it: it signs mail in the operator's name */
+	if (secret_file_read("[dkim] key_file", key_file, text, sizeof(text), &len, err) < 0)
 		goto out;
 
 	ERR_clear_error();

@@ -16,6 +16,7 @@
 #include "web/http.h"
 
 #include "core/limits.h"
+#include "core/netaddr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -310,51 +311,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return post_done(s, conn, url, pp);
 }
 
-/* Parses "IPV4:PORT" or "[IPV6]:PORT" into ss. */
-static int parse_listen(const char *v, struct sockaddr_storage *ss, socklen_t *sslen,
-			struct buf *err)
-{
-	const char *colon = strrchr(v, ':');
-	int64_t port;
-	if (colon == NULL || num_parse_i64_z(colon + 1, 0, 65535, &port) < 0) {
-		buf_printf(err,
-			   "[http] listen = %s: expected ADDRESS:PORT with a port from 0 to "
-			   "65535, e.g. 127.0.0.1:8080",
-			   v);
-		return -1;
-	}
-	char host[INET6_ADDRSTRLEN + 2];
-	size_t hl = (size_t)(colon - v);
-	if (hl >= sizeof(host))
-		goto bad_host;
-	memcpy(host, v, hl);
-	host[hl] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-		host[hl - 1] = '\0';
-		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
-			goto bad_host;
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		*sslen = sizeof(*a6);
-		return 0;
-	}
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-		goto bad_host;
-	a4->sin_family = AF_INET;
-	a4->sin_port = htons((uint16_t)port);
-	*sslen = sizeof(*a4);
-	return 0;
-bad_host:
-	buf_printf(err,
-		   "[http] listen = %s: the address must be an IPv4 address or an IPv6 "
-		   "address in brackets, e.g. 127.0.0.1:8080 or [::1]:8080",
-		   v);
-	return -1;
-}
-
 /* Binds and listens ourselves, so that a taken port or a missing address is
  * reported plainly (libmicrohttpd would only return NULL), and so that port
  * 0 tells us which port we got. Fills url. Returns the socket or -1. */
@@ -362,7 +318,7 @@ static int open_listener(const char *listen_z, char *url, size_t url_cap, struct
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	if (parse_listen(listen_z, &ss, &sslen, err) < 0)
+	if (netaddr_parse_listen("[http] listen", listen_z, &ss, &sslen, err) < 0)
 		return -1;
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -409,7 +365,7 @@ int http_listen_check(const char *listen_z, struct buf *err)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	return parse_listen(listen_z, &ss, &sslen, err);
+	return netaddr_parse_listen("[http] listen", listen_z, &ss, &sslen, err);
 }
 
 struct http_server *http_server_start(const struct conf *conf, const struct keys *keys,
