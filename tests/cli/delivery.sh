@@ -97,7 +97,10 @@ start_relay "$T/rec4.jsonl" --hang DOT
 export LISTKEEPER_DELIVERY_RELAY="smtp:127.0.0.1:$PORT" LISTKEEPER_DELIVERY_TIMEOUT_SECONDS=3
 timeout 60 "$LK" send news --subject "Cancel me" --text "$T/body.txt" --wait > "$T/send4.out" 2>&1 &
 send_pid=$!
-sleep 1
+# Cancel once the batch is at the relay: the message has been sent and its
+# final dot waits for an answer that does not come.
+for _ in $(seq 100); do grep -q '"event": "hung"' "$T/rec4.jsonl" 2>/dev/null && break; sleep 0.1; done
+check "the batch hangs at the final dot" grep -q '"event": "hung"' "$T/rec4.jsonl"
 lk job cancel 4 >/dev/null
 wait $send_pid || true
 check "cancelled during a batch stays cancelled" grep -q "^state: cancelled" <<<"$(lk job show 4)"

@@ -249,6 +249,10 @@ class Session(asyncio.Protocol):
                 line = line[1:]
             self.data += line + b"\r\n"
             return
+        if "DOT" in self.a.hang:
+            self.state = "hung"
+            self.s.record({"event": "hung", "conn": self.id, "cmd": "DOT"})
+            return
         self.state = "cmd"
         if "dropdot" in self.data_faults:
             self.close()
@@ -332,6 +336,7 @@ class Session(asyncio.Protocol):
                "MAIL": "MAIL", "RCPT": "RCPT", "DATA": "DATA", "RSET": "RSET"}.get(verb)
         if cmd in self.a.hang:
             self.state = "hung"
+            self.s.record({"event": "hung", "conn": self.id, "cmd": cmd})
             return
         code = self.s.count(cmd) if cmd else None
         if verb == "QUIT":
