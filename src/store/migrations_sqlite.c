@@ -136,7 +136,62 @@ static const char M4[] = "CREATE TABLE confirm_limits(\n"
 			 ") WITHOUT ROWID;\n"
 			 "CREATE INDEX confirm_limits_by_start ON confirm_limits(window_start);\n";
 
-static const char *const MIGRATIONS[] = {M1, M2, M3, M4};
+/* Job kinds beyond campaigns and confirmations: a reply to a command message,
+ * a reply to a "what do you hold about me?" request, and a notice to a list's
+ * owners. A reply may go to someone who is not a subscriber, so a job can carry
+ * its one recipient sealed (rcpt_sealed, deleted with the job's end by the
+ * lists layer). SQLite cannot change a CHECK, so the tables are rebuilt; the
+ * retries table is rebuilt against the new jobs table first, so that dropping
+ * the old one cascades into nothing. */
+static const char M5[] =
+    "CREATE TABLE jobs_new(\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  list_id INTEGER NOT NULL,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('campaign','confirm','reply','request','notice')),\n"
+    "  state TEXT NOT NULL CHECK (state IN ('scheduled','running','paused','done','cancelled')),\n"
+    "  priority INTEGER NOT NULL DEFAULT 0,\n"
+    "  subject TEXT NOT NULL,\n"
+    "  body_text TEXT NOT NULL,\n"
+    "  body_html TEXT,\n"
+    "  recipient_id INTEGER NOT NULL DEFAULT 0,\n"
+    "  not_before INTEGER NOT NULL,\n"
+    "  cursor INTEGER NOT NULL DEFAULT 0,\n"
+    "  sent INTEGER NOT NULL DEFAULT 0,\n"
+    "  failed INTEGER NOT NULL DEFAULT 0,\n"
+    "  total INTEGER NOT NULL DEFAULT 0,\n"
+    "  pause_reason TEXT NOT NULL DEFAULT '',\n"
+    "  resume_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  created INTEGER NOT NULL,\n"
+    "  updated INTEGER NOT NULL,\n"
+    "  finished INTEGER NOT NULL DEFAULT 0,\n"
+    "  lease_owner TEXT NOT NULL DEFAULT '',\n"
+    "  lease_until INTEGER NOT NULL DEFAULT 0,\n"
+    "  rcpt_sealed BLOB\n"
+    ");\n"
+    "INSERT INTO jobs_new(id, list_id, kind, state, priority, subject, body_text, body_html,\n"
+    "  recipient_id, not_before, cursor, sent, failed, total, pause_reason, resume_at, created,\n"
+    "  updated, finished, lease_owner, lease_until)\n"
+    "  SELECT id, list_id, kind, state, priority, subject, body_text, body_html, recipient_id,\n"
+    "  not_before, cursor, sent, failed, total, pause_reason, resume_at, created, updated,\n"
+    "  finished, lease_owner, lease_until FROM jobs;\n"
+    "CREATE TABLE job_retries_new(\n"
+    "  job_id INTEGER NOT NULL REFERENCES jobs_new(id) ON DELETE CASCADE,\n"
+    "  subscriber_id INTEGER NOT NULL,\n"
+    "  attempts INTEGER NOT NULL,\n"
+    "  first_at INTEGER NOT NULL,\n"
+    "  next_at INTEGER NOT NULL,\n"
+    "  last_error TEXT NOT NULL DEFAULT '',\n"
+    "  PRIMARY KEY (job_id, subscriber_id)\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO job_retries_new SELECT * FROM job_retries;\n"
+    "DROP TABLE job_retries;\n"
+    "DROP TABLE jobs;\n"
+    "ALTER TABLE jobs_new RENAME TO jobs;\n"
+    "ALTER TABLE job_retries_new RENAME TO job_retries;\n"
+    "CREATE INDEX jobs_runnable ON jobs(state, priority, id);\n"
+    "CREATE INDEX job_retries_due ON job_retries(job_id, next_at);\n";
+
+static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5};
 
 int migrations_sqlite_count(void)
 {

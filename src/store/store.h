@@ -113,7 +113,7 @@ void ledger_rec_hash(const struct ledger_rec *r, const uint8_t key[KEYS_LEN],
 struct job_rec {
 	int64_t id;
 	int64_t list_id;
-	char *kind;   /* campaign | confirm */
+	char *kind;   /* campaign, confirm, reply, request or notice */
 	char *state;  /* scheduled | running | paused | done | cancelled */
 	int priority; /* higher first: confirmations jump the queue */
 	char *subject;
