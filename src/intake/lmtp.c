@@ -1,29 +1,25 @@
 /*
- * lmtp.c - the LMTP listener of the intake role and what it does with the
- * mail (see lmtp.h): the accept thread, a thread per session, recipient
- * routing and the handling of bounces, complaints and mailto unsubscribes.
+ * lmtp.c - the LMTP listener of the intake role (see lmtp.h): the accept
+ * thread and a thread per session.
  *
  * The protocol itself is lmtp_session.c; this file feeds it socket bytes
- * and answers its handler calls with the store.
+ * and answers its handler calls with intake/route.c (which `inject` uses
+ * too), over the session's own store connection.
  *
- * TRUST: client bytes only reach lmtp_session.c and bounce_parse; a
- * recipient is acted on only after its token is authenticated for the list
- * its address names. Bounds: LK_LMTP_MAX_CONNECTIONS, LK_LMTP_TIMEOUT_SECONDS,
- * LK_LMTP_BACKLOG (and those of lmtp_session.h).
+ * TRUST: client bytes only reach lmtp_session.c and intake/route.c.
+ * Bounds: LK_LMTP_MAX_CONNECTIONS, LK_LMTP_TIMEOUT_SECONDS, LK_LMTP_BACKLOG
+ * (and those of lmtp_session.h).
  */
 #include "intake/lmtp.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,13 +27,9 @@
 #include "core/limits.h"
 #include "core/netaddr.h"
 #include "core/log.h"
-#include "core/num.h"
 #include "core/xmalloc.h"
-#include "crypto/token.h"
-#include "intake/bounce.h"
 #include "intake/lmtp_session.h"
-#include "lists/lists.h"
-#include "lists/person.h"
+#include "intake/route.h"
 #include "store/store.h"
 
 struct lmtp_server {
@@ -52,7 +44,6 @@ struct lmtp_server {
 	int stopping;
 	int nconn;
 	int conn_fd[LK_LMTP_MAX_CONNECTIONS]; /* -1: free slot */
-	atomic_long unknown_bounces;
 };
 
 /* --- [lmtp] listen --------------------------------------------------------- */
@@ -64,281 +55,41 @@ int lmtp_listen_check(const char *listen_z, struct buf *err)
 	return netaddr_parse_listen("[lmtp] listen", listen_z, &ss, &sslen, err);
 }
 
-/* --- recipients ------------------------------------------------------------- */
-
-enum target_kind { T_BOUNCES, T_UNSUBSCRIBE };
-
-struct target {
-	enum target_kind kind;
-	int64_t list_id;
-	int64_t subscriber_id;
-	char list[LK_MAX_LIST_NAME + 1];
-	char *addr; /* the envelope recipient, for bounce_parse; wiped */
-};
+/* --- recipients and messages: intake/route.c ------------------------------- */
 
 struct conn {
 	struct lmtp_server *srv;
 	int fd;
 	struct store *st;
-	struct lists_ctx x;
+	struct intake *in;
 };
-
-static void target_drop(void *ctx, void *cookie)
-{
-	(void)ctx;
-	struct target *t = cookie;
-	if (t == NULL)
-		return;
-	if (t->addr != NULL)
-		xfree_wipe(t->addr, strlen(t->addr));
-	free(t);
-}
-
-/* Looks up a list by name and checks that it lives at domain.
- * STORE_OK (l filled), STORE_NOTFOUND, or a store error. */
-static int list_at(struct conn *c, const char *name, size_t name_len, const char *domain,
-		   struct list_rec *l)
-{
-	char z[LK_MAX_LIST_NAME + 1];
-	if (name_len == 0 || name_len > LK_MAX_LIST_NAME)
-		return STORE_NOTFOUND;
-	memcpy(z, name, name_len);
-	z[name_len] = '\0';
-	struct buf err;
-	buf_init(&err, 256);
-	int valid = lists_name_valid(z, &err);
-	buf_free(&err);
-	if (!valid)
-		return STORE_NOTFOUND;
-	memset(l, 0, sizeof(*l));
-	int r = store_list_get(c->st, z, l);
-	if (r == STORE_OK && (l->domain == NULL || strcasecmp(l->domain, domain) != 0)) {
-		list_rec_free(l);
-		memset(l, 0, sizeof(*l));
-		r = STORE_NOTFOUND;
-	}
-	return r;
-}
-
-/* Ends with suffix (case already folded)? Then *n is the length before it. */
-static int ends_with(const char *p, size_t len, const char *suffix, size_t *n)
-{
-	size_t sl = strlen(suffix);
-	if (len <= sl || memcmp(p + len - sl, suffix, sl) != 0)
-		return 0;
-	*n = len - sl;
-	return 1;
-}
-
-static int rcpt_refuse(struct buf *reply, const char *line)
-{
-	buf_puts(reply, line);
-	return 0;
-}
 
 static int on_rcpt(void *ctx, const char *addr, size_t len, void **cookie, struct buf *reply)
 {
 	struct conn *c = ctx;
-	const char *at = memrchr(addr, '@', len);
-	/* Our own VERP and mailto local parts (LIST-bounces+ and 56 characters
-	 * of token) pass RFC 5321's 64 octets (section 4.5.3.1.1); MTAs take
-	 * them, and so do we, up to the whole address bound. */
-	if (at == NULL || at == addr)
-		return rcpt_refuse(reply, "550 5.1.1 No such recipient");
-	const char *domain = at + 1;
-	char local[LK_MAX_ADDRESS + 1];
-	size_t ll = (size_t)(at - addr);
-	for (size_t i = 0; i < ll; i++)
-		local[i] = (char)tolower((unsigned char)addr[i]);
-	local[ll] = '\0';
-
-	if (strcmp(local, "listkeeper") == 0)
-		return rcpt_refuse(reply, "451 4.3.0 Commands by mail are not handled yet");
-
-	/* LIST-bounces+TOKEN, LIST-unsubscribe+TOKEN: the token decides. */
-	const char *plus = memchr(local, '+', ll);
-	if (plus != NULL) {
-		size_t base = (size_t)(plus - local), n;
-		enum target_kind kind;
-		enum token_purpose purpose;
-		if (ends_with(local, base, "-bounces", &n)) {
-			kind = T_BOUNCES;
-			purpose = TOKEN_BOUNCE;
-		} else if (ends_with(local, base, "-unsubscribe", &n)) {
-			kind = T_UNSUBSCRIBE;
-			purpose = TOKEN_UNSUBSCRIBE;
-		} else {
-			return rcpt_refuse(reply, "550 5.1.1 No such recipient");
-		}
-		struct list_rec l;
-		int r = list_at(c, local, n, domain, &l);
-		if (r == STORE_NOTFOUND)
-			return rcpt_refuse(reply, "550 5.1.1 No such recipient");
-		if (r != STORE_OK)
-			return rcpt_refuse(reply,
-					   "451 4.3.0 Temporary local problem, try again later");
-		/* The token keeps its case: base64url (take it from addr, not local). */
-		const char *tok = addr + (plus - local) + 1;
-		size_t tok_len = (size_t)(at - tok);
-		struct token t;
-		enum token_status ts =
-		    token_decode(c->x.keys, tok, tok_len, purpose, lists_now(&c->x), &t);
-		if (ts != TOKEN_OK || t.list_id != (uint64_t)l.id) {
-			log_info("intake: rcpt list=%s kind=%s refused: %s", l.name,
-				 kind == T_BOUNCES ? "bounces" : "unsubscribe",
-				 ts != TOKEN_OK ? token_status_str(ts) : "token for another list");
-			list_rec_free(&l);
-			return rcpt_refuse(reply, "550 5.1.1 No such recipient");
-		}
-		struct target *tg = xcalloc(1, sizeof(*tg));
-		tg->kind = kind;
-		tg->list_id = l.id;
-		tg->subscriber_id = (int64_t)t.subscriber_id;
-		bsnprintf(tg->list, sizeof(tg->list), "%s", l.name);
-		tg->addr = xmemdup(addr, len);
-		*cookie = tg;
-		list_rec_free(&l);
-		buf_puts(reply, "250 2.1.5 Ok");
-		return 1;
-	}
-
-	/* LIST@, LIST-request@, LIST-owner@: known, handled in a later release. */
-	struct list_rec l;
-	int r = list_at(c, local, ll, domain, &l);
-	size_t n;
-	if (r == STORE_NOTFOUND && ends_with(local, ll, "-request", &n))
-		r = list_at(c, local, n, domain, &l);
-	if (r == STORE_NOTFOUND && ends_with(local, ll, "-owner", &n))
-		r = list_at(c, local, n, domain, &l);
-	if (r == STORE_OK) {
-		list_rec_free(&l);
-		return rcpt_refuse(reply, "451 4.3.0 Not yet handled here, try again later");
-	}
-	if (r == STORE_NOTFOUND)
-		return rcpt_refuse(reply, "550 5.1.1 No such recipient");
-	return rcpt_refuse(reply, "451 4.3.0 Temporary local problem, try again later");
-}
-
-/* --- messages ---------------------------------------------------------------- */
-
-/* Ends one subscription (complaint or mailto), in its own transaction. */
-static int unsubscribe(struct conn *c, const struct target *tg, const char *source)
-{
-	struct list_rec l;
-	memset(&l, 0, sizeof(l));
-	struct buf err;
-	buf_init(&err, 1024);
-	int erased = 0;
-	int r = store_begin(c->st);
-	if (r == STORE_OK)
-		r = store_list_get_id(c->st, tg->list_id, &l);
-	if (r == STORE_OK)
-		r = lists_unsubscribe(&c->x, &l, tg->subscriber_id, source, &erased, &err);
-	if (r == STORE_NOTFOUND) { /* gone already: nothing to do */
-		log_info("intake: %s list=%s subscriber=%lld outcome=not-subscribed", source,
-			 tg->list, (long long)tg->subscriber_id);
-		r = STORE_OK;
-	}
-	if (r == STORE_OK)
-		r = store_commit(c->st);
-	if (r != STORE_OK) {
-		log_warnx("intake: %s list=%s subscriber=%lld failed: %s", source, tg->list,
-			  (long long)tg->subscriber_id,
-			  err.len ? buf_cstr(&err) : store_errmsg(c->st));
-		store_rollback(c->st);
-	} else if (erased && store_scrub(c->st) != STORE_OK) {
-		log_warnx("intake: store_scrub after an erasure failed: %s", store_errmsg(c->st));
-	}
-	list_rec_free(&l);
-	buf_free(&err);
-	return r;
-}
-
-/* A hard bounce: the score rises; at the threshold an active subscription
- * is disabled. */
-static int hard_bounce(struct conn *c, const struct target *tg)
-{
-	int64_t threshold = conf_get_int(c->srv->conf, "lmtp", "bounce_threshold");
-	struct subscription_rec sub;
-	struct list_rec l;
-	memset(&l, 0, sizeof(l));
-	struct buf err;
-	buf_init(&err, 1024);
-	const char *outcome = "scored";
-	int r = store_begin(c->st);
-	if (r == STORE_OK)
-		r = store_subscription_get(c->st, tg->list_id, tg->subscriber_id, &sub);
-	if (r == STORE_OK) {
-		sub.bounce_score++;
-		sub.updated = lists_now(&c->x);
-		r = store_subscription_put(c->st, &sub);
-	}
-	if (r == STORE_OK && sub.bounce_score >= threshold && sub.state == SUB_STATE_ACTIVE) {
-		r = store_list_get_id(c->st, tg->list_id, &l);
-		if (r == STORE_OK)
-			r = lists_set_state(&c->x, &l, tg->subscriber_id, SUB_STATE_DISABLED,
-					    "bounce", &err);
-		outcome = "disabled";
-	}
-	if (r == STORE_NOTFOUND) {
-		outcome = "not-subscribed";
-		r = STORE_OK;
-	}
-	if (r == STORE_OK)
-		r = store_commit(c->st);
-	if (r != STORE_OK) {
-		log_warnx("intake: bounce list=%s subscriber=%lld failed: %s", tg->list,
-			  (long long)tg->subscriber_id,
-			  err.len ? buf_cstr(&err) : store_errmsg(c->st));
-		store_rollback(c->st);
-	} else {
-		log_info("intake: bounce list=%s subscriber=%lld kind=hard outcome=%s score=%lld",
-			 tg->list, (long long)tg->subscriber_id, outcome,
-			 (long long)(strcmp(outcome, "not-subscribed") ? sub.bounce_score : 0));
-	}
-	list_rec_free(&l);
-	buf_free(&err);
-	return r;
+	struct intake_target *t = NULL;
+	struct intake_result res;
+	enum intake_verdict v = intake_rcpt(c->in, addr, len, &t, &res);
+	buf_puts(reply, res.line);
+	*cookie = t;
+	return v == INTAKE_OK;
 }
 
 static void on_deliver(void *ctx, void *cookie, const char *msg, size_t len, struct buf *reply)
 {
 	struct conn *c = ctx;
-	struct target *tg = cookie;
-	int r = STORE_OK;
-	if (tg->kind == T_UNSUBSCRIBE) {
-		r = unsubscribe(c, tg, "email");
-	} else {
-		struct bounce b;
-		bounce_parse(msg, len, tg->addr, strlen(tg->addr), &b);
-		switch (b.kind) {
-		case BOUNCE_HARD:
-			r = hard_bounce(c, tg);
-			break;
-		case BOUNCE_COMPLAINT:
-			r = unsubscribe(c, tg, "complaint");
-			break;
-		case BOUNCE_SOFT:
-			log_info("intake: bounce list=%s subscriber=%lld kind=soft outcome=none",
-				 tg->list, (long long)tg->subscriber_id);
-			break;
-		case BOUNCE_UNKNOWN: {
-			long n = atomic_fetch_add(&c->srv->unknown_bounces, 1) + 1;
-			log_info("intake: bounce list=%s subscriber=%lld kind=unknown "
-				 "outcome=dropped unknown_total=%ld",
-				 tg->list, (long long)tg->subscriber_id, n);
-			break;
-		}
-		}
-		bounce_free(&b);
-	}
-	if (r == STORE_OK)
-		buf_puts(reply, "250 2.0.0 Ok");
-	else
-		buf_puts(reply, "451 4.3.0 Temporary local problem, try again later");
+	struct intake_result res;
+	intake_deliver(c->in, cookie, msg, len, &res);
+	buf_puts(reply, res.line);
 }
 
-static const struct lmtp_handler HANDLER = {on_rcpt, on_deliver, target_drop};
+static void on_drop(void *ctx, void *cookie)
+{
+	(void)ctx;
+	intake_target_free(cookie);
+}
+
+static const struct lmtp_handler HANDLER = {on_rcpt, on_deliver, on_drop};
 
 /* --- sessions ----------------------------------------------------------------- */
 
@@ -375,11 +126,7 @@ static void session(struct conn *c)
 		write_all(c->fd, busy, sizeof(busy) - 1);
 		goto done;
 	}
-	memset(&c->x, 0, sizeof(c->x));
-	c->x.st = c->st;
-	c->x.keys = c->srv->keys;
-	c->x.policy_version = conf_get(c->srv->conf, "general", "consent_version");
-	c->x.actor = "intake";
+	c->in = intake_new(c->srv->conf, c->srv->keys, c->st);
 	struct lmtp_session *s =
 	    lmtp_session_new(&HANDLER, c, conf_get(c->srv->conf, "general", "domain"));
 	lmtp_session_greet(s, &out);
@@ -415,6 +162,7 @@ static void session(struct conn *c)
 	explicit_bzero(in, sizeof(in));
 	lmtp_session_free(s);
 done:
+	intake_free(c->in);
 	store_close(c->st);
 	buf_free(&out);
 	buf_free(&err);
@@ -543,7 +291,6 @@ struct lmtp_server *lmtp_server_start(const struct conf *conf, const struct keys
 		  port);
 	for (int i = 0; i < LK_LMTP_MAX_CONNECTIONS; i++)
 		s->conn_fd[i] = -1;
-	atomic_init(&s->unknown_bounces, 0);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	if (pipe2(s->wake, O_CLOEXEC) < 0 ||

@@ -7,12 +7,8 @@
  *   lmtp_server_addr   "HOST:PORT" actually bound
  *   lmtp_server_stop   stops accepting, ends the sessions, joins
  *
- * Recipients are judged at RCPT time (unknown ones get 550 5.1.1):
- *   LIST-bounces+TOKEN@DOMAIN      a bounce or complaint (TOKEN_BOUNCE)
- *   LIST-unsubscribe+TOKEN@DOMAIN  the List-Unsubscribe mailto (TOKEN_UNSUBSCRIBE)
- * where the token must be valid for that list; LIST@, LIST-request@,
- * LIST-owner@ of an existing list and listkeeper@ are known but not handled
- * in this release: 451 4.3.0, so that the sending MTA keeps them queued.
+ * Recipients are judged at RCPT time and messages handled by intake/route.c
+ * (route.h lists the addresses); unknown ones get 550 5.1.1.
  *
  * Each session is a thread with its own store connection (store_open, and
  * store_set_durable: 250 only after a synced commit), at most
@@ -20,8 +16,7 @@
  * Logs name a list and a subscriber id, never an address.
  *
  * TRUST: every byte from the network is untrusted: the protocol is in
- * lmtp_session.c, the message goes to bounce_parse; tokens are
- * authenticated (crypto/token.h) before the store is changed.
+ * lmtp_session.c, recipients and messages go to intake/route.c.
  */
 #ifndef LK_INTAKE_LMTP_H
 #define LK_INTAKE_LMTP_H
