@@ -8,12 +8,13 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/limits.h"
 
 static const char USAGE[] =
     "usage: listkeeper list create NAME [--SETTING VALUE ...]\n"
     "       listkeeper list ls\n"
     "       listkeeper list show NAME\n"
-    "       listkeeper list set NAME SETTING VALUE\n"
+    "       listkeeper list set NAME SETTING VALUE   (or --SETTING VALUE)\n"
     "       listkeeper list delete NAME --yes\n\n"
     "Settings (for create as --SETTING VALUE, for set as SETTING VALUE):\n"
     "  title TEXT                            shown on pages and in List-Id\n"
@@ -28,7 +29,10 @@ static const char USAGE[] =
     "  postal_address TEXT                   required by CAN-SPAM in the footer\n"
     "  tracking yes|no                       open tracking allowed (default no);\n"
     "                                        only for subscribers who agree\n"
-    "  domain DOMAIN                         mail domain (default [general] domain)\n\n"
+    "  domain DOMAIN                         mail domain (default [general] domain)\n"
+    "  owner ADDR[,ADDR...]                  the owners (LIST-owner@ goes to them, and the\n"
+    "                                        daily summary); \"\" for none\n"
+    "  bounce_action disable|remove          past the bounce threshold (default disable)\n\n"
     "Deleting a list unsubscribes everyone on it; people left on no list are\n"
     "erased (their personal data destroyed).\n";
 
@@ -40,6 +44,35 @@ static int ls_one(void *ctx, const struct list_rec *l)
 	printf("%-24s %-10s %8lld active %8lld pending  %s@%s\n", l->name, l->kind,
 	       (long long)n[SUB_STATE_ACTIVE], (long long)n[SUB_STATE_PENDING], l->name, l->domain);
 	return 0;
+}
+
+/* "owner"/"owners" values are normalised here (mail/address.h) before
+ * lists_set_field checks them; other fields go through as they are. */
+static int set_field(struct list_rec *l, const char *field, const char *value, struct buf *err)
+{
+	if (strcmp(field, "owner") != 0 && strcmp(field, "owners") != 0)
+		return lists_set_field(l, field, value, err);
+	struct buf norm;
+	buf_init(&norm, (LK_MAX_ADDRESS + 1) * LK_MAX_LIST_OWNERS + 1);
+	int r = 0;
+	for (const char *p = value; r == 0 && *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		struct address a;
+		if (address_parse(p, len, &a, err) < 0) {
+			r = -1;
+			break;
+		}
+		if (norm.len > 0)
+			buf_putc(&norm, ',');
+		buf_puts(&norm, a.addr);
+		address_free(&a);
+		p += len + (e != NULL);
+	}
+	if (r == 0)
+		r = lists_set_field(l, "owners", buf_cstr(&norm), err);
+	buf_free(&norm);
+	return r;
 }
 
 static int create(struct cli *c, int argc, char **argv)
@@ -71,7 +104,7 @@ static int create(struct cli *c, int argc, char **argv)
 		for (char *p = field; *p; p++)
 			if (*p == '-')
 				*p = '_';
-		if (lists_set_field(&l, field, argv[i + 1], &err) < 0) {
+		if (set_field(&l, field, argv[i + 1], &err) < 0) {
 			fprintf(stderr, "listkeeper list create: %s\n", buf_cstr(&err));
 			r = EX_USAGE;
 			break;
@@ -121,18 +154,25 @@ static int set(struct cli *c, int argc, char **argv)
 	if (r)
 		return r;
 	buf_init(&err, 4096);
-	if (lists_set_field(&l, argv[3], argv[4], &err) < 0) {
+	char field[64];
+	bsnprintf(field, sizeof(field), "%s", argv[3] + (strncmp(argv[3], "--", 2) ? 0 : 2));
+	for (char *p = field; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	if (!strcmp(field, "owner"))
+		memcpy(field, "owners", sizeof("owners"));
+	if (set_field(&l, field, argv[4], &err) < 0) {
 		fprintf(stderr, "listkeeper list set: %s\n", buf_cstr(&err));
 		r = EX_USAGE;
 	} else if (store_begin(c->st) != STORE_OK || store_list_update(c->st, &l) != STORE_OK ||
-		   store_audit(c->st, lists_now(&c->x), c->actor, "list-set", l.id, 0, argv[3]) !=
+		   store_audit(c->st, lists_now(&c->x), c->actor, "list-set", l.id, 0, field) !=
 		       STORE_OK ||
 		   store_commit(c->st) != STORE_OK) {
 		r = cli_store_fail(c, "list set", NULL);
 		store_rollback(c->st);
 	} else {
 		char tmp[32];
-		printf("%s: %s = %s\n", l.name, argv[3], lists_get_field(&l, argv[3], tmp));
+		printf("%s: %s = %s\n", l.name, field, lists_get_field(&l, field, tmp));
 	}
 	list_rec_free(&l);
 	buf_free(&err);

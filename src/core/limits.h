@@ -25,6 +25,9 @@
 #define LK_MAX_LIST_TITLE 256
 #define LK_MAX_LIST_TEXT 8192 /* description, footer, postal address */
 
+/* Owner addresses of one list (lists.owners) */
+#define LK_MAX_LIST_OWNERS 16
+
 /* Tokens and secrets */
 #define LK_MAX_TOKEN 128 /* base64url text of a token */
 #define LK_MAX_PASSWORD 1024

@@ -56,12 +56,14 @@ void lists_defaults(struct list_rec *l, const char *name, const char *domain)
 	l->archive = xstrdup("members");
 	l->footer = xstrdup("");
 	l->postal_address = xstrdup("");
+	l->owners = xstrdup("");
+	l->bounce_action = xstrdup("disable");
 }
 
 const char *const lists_fields[] = {
-    "title",   "description", "kind",	"subscription_policy", "posting_policy", "moderation",
-    "archive", "digest",      "footer", "postal_address",      "tracking",	 "domain",
-    NULL,
+    "title",   "description",	"kind",	  "subscription_policy", "posting_policy", "moderation",
+    "archive", "digest",	"footer", "postal_address",	 "tracking",	   "domain",
+    "owners",  "bounce_action", NULL,
 };
 
 struct field_def {
@@ -89,6 +91,8 @@ static const struct field_def FIELDS[] = {
     F("postal_address", postal_address, 0, NULL, LK_MAX_LIST_TEXT),
     F("tracking", tracking, 1, NULL, 0),
     F("domain", domain, 0, NULL, LK_MAX_DOMAIN),
+    F("owners", owners, 0, NULL, (LK_MAX_ADDRESS + 1) * LK_MAX_LIST_OWNERS),
+    F("bounce_action", bounce_action, 0, "disable|remove", 0),
 };
 #undef F
 
@@ -113,8 +117,44 @@ static int in_choices(const char *choices, const char *v)
 	return 0;
 }
 
+/* owners: "" or up to LK_MAX_LIST_OWNERS addresses separated by commas, in
+ * the normalised form the caller made (mail/address.h): each one local@domain
+ * with no white space, quote, angle bracket or control character. */
+static int owners_valid(const char *v, struct buf *err)
+{
+	size_t n = 0;
+	for (const char *p = v; *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		const char *at = memchr(p, '@', len);
+		int ok = len > 0 && len <= LK_MAX_ADDRESS && at != NULL && at != p &&
+			 at + 1 < p + len &&
+			 memchr(at + 1, '@', (size_t)(p + len - at - 1)) == NULL;
+		for (size_t i = 0; ok && i < len; i++) {
+			unsigned char c = (unsigned char)p[i];
+			ok = c > 0x20 && c != 0x7f && c != '<' && c != '>' && c != '"' && c != ',';
+		}
+		if (!ok || ++n > LK_MAX_LIST_OWNERS) {
+			if (ok)
+				buf_printf(err, "owners: at most %d addresses", LK_MAX_LIST_OWNERS);
+			else
+				buf_puts(err, "owners: addresses separated by commas, such as "
+					      "a@example.org,b@example.org");
+			return 0;
+		}
+		p += len + (e != NULL);
+		if (e != NULL && *p == '\0') {
+			buf_puts(err, "owners: an empty address after a comma");
+			return 0;
+		}
+	}
+	return 1;
+}
+
 int lists_set_field(struct list_rec *l, const char *field, const char *value, struct buf *err)
 {
+	if (!strcmp(field, "owner"))
+		field = "owners"; /* `list set NAME --owner A,B` reads naturally */
 	const struct field_def *f = field_find(field);
 	if (f == NULL) {
 		buf_printf(err, "unknown list setting '%s' (one of:", field);
@@ -155,6 +195,8 @@ int lists_set_field(struct list_rec *l, const char *field, const char *value, st
 			return -1;
 		}
 	}
+	if (!strcmp(field, "owners") && !owners_valid(value, err))
+		return -1;
 	if (!strcmp(field, "domain") && value[0] == '\0') {
 		buf_puts(err, "domain: may not be empty");
 		return -1;

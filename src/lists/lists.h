@@ -35,7 +35,9 @@ void lists_defaults(struct list_rec *l, const char *name, const char *domain);
 /* Sets one field by its name (as `listkeeper list set` and `list create`
  * options spell it): title, description, kind, subscription_policy,
  * posting_policy, moderation, archive, digest, footer, postal_address,
- * tracking, domain. Validates the value; -1 with the reason in err. */
+ * tracking, domain, owners ("owner" too), bounce_action. Validates the value;
+ * -1 with the reason in err. owners takes addresses already normalised
+ * (mail/address.h), separated by commas. */
 int lists_set_field(struct list_rec *l, const char *field, const char *value, struct buf *err);
 /* The names of the settable fields, NULL-terminated. */
 extern const char *const lists_fields[];

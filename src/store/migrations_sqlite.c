@@ -191,7 +191,37 @@ static const char M5[] =
     "CREATE INDEX jobs_runnable ON jobs(state, priority, id);\n"
     "CREATE INDEX job_retries_due ON job_retries(job_id, next_at);\n";
 
-static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5};
+/* Intake: the owners of a list (staff addresses: LIST-owner@ forwarding and
+ * the daily summary), what a list does past the bounce threshold, when a
+ * subscription last bounced (the score decays from then), the intake spool
+ * (a message is answered 250 only once it is here; sealed under a key of its
+ * own, deleted once handled, or kept aside when its handling crashed three
+ * times) and per-list daily counters (aggregates only, no person). */
+static const char M6[] =
+    "ALTER TABLE lists ADD COLUMN owners TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE lists ADD COLUMN bounce_action TEXT NOT NULL DEFAULT 'disable' CHECK "
+    "(bounce_action IN ('disable','remove'));\n"
+    "ALTER TABLE subscriptions ADD COLUMN bounce_at INTEGER NOT NULL DEFAULT 0;\n"
+    "CREATE TABLE intake_spool(\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  received INTEGER NOT NULL,\n"
+    "  wrapped_key BLOB NOT NULL,\n"
+    "  data BLOB NOT NULL,\n"
+    "  size INTEGER NOT NULL,\n"
+    "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+    "  quarantined INTEGER NOT NULL DEFAULT 0,\n"
+    "  updated INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX intake_spool_pending ON intake_spool(quarantined, id);\n"
+    "CREATE TABLE daily_counts(\n"
+    "  list_id INTEGER NOT NULL,\n"
+    "  day INTEGER NOT NULL,\n"
+    "  name TEXT NOT NULL,\n"
+    "  n INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (list_id, day, name)\n"
+    ") WITHOUT ROWID;\n";
+
+static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6};
 
 int migrations_sqlite_count(void)
 {

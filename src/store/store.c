@@ -40,9 +40,10 @@ int sub_state_parse(const char *z, enum sub_state *out)
 
 void list_rec_free(struct list_rec *l)
 {
-	char **f[] = {&l->name,	   &l->domain,	   &l->title,	      &l->description,
-		      &l->kind,	   &l->sub_policy, &l->post_policy,   &l->moderation,
-		      &l->archive, &l->footer,	   &l->postal_address};
+	char **f[] = {&l->name,		&l->domain,	&l->title,	    &l->description,
+		      &l->kind,		&l->sub_policy, &l->post_policy,    &l->moderation,
+		      &l->archive,	&l->footer,	&l->postal_address, &l->owners,
+		      &l->bounce_action};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		free(*f[i]);
 		*f[i] = NULL;

@@ -58,6 +58,8 @@ struct list_rec {
 	char *postal_address;
 	int tracking; /* open tracking allowed on this list */
 	int64_t created;
+	char *owners;	     /* "a@x,b@y": staff addresses, "" when none */
+	char *bounce_action; /* disable | remove, past the bounce threshold */
 };
 void list_rec_free(struct list_rec *l);
 
@@ -86,6 +88,7 @@ struct subscription_rec {
 	int64_t bounce_score;
 	int64_t created;
 	int64_t updated;
+	int64_t bounce_at; /* the score's reference time for its decay (0: none) */
 };
 
 struct ledger_rec {

@@ -22,14 +22,16 @@
 #include "store/store_sqlite_int.h"
 
 #define SUBR_COLS "id, addr_hash, wrapped_key, data, html, tracking, created"
-#define SUBN_COLS "list_id, subscriber_id, state, digest, nomail, bounce_score, created, updated"
+#define SUBN_COLS                                                                                  \
+	"list_id, subscriber_id, state, digest, nomail, bounce_score, created, updated, bounce_at"
 #define LIST_COLS                                                                                  \
 	"id, name, domain, title, description, kind, sub_policy, post_policy, moderation, "        \
-	"archive, digest, footer, postal_address, tracking, created"
+	"archive, digest, footer, postal_address, tracking, created, owners, bounce_action"
 #define MEMBER_SQL                                                                                 \
 	"SELECT su.list_id, su.subscriber_id, su.state, su.digest, su.nomail, su.bounce_score, "   \
-	"su.created, su.updated, s.id, s.addr_hash, s.wrapped_key, s.data, s.html, s.tracking, "   \
-	"s.created FROM subscriptions su JOIN subscribers s ON s.id = su.subscriber_id "           \
+	"su.created, su.updated, su.bounce_at, s.id, s.addr_hash, s.wrapped_key, s.data, s.html, " \
+	"s.tracking, s.created FROM subscriptions su JOIN subscribers s ON s.id = "                \
+	"su.subscriber_id "                                                                        \
 	"WHERE su.list_id = ?1 AND su.subscriber_id > ?2 "
 #define LEDGER_COLS                                                                                \
 	"id, list_id, subscriber_id, action, time, source, policy_version, details, prev_hash, "   \
@@ -38,10 +40,12 @@
 static const char *const SQL[Q_COUNT] = {
     [Q_LIST_INSERT] = "INSERT INTO lists(name, domain, title, description, kind, sub_policy, "
 		      "post_policy, moderation, archive, digest, footer, postal_address, "
-		      "tracking, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		      "tracking, created, owners, bounce_action) "
+		      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [Q_LIST_UPDATE] = "UPDATE lists SET name=?, domain=?, title=?, description=?, kind=?, "
 		      "sub_policy=?, post_policy=?, moderation=?, archive=?, digest=?, "
-		      "footer=?, postal_address=?, tracking=?, created=? WHERE id=?",
+		      "footer=?, postal_address=?, tracking=?, created=?, owners=?, "
+		      "bounce_action=? WHERE id=?",
     [Q_LIST_DELETE] = "DELETE FROM lists WHERE id=?",
     [Q_LIST_BY_NAME] = "SELECT " LIST_COLS " FROM lists WHERE name=?",
     [Q_LIST_BY_ID] = "SELECT " LIST_COLS " FROM lists WHERE id=?",
@@ -52,7 +56,7 @@ static const char *const SQL[Q_COUNT] = {
     [Q_SUBR_DELETE] = "DELETE FROM subscribers WHERE id=?",
     [Q_SUBR_BY_ID] = "SELECT " SUBR_COLS " FROM subscribers WHERE id=?",
     [Q_SUBR_BY_HASH] = "SELECT " SUBR_COLS " FROM subscribers WHERE addr_hash=?",
-    [Q_SUBN_PUT] = "INSERT OR REPLACE INTO subscriptions(" SUBN_COLS ") VALUES (?,?,?,?,?,?,?,?)",
+    [Q_SUBN_PUT] = "INSERT OR REPLACE INTO subscriptions(" SUBN_COLS ") VALUES (?,?,?,?,?,?,?,?,?)",
     [Q_SUBN_GET] = "SELECT " SUBN_COLS " FROM subscriptions WHERE list_id=? AND subscriber_id=?",
     [Q_SUBN_DELETE] = "DELETE FROM subscriptions WHERE list_id=? AND subscriber_id=?",
     [Q_SUBN_COUNT] = "SELECT count(*) FROM subscriptions WHERE subscriber_id=?",
@@ -356,6 +360,8 @@ static void bind_list(sqlite3_stmt *st, const struct list_rec *l)
 	sqlite_bind_text(st, 12, l->postal_address);
 	sqlite3_bind_int(st, 13, l->tracking);
 	sqlite3_bind_int64(st, 14, l->created);
+	sqlite_bind_text(st, 15, l->owners != NULL ? l->owners : "");
+	sqlite_bind_text(st, 16, l->bounce_action != NULL ? l->bounce_action : "disable");
 }
 
 static void read_list(sqlite3_stmt *st, struct list_rec *l)
@@ -375,6 +381,8 @@ static void read_list(sqlite3_stmt *st, struct list_rec *l)
 	l->postal_address = sqlite_col_dup(st, 12);
 	l->tracking = sqlite3_column_int(st, 13);
 	l->created = sqlite3_column_int64(st, 14);
+	l->owners = sqlite_col_dup(st, 15);
+	l->bounce_action = sqlite_col_dup(st, 16);
 }
 
 static int sq_list_insert(struct store *s, struct list_rec *l)
@@ -397,7 +405,7 @@ static int sq_list_update(struct store *s, const struct list_rec *l)
 	if (sqlite_need_txn(q) || (st = prep(q, Q_LIST_UPDATE)) == NULL)
 		return STORE_ERR;
 	bind_list(st, l);
-	sqlite3_bind_int64(st, 15, l->id);
+	sqlite3_bind_int64(st, 17, l->id);
 	return sqlite_run(q, st, "update list");
 }
 
@@ -547,6 +555,7 @@ static void read_subscription(sqlite3_stmt *st, struct subscription_rec *r)
 	r->bounce_score = sqlite3_column_int64(st, 5);
 	r->created = sqlite3_column_int64(st, 6);
 	r->updated = sqlite3_column_int64(st, 7);
+	r->bounce_at = sqlite3_column_int64(st, 8);
 }
 
 static int sq_subscription_put(struct store *s, const struct subscription_rec *r)
@@ -563,6 +572,7 @@ static int sq_subscription_put(struct store *s, const struct subscription_rec *r
 	sqlite3_bind_int64(st, 6, r->bounce_score);
 	sqlite3_bind_int64(st, 7, r->created);
 	sqlite3_bind_int64(st, 8, r->updated);
+	sqlite3_bind_int64(st, 9, r->bounce_at);
 	return sqlite_run(q, st, "put subscription");
 }
 
@@ -689,7 +699,7 @@ static int sq_members_page(struct store *s, int64_t list_id, int state, int reci
 		struct subscription_rec sub;
 		struct subscriber_rec who = {0};
 		read_subscription(st, &sub);
-		read_subscriber(st, 8, &who);
+		read_subscriber(st, 9, &who);
 		int stop = cb(ctx, &sub, &who);
 		subscriber_rec_free(&who);
 		if (stop)

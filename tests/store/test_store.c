@@ -368,6 +368,8 @@ static void test_lists(void **state)
 	l.kind = (char *)"discussion";
 	l.digest = 1;
 	l.tracking = 1;
+	l.owners = (char *)"a@example.org,b@example.org";
+	l.bounce_action = (char *)"remove";
 	assert_int_equal(store_list_insert(f->st, &l), STORE_OK);
 	int64_t alpha = l.id;
 	assert_true(alpha > news);
@@ -377,6 +379,9 @@ static void test_lists(void **state)
 	/* A value the schema refuses is an error, not "exists". */
 	list_fill(&l, "bad");
 	l.kind = (char *)"weird";
+	assert_int_equal(store_list_insert(f->st, &l), STORE_ERR);
+	list_fill(&l, "bad");
+	l.bounce_action = (char *)"explode";
 	assert_int_equal(store_list_insert(f->st, &l), STORE_ERR);
 	assert_int_equal(store_commit(f->st), STORE_OK);
 
@@ -396,11 +401,15 @@ static void test_lists(void **state)
 	assert_int_equal(got.digest, 1);
 	assert_int_equal(got.tracking, 1);
 	assert_int_equal(got.created, 1000);
+	assert_string_equal(got.owners, "a@example.org,b@example.org");
+	assert_string_equal(got.bounce_action, "remove");
 	list_rec_free(&got);
 	assert_null(got.name);
 
 	assert_int_equal(store_list_get_id(f->st, news, &got), STORE_OK);
 	assert_string_equal(got.name, "news");
+	assert_string_equal(got.owners, ""); /* the defaults */
+	assert_string_equal(got.bounce_action, "disable");
 	list_rec_free(&got);
 	assert_int_equal(store_list_get(f->st, "nope", &got), STORE_NOTFOUND);
 	assert_int_equal(store_list_get_id(f->st, 999, &got), STORE_NOTFOUND);
@@ -598,6 +607,7 @@ static void test_subscriptions(void **state)
 	s.bounce_score = 7;
 	s.created = 100;
 	s.updated = 101;
+	s.bounce_at = 99;
 	assert_int_equal(store_subscription_put(f->st, &s), STORE_ERR); /* no transaction */
 	assert_int_equal(store_begin(f->st), STORE_OK);
 	assert_int_equal(store_subscription_put(f->st, &s), STORE_OK);
@@ -623,6 +633,7 @@ static void test_subscriptions(void **state)
 	assert_int_equal(got.digest, 1);
 	assert_int_equal(got.nomail, 0);
 	assert_int_equal(got.bounce_score, 7);
+	assert_int_equal(got.bounce_at, 99);
 	assert_int_equal(got.created, 100);
 	assert_int_equal(got.updated, 102);
 	assert_int_equal(store_subscription_get(f->st, l3, a, &got), STORE_OK);
