@@ -52,7 +52,7 @@ struct engine {
 	int64_t now_fixed;
 	int down_count;
 	const char *base_url;
-	int64_t retry_base, retry_max, confirm_ttl;
+	int64_t retry_base, retry_max, confirm_ttl, request_ttl;
 	char owner[128]; /* this sender, for job leases: host:pid:random */
 	int64_t lease_secs;
 	struct recip *r;
@@ -138,6 +138,7 @@ struct engine *engine_new(const struct conf *c, struct store *st, const struct k
 	e->retry_base = conf_get_int(c, "delivery", "retry_base_seconds");
 	e->retry_max = conf_get_int(c, "delivery", "retry_max_hours") * 3600;
 	e->confirm_ttl = conf_get_int(c, "tokens", "confirm_ttl_hours") * 3600;
+	e->request_ttl = conf_get_int(c, "tokens", "request_ttl_hours") * 3600;
 	/* A lease outlives one batch with room to spare: a batch takes at most a
 	 * few relay timeouts. */
 	e->lease_secs = 3 * conf_get_int(c, "delivery", "timeout_seconds") + 60;
@@ -250,6 +251,8 @@ static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_re
 	const struct list_rec *l = cx->l;
 	struct person p;
 	int confirm = !strcmp(j->kind, "confirm");
+	int request = !strcmp(j->kind, "request"); /* the link to the person's data page */
+	int personal = confirm || request;	   /* about the person: text only, no pixel */
 	if (lists_person_load(&e->x, who, &p) < 0) {
 		log_warnx("job=%lld subscriber=%lld: personal data does not open; skipped",
 			  (long long)j->id, (long long)who->id);
@@ -277,7 +280,7 @@ static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_re
 	buf_printf(&bounce, "@%s", l->domain);
 	/* The pixel names the job and a keyed hash of the recipient: enough to
 	 * count unique opens, nothing that says who opened (P5). */
-	if (!confirm && who->html && who->tracking && l->tracking && j->body_html != NULL) {
+	if (!personal && who->html && who->tracking && l->tracking && j->body_html != NULL) {
 		uint8_t h[HASH_LEN];
 		char hex[17], idb[48];
 		bsnprintf(idb, sizeof(idb), "open:%lld:%lld", (long long)j->id, (long long)who->id);
@@ -302,6 +305,12 @@ static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_re
 		const char *vals[] = {buf_cstr(&confirm_url)};
 		compose_merge(&text, body, strlen(body), names, vals, 1, 0);
 		body = buf_cstr(&text);
+	} else if (request) {
+		token_url(e, &confirm_url, "/me/", TOKEN_REQUEST, 0, who->id, t + e->request_ttl);
+		const char *names[] = {"request_url"};
+		const char *vals[] = {buf_cstr(&confirm_url)};
+		compose_merge(&text, body, strlen(body), names, vals, 1, 0);
+		body = buf_cstr(&text);
 	}
 	struct compose_in in = {0};
 	in.list_name = l->name;
@@ -313,7 +322,7 @@ static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_re
 	in.announce = !strcmp(l->kind, "announce");
 	in.subject = subj;
 	in.text = body;
-	in.html = confirm ? NULL : j->body_html;
+	in.html = personal ? NULL : j->body_html;
 	in.message_id = buf_cstr(&id);
 	in.date = t;
 	in.rcpt_addr = p.address;
@@ -382,6 +391,8 @@ static int still_wanted(struct engine *e, const struct job_rec *j, const struct 
 			const struct subscriber_rec *who)
 {
 	struct subscription_rec sub;
+	if (!strcmp(j->kind, "request")) /* asked by the person: the subscriber exists */
+		return 1;
 	if (store_subscription_get(e->st, l->id, who->id, &sub) != STORE_OK)
 		return 0;
 	if (!strcmp(j->kind, "confirm"))

@@ -118,6 +118,38 @@ int jobs_create_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t s
 	return insert(x, &j, id, err);
 }
 
+/* The wording of the data request mail; {{request_url}} is filled in per
+ * recipient by the engine. */
+static const char REQUEST_SUBJECT[] = "Your link: what we hold about you";
+static const char REQUEST_TEXT[] =
+    "Hello,\n\n"
+    "someone, hopefully you, asked on our web site what we hold about\n"
+    "{{email}}. This link shows the lists you are on, lets you change or\n"
+    "leave them, and lets you download everything we hold about you:\n\n"
+    "  {{request_url}}\n\n"
+    "The link works for a limited time. If it was not you, ignore this\n"
+    "message: nothing has changed, and nobody but you has been told\n"
+    "whether we hold anything about this address.\n";
+
+int jobs_create_request(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
+			int64_t *id, struct buf *err)
+{
+	int64_t now = lists_now(x);
+	struct job_rec j = {0};
+	j.list_id = l->id;
+	j.kind = "request";
+	j.state = "scheduled";
+	j.priority = JOB_PRIORITY_CONFIRM;
+	j.subject = (char *)REQUEST_SUBJECT;
+	j.body_text = (char *)REQUEST_TEXT;
+	j.recipient_id = subscriber_id;
+	j.not_before = now;
+	j.total = 1;
+	j.pause_reason = "";
+	j.created = j.updated = now;
+	return insert(x, &j, id, err);
+}
+
 static int change(struct lists_ctx *x, int64_t id, const char *verb, struct buf *err)
 {
 	struct job_rec j = {0};

@@ -5,6 +5,8 @@
  *             not suppressed), walked in subscriber id order by the engine
  *   confirm   the double opt-in request to one pending subscriber (P1); it
  *             jumps the queue (priority)
+ *   request   the link to a person's data page (/me/TOKEN, P4), to one
+ *             subscriber at their own address only; it jumps the queue too
  *
  * The states: scheduled -> running -> done; running <-> paused (by an admin,
  * or by the engine while the relay is down, with resume_at); any -> cancelled.
@@ -27,6 +29,12 @@ int jobs_create_campaign(struct lists_ctx *x, const struct list_rec *l, const ch
 			 struct buf *err);
 /* Queues the confirmation request for a pending subscriber. */
 int jobs_create_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
+			int64_t *id, struct buf *err);
+/* Queues the mail with the link to the data page of a subscriber who asked
+ * for it (web form /me). l is the list it is sent from: one the person is on.
+ * The engine fills in {{request_url}} with a REQUEST token that expires after
+ * [tokens] request_ttl_hours. */
+int jobs_create_request(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
 			int64_t *id, struct buf *err);
 /* pause (by hand), resume, cancel. STORE_NOTFOUND for an unknown job; -1 with
  * the reason in err when the job's state does not allow it. */

@@ -402,6 +402,96 @@ int lists_unsubscribe(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 	return r;
 }
 
+int lists_person_update(struct lists_ctx *x, int64_t id, const struct person_change *ch,
+			const char *source, int *changed, struct buf *err)
+{
+	struct subscriber_rec who = {0};
+	uint8_t key[PII_KEY_LEN];
+	struct person p = {0};
+	struct buf sealed;
+	int what = 0;
+	if (changed != NULL)
+		*changed = 0;
+	if (!text_ok(ch->name, LK_MAX_NAME, "the name", err))
+		return STORE_ERR;
+	if (store_begin(x->st) != STORE_OK)
+		return fail_store(x, err);
+	buf_init(&sealed, 4 * LK_MAX_MAILBOX + PII_OVERHEAD);
+	int r = load_with_key(x, id, &who, key, err);
+	if (r == STORE_OK && lists_person_load(x, &who, &p) < 0) {
+		buf_printf(err, "subscriber %lld: personal data does not open", (long long)id);
+		r = STORE_ERR;
+	}
+	if (r == STORE_OK && ch->name != NULL && strcmp(ch->name, p.name) != 0) {
+		json_t *o = json_object();
+		json_object_set_new(o, "a", json_string(p.address));
+		set_str(o, "n", ch->name);
+		set_str(o, "c", p.country);
+		r = seal_json(key, AD_DATA, o, &sealed) < 0 ? STORE_ERR : STORE_OK;
+		json_decref(o);
+		if (r == STORE_OK) {
+			xfree_wipe(who.data, who.data_len); /* the old sealed data */
+			who.data = (uint8_t *)buf_steal(&sealed, &who.data_len);
+			what |= PERSON_CHANGED_NAME;
+		}
+	}
+	if (r == STORE_OK && ch->html >= 0 && !ch->html != !who.html) {
+		who.html = ch->html != 0;
+		what |= PERSON_CHANGED_FORMAT;
+	}
+	if (r == STORE_OK && ch->tracking >= 0 && !ch->tracking != !who.tracking) {
+		who.tracking = ch->tracking != 0;
+		what |= PERSON_CHANGED_TRACKING;
+		json_t *d = json_object();
+		set_str(d, "wording", ch->wording);
+		r = ledger_event(x, 0, id, who.tracking ? "tracking-consent" : "tracking-withdrawn",
+				 source, key, d);
+		json_decref(d);
+	}
+	if (r == STORE_OK && what != 0)
+		r = store_subscriber_update(x->st, &who);
+	if (r == STORE_OK && (what & (PERSON_CHANGED_NAME | PERSON_CHANGED_FORMAT))) {
+		char detail[32];
+		bsnprintf(detail, sizeof(detail), "%s%s", what & PERSON_CHANGED_NAME ? "name " : "",
+			  what & PERSON_CHANGED_FORMAT ? "format" : "");
+		r = store_audit(x->st, lists_now(x), x->actor, "person-update", 0, id, detail);
+	}
+	r = end_txn(x, r, err);
+	if (r == STORE_OK && changed != NULL)
+		*changed = what;
+	buf_free(&sealed);
+	person_free(&p);
+	subscriber_rec_free(&who);
+	explicit_bzero(key, sizeof(key));
+	return r;
+}
+
+int lists_set_options(struct lists_ctx *x, const struct list_rec *l, int64_t id, int digest,
+		      int nomail, const char *source, struct buf *err)
+{
+	struct subscription_rec sub;
+	if (digest && !l->digest) {
+		buf_printf(err, "the list %s offers no digest", l->name);
+		return STORE_ERR;
+	}
+	if (store_begin(x->st) != STORE_OK)
+		return fail_store(x, err);
+	int r = store_subscription_get(x->st, l->id, id, &sub);
+	if (r == STORE_OK && (!sub.digest != !digest || !sub.nomail != !nomail)) {
+		sub.digest = digest != 0;
+		sub.nomail = nomail != 0;
+		sub.updated = lists_now(x);
+		r = store_subscription_put(x->st, &sub);
+		char detail[48];
+		bsnprintf(detail, sizeof(detail), "digest=%d nomail=%d source=%s", sub.digest,
+			  sub.nomail, source);
+		if (r == STORE_OK)
+			r = store_audit(x->st, lists_now(x), x->actor, "options", l->id, id,
+					detail);
+	}
+	return end_txn(x, r, err);
+}
+
 struct drop_ctx {
 	struct lists_ctx *x;
 	int r;

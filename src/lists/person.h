@@ -86,6 +86,34 @@ int lists_unsubscribe(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 int lists_set_state(struct lists_ctx *x, const struct list_rec *l, int64_t id, enum sub_state state,
 		    const char *source, struct buf *err);
 
+/* What a person changes about themself (preferences page, mail commands).
+ * NULL or -1: unchanged. */
+struct person_change {
+	const char *name;    /* "" clears it */
+	int html;	     /* preferred format: 0 text, 1 html */
+	int tracking;	     /* consent to open tracking */
+	const char *wording; /* the tracking wording shown, sealed in the ledger */
+};
+/* What lists_person_update changed (bits). */
+enum { PERSON_CHANGED_NAME = 1, PERSON_CHANGED_FORMAT = 2, PERSON_CHANGED_TRACKING = 4 };
+
+/* Applies ch to subscriber id: the name is sealed again with the person's
+ * data key; a change of tracking consent is a ledger event
+ * ("tracking-consent" or "tracking-withdrawn", no list, the wording sealed);
+ * a change of name or format an audit row (which fields, never the values).
+ * *changed (may be NULL) gets the PERSON_CHANGED_* bits. STORE_NOTFOUND if
+ * there is no such subscriber; STORE_ERR with the reason in err for a bad
+ * name (length, control characters, UTF-8) or a store error. */
+int lists_person_update(struct lists_ctx *x, int64_t id, const struct person_change *ch,
+			const char *source, int *changed, struct buf *err);
+
+/* Sets the delivery options of a subscription: digest (only where the list
+ * offers digests) and no-mail (stay subscribed, receive nothing for now).
+ * An audit row when something changed. STORE_NOTFOUND if there is no
+ * subscription; STORE_ERR with the reason in err. */
+int lists_set_options(struct lists_ctx *x, const struct list_rec *l, int64_t id, int digest,
+		      int nomail, const char *source, struct buf *err);
+
 /* Destroys everything held about a person: subscriptions, the sealed data,
  * the data key (crypto-shredding: their ledger details become unreadable).
  * An all-lists suppression with `reason` keeps only the keyed hash. */

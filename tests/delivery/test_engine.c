@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -250,6 +251,60 @@ static void test_confirmation_request(void **state)
 	buf_free(&err);
 }
 
+/* A data request (web /me): one text mail to the person only, with a /me/
+ * link whose REQUEST token names the person and expires. */
+static void test_data_request(void **state)
+{
+	struct fx *f = *state;
+	struct buf err, mail;
+	buf_init(&err, 1024);
+	buf_init(&mail, 1 << 22);
+	add(f, "other@example.org", "Other", 1);
+	int64_t who = add(f, "asker@example.org", "Asker", 1);
+	int64_t id = 0;
+	assert_int_equal(jobs_create_request(&f->x, &f->l, who, &id, &err), STORE_OK);
+	struct engine *e = engine_new(f->c, f->st, &f->k, &err);
+	run_all(f, e);
+	engine_free(e);
+	assert_int_equal(read_maildir(f, &mail), 1);
+	const char *m = buf_cstr(&mail);
+	assert_non_null(strstr(m, "<asker@example.org>"));
+	assert_null(strstr(m, "other@example.org"));
+	assert_null(strstr(m, "text/html"));
+	/* quoted-printable soft line breaks undone (the link is ASCII) */
+	char *flat = strdup(m);
+	size_t k = 0;
+	for (size_t i = 0; flat[i] != '\0'; i++) {
+		if (flat[i] == '=' && flat[i + 1] == '\r' && flat[i + 2] == '\n') {
+			i += 2;
+			continue;
+		}
+		if (flat[i] == '=' && flat[i + 1] == '\n') { /* the Maildir keeps LF ends */
+			i += 1;
+			continue;
+		}
+		flat[k++] = flat[i];
+	}
+	flat[k] = '\0';
+	const char *u = strstr(flat, "https://lists.example.org/me/");
+	assert_non_null(u);
+	u += strlen("https://lists.example.org/me/");
+	struct token t;
+	assert_int_equal(token_decode(&f->k, u, TOKEN_TEXT_LEN, TOKEN_REQUEST, time(NULL), &t),
+			 TOKEN_OK);
+	assert_int_equal((int64_t)t.subscriber_id, who);
+	assert_int_equal(t.list_id, 0);
+	assert_true(t.expires > time(NULL) && t.expires <= time(NULL) + 24 * 3600);
+	free(flat);
+	struct job_rec j = {0};
+	assert_int_equal(store_job_get(f->st, id, &j), STORE_OK);
+	assert_string_equal(j.state, "done");
+	assert_int_equal(j.sent, 1);
+	job_rec_free(&j);
+	buf_free(&mail);
+	buf_free(&err);
+}
+
 static void test_cancelled_and_scheduled(void **state)
 {
 	struct fx *f = *state;
@@ -307,6 +362,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_campaign_recipients, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_confirmation_request, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_data_request, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancelled_and_scheduled, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_in_batches, setup, teardown),
 	};

@@ -678,6 +678,101 @@ static void test_export(void **state)
 	buf_free(&out);
 }
 
+/* --- the person's own settings (preferences page, mail commands) -------- */
+
+static void test_person_update(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = active(f, &f->news, "pat@example.org");
+	int changed = -1;
+	struct subscriber_rec who = {0};
+	struct person p;
+
+	/* Nothing asked: nothing changes, nothing is written. */
+	int rows = ledger_rows(f, id);
+	struct person_change none = {NULL, -1, -1, NULL};
+	assert_int_equal(lists_person_update(&f->x, id, &none, "web", &changed, &f->err), STORE_OK);
+	assert_int_equal(changed, 0);
+	assert_int_equal(ledger_rows(f, id), rows);
+
+	/* Name and format: sealed again, no ledger event (not consent). */
+	struct person_change c1 = {"Pat \xc3\x9f", 1, -1, NULL};
+	assert_int_equal(lists_person_update(&f->x, id, &c1, "web", &changed, &f->err), STORE_OK);
+	assert_int_equal(changed, PERSON_CHANGED_NAME | PERSON_CHANGED_FORMAT);
+	assert_int_equal(ledger_rows(f, id), rows);
+	assert_false(raw_holds(f, "Pat \xc3\x9f"));
+	assert_int_equal(store_subscriber_get(f->st, id, &who), STORE_OK);
+	assert_int_equal(who.html, 1);
+	assert_int_equal(lists_person_load(&f->x, &who, &p), 0);
+	assert_string_equal(p.name, "Pat \xc3\x9f");
+	assert_string_equal(p.address, "pat@example.org");
+	person_free(&p);
+	subscriber_rec_free(&who);
+
+	/* Tracking consent is a ledger event with the wording, both ways. */
+	struct person_change c2 = {NULL, -1, 1, "Count my opens"};
+	assert_int_equal(lists_person_update(&f->x, id, &c2, "web", &changed, &f->err), STORE_OK);
+	assert_int_equal(changed, PERSON_CHANGED_TRACKING);
+	assert_int_equal(ledger_rows(f, id), rows + 1);
+	c2.tracking = 0;
+	assert_int_equal(lists_person_update(&f->x, id, &c2, "web", &changed, &f->err), STORE_OK);
+	assert_int_equal(ledger_rows(f, id), rows + 2);
+	assert_int_equal(verify(f) > 0, 1);
+	struct buf out;
+	buf_init(&out, LK_MAX_EXPORT);
+	assert_int_equal(lists_person_export(&f->x, id, &out, &f->err), STORE_OK);
+	json_t *doc = json_loadb(out.data, out.len, 0, NULL);
+	assert_non_null(doc);
+	json_t *ev = json_object_get(doc, "consent_events");
+	json_t *on = find_event(ev, "tracking-consent");
+	assert_non_null(on);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(on, "details"), "wording")),
+	    "Count my opens");
+	assert_non_null(find_event(ev, "tracking-withdrawn"));
+	json_decref(doc);
+	buf_free(&out);
+
+	/* A bad name is refused and changes nothing; an unknown person is NOTFOUND. */
+	struct person_change bad = {"a\nb", 0, -1, NULL};
+	buf_reset(&f->err);
+	assert_int_equal(lists_person_update(&f->x, id, &bad, "web", &changed, &f->err), STORE_ERR);
+	assert_non_null(strstr(buf_cstr(&f->err), "control character"));
+	assert_int_equal(store_subscriber_get(f->st, id, &who), STORE_OK);
+	assert_int_equal(who.html, 1);
+	subscriber_rec_free(&who);
+	assert_int_equal(lists_person_update(&f->x, 9999, &c1, "web", &changed, &f->err),
+			 STORE_NOTFOUND);
+}
+
+static void test_set_options(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = active(f, &f->news, "opt@example.org");
+	struct subscription_rec sub;
+
+	assert_int_equal(lists_set_options(&f->x, &f->news, id, 0, 1, "web", &f->err), STORE_OK);
+	assert_int_equal(store_subscription_get(f->st, f->news.id, id, &sub), STORE_OK);
+	assert_int_equal(sub.nomail, 1);
+	assert_false(is_recipient(f, &f->news, id)); /* no mail for now */
+	assert_int_equal(state_of(f, &f->news, id), SUB_STATE_ACTIVE);
+	assert_int_equal(lists_set_options(&f->x, &f->news, id, 0, 0, "web", &f->err), STORE_OK);
+	assert_true(is_recipient(f, &f->news, id));
+
+	/* A digest only where the list offers one. */
+	buf_reset(&f->err);
+	assert_int_equal(lists_set_options(&f->x, &f->news, id, 1, 0, "web", &f->err), STORE_ERR);
+	assert_non_null(strstr(buf_cstr(&f->err), "no digest"));
+	f->news.digest = 1;
+	assert_int_equal(lists_set_options(&f->x, &f->news, id, 1, 0, "web", &f->err), STORE_OK);
+	assert_int_equal(store_subscription_get(f->st, f->news.id, id, &sub), STORE_OK);
+	assert_int_equal(sub.digest, 1);
+	f->news.digest = 0;
+
+	assert_int_equal(lists_set_options(&f->x, &f->talk, id, 0, 1, "web", &f->err),
+			 STORE_NOTFOUND);
+}
+
 /* --- lists_delete ---------------------------------------------------------- */
 
 static void test_list_delete(void **state)
@@ -944,6 +1039,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_leave_one_of_two_keeps_data, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_export, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_person_update, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_set_options, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_name_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_create, setup, teardown),
