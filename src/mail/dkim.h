@@ -1,5 +1,5 @@
 /*
- * dkim.h - DKIM signatures (RFC 6376; RFC 8463 for Ed25519) with libopendkim.
+ * dkim.h - DKIM signatures (RFC 6376; RFC 8463 for Ed25519) with OpenSSL.
  *
  * A signer is made once from the [dkim] configuration and signs many
  * messages: rsa-sha256 for an RSA key, ed25519-sha256 for an Ed25519 key

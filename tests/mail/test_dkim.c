@@ -12,9 +12,8 @@
  * space, folding, trailing empty lines, no body or repeated fields verify
  * too (RFC 6376 section 3.4). The verifier itself is checked first against
  * the ed25519-sha256 example of RFC 8463 appendix A, so that "verifies"
- * means "as RFC 8463 says". The Ed25519 signer is dkim.c's own, so there
- * signer and verifier are two implementations; for RSA both are
- * libopendkim's.
+ * means "as RFC 8463 says". Both signers are dkim.c's own (OpenSSL), so
+ * signer and verifier are two implementations.
  *
  * Refused: a key file readable by group or others, a missing, encrypted or
  * non-key file, bad selectors and domains, a message with a bare LF, without
