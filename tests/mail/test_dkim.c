@@ -118,8 +118,9 @@ static const char *const EDGE[] = {
     "From: news@lists.example.org\r\nSubject: no body\r\n\r\n",
     "From: news@lists.example.org\r\nSubject: headers only\r\n",
     "From: news@lists.example.org\r\nSubject: empty lines only\r\n\r\n\r\n\r\n",
-    "From: a@lists.example.org\r\nFrom: b@lists.example.org\r\nTo: x@example.net\r\n"
-    "To: y@example.net\r\nSubject: two of each\r\n\r\nbody\r\n",
+    /* parenthesised: one element in two literals (clang's -Wstring-concatenation) */
+    ("From: a@lists.example.org\r\nFrom: b@lists.example.org\r\nTo: x@example.net\r\n"
+     "To: y@example.net\r\nSubject: two of each\r\n\r\nbody\r\n"),
 };
 
 /* RFC 8463 appendix A: the key, its DNS record and the signed example. */
