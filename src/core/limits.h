@@ -71,6 +71,14 @@
 #define LK_LMTP_TIMEOUT_SECONDS 300 /* idle client, RFC 5321 4.5.3.2.7 */
 #define LK_LMTP_BACKLOG 64
 
+/* Templates (core/tmpl.c): an admin's folder is outside input */
+#define LK_MAX_TEMPLATE (256u << 10) /* one template's source */
+#define LK_TMPL_MAX_NAME 64	     /* a tag or template name */
+#define LK_TMPL_MAX_NESTING 32	     /* sections open at once in one template */
+#define LK_TMPL_MAX_INCLUDES 8	     /* includes within includes */
+#define LK_TMPL_MAX_STEPS (1u << 22) /* nodes visited in one rendering */
+#define LK_TMPL_MAX_FILES 128	     /* templates read from one folder */
+
 /* Logging: one line */
 #define LK_MAX_LOG_LINE 2048
 

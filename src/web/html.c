@@ -11,38 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/tmpl.h"
+
 int html_escape(struct buf *b, const char *p, size_t len)
 {
-	size_t start = 0;
-	for (size_t i = 0; i < len; i++) {
-		const char *rep;
-		switch (p[i]) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\'':
-			rep = "&#39;";
-			break;
-		case '\0':
-			rep = "&#xFFFD;";
-			break;
-		default:
-			continue;
-		}
-		if (buf_append(b, p + start, i - start) < 0 || buf_puts(b, rep) < 0)
-			return -1;
-		start = i + 1;
-	}
-	return buf_append(b, p + start, len - start);
+	return tmpl_escape_html(b, p, len);
 }
 
 int html_escape_z(struct buf *b, const char *z)

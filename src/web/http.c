@@ -58,7 +58,9 @@ struct http_server {
 	struct MHD_Daemon *d;
 	const struct conf *conf;
 	const struct keys *keys;
-	char *site;
+	char *site_name;
+	struct tmpl_set *tmpl;
+	struct site site;	 /* points to the two above */
 	struct ratelimit *rl;	 /* subscribe requests per client and per list */
 	pthread_key_t store_key; /* this worker's store, opened on first use */
 	char url[128];
@@ -158,14 +160,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	*req_cls = NULL;
 }
 
-static void simple_error(const char *site, unsigned status, const char *title, const char *text,
-			 struct page *p)
+static void simple_error(const struct site *site, unsigned status, const char *title,
+			 const char *text, struct page *p)
 {
 	page_begin(p, status, "no-store");
 	page_error(p, site, status, title, text);
 }
 
-static void form_refused(const char *site, enum form_status fs, struct page *p)
+static void form_refused(const struct site *site, enum form_status fs, struct page *p)
 {
 	if (fs == FORM_TOO_BIG)
 		simple_error(site, 413, "Too much data", "The form sent more than this page takes.",
@@ -202,7 +204,7 @@ static size_t client_key(struct MHD_Connection *conn, uint8_t out[8])
 static void listpage_env_of(struct http_server *s, struct listpage_env *env)
 {
 	memset(env, 0, sizeof(*env));
-	env->site = s->site;
+	env->site = &s->site;
 	env->st = thread_store(s);
 	env->keys = s->keys;
 	env->consent_version = conf_get(s->conf, "general", "consent_version");
@@ -221,7 +223,7 @@ static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *c
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	enum form_status fs = form_parse(f, ctype, pp->body.data, pp->body.len);
 	if (fs != FORM_OK) {
-		form_refused(s->site, fs, &p);
+		form_refused(&s->site, fs, &p);
 	} else if (listpage_match(url)) {
 		struct listpage_env env;
 		uint8_t ck[8];
@@ -231,7 +233,7 @@ static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *c
 		listpage_post(&env, url, f, &p, &pp->later);
 		sodium_memzero(ck, sizeof(ck));
 	} else {
-		struct tokpages_env env = {s->site, thread_store(s), s->keys,
+		struct tokpages_env env = {&s->site, thread_store(s), s->keys,
 					   conf_get(s->conf, "general", "consent_version"), 0};
 		tokpages_post(&env, url, f, &p);
 	}
@@ -260,7 +262,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		}
 		if (!post) { /* answered at once: the body is never read, the connection closes */
-			pages_method_not_allowed(s->site, &p);
+			pages_method_not_allowed(&s->site, &p);
 			return respond(conn, &p, allow, 1);
 		}
 		/* A declared length past the bound is refused before any byte of
@@ -270,7 +272,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		int64_t n;
 		if (cl != NULL && num_parse_i64_z(cl, 0, INT64_MAX, &n) == 0 &&
 		    n > (int64_t)LK_HTTP_MAX_BODY) {
-			simple_error(s->site, 413, "Too much data",
+			simple_error(&s->site, 413, "Too much data",
 				     "The form sent more than this page takes.", &p);
 			return respond(conn, &p, allow, 1);
 		}
@@ -285,7 +287,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		}
 		if (tokpages_match(url)) {
-			struct tokpages_env env = {s->site, thread_store(s), s->keys,
+			struct tokpages_env env = {&s->site, thread_store(s), s->keys,
 						   conf_get(s->conf, "general", "consent_version"),
 						   0};
 			tokpages_get(&env, url, &p);
@@ -294,7 +296,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			listpage_env_of(s, &env);
 			listpage_get(&env, url, &p);
 		} else {
-			pages_get(s->site, thread_store(s), url, &p);
+			pages_get(&s->site, thread_store(s), url, &p);
 		}
 		return respond(conn, &p, allow, 0);
 	}
@@ -368,19 +370,42 @@ int http_listen_check(const char *listen_z, struct buf *err)
 	return netaddr_parse_listen("[http] listen", listen_z, &ss, &sslen, err);
 }
 
+/* The site's name and its templates: the built-ins, checked. */
+static int site_load(struct http_server *s, struct buf *err)
+{
+	s->tmpl = tmpl_set_new();
+	if (tmpl_set_add_builtins(s->tmpl, err) < 0 || tmpl_set_check(s->tmpl, err) < 0) {
+		tmpl_set_free(s->tmpl);
+		return -1;
+	}
+	s->site_name = xstrdup(conf_get(s->conf, "general", "site_name"));
+	s->site.name = s->site_name;
+	s->site.tmpl = s->tmpl;
+	return 0;
+}
+
+static void site_free(struct http_server *s)
+{
+	free(s->site_name);
+	tmpl_set_free(s->tmpl);
+}
+
 struct http_server *http_server_start(const struct conf *conf, const struct keys *keys,
 				      struct buf *err)
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	s->conf = conf;
 	s->keys = keys;
-	s->site = xstrdup(conf_get(conf, "general", "site_name"));
+	if (site_load(s, err) < 0) {
+		free(s);
+		return NULL;
+	}
 	s->rl = ratelimit_new(conf_get_int(conf, "web", "subscribe_per_client"),
 			      conf_get_int(conf, "web", "subscribe_per_list"), 3600);
 	if (pthread_key_create(&s->store_key, store_key_free) != 0) {
 		buf_puts(err, "cannot create thread-local storage");
 		ratelimit_free(s->rl);
-		free(s->site);
+		site_free(s);
 		free(s);
 		return NULL;
 	}
@@ -407,7 +432,7 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 	if (s->d == NULL) {
 		pthread_key_delete(s->store_key);
 		ratelimit_free(s->rl);
-		free(s->site);
+		site_free(s);
 		free(s);
 		return NULL;
 	}
@@ -427,6 +452,6 @@ void http_server_stop(struct http_server *s)
 	MHD_stop_daemon(s->d);
 	pthread_key_delete(s->store_key);
 	ratelimit_free(s->rl);
-	free(s->site);
+	site_free(s);
 	free(s);
 }

@@ -36,7 +36,7 @@
 #include "web/ratelimit.h"
 
 struct listpage_env {
-	const char *site;
+	const struct site *site;
 	struct store *st; /* NULL when the store cannot be opened: 503 */
 	const struct keys *keys;
 	const char *consent_version; /* [general] consent_version */

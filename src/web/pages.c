@@ -64,7 +64,7 @@ void page_begin(struct page *p, unsigned status, const char *cache)
 	buf_init(&p->body, PAGES_MAX_BODY);
 }
 
-void page_head(struct page *p, const char *site, const char *title)
+void page_head(struct page *p, const struct site *site, const char *title)
 {
 	html_printf(&p->body,
 		    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -72,7 +72,7 @@ void page_head(struct page *p, const char *site, const char *title)
 		    "<title>%s%s%s</title>\n"
 		    "<link rel=\"stylesheet\" href=\"/style.css\">\n</head>\n<body>\n"
 		    "<header><a href=\"/\">%s</a></header>\n<main>\n",
-		    title != NULL ? title : "", title != NULL ? " | " : "", site, site);
+		    title != NULL ? title : "", title != NULL ? " | " : "", site->name, site->name);
 }
 
 void page_foot(struct page *p)
@@ -82,7 +82,7 @@ void page_foot(struct page *p)
 }
 
 /* Bodies are bounded: a page that outgrew PAGES_MAX_BODY becomes a 500. */
-void page_error(struct page *p, const char *site, unsigned status, const char *title,
+void page_error(struct page *p, const struct site *site, unsigned status, const char *title,
 		const char *text)
 {
 	page_free(p);
@@ -93,13 +93,13 @@ void page_error(struct page *p, const char *site, unsigned status, const char *t
 	page_foot(p);
 }
 
-void page_finish(struct page *p, const char *site)
+void page_finish(struct page *p, const struct site *site)
 {
 	if (p->body.err)
 		page_error(p, site, 500, "Something went wrong", "This page is too large to show.");
 }
 
-void page_store_failed(struct page *p, const char *site, struct store *st, int r)
+void page_store_failed(struct page *p, const struct site *site, struct store *st, int r)
 {
 	log_warnx("web: store error: %s", store_errmsg(st));
 	if (r == STORE_BUSY)
@@ -119,9 +119,23 @@ int page_list_public(const struct list_rec *l)
 	return l->sub_policy == NULL || strcmp(l->sub_policy, "closed") != 0;
 }
 
+void page_render(struct page *p, const struct site *site, const char *name, struct tmpl_vars *v)
+{
+	tmpl_put(v, "site_name", site->name);
+	struct buf err;
+	buf_init(&err, 1024);
+	if (tmpl_render(site->tmpl, name, v, &p->body, &err) < 0) {
+		if (!p->body.err) /* a page too large is page_finish's to say */
+			log_warnx("web: template %s: %s", name, buf_cstr(&err));
+		p->body.err = 1;
+	}
+	buf_free(&err);
+	page_finish(p, site);
+}
+
 struct index_ctx {
-	struct page *p;
-	size_t shown;
+	struct tmpl_vars *v;
+	size_t shown, bytes;
 };
 
 static int index_one(void *ctx, const struct list_rec *l)
@@ -129,35 +143,34 @@ static int index_one(void *ctx, const struct list_rec *l)
 	struct index_ctx *ic = ctx;
 	if (!page_list_public(l))
 		return 0;
-	if (ic->shown++ == 0)
-		buf_puts(&ic->p->body, "<ul class=\"lists\">\n");
-	html_printf(&ic->p->body, "<li><a href=\"/l/%s\">%s</a>", l->name, page_list_title(l));
-	if (l->description != NULL && l->description[0] != '\0')
-		html_printf(&ic->p->body, "<p class=\"desc\">%s</p>", l->description);
-	buf_puts(&ic->p->body, "</li>\n");
-	return ic->p->body.err ? 1 : 0; /* stop early once the page is too large */
+	struct tmpl_vars *item = tmpl_add_item(ic->v, "lists");
+	tmpl_put(item, "name", l->name);
+	tmpl_put(item, "title", page_list_title(l));
+	tmpl_put(item, "description", l->description);
+	ic->shown++;
+	ic->bytes += strlen(l->name) + strlen(page_list_title(l)) +
+		     (l->description != NULL ? strlen(l->description) : 0);
+	/* stop early once the page would be too large: page_finish says so */
+	return ic->bytes > PAGES_MAX_BODY ? 1 : 0;
 }
 
-static void index_page(const char *site, struct store *st, struct page *p)
+static void index_page(const struct site *site, struct store *st, struct page *p)
 {
 	page_begin(p, 200, "no-cache");
-	page_head(p, site, NULL);
-	buf_puts(&p->body, "<h1>Mailing lists</h1>\n");
-	struct index_ctx ic = {p, 0};
+	struct tmpl_vars *v = tmpl_vars_new();
+	tmpl_put_list(v, "lists");
+	struct index_ctx ic = {v, 0, 0};
 	int r = store_list_each(st, index_one, &ic);
-	if (r != STORE_OK && !p->body.err) {
+	if (r != STORE_OK && ic.bytes <= PAGES_MAX_BODY) {
 		page_store_failed(p, site, st, r);
-		return;
+	} else {
+		tmpl_put_bool(v, "has_lists", ic.shown > 0);
+		page_render(p, site, "index.html", v);
 	}
-	if (ic.shown == 0)
-		buf_puts(&p->body, "<p>There are no lists open to subscription here yet.</p>\n");
-	else
-		buf_puts(&p->body, "</ul>\n");
-	page_foot(p);
-	page_finish(p, site);
+	tmpl_vars_free(v);
 }
 
-static void not_found(const char *site, struct page *p)
+static void not_found(const struct site *site, struct page *p)
 {
 	page_begin(p, 404, "no-store");
 	page_error(p, site, 404, "Not found", "There is no page at this address.");
@@ -174,7 +187,7 @@ void page_text(struct page *p, unsigned status, const char *cache, const char *t
 	buf_append(&p->body, text, len);
 }
 
-void pages_get(const char *site, struct store *st, const char *path, struct page *out)
+void pages_get(const struct site *site, struct store *st, const char *path, struct page *out)
 {
 	if (strcmp(path, "/style.css") == 0) {
 		page_text(out, 200, "public, max-age=3600", "text/css; charset=utf-8", CSS,
@@ -203,7 +216,7 @@ void pages_get(const char *site, struct store *st, const char *path, struct page
 	index_page(site, st, out);
 }
 
-void pages_method_not_allowed(const char *site, struct page *out)
+void pages_method_not_allowed(const struct site *site, struct page *out)
 {
 	page_begin(out, 405, "no-store");
 	page_error(out, site, 405, "Method not allowed",
