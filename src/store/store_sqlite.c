@@ -61,7 +61,11 @@ static const char *const SQL[Q_COUNT] = {
     [Q_SUBN_DELETE] = "DELETE FROM subscriptions WHERE list_id=? AND subscriber_id=?",
     [Q_SUBN_COUNT] = "SELECT count(*) FROM subscriptions WHERE subscriber_id=?",
     [Q_SUBN_OF] = "SELECT " SUBN_COLS " FROM subscriptions WHERE subscriber_id=? ORDER BY list_id",
-    [Q_LIST_COUNTS] = "SELECT state, count(*) FROM subscriptions WHERE list_id=? GROUP BY state",
+    /* One pass, no GROUP BY: grouping a list's rows by state sorts them all
+     * (in memory: temp_store), 32 MB for a million, kept by the heap. An
+     * empty list sums to NULL, read as 0. */
+    [Q_LIST_COUNTS] = "SELECT sum(state=0), sum(state=1), sum(state=2), sum(state=3) "
+		      "FROM subscriptions WHERE list_id=?",
     [Q_MEMBERS] = MEMBER_SQL "AND (?3 < 0 OR su.state = ?3) ORDER BY su.subscriber_id LIMIT ?4",
     [Q_RECIPIENTS] = MEMBER_SQL
     "AND su.state = 1 AND su.nomail = 0 AND NOT EXISTS (SELECT 1 FROM suppressions x "
@@ -667,13 +671,11 @@ static int sq_list_counts(struct store *s, int64_t list_id, int64_t counts[4])
 		return STORE_ERR;
 	memset(counts, 0, 4 * sizeof(counts[0]));
 	sqlite3_bind_int64(st, 1, list_id);
-	int rc, r = STORE_OK;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int state = sqlite3_column_int(st, 0);
-		if (state >= 0 && state < 4)
-			counts[state] = sqlite3_column_int64(st, 1);
-	}
-	if (rc != SQLITE_DONE)
+	int r = STORE_OK;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		for (int i = 0; i < 4; i++)
+			counts[i] = sqlite3_column_int64(st, i);
+	else
 		r = sqlite_fail(q, "list counts");
 	sqlite3_reset(st);
 	return r;
