@@ -30,6 +30,7 @@
 #include "core/xmalloc.h"
 #include "intake/lmtp_session.h"
 #include "intake/route.h"
+#include "intake/spool.h"
 #include "store/store.h"
 
 struct lmtp_server {
@@ -44,6 +45,7 @@ struct lmtp_server {
 	int stopping;
 	int nconn;
 	int conn_fd[LK_LMTP_MAX_CONNECTIONS]; /* -1: free slot */
+	struct intake_spool *spool;	      /* handles what the sessions spooled */
 };
 
 /* --- [lmtp] listen --------------------------------------------------------- */
@@ -62,6 +64,14 @@ struct conn {
 	int fd;
 	struct store *st;
 	struct intake *in;
+	int spooled; /* kick the spool worker once the replies are written */
+};
+
+/* An accepted recipient: judged now, handled from the spool (spool.h). */
+struct rcpt {
+	struct intake_target *t;
+	char *addr; /* wiped */
+	size_t len;
 };
 
 static int on_rcpt(void *ctx, const char *addr, size_t len, void **cookie, struct buf *reply)
@@ -71,22 +81,44 @@ static int on_rcpt(void *ctx, const char *addr, size_t len, void **cookie, struc
 	struct intake_result res;
 	enum intake_verdict v = intake_rcpt(c->in, addr, len, &t, &res);
 	buf_puts(reply, res.line);
-	*cookie = t;
+	if (v == INTAKE_OK) {
+		struct rcpt *r = xcalloc(1, sizeof(*r));
+		r->t = t;
+		r->addr = xmemdup(addr, len);
+		r->len = len;
+		*cookie = r;
+	} else {
+		intake_target_free(t);
+	}
 	return v == INTAKE_OK;
 }
 
+/* 250 once the message is in the spool, durably (the session's store is
+ * synchronous=FULL); the spool worker handles it after. */
 static void on_deliver(void *ctx, void *cookie, const char *msg, size_t len, struct buf *reply)
 {
 	struct conn *c = ctx;
-	struct intake_result res;
-	intake_deliver(c->in, cookie, msg, len, &res);
-	buf_puts(reply, res.line);
+	struct rcpt *r = cookie;
+	int64_t id;
+	if (intake_spool_put(c->st, c->srv->keys, r->addr, r->len, msg, len, (int64_t)time(NULL),
+			     &id) != STORE_OK) {
+		log_warnx("intake: cannot spool a message: %s", store_errmsg(c->st));
+		buf_puts(reply, "451 4.3.0 Temporary local problem, try again later");
+		return;
+	}
+	c->spooled = 1;
+	buf_puts(reply, "250 2.0.0 Ok");
 }
 
 static void on_drop(void *ctx, void *cookie)
 {
 	(void)ctx;
-	intake_target_free(cookie);
+	struct rcpt *r = cookie;
+	if (r == NULL)
+		return;
+	intake_target_free(r->t);
+	xfree_wipe(r->addr, r->len);
+	free(r);
 }
 
 static const struct lmtp_handler HANDLER = {on_rcpt, on_deliver, on_drop};
@@ -136,6 +168,10 @@ static void session(struct conn *c)
 		if (out.len > 0 && write_all(c->fd, out.data, out.len) < 0)
 			break;
 		buf_reset(&out);
+		if (c->spooled) { /* handled only after its 250 is out */
+			intake_spool_kick(c->srv->spool);
+			c->spooled = 0;
+		}
 		struct pollfd pfd = {c->fd, POLLIN, 0};
 		int pr = poll(&pfd, 1, LK_LMTP_TIMEOUT_SECONDS * 1000);
 		if (pr < 0 && errno == EINTR)
@@ -159,6 +195,8 @@ static void session(struct conn *c)
 		if (closing && out.len > 0)
 			write_all(c->fd, out.data, out.len);
 	}
+	if (c->spooled)
+		intake_spool_kick(c->srv->spool);
 	explicit_bzero(in, sizeof(in));
 	lmtp_session_free(s);
 done:
@@ -293,9 +331,13 @@ struct lmtp_server *lmtp_server_start(const struct conf *conf, const struct keys
 		s->conn_fd[i] = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
-	if (pipe2(s->wake, O_CLOEXEC) < 0 ||
+	/* The spool worker first: it handles what an earlier run left. */
+	s->spool = intake_spool_start(conf, keys, err);
+	if (s->spool == NULL || pipe2(s->wake, O_CLOEXEC) < 0 ||
 	    pthread_create(&s->accept_thread, NULL, accept_main, s) != 0) {
-		buf_printf(err, "[lmtp] cannot start the listener thread");
+		if (err->len == 0)
+			buf_printf(err, "[lmtp] cannot start the listener thread");
+		intake_spool_stop(s->spool);
 		close(fd);
 		pthread_mutex_destroy(&s->mu);
 		pthread_cond_destroy(&s->cv);
@@ -329,6 +371,7 @@ void lmtp_server_stop(struct lmtp_server *s)
 	pthread_mutex_unlock(&s->mu);
 	close(s->wake[0]);
 	close(s->wake[1]);
+	intake_spool_stop(s->spool);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);

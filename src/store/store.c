@@ -245,6 +245,52 @@ int store_confirm_limit_prune(struct store *s, int64_t before)
 	return s->ops->confirm_limit_prune(s, before);
 }
 
+void spool_rec_free(struct spool_rec *r)
+{
+	if (r->data != NULL) {
+		explicit_bzero(r->data, r->data_len);
+		free(r->data);
+	}
+	r->data = NULL;
+	r->data_len = 0;
+	explicit_bzero(r->wrapped_key, sizeof(r->wrapped_key));
+}
+int store_spool_insert(struct store *s, struct spool_rec *r)
+{
+	return s->ops->spool_insert(s, r);
+}
+int store_spool_get(struct store *s, int64_t id, struct spool_rec *out)
+{
+	return s->ops->spool_get(s, id, out);
+}
+int store_spool_each(struct store *s, int quarantined, int64_t after, int64_t due, int limit,
+		     int (*cb)(void *ctx, const struct spool_rec *r), void *ctx)
+{
+	return s->ops->spool_each(s, quarantined, after, due, limit, cb, ctx);
+}
+int store_spool_set(struct store *s, int64_t id, int attempts, int64_t quarantined, int64_t updated)
+{
+	return s->ops->spool_set(s, id, attempts, quarantined, updated);
+}
+int store_spool_delete(struct store *s, int64_t id)
+{
+	return s->ops->spool_delete(s, id);
+}
+int store_count_add(struct store *s, int64_t list_id, int64_t day, const char *name, int64_t n)
+{
+	return s->ops->count_add(s, list_id, day, name, n);
+}
+int store_count_get(struct store *s, int64_t list_id, int64_t day, const char *name, int64_t *n)
+{
+	return s->ops->count_get(s, list_id, day, name, n);
+}
+int store_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t to,
+			int (*cb)(void *ctx, const char *action, const char *source, int64_t n),
+			void *ctx)
+{
+	return s->ops->ledger_counts(s, list_id, from, to, cb, ctx);
+}
+
 int store_audit(struct store *s, int64_t time, const char *actor, const char *action,
 		int64_t list_id, int64_t sub_id, const char *detail)
 {

@@ -259,6 +259,43 @@ int store_confirm_limit_hit(struct store *s, const uint8_t hash[HASH_LEN], int64
 /* Deletes the rows whose window started before `before`. */
 int store_confirm_limit_prune(struct store *s, int64_t before);
 
+/* --- intake ---------------------------------------------------------- */
+/* One accepted message for one recipient, kept until it is handled: the
+ * intake answers 250 only once the row is committed (store_set_durable).
+ * data is sealed by the intake under a data key of its own, wrapped with the
+ * master key (wrapped_key); deleting the row destroys it. */
+struct spool_rec {
+	int64_t id;
+	int64_t received;
+	uint8_t wrapped_key[PII_WRAPPED_LEN];
+	uint8_t *data; /* sealed envelope recipient and message; NULL from spool_each */
+	size_t data_len;
+	int64_t size;	     /* the message's bytes, for listings */
+	int attempts;	     /* handlings begun and not finished (crashes) */
+	int64_t quarantined; /* when it was set aside, or 0: pending */
+	int64_t updated;     /* pending: not to be handled before then */
+};
+void spool_rec_free(struct spool_rec *r);
+int store_spool_insert(struct store *s, struct spool_rec *r); /* sets r->id */
+int store_spool_get(struct store *s, int64_t id, struct spool_rec *out);
+/* Pending (quarantined = 0) or quarantined (1) rows after id `after` with
+ * updated <= due, in id order, at most limit; data is not read. */
+int store_spool_each(struct store *s, int quarantined, int64_t after, int64_t due, int limit,
+		     int (*cb)(void *ctx, const struct spool_rec *r), void *ctx);
+int store_spool_set(struct store *s, int64_t id, int attempts, int64_t quarantined,
+		    int64_t updated);
+int store_spool_delete(struct store *s, int64_t id);
+
+/* Per-list daily counters (aggregates only): day is days since the epoch
+ * (UTC); list_id 0 for the server as a whole. add creates the row. */
+int store_count_add(struct store *s, int64_t list_id, int64_t day, const char *name, int64_t n);
+int store_count_get(struct store *s, int64_t list_id, int64_t day, const char *name, int64_t *n);
+/* The ledger events of a list with from <= time < to, counted by action and
+ * source (the owners' daily summary). */
+int store_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t to,
+			int (*cb)(void *ctx, const char *action, const char *source, int64_t n),
+			void *ctx);
+
 /* --- audit log (P8) ---------------------------------------------------- */
 int store_audit(struct store *s, int64_t time, const char *actor, const char *action,
 		int64_t list_id, int64_t subscriber_id, const char *detail);

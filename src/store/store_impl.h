@@ -71,6 +71,20 @@ struct store_ops {
 				 int64_t window, int64_t max, int *allowed);
 	int (*confirm_limit_prune)(struct store *s, int64_t before);
 
+	int (*spool_insert)(struct store *s, struct spool_rec *r);
+	int (*spool_get)(struct store *s, int64_t id, struct spool_rec *out);
+	int (*spool_each)(struct store *s, int quarantined, int64_t after, int64_t due, int limit,
+			  int (*cb)(void *, const struct spool_rec *), void *ctx);
+	int (*spool_set)(struct store *s, int64_t id, int attempts, int64_t quarantined,
+			 int64_t updated);
+	int (*spool_delete)(struct store *s, int64_t id);
+	int (*count_add)(struct store *s, int64_t list_id, int64_t day, const char *name,
+			 int64_t n);
+	int (*count_get)(struct store *s, int64_t list_id, int64_t day, const char *name,
+			 int64_t *n);
+	int (*ledger_counts)(struct store *s, int64_t list_id, int64_t from, int64_t to,
+			     int (*cb)(void *, const char *, const char *, int64_t), void *ctx);
+
 	int (*audit)(struct store *s, int64_t time, const char *actor, const char *action,
 		     int64_t list_id, int64_t sub_id, const char *detail);
 };

@@ -190,6 +190,8 @@ static void sq_close(struct store *s)
 		sqlite3_finalize(q->jstmt[i]);
 	for (int i = 0; i < SQLITE_LIMIT_STMTS; i++)
 		sqlite3_finalize(q->lstmt[i]);
+	for (int i = 0; i < SQLITE_INTAKE_STMTS; i++)
+		sqlite3_finalize(q->istmt[i]);
 	for (int i = 0; i < SP_CACHED; i++) {
 		sqlite3_finalize(q->sp[i][0]);
 		sqlite3_finalize(q->sp[i][1]);
@@ -975,6 +977,14 @@ static const struct store_ops SQLITE_OPS = {
     .retry_count = sq_retry_count,
     .confirm_limit_hit = sq_confirm_limit_hit,
     .confirm_limit_prune = sq_confirm_limit_prune,
+    .spool_insert = sq_spool_insert,
+    .spool_get = sq_spool_get,
+    .spool_each = sq_spool_each,
+    .spool_set = sq_spool_set,
+    .spool_delete = sq_spool_delete,
+    .count_add = sq_count_add,
+    .count_get = sq_count_get,
+    .ledger_counts = sq_ledger_counts,
     .audit = sq_audit,
 };
 

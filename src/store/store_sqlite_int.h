@@ -13,6 +13,7 @@
 
 #define SQLITE_JOB_STMTS 24
 #define SQLITE_LIMIT_STMTS 4
+#define SQLITE_INTAKE_STMTS 8
 
 /* The cached statements of store_sqlite.c. */
 enum stmt_id {
@@ -67,8 +68,9 @@ struct sqlite_store {
 	uint8_t tail_hash[HASH_LEN];
 	int64_t head_id; /* the ledger head recorded at the last commit */
 	uint8_t head_hash[HASH_LEN];
-	sqlite3_stmt *jstmt[SQLITE_JOB_STMTS];	 /* store_sqlite_jobs.c */
-	sqlite3_stmt *lstmt[SQLITE_LIMIT_STMTS]; /* store_sqlite_limits.c */
+	sqlite3_stmt *jstmt[SQLITE_JOB_STMTS];	  /* store_sqlite_jobs.c */
+	sqlite3_stmt *lstmt[SQLITE_LIMIT_STMTS];  /* store_sqlite_limits.c */
+	sqlite3_stmt *istmt[SQLITE_INTAKE_STMTS]; /* store_sqlite_intake.c */
 	char err[512];
 };
 
@@ -103,5 +105,17 @@ int sq_retry_count(struct store *s, int64_t job_id, int64_t *n, int64_t *next_at
 int sq_confirm_limit_hit(struct store *s, const uint8_t hash[HASH_LEN], int64_t now, int64_t window,
 			 int64_t max, int *allowed);
 int sq_confirm_limit_prune(struct store *s, int64_t before);
+
+/* The intake operations (store_sqlite_intake.c). */
+int sq_spool_insert(struct store *s, struct spool_rec *r);
+int sq_spool_get(struct store *s, int64_t id, struct spool_rec *out);
+int sq_spool_each(struct store *s, int quarantined, int64_t after, int64_t due, int limit,
+		  int (*cb)(void *, const struct spool_rec *), void *ctx);
+int sq_spool_set(struct store *s, int64_t id, int attempts, int64_t quarantined, int64_t updated);
+int sq_spool_delete(struct store *s, int64_t id);
+int sq_count_add(struct store *s, int64_t list_id, int64_t day, const char *name, int64_t n);
+int sq_count_get(struct store *s, int64_t list_id, int64_t day, const char *name, int64_t *n);
+int sq_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t to,
+		     int (*cb)(void *, const char *, const char *, int64_t), void *ctx);
 
 #endif

@@ -58,10 +58,20 @@ for _ in 1 2 3 4 5; do
 done
 check "serve --role intake printed its address" grep -q "^listkeeper: lmtp on 127.0.0.1:$port$" "$T/serve.out"
 
+# settle: wait (at most 10 s) until the spool worker has handled every
+# accepted message (the 250 comes once a message is spooled, before that).
+settle() {
+  for _ in $(seq 200); do
+    [ "$(q "SELECT count(*) FROM intake_spool WHERE quarantined = 0")" = 0 ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
 # lmtp TO FILE: deliver FILE (LF line ends, swaks makes them CR LF) to TO.
 lmtp() {
   swaks --server 127.0.0.1 --port "$port" --protocol LMTP --helo test.example \
     --from '<>' --to "$1" --data "@$2" --timeout 20 </dev/null 2>&1 || true
+  settle
 }
 # bounce_for WHO FILE: a copy of FILE whose recipients are WHO's VERP address
 bounce_for() {
@@ -180,6 +190,7 @@ check "hang-up mid-DATA: nothing counted" [ "$(score keep)" = 0 ]
 # Pipelined: two messages in one session, each answered, both counted.
 out=$(raw "b'LHLO t\r\n' + (b'MAIL FROM:<>\r\nRCPT TO:<$hv>\r\nDATA\r\n' + open('$T/msg.eml','rb').read().replace(b'\n', b'\r\n') + b'.\r\n') * 2 + b'QUIT\r\n'")
 check "pipelined: two 250 after the dot" [ "$(grep -c '^250 2.0.0' <<<"$out")" -eq 2 ]
+settle
 check "pipelined: both hard bounces counted" [ "$(score keep)" = 2 ]
 check "keep's other list untouched" [ "$(q "SELECT count(*) FROM subscriptions s JOIN lists l ON l.id = s.list_id WHERE l.name = 'other' AND state = 1")" = 1 ]
 

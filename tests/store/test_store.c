@@ -1201,6 +1201,127 @@ static void test_suppressions(void **state)
 
 /* The confirmation limit: max per window, a new window after it ends, one
  * address does not count for another, pruning drops ended windows. */
+struct spool_seen {
+	int64_t id[8];
+	int attempts[8];
+	int n;
+};
+
+static int spool_seen_cb(void *ctx, const struct spool_rec *r)
+{
+	struct spool_seen *s = ctx;
+	assert_null(r->data); /* each does not read the sealed data */
+	s->id[s->n] = r->id;
+	s->attempts[s->n] = r->attempts;
+	s->n++;
+	return 0;
+}
+
+struct counted {
+	char what[4][48];
+	int64_t n[4];
+	int k;
+};
+
+static int counted_cb(void *ctx, const char *action, const char *source, int64_t n)
+{
+	struct counted *c = ctx;
+	bsnprintf(c->what[c->k], sizeof(c->what[c->k]), "%s/%s", action, source);
+	c->n[c->k++] = n;
+	return 0;
+}
+
+static void test_intake_tables(void **state)
+{
+	struct fx *f = *state;
+	uint8_t blob[40] = {1, 2, 3};
+	struct spool_rec r = {
+	    .received = 100, .data = blob, .data_len = sizeof(blob), .size = 7, .updated = 100};
+	assert_int_equal(store_spool_insert(f->st, &r), STORE_ERR); /* no transaction */
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_spool_insert(f->st, &r), STORE_OK);
+	int64_t a = r.id;
+	r.received = r.updated = 200;
+	assert_int_equal(store_spool_insert(f->st, &r), STORE_OK);
+	int64_t b = r.id;
+	assert_true(b > a);
+	/* a deferred row (updated in the future) and a quarantined one */
+	assert_int_equal(store_spool_set(f->st, b, 1, 0, 500), STORE_OK);
+	assert_int_equal(store_spool_insert(f->st, &r), STORE_OK);
+	int64_t c = r.id;
+	assert_int_equal(store_spool_set(f->st, c, 3, 300, 300), STORE_OK);
+	assert_int_equal(store_spool_set(f->st, 999, 1, 0, 1), STORE_NOTFOUND);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+
+	struct spool_seen s = {0};
+	assert_int_equal(store_spool_each(f->st, 0, 0, 400, 10, spool_seen_cb, &s), STORE_OK);
+	assert_int_equal(s.n, 1); /* b is not due before 500, c is quarantined */
+	assert_int_equal(s.id[0], a);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_spool_each(f->st, 0, 0, 500, 10, spool_seen_cb, &s), STORE_OK);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.attempts[1], 1);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_spool_each(f->st, 0, a, 500, 10, spool_seen_cb, &s), STORE_OK);
+	assert_int_equal(s.n, 1); /* after a */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_spool_each(f->st, 1, 0, INT64_MAX, 10, spool_seen_cb, &s), STORE_OK);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.id[0], c);
+
+	struct spool_rec got = {0};
+	assert_int_equal(store_spool_get(f->st, c, &got), STORE_OK);
+	assert_int_equal(got.attempts, 3);
+	assert_int_equal(got.quarantined, 300);
+	assert_int_equal(got.size, 7);
+	assert_int_equal(got.data_len, sizeof(blob));
+	assert_memory_equal(got.data, blob, sizeof(blob));
+	spool_rec_free(&got);
+	assert_null(got.data);
+	assert_int_equal(store_spool_get(f->st, 999, &got), STORE_NOTFOUND);
+
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_spool_delete(f->st, a), STORE_OK);
+	assert_int_equal(store_spool_delete(f->st, a), STORE_NOTFOUND);
+	/* counters: created, then added to */
+	assert_int_equal(store_count_add(f->st, 1, 20000, "x", 2), STORE_OK);
+	assert_int_equal(store_count_add(f->st, 1, 20000, "x", 3), STORE_OK);
+	assert_int_equal(store_count_add(f->st, 1, 20001, "x", 1), STORE_OK);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+	int64_t n = -1;
+	assert_int_equal(store_count_get(f->st, 1, 20000, "x", &n), STORE_OK);
+	assert_int_equal(n, 5);
+	assert_int_equal(store_count_get(f->st, 1, 20002, "x", &n), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_count_add(f->st, 1, 20000, "x", 1), STORE_ERR); /* no txn */
+
+	/* ledger counts by action and source in a time range */
+	int64_t l1 = add_list(f, "counted");
+	struct ledger_rec e[4] = {
+	    {.list_id = l1, .subscriber_id = 1, .action = "confirm", .time = 10, .source = "web"},
+	    {.list_id = l1, .subscriber_id = 2, .action = "confirm", .time = 11, .source = "web"},
+	    {.list_id = l1,
+	     .subscriber_id = 1,
+	     .action = "unsubscribe",
+	     .time = 12,
+	     .source = "bounce"},
+	    {.list_id = l1, .subscriber_id = 3, .action = "confirm", .time = 20, .source = "web"},
+	};
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	for (int i = 0; i < 4; i++) {
+		e[i].policy_version = "1";
+		assert_int_equal(store_ledger_append(f->st, &e[i], f->key), STORE_OK);
+	}
+	assert_int_equal(store_commit(f->st), STORE_OK);
+	struct counted cn = {0};
+	assert_int_equal(store_ledger_counts(f->st, l1, 10, 20, counted_cb, &cn), STORE_OK);
+	assert_int_equal(cn.k, 2);
+	assert_string_equal(cn.what[0], "confirm/web");
+	assert_int_equal(cn.n[0], 2);
+	assert_string_equal(cn.what[1], "unsubscribe/bounce");
+	assert_int_equal(cn.n[1], 1);
+}
+
 static void test_confirm_limits(void **state)
 {
 	struct fx *f = *state;
@@ -1342,7 +1463,7 @@ static const struct test_case CASES[] = {
     CASE(test_recipients_page), CASE(test_transactions),
     CASE(test_ledger),		CASE(test_suppressions),
     CASE(test_confirm_limits),	CASE(test_audit),
-    CASE(test_scrub),
+    CASE(test_scrub),		CASE(test_intake_tables),
 };
 #undef CASE
 

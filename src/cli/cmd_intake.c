@@ -1,0 +1,209 @@
+/*
+ * cmd_intake.c - `listkeeper intake spool|quarantine ...`: the intake spool
+ * and the messages set aside in quarantine (intake/spool.h).
+ *
+ * A quarantined message is personal data (a bounce quotes the recipient's
+ * address, a command message its sender's): `show` decrypts it and writes an
+ * audit row; `drop` deletes it (the row's key with it) and audits.
+ *
+ * TRUST: arguments are the operator's; the stored message is untrusted and
+ * printed as it is (bytes to stdout, as `person export` prints data).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "core/limits.h"
+#include "core/num.h"
+#include "intake/spool.h"
+
+static const char USAGE[] =
+    "usage: listkeeper intake spool\n"
+    "       listkeeper intake quarantine ls\n"
+    "       listkeeper intake quarantine show ID\n"
+    "       listkeeper intake quarantine drop ID\n"
+    "       listkeeper intake quarantine retry ID\n\n"
+    "Every message the intake accepts is first stored (sealed) in the intake spool,\n"
+    "then handled by `serve --role intake`. A message whose handling crashed the\n"
+    "server three times is set aside in quarantine and never tried again on its own.\n\n"
+    "  spool             counts of pending and quarantined messages\n"
+    "  quarantine ls     the quarantined messages: id, received, size, attempts\n"
+    "  quarantine show   prints the recipient and the message (audited)\n"
+    "  quarantine drop   deletes it for good (audited)\n"
+    "  quarantine retry  puts it back in the spool with its attempts reset (audited),\n"
+    "                    once the fault is fixed\n";
+
+struct tally {
+	int64_t n, bytes, last;
+	int print;
+};
+
+static void when(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		bsnprintf(out, 32, "%lld", (long long)t);
+}
+
+static int tally_one(void *ctx, const struct spool_rec *r)
+{
+	struct tally *t = ctx;
+	t->n++;
+	t->bytes += r->size;
+	t->last = r->id;
+	if (t->print) {
+		char rec[32], q[32];
+		when(r->received, rec);
+		when(r->quarantined, q);
+		printf("%-8lld received %s  quarantined %s  %10lld bytes  %d attempts\n",
+		       (long long)r->id, rec, q, (long long)r->size, r->attempts);
+	}
+	return 0;
+}
+
+/* Walks every row of one kind (pending or quarantined), a page at a time. */
+static int walk(struct cli *c, int quarantined, struct tally *t)
+{
+	for (;;) {
+		int64_t before = t->n;
+		int r =
+		    store_spool_each(c->st, quarantined, t->last, INT64_MAX, 1000, tally_one, t);
+		if (r != STORE_OK || t->n - before < 1000)
+			return r;
+	}
+}
+
+static int get_row(struct cli *c, const char *arg, struct spool_rec *out)
+{
+	int64_t id;
+	if (num_parse_i64_z(arg, 1, INT64_MAX, &id) < 0) {
+		fprintf(stderr, "listkeeper intake quarantine: '%s' is not a message id\n", arg);
+		return EX_USAGE;
+	}
+	memset(out, 0, sizeof(*out));
+	int r = store_spool_get(c->st, id, out);
+	if (r == STORE_OK && out->quarantined == 0) {
+		spool_rec_free(out);
+		r = STORE_NOTFOUND;
+	}
+	if (r == STORE_NOTFOUND) {
+		fprintf(stderr,
+			"listkeeper intake quarantine: no quarantined message %lld "
+			"(see `listkeeper intake quarantine ls`)\n",
+			(long long)id);
+		return EX_DATAERR;
+	}
+	if (r != STORE_OK)
+		return cli_store_fail(c, "intake quarantine", NULL);
+	return 0;
+}
+
+static int audited(struct cli *c, const char *action, const struct spool_rec *row,
+		   int (*change)(struct cli *c, const struct spool_rec *row))
+{
+	char detail[48];
+	bsnprintf(detail, sizeof(detail), "spool=%lld", (long long)row->id);
+	int r = store_begin(c->st);
+	if (r == STORE_OK && change != NULL)
+		r = change(c, row);
+	if (r == STORE_OK)
+		r = store_audit(c->st, lists_now(&c->x), c->actor, action, 0, 0, detail);
+	if (r == STORE_OK)
+		r = store_commit(c->st);
+	if (r != STORE_OK) {
+		store_rollback(c->st);
+		return cli_store_fail(c, "intake quarantine", NULL);
+	}
+	return 0;
+}
+
+static int do_drop(struct cli *c, const struct spool_rec *row)
+{
+	return store_spool_delete(c->st, row->id);
+}
+
+static int do_retry(struct cli *c, const struct spool_rec *row)
+{
+	return store_spool_set(c->st, row->id, 0, 0, lists_now(&c->x));
+}
+
+static int quarantine_cmd(struct cli *c, int argc, char **argv)
+{
+	const char *verb = argc > 2 ? argv[2] : "";
+	if (!strcmp(verb, "ls") && argc == 3) {
+		struct tally t = {0, 0, 0, 1};
+		if (walk(c, 1, &t) != STORE_OK)
+			return cli_store_fail(c, "intake quarantine ls", NULL);
+		printf("%lld quarantined\n", (long long)t.n);
+		return 0;
+	}
+	if (argc != 4 || (strcmp(verb, "show") && strcmp(verb, "drop") && strcmp(verb, "retry"))) {
+		fputs(USAGE, stderr);
+		return EX_USAGE;
+	}
+	struct spool_rec row;
+	int r = get_row(c, argv[3], &row);
+	if (r)
+		return r;
+	if (!strcmp(verb, "show")) {
+		struct buf rcpt, msg;
+		buf_init(&rcpt, LK_MAX_ADDRESS + 1);
+		buf_init(&msg, LK_MAX_MESSAGE);
+		if (intake_spool_open(&c->keys, &row, &rcpt, &msg) < 0) {
+			fprintf(stderr,
+				"listkeeper intake quarantine show: message %lld does not "
+				"open (corrupt, or sealed under another key file)\n",
+				(long long)row.id);
+			r = EX_DATAERR;
+		} else if ((r = audited(c, "intake-quarantine-show", &row, NULL)) == 0) {
+			printf("recipient: %.*s\n\n", (int)rcpt.len, rcpt.data);
+			fwrite(msg.data != NULL ? msg.data : "", 1, msg.len, stdout);
+		}
+		if (rcpt.data != NULL)
+			explicit_bzero(rcpt.data, rcpt.len);
+		if (msg.data != NULL)
+			explicit_bzero(msg.data, msg.len);
+		buf_free(&rcpt);
+		buf_free(&msg);
+	} else if (!strcmp(verb, "drop")) {
+		r = audited(c, "intake-quarantine-drop", &row, do_drop);
+		if (r == 0) {
+			store_scrub(c->st);
+			printf("dropped quarantined message %lld\n", (long long)row.id);
+		}
+	} else {
+		r = audited(c, "intake-quarantine-retry", &row, do_retry);
+		if (r == 0)
+			printf("message %lld is back in the spool; `serve --role intake` handles "
+			       "it\n",
+			       (long long)row.id);
+	}
+	spool_rec_free(&row);
+	return r;
+}
+
+int cmd_intake(struct cli *c, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv)) {
+		fputs(USAGE, stdout);
+		return 0;
+	}
+	int spool = argc == 2 && !strcmp(argv[1], "spool");
+	if (!spool && (argc < 3 || strcmp(argv[1], "quarantine") != 0)) {
+		fputs(USAGE, stderr);
+		return EX_USAGE;
+	}
+	int r = cli_open(c);
+	if (r)
+		return r;
+	if (!spool)
+		return quarantine_cmd(c, argc, argv);
+	struct tally p = {0}, q = {0};
+	if (walk(c, 0, &p) != STORE_OK || walk(c, 1, &q) != STORE_OK)
+		return cli_store_fail(c, "intake spool", NULL);
+	printf("pending: %lld (%lld bytes)\nquarantined: %lld (%lld bytes)\n", (long long)p.n,
+	       (long long)p.bytes, (long long)q.n, (long long)q.bytes);
+	return 0;
+}

@@ -1,0 +1,70 @@
+/*
+ * spool.h - the intake spool: an accepted message is stored before it is
+ * answered, and handled after (DESIGN.md P-durability; issue 5).
+ *
+ *   intake_spool_put     seals one message for one recipient and commits it
+ *                        (the caller's store is durable: synchronous=FULL)
+ *   intake_spool_start   the worker thread of the intake role: handles the
+ *                        pending rows in id order, on start and on every kick
+ *   intake_spool_kick    a row was added
+ *   intake_spool_stop    ends the worker (a message being handled finishes)
+ *   intake_spool_open    the recipient and the message of a row (quarantine show)
+ *
+ * Crashes: before a row is handled, its attempts count is raised and
+ * committed; after it is handled the row is deleted. A row still there with
+ * LK_INTAKE_MAX_ATTEMPTS attempts crashed the process that many times: it
+ * is set aside (quarantined: kept sealed, counted, audited) and never tried
+ * again, so the rest keeps flowing. An orderly temporary failure (the store
+ * busy) undoes its attempt and is tried again LK_INTAKE_RETRY_SECONDS later.
+ * A row whose recipient is no longer known (a list deleted meanwhile) or
+ * whose message is refused as bad data is logged and deleted: the MTA has
+ * its 250 already, and nothing is answered to a bounce.
+ *
+ * The data is sealed (crypto/pii.h) under a fresh key per row, wrapped with
+ * the master key: deleting the row destroys the message.
+ *
+ * TRUST: the message and recipient are untrusted; they go to intake/route.c.
+ * A sealed row that does not open (corrupt, or another key file) is
+ * quarantined, never handled.
+ */
+#ifndef LK_INTAKE_SPOOL_H
+#define LK_INTAKE_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/conf.h"
+#include "crypto/keys.h"
+#include "store/store.h"
+
+#define LK_INTAKE_MAX_ATTEMPTS 3
+#define LK_INTAKE_RETRY_SECONDS 60
+
+/* Test builds only: the listkeeper-testhooks binary (tests/hooks/) defines
+ * it, to crash a handler on purpose; the installed binary has none. */
+extern void lk_test_intake_hook(const char *msg, size_t len) __attribute__((weak));
+
+/* STORE_OK with *id set once the row is committed; a store error otherwise
+ * (answer 451). now: the receiving time. */
+int intake_spool_put(struct store *st, const struct keys *keys, const char *rcpt, size_t rcpt_len,
+		     const char *msg, size_t len, int64_t now, int64_t *id);
+
+/* Opens r (read with store_spool_get): the recipient into rcpt, the message
+ * into msg. 0, or -1 when the row does not open. */
+int intake_spool_open(const struct keys *keys, const struct spool_rec *r, struct buf *rcpt,
+		      struct buf *msg);
+
+struct intake_spool;
+/* NULL with the reason in err. conf and keys must outlive it. */
+struct intake_spool *intake_spool_start(const struct conf *conf, const struct keys *keys,
+					struct buf *err);
+void intake_spool_kick(struct intake_spool *sp);
+/* NULL: no-op. */
+void intake_spool_stop(struct intake_spool *sp);
+
+/* One pass over the pending rows with the given store (for `listkeeper
+ * inject`'s tests and the worker): the number handled, or -1. */
+int intake_spool_drain(const struct conf *conf, const struct keys *keys, struct store *st);
+
+#endif

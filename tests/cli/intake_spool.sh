@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# The intake spool: a message is answered 250 once stored, handled after.
+# With the test build of the binary (listkeeper-testhooks, built next to
+# listkeeper), a marked message crashes its handler (SIGABRT): three crashes
+# and it is set aside in quarantine, the next messages flow; and after a
+# kill -9 of serve with messages waiting in the spool, nothing accepted is
+# lost.
+LK=$1
+. "$(dirname "$0")/lib.bash"
+B="$(dirname "$(readlink -f "$0")")/../intake/bounces"
+LKT="$(dirname "$LK")/listkeeper-testhooks"
+serve_pid=
+trap 'rc=$?; [ -n "$serve_pid" ] && kill -9 $serve_pid 2>/dev/null; rm -rf "$T"; exit $rc' EXIT
+[ -x "$LKT" ] || { echo "FAIL - no $LKT (built by the listkeeper-testhooks target)"; exit 1; }
+
+lk init --dir "$T" --domain lists.example.org >/dev/null
+export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_LOG_LEVEL=info
+lk list create news >/dev/null
+{ echo email; for w in a b c d e; do echo "$w@example.org"; done; } > "$T/people.csv"
+lk import news "$T/people.csv" --confirmed --consent-note test >/dev/null
+printf 'Hello\n' > "$T/body.txt"
+timeout 60 "$LK" send news --subject "Issue 1" --text "$T/body.txt" --wait >/dev/null
+# who, subscriber id and VERP address of each recipient
+python3 - "$T/out" > "$T/map" <<'PY'
+import email, email.utils, os, re, sys
+d = os.path.join(sys.argv[1], "new")
+for f in sorted(os.listdir(d)):
+    m = email.message_from_binary_file(open(os.path.join(d, f), "rb"))
+    to = email.utils.parseaddr(m["To"])[1]
+    sid = re.search(r"\.s(\d+)\.", m["Message-ID"]).group(1)
+    print(to.split("@")[0], sid, m["Return-Path"].strip("<> "))
+PY
+check "five VERP addresses" [ "$(wc -l < "$T/map")" -eq 5 ]
+verp() { awk -v w="$1" '$1 == w { print $3 }' "$T/map"; }
+q() { sqlite3 "$T/listkeeper.db" "$1"; }
+total() { q "SELECT coalesce(sum(bounce_score), 0) FROM subscriptions"; }
+pending() { q "SELECT count(*) FROM intake_spool WHERE quarantined = 0"; }
+
+port=
+start() { # start BINARY: serve --role intake on a free port, wait until it listens
+  for _ in 1 2 3 4 5; do
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    LISTKEEPER_LMTP_LISTEN=127.0.0.1:$port "$1" serve --role intake > "$T/serve.out" 2>> "$T/serve.log" &
+    serve_pid=$!
+    for _ in $(seq 100); do grep -q "^listkeeper: lmtp on" "$T/serve.out" && return 0
+      kill -0 $serve_pid 2>/dev/null || break; sleep 0.05; done
+    kill $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null || true; serve_pid=
+  done
+  return 1
+}
+# send WHO FILE [MARK]: a bounce for WHO's VERP address (with MARK in it), over LMTP
+send() {
+  local v; v=$(verp "$1")
+  sed -e "s/news-bounces+[A-Za-z0-9_-]*@lists.example.org/$v/g" -e "s/^Subject: .*/&${3:+ $3}/" \
+    "$2" > "$T/msg.eml"
+  swaks --server 127.0.0.1 --port "$port" --protocol LMTP --helo test.example \
+    --from '<>' --to "$v" --data "@$T/msg.eml" --timeout 20 </dev/null 2>&1 || true
+}
+ws=
+waitdead() { # waitdead: serve ended by itself within 10 s; its exit status in $ws
+  for _ in $(seq 200); do kill -0 $serve_pid 2>/dev/null || break; sleep 0.05; done
+  ws=0; wait $serve_pid 2>/dev/null || ws=$?; serve_pid=
+}
+launch() { # launch BINARY: serve --role intake, without waiting (it may crash at once)
+  LISTKEEPER_LMTP_LISTEN=127.0.0.1:0 "$1" serve --role intake > "$T/serve.out" 2>> "$T/serve.log" &
+  serve_pid=$!
+}
+settle() {
+  for _ in $(seq 200); do [ "$(pending)" = 0 ] && return 0; sleep 0.05; done; return 1
+}
+
+# --- a message that crashes its handler --------------------------------
+export LISTKEEPER_TEST_CRASH_ON=POISON-7f3a
+check "serve (test build) starts" start "$LKT"
+out=$(send a "$B/postfix-dsn-hard.eml" POISON-7f3a)
+check "poison message: 250 (stored before it is handled)" grep -q "<-  *250 2.0.0" <<<"$out"
+waitdead; check "crash 1: serve died of SIGABRT" [ "$ws" = 134 ]
+check "the poison message is still in the spool, one attempt" [ "$(q "SELECT attempts FROM intake_spool")" = 1 ]
+launch "$LKT"; waitdead; check "crash 2 (on start: the spool is handled first)" [ "$ws" = 134 ]
+launch "$LKT"; waitdead; check "crash 3" [ "$ws" = 134 ]
+check "three attempts counted" [ "$(q "SELECT attempts FROM intake_spool")" = 3 ]
+check "restart after three crashes stays up" start "$LKT"
+sleep 0.5
+check "serve still running" kill -0 $serve_pid
+check "poison message quarantined" [ "$(q "SELECT count(*) FROM intake_spool WHERE quarantined > 0")" = 1 ]
+check "quarantine audited" [ "$(q "SELECT count(*) FROM audit_log WHERE action = 'intake-quarantine'")" = 1 ]
+check "quarantine counted" [ "$(q "SELECT n FROM daily_counts WHERE name = 'intake-quarantined'")" = 1 ]
+check "quarantined message is sealed (no marker in the database)" bash -c "! grep -aq POISON-7f3a '$T/listkeeper.db' '$T/listkeeper.db-wal'"
+out=$(send b "$B/postfix-dsn-hard.eml"); settle
+check "the next message flows: 250" grep -q "<-  *250 2.0.0" <<<"$out"
+check "the next message was handled (score 1)" [ "$(total)" = 1 ]
+check "serve still running after it" kill -0 $serve_pid
+
+# --- the quarantine, for the administrator -------------------------------
+out=$(lk intake quarantine ls)
+check "quarantine ls: one message" grep -q "^1 quarantined" <<<"$out"
+id=$(awk 'NR == 1 { print $1 }' <<<"$out")
+check "intake spool: counts" grep -q "^quarantined: 1 " <<<"$(lk intake spool)"
+out=$(lk intake quarantine show "$id")
+check "quarantine show: the recipient" grep -q "^recipient: news-bounces+" <<<"$out"
+check "quarantine show: the message" grep -q "POISON-7f3a" <<<"$out"
+check "quarantine show audited" [ "$(q "SELECT count(*) FROM audit_log WHERE action = 'intake-quarantine-show'")" = 1 ]
+if lk intake quarantine show 999 2>/dev/null; then bad "show of no message"; else ok "show of an unknown id refused"; fi
+kill $serve_pid; wait $serve_pid || true; serve_pid=
+unset LISTKEEPER_TEST_CRASH_ON
+check "quarantine retry" lk intake quarantine retry "$id"
+check "retried message back in the spool, attempts 0" [ "$(q "SELECT attempts, quarantined FROM intake_spool")" = "0|0" ]
+start "$LK"; settle
+check "retried message handled once the fault is gone (score 2)" [ "$(total)" = 2 ]
+kill $serve_pid; wait $serve_pid || true; serve_pid=
+
+# --- kill -9 with accepted messages waiting in the spool ------------------
+export LISTKEEPER_TEST_SLOW_MS=300
+start "$LKT"
+n=0
+for w in a b c d e a b c d e; do
+  out=$(send "$w" "$B/gmail-dsn-hard.eml")
+  grep -q "<-  *250 2.0.0" <<<"$out" && n=$((n + 1))
+done
+check "ten bounces accepted" [ "$n" = 10 ]
+kill -9 $serve_pid; wait $serve_pid 2>/dev/null || true; serve_pid=
+left=$(pending)
+check "kill -9 left accepted messages in the spool ($left)" [ "$left" -gt 0 ]
+unset LISTKEEPER_TEST_SLOW_MS
+start "$LK"
+check "after the restart the spool empties" settle
+check "every accepted bounce was handled (score 2 + 10)" [ "$(total)" = 12 ]
+check "nothing quarantined by the kill" [ "$(q "SELECT count(*) FROM intake_spool")" = 0 ]
+
+# --- a quarantined message can be dropped ---------------------------------
+kill $serve_pid; wait $serve_pid || true; serve_pid=
+export LISTKEEPER_TEST_CRASH_ON=POISON-7f3a
+start "$LKT"
+send c "$B/postfix-dsn-hard.eml" POISON-7f3a >/dev/null
+waitdead
+for i in 2 3; do launch "$LKT"; waitdead; done
+start "$LKT"
+check "quarantined again" [ "$(q "SELECT count(*) FROM intake_spool WHERE quarantined > 0")" = 1 ]
+id=$(q "SELECT id FROM intake_spool")
+check "quarantine drop" lk intake quarantine drop "$id"
+check "dropped: gone" [ "$(q "SELECT count(*) FROM intake_spool")" = 0 ]
+check "drop audited" [ "$(q "SELECT count(*) FROM audit_log WHERE action = 'intake-quarantine-drop'")" = 1 ]
+kill $serve_pid; wait $serve_pid || true; serve_pid=
+check "the log names no address" bash -c "! grep -q '@example.org' '$T/serve.log'"
+finish
