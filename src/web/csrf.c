@@ -49,3 +49,9 @@ int csrf_check(const struct keys *k, const char *path_z, int64_t now, const char
 	}
 	return ok;
 }
+
+int csrf_check_form(const struct keys *k, const char *path_z, int64_t now, const struct form *f)
+{
+	const char *v = form_get(f, "csrf");
+	return form_count(f, "csrf") == 1 && csrf_check(k, path_z, now, v, strlen(v));
+}

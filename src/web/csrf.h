@@ -4,6 +4,7 @@
  *   csrf_make   the hidden field value for a form that posts to path
  *   csrf_check  1 if a posted value is one that csrf_make gave for path in
  *               this hour or the one before
+ *   csrf_check_form  csrf_check of a form's one "csrf" field
  *
  * value = base64url(HMAC-SHA-256(mac key, "lk-csrf" 0 path 0 hour))
  * without padding, where hour = floor(now / 3600) as 8 bytes big-endian.
@@ -23,6 +24,7 @@
 #include <stdint.h>
 
 #include "crypto/keys.h"
+#include "web/form.h"
 
 #define CSRF_LEN 43 /* base64url of 32 bytes, unpadded */
 
@@ -31,5 +33,8 @@ void csrf_make(const struct keys *k, const char *path_z, int64_t now, char out[C
 /* 1 if value (len bytes; NULL is refused) is valid for path at now. */
 int csrf_check(const struct keys *k, const char *path_z, int64_t now, const char *value,
 	       size_t len);
+
+/* 1 if form f has exactly one "csrf" field and csrf_check accepts it. */
+int csrf_check_form(const struct keys *k, const char *path_z, int64_t now, const struct form *f);
 
 #endif

@@ -36,7 +36,9 @@
 #include "store/store.h"
 #include "web/form.h"
 #include "web/listpage.h"
+#include "web/me.h"
 #include "web/pages.h"
+#include "web/prefs.h"
 #include "web/ratelimit.h"
 #include "web/tokpages.h"
 
@@ -100,6 +102,9 @@ static int add_headers(struct MHD_Response *r, const struct page *p, const char 
 	    MHD_add_response_header(r, "Content-Security-Policy", CSP) == MHD_YES &&
 	    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES &&
 	    MHD_add_response_header(r, "Referrer-Policy", "no-referrer") == MHD_YES;
+	if (ok && p->disposition != NULL)
+		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
+					     p->disposition) == MHD_YES;
 	if (ok && p->status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow) == MHD_YES;
 	if (ok && close)
@@ -133,6 +138,7 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct page *p, cons
 struct post {
 	struct buf body;
 	struct listpage_deferred *later; /* a subscribe to do once answered */
+	struct me_deferred *me_later;	 /* a data request to do once answered */
 };
 
 static void listpage_env_of(struct http_server *s, struct listpage_env *env);
@@ -148,11 +154,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	(void)toe;
 	struct post *pp = cls != NULL ? *req_cls : NULL;
 	if (pp != NULL && pp != cls) {
-		if (pp->later != NULL) {
+		if (pp->later != NULL || pp->me_later != NULL) {
 			struct listpage_env env;
 			listpage_env_of(cls, &env);
 			listpage_run(&env, pp->later);
+			me_run(&env, pp->me_later);
 			pp->later = NULL;
+			pp->me_later = NULL;
 		}
 		buf_free(&pp->body); /* wiped: it may hold a person's form */
 		free(pp);
@@ -210,6 +218,7 @@ static void listpage_env_of(struct http_server *s, struct listpage_env *env)
 	env->consent_version = conf_get(s->conf, "general", "consent_version");
 	env->confirm_max = conf_get_int(s->conf, "web", "confirm_per_address");
 	env->confirm_window = conf_get_int(s->conf, "web", "confirm_window_hours") * 3600;
+	env->request_ttl = conf_get_int(s->conf, "tokens", "request_ttl_hours") * 3600;
 	env->rl = s->rl;
 }
 
@@ -224,14 +233,21 @@ static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *c
 	enum form_status fs = form_parse(f, ctype, pp->body.data, pp->body.len);
 	if (fs != FORM_OK) {
 		form_refused(&s->site, fs, &p);
-	} else if (listpage_match(url)) {
+	} else if (listpage_match(url) || me_match(url)) {
 		struct listpage_env env;
 		uint8_t ck[8];
 		listpage_env_of(s, &env);
 		env.client_len = client_key(conn, ck);
 		env.client = ck;
-		listpage_post(&env, url, f, &p, &pp->later);
+		if (listpage_match(url))
+			listpage_post(&env, url, f, &p, &pp->later);
+		else
+			me_post(&env, url, f, &p, &pp->me_later);
 		sodium_memzero(ck, sizeof(ck));
+	} else if (prefs_match(url)) {
+		struct listpage_env env;
+		listpage_env_of(s, &env);
+		prefs_post(&env, url, f, &p);
 	} else {
 		struct tokpages_env env = {&s->site, thread_store(s), s->keys,
 					   conf_get(s->conf, "general", "consent_version"), 0};
@@ -250,7 +266,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct page p;
 	int get =
 	    strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-	int posts = tokpages_match(url) || listpage_match(url);
+	int posts = tokpages_match(url) || listpage_match(url) || prefs_match(url) || me_match(url);
 	int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0 && posts;
 	const char *allow = posts ? POST_ALLOW : "GET, HEAD";
 	if (*req_cls == NULL) {
@@ -291,10 +307,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 						   conf_get(s->conf, "general", "consent_version"),
 						   0};
 			tokpages_get(&env, url, &p);
-		} else if (listpage_match(url)) {
+		} else if (listpage_match(url) || prefs_match(url) || me_match(url)) {
 			struct listpage_env env;
 			listpage_env_of(s, &env);
-			listpage_get(&env, url, &p);
+			if (listpage_match(url))
+				listpage_get(&env, url, &p);
+			else if (prefs_match(url))
+				prefs_get(&env, url, &p);
+			else
+				me_get(&env, url, &p);
 		} else {
 			pages_get(&s->site, thread_store(s), url, &p);
 		}

@@ -27,11 +27,11 @@
 
 /* The consent wording; the version shown with it is [general] consent_version,
  * which the operator raises when this text (or a template's) changes. */
-static const char CONSENT[] =
+const char listpage_consent[] =
     "I want to receive this list's mail at this address. I can leave at any time with the "
     "link in every message; when I leave my last list here, my personal data is deleted.";
-static const char TRACKING[] = "Count when I open a message (HTML mail only). Optional: "
-			       "opens are only ever counted in total, never per person.";
+const char listpage_tracking[] = "Count when I open a message (HTML mail only). Optional: "
+				 "opens are only ever counted in total, never per person.";
 
 int listpage_match(const char *path)
 {
@@ -122,13 +122,13 @@ static void render_form(const struct listpage_env *env, const char *path, const 
 		html_printf(&p->body,
 			    "<label><input type=\"checkbox\" name=\"tracking\" value=\"1\"%s>%s"
 			    "</label>\n",
-			    fv->tracking ? " checked" : "", TRACKING);
+			    fv->tracking ? " checked" : "", listpage_tracking);
 	html_printf(&p->body,
 		    "<p class=\"consent\">%s <span class=\"opt\">(Consent wording, version "
 		    "%s.)</span></p>\n"
 		    "<button type=\"submit\">Subscribe</button>\n</form>\n"
 		    "<p><a href=\"/\">All lists</a></p>\n",
-		    CONSENT, env->consent_version);
+		    listpage_consent, env->consent_version);
 	page_foot(p);
 	page_finish(p, env->site);
 }
@@ -243,10 +243,10 @@ static int subscribe(const struct listpage_env *env, const struct listpage_defer
 	int tracking = d->tracking && l->tracking;
 	struct buf wording;
 	buf_init(&wording, 1024);
-	buf_puts(&wording, CONSENT);
+	buf_puts(&wording, listpage_consent);
 	if (tracking) {
 		buf_puts(&wording, " [ticked] ");
-		buf_puts(&wording, TRACKING);
+		buf_puts(&wording, listpage_tracking);
 	}
 	struct subscribe_req rq;
 	memset(&rq, 0, sizeof(rq));

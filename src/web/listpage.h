@@ -35,6 +35,8 @@
 #include "web/pages.h"
 #include "web/ratelimit.h"
 
+/* The environment of the pages that take a form: also the preferences
+ * (web/prefs.h) and data request pages (web/me.h). */
 struct listpage_env {
 	const struct site *site;
 	struct store *st; /* NULL when the store cannot be opened: 503 */
@@ -42,11 +44,19 @@ struct listpage_env {
 	const char *consent_version; /* [general] consent_version */
 	int64_t confirm_max;	     /* [web] confirm_per_address */
 	int64_t confirm_window;	     /* [web] confirm_window_hours, in seconds */
+	int64_t request_ttl;	     /* [tokens] request_ttl_hours, in seconds (web/me.h) */
 	struct ratelimit *rl;	     /* per client and per list; NULL: none */
 	const void *client;	     /* the client's address: a rate limit key only */
 	size_t client_len;
 	int64_t now; /* 0: the clock */
 };
+
+/* The consent wording shown with the subscribe button, and the wording of
+ * the open-tracking box; the version shown with them is [general]
+ * consent_version. The preferences page (web/prefs.h) shows and records the
+ * same. */
+extern const char listpage_consent[];
+extern const char listpage_tracking[];
 
 /* 1 if path is a list's page (it also accepts POST). */
 int listpage_match(const char *path);

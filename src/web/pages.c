@@ -53,6 +53,11 @@ static const char CSS[] =
     "outline-offset:2px}\n"
     ".desc{white-space:pre-line;overflow-wrap:anywhere;margin:.25rem 0 0}\n"
     ".lists .desc{color:var(--muted)}\n"
+    "select{display:block;width:100%;font:inherit;padding:.45rem .6rem;color:var(--fg);"
+    "background:var(--bg);border:1px solid var(--muted);border-radius:.375rem}\n"
+    "select:focus-visible{outline:3px solid var(--link);outline-offset:2px}\n"
+    ".done{border-left:4px solid #1e7b34;padding:.25rem .75rem}\n"
+    ".facts dt{font-weight:600}\n.facts dd{margin:0 0 .5rem;overflow-wrap:anywhere}\n"
     "@media (prefers-reduced-motion:reduce){*{transition:none!important}}\n";
 
 void page_begin(struct page *p, unsigned status, const char *cache)

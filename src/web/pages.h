@@ -4,6 +4,8 @@
  *   /            the lists that are open to subscription (policy not closed)
  *   /l/NAME      one list and its subscribe form: web/listpage.h
  *   /c/TOKEN, /u/TOKEN  confirm and unsubscribe: web/tokpages.h
+ *   /p/TOKEN     a person's preferences: web/prefs.h
+ *   /me, /me/TOKEN  "what do you hold about me": web/me.h
  *   /style.css   the one stylesheet
  *   /healthz     "ok" while the store answers
  *   anything else 404
@@ -37,6 +39,7 @@ struct page {
 	unsigned status;
 	const char *content_type;  /* a static string */
 	const char *cache_control; /* a static string */
+	const char *disposition;   /* Content-Disposition: a static string, or NULL */
 	struct buf body;	   /* owned; free with page_free */
 };
 

@@ -1,0 +1,511 @@
+/*
+ * prefs.c - the preferences page (see prefs.h).
+ *
+ * TRUST: the token in the path is authenticated before the store is asked
+ * anything. Form values are length-checked against core/limits.h, compared
+ * against a fixed set of choices, and come back to the page only through
+ * html_printf. A list is acted on only if it was on the form the person
+ * was shown (loaded again for the POST), so that a forged field cannot join
+ * a closed list.
+ */
+#include "web/prefs.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/num.h"
+#include "core/xmalloc.h"
+#include "crypto/hash.h"
+#include "crypto/token.h"
+#include "lists/jobs.h"
+#include "lists/lists.h"
+#include "lists/person.h"
+#include "mail/address.h"
+#include "web/csrf.h"
+#include "web/html.h"
+#include "web/mine.h"
+
+int prefs_match(const char *path)
+{
+	return strncmp(path, "/p/", 3) == 0;
+}
+
+static int64_t env_now(const struct listpage_env *env)
+{
+	return env->now ? env->now : (int64_t)time(NULL);
+}
+
+static void ctx_of(const struct listpage_env *env, struct lists_ctx *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->st = env->st;
+	x->keys = env->keys;
+	x->policy_version = env->consent_version;
+	x->actor = "web";
+	x->now = env->now;
+}
+
+/* Authenticates the token of path. Returns 0 and *id, or -1 with the error
+ * page in p. */
+static int load_token(const struct listpage_env *env, const char *path, int64_t *id, struct page *p)
+{
+	struct token t;
+	const char *text = path + 3;
+	if (token_decode(env->keys, text, strlen(text), TOKEN_PREFS, env_now(env), &t) !=
+	    TOKEN_OK) {
+		page_error(p, env->site, 400, "This link is not valid",
+			   "It may have been cut short or changed on its way. Please copy the "
+			   "whole link from the message, or use the preferences link of a newer "
+			   "message.");
+		return -1;
+	}
+	if (env->st == NULL) {
+		page_error(p, env->site, 503, "Unavailable",
+			   "The server cannot reach its data just now; please try again later.");
+		return -1;
+	}
+	*id = (int64_t)t.subscriber_id;
+	return 0;
+}
+
+static void gone(const struct listpage_env *env, struct page *p)
+{
+	page_error(p, env->site, 410, "Nothing is held about you",
+		   "This address is on none of our lists any more, and everything we held "
+		   "about it has been deleted. There is nothing to change.");
+}
+
+/* Loads the person and their lists and writes the audit row for showing
+ * them. Returns 0, or -1 with the error page in p. */
+static int load_person(const struct listpage_env *env, int64_t id, struct mine *m, struct page *p)
+{
+	struct lists_ctx x;
+	ctx_of(env, &x);
+	int r = mine_load(&x, id, 1, PREFS_MAX_LISTS, m);
+	if (r == STORE_NOTFOUND) {
+		gone(env, p);
+		return -1;
+	}
+	if (r == STORE_OK && (r = store_begin(env->st)) == STORE_OK) {
+		r = store_audit(env->st, lists_now(&x), "web", "person-view", 0, id,
+				"preferences page");
+		r = r == STORE_OK ? store_commit(env->st) : r;
+		if (r != STORE_OK)
+			store_rollback(env->st);
+	}
+	if (r != STORE_OK) {
+		page_store_failed(p, env->site, env->st, r);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- what a POST did, for the page --------------------------------------- */
+
+struct outcome {
+	int changed; /* PERSON_CHANGED_* */
+	const char *joined[PREFS_MAX_LISTS];
+	size_t n_joined;
+	int mailed; /* the confirmation of the joined lists was sent */
+	const char *left[PREFS_MAX_LISTS];
+	size_t n_left;
+	size_t n_options; /* subscriptions whose delivery changed */
+	int erased;
+};
+
+/* The person's choices, checked. */
+struct choice {
+	struct mine_list *e;
+	const char *v; /* each, digest, nomail, leave, join, off, pending */
+};
+
+struct wanted {
+	const char *name; /* NULL: unchanged */
+	int html;	  /* -1: unchanged */
+	int tracking;
+	struct choice c[PREFS_MAX_LISTS];
+	size_t n;
+};
+
+static int has_control(const char *z)
+{
+	for (; *z; z++)
+		if ((unsigned char)*z < 0x20 || *z == 0x7f)
+			return 1;
+	return 0;
+}
+
+static int one_of(const char *v, const char *const *set)
+{
+	for (; *set != NULL; set++)
+		if (strcmp(v, *set) == 0)
+			return 1;
+	return 0;
+}
+
+/* The choices a list's field may take, by what the person is to it. */
+static const char *const ON[] = {"each", "digest", "nomail", "leave", NULL};
+static const char *const PENDING[] = {"pending", "leave", NULL};
+static const char *const OFF[] = {"off", "join", NULL};
+
+/* Reads and checks the form against the lists in m. Returns NULL, or the
+ * message to show. */
+static const char *read_form(const struct form *f, const struct mine *m, struct wanted *w)
+{
+	memset(w, 0, sizeof(*w));
+	const char *fmt = form_get(f, "format");
+	w->name = form_get(f, "name");
+	w->html = fmt == NULL ? -1 : strcmp(fmt, "html") == 0;
+	w->tracking = form_get(f, "tracking") != NULL;
+	if (fmt != NULL && strcmp(fmt, "text") != 0 && strcmp(fmt, "html") != 0)
+		return "Please choose plain text or HTML.";
+	if (form_count(f, "name") > 1 || form_count(f, "format") > 1)
+		return "The form could not be read; please reload the page.";
+	if (w->name != NULL && strlen(w->name) > LK_MAX_NAME)
+		return "The name is too long.";
+	if (w->name != NULL && has_control(w->name))
+		return "The name may hold only printable characters.";
+	for (size_t i = 0; i < form_len(f); i++) {
+		const char *n = form_name(f, i), *v = form_value(f, i);
+		int64_t id;
+		if (strncmp(n, "l.", 2) != 0)
+			continue;
+		struct mine_list *e = NULL;
+		if (num_parse_i64_z(n + 2, 1, INT64_MAX, &id) == 0)
+			e = mine_find(m, id);
+		for (size_t k = 0; e != NULL && k < w->n; k++)
+			if (w->c[k].e == e)
+				e = NULL; /* twice */
+		if (e == NULL || w->n == PREFS_MAX_LISTS)
+			return "The form does not match your lists any more; please look at "
+			       "them again and save.";
+		const char *const *set = !e->subscribed			     ? OFF
+					 : e->sub.state == SUB_STATE_PENDING ? PENDING
+									     : ON;
+		if (!one_of(v, set) || (strcmp(v, "digest") == 0 && !e->digest) ||
+		    (strcmp(v, "join") == 0 && !e->public))
+			return "Please choose one of the options offered for each list.";
+		w->c[w->n].e = e;
+		w->c[w->n].v = v;
+		w->n++;
+	}
+	return NULL;
+}
+
+/* Does what w asks, in one transaction. a is the person's address (parsed
+ * again from their data: lists_subscribe finds people by address). Returns a
+ * STORE_* code; o says what was done. */
+static int save(const struct listpage_env *env, int64_t id, const struct address *a,
+		const struct wanted *w, struct outcome *o, struct buf *err)
+{
+	struct lists_ctx x;
+	ctx_of(env, &x);
+	memset(o, 0, sizeof(*o));
+	int64_t now = env_now(env);
+	int64_t joins[PREFS_MAX_LISTS];
+	int r = store_begin(env->st);
+	if (r != STORE_OK) {
+		buf_puts(err, store_errmsg(env->st));
+		return r;
+	}
+	struct person_change ch = {w->name, w->html, w->tracking, listpage_tracking};
+	r = lists_person_update(&x, id, &ch, "web", &o->changed, err);
+	/* delivery options, then joins, then leaves (see prefs.h) */
+	for (size_t i = 0; r == STORE_OK && i < w->n; i++) {
+		const struct choice *c = &w->c[i];
+		int digest = strcmp(c->v, "digest") == 0, nomail = strcmp(c->v, "nomail") == 0;
+		if (!c->e->subscribed || !one_of(c->v, ON) || strcmp(c->v, "leave") == 0 ||
+		    (!digest == !c->e->sub.digest && !nomail == !c->e->sub.nomail))
+			continue;
+		struct list_rec l = {0};
+		r = store_list_get_id(env->st, c->e->id, &l);
+		if (r == STORE_OK)
+			r = lists_set_options(&x, &l, id, digest, nomail, "web", err);
+		if (r == STORE_OK)
+			o->n_options++;
+		if (r == STORE_NOTFOUND) /* gone meanwhile */
+			r = STORE_OK;
+		list_rec_free(&l);
+	}
+	for (size_t i = 0; r == STORE_OK && i < w->n; i++) {
+		const struct choice *c = &w->c[i];
+		if (strcmp(c->v, "join") != 0)
+			continue;
+		struct list_rec l = {0};
+		r = store_list_get_id(env->st, c->e->id, &l);
+		if (r == STORE_NOTFOUND) {
+			r = STORE_OK;
+			continue;
+		}
+		struct subscribe_req rq = {0};
+		rq.who.addr = a->addr;
+		rq.who.key = a->key;
+		rq.source = "web";
+		rq.wording = listpage_consent;
+		rq.self = 1;
+		int64_t sid = 0;
+		enum subscribe_result res =
+		    r == STORE_OK ? lists_subscribe(&x, &l, &rq, &sid, err) : SUBSCRIBE_ERROR;
+		if (res == SUBSCRIBE_ERROR) {
+			r = r == STORE_OK ? STORE_ERR : r;
+		} else if ((res == SUBSCRIBE_PENDING || res == SUBSCRIBE_STILL_PENDING) &&
+			   sid == id) {
+			joins[o->n_joined] = l.id;
+			o->joined[o->n_joined++] = c->e->title;
+		}
+		list_rec_free(&l);
+	}
+	/* One confirmation request per saved form, whatever it joined: the same
+	 * per-address limit as the list pages (P1, against mail bombing with a
+	 * forwarded link). */
+	if (r == STORE_OK && o->n_joined > 0) {
+		uint8_t hash[HASH_LEN];
+		addr_hash(env->keys, a->key, strlen(a->key), hash);
+		r = store_confirm_limit_hit(env->st, hash, now, env->confirm_window,
+					    env->confirm_max, &o->mailed);
+		for (size_t i = 0; r == STORE_OK && o->mailed && i < o->n_joined; i++) {
+			struct list_rec l = {0};
+			int64_t job = 0;
+			r = store_list_get_id(env->st, joins[i], &l);
+			if (r == STORE_OK)
+				r = jobs_create_confirm(&x, &l, id, &job, err);
+			list_rec_free(&l);
+		}
+		if (r == STORE_OK)
+			r = store_confirm_limit_prune(env->st, now - env->confirm_window);
+	}
+	for (size_t i = 0; r == STORE_OK && i < w->n && !o->erased; i++) {
+		const struct choice *c = &w->c[i];
+		if (strcmp(c->v, "leave") != 0)
+			continue;
+		struct list_rec l = {0};
+		r = store_list_get_id(env->st, c->e->id, &l);
+		if (r == STORE_OK)
+			r = lists_unsubscribe(&x, &l, id, "web", &o->erased, err);
+		if (r == STORE_OK)
+			o->left[o->n_left++] = c->e->title;
+		if (r == STORE_NOTFOUND)
+			r = STORE_OK;
+		list_rec_free(&l);
+	}
+	if (r == STORE_OK)
+		r = store_commit(env->st);
+	if (r != STORE_OK) {
+		if (err->len == 0)
+			buf_puts(err, store_errmsg(env->st));
+		store_rollback(env->st);
+		memset(o, 0, sizeof(*o));
+		return r;
+	}
+	if (o->erased && store_scrub(env->st) != STORE_OK)
+		log_warnx("web: store_scrub after an erasure failed: %s", store_errmsg(env->st));
+	log_info("web: event=preferences subscriber=%lld changed=%d options=%zu joined=%zu "
+		 "mailed=%d left=%zu erased=%d",
+		 (long long)id, o->changed, o->n_options, o->n_joined, o->mailed, o->n_left,
+		 o->erased);
+	return STORE_OK;
+}
+
+/* --- the page -------------------------------------------------------------- */
+
+static void option(struct page *p, const char *value, const char *label, int selected)
+{
+	html_printf(&p->body, "<option value=\"%s\"%s>%s</option>\n", value,
+		    selected ? " selected" : "", label);
+}
+
+static void list_field(struct page *p, const struct mine_list *e)
+{
+	html_printf(&p->body, "<label for=\"l-%lld\">%s", (long long)e->id, e->title);
+	if (e->subscribed)
+		html_printf(&p->body, " <span class=\"opt\">(%s)</span>",
+			    mine_state_text(e->sub.state));
+	html_printf(&p->body, "</label>\n<select id=\"l-%lld\" name=\"l.%lld\">\n",
+		    (long long)e->id, (long long)e->id);
+	if (!e->subscribed) {
+		option(p, "off", "Not subscribed", 1);
+		option(p, "join", "Join (we mail you a link to confirm)", 0);
+	} else if (e->sub.state == SUB_STATE_PENDING) {
+		option(p, "pending", "Waiting for your confirmation", 1);
+		option(p, "leave", "Cancel: do not subscribe me", 0);
+	} else {
+		option(p, "each", "Every message", !e->sub.digest && !e->sub.nomail);
+		if (e->digest)
+			option(p, "digest", "A digest", e->sub.digest && !e->sub.nomail);
+		option(p, "nomail", "No mail for now (stay on the list)", e->sub.nomail);
+		option(p, "leave", "Leave this list", 0);
+	}
+	buf_puts(&p->body, "</select>\n");
+}
+
+static void outcome_notes(struct page *p, const struct listpage_env *env, const struct outcome *o)
+{
+	buf_puts(&p->body, "<div class=\"done\" role=\"status\">\n");
+	if (o->changed == 0 && o->n_options == 0 && o->n_joined == 0 && o->n_left == 0)
+		buf_puts(&p->body, "<p>Nothing needed changing: your preferences are as you "
+				   "chose them.</p>\n");
+	else
+		buf_puts(&p->body, "<p><strong>Your preferences are saved.</strong></p>\n");
+	for (size_t i = 0; i < o->n_left; i++)
+		html_printf(&p->body,
+			    "<p>You have left <strong>%s</strong>: you will receive no more mail "
+			    "from it.</p>\n",
+			    o->left[i]);
+	for (size_t i = 0; i < o->n_joined; i++) {
+		if (o->mailed)
+			html_printf(&p->body,
+				    "<p>To join <strong>%s</strong>, open the link in the message "
+				    "we have just sent to your address and press the button there. "
+				    "Nothing is sent to you from this list before you do.</p>\n",
+				    o->joined[i]);
+		else
+			html_printf(
+			    &p->body,
+			    "<p>You asked to join <strong>%s</strong>, but a confirmation "
+			    "message went to your address a short while ago, and to protect "
+			    "every address from unwanted mail we send at most %lld per %lld "
+			    "hours. Please ask again later on the list's page.</p>\n",
+			    o->joined[i], (long long)env->confirm_max,
+			    (long long)(env->confirm_window / 3600));
+	}
+	buf_puts(&p->body, "</div>\n");
+}
+
+static void render_form(const struct listpage_env *env, const char *path, const struct mine *m,
+			const struct outcome *o, const char *error, struct page *p)
+{
+	const struct subscriber_rec *who = &m->who;
+	page_head(p, env->site, "Your preferences");
+	buf_puts(&p->body, "<h1>Your preferences</h1>\n");
+	if (o != NULL)
+		outcome_notes(p, env, o);
+	if (error != NULL)
+		html_printf(&p->body, "<p class=\"error\" role=\"alert\">%s</p>\n", error);
+	char csrf[CSRF_LEN + 1];
+	csrf_make(env->keys, path, env_now(env), csrf);
+	html_printf(&p->body,
+		    "<form method=\"post\" action=\"%s\">\n"
+		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
+		    "<h2>About you</h2>\n"
+		    "<p>Your address: <strong>%s</strong></p>\n"
+		    "<label for=\"name\">Name <span class=\"opt\">(optional)</span></label>\n"
+		    "<input id=\"name\" name=\"name\" type=\"text\" maxlength=\"%d\" "
+		    "autocomplete=\"name\" value=\"%s\">\n"
+		    "<fieldset>\n<legend>Format of the mail</legend>\n"
+		    "<label><input type=\"radio\" name=\"format\" value=\"text\"%s>Plain "
+		    "text</label>\n"
+		    "<label><input type=\"radio\" name=\"format\" value=\"html\"%s>HTML</label>\n"
+		    "</fieldset>\n"
+		    "<label><input type=\"checkbox\" name=\"tracking\" value=\"1\"%s>%s</label>\n"
+		    "<h2>Your lists</h2>\n",
+		    path, csrf, m->p.address, LK_MAX_NAME, m->p.name, who->html ? "" : " checked",
+		    who->html ? " checked" : "", who->tracking ? " checked" : "",
+		    listpage_tracking);
+	for (size_t i = 0; i < m->n; i++)
+		list_field(p, &m->v[i]);
+	if (m->more)
+		buf_puts(&p->body, "<p class=\"opt\">There are more lists than fit on this page: "
+				   "see <a href=\"/\">all lists</a>.</p>\n");
+	html_printf(&p->body,
+		    "<p class=\"consent\">When you join a list: %s <span class=\"opt\">(Consent "
+		    "wording, version %s.)</span></p>\n"
+		    "<button type=\"submit\">Save</button>\n</form>\n"
+		    "<p>When you leave your last list, everything held about you is deleted. "
+		    "<a href=\"/me\">See what we hold about you</a>.</p>\n",
+		    listpage_consent, env->consent_version);
+	page_foot(p);
+	page_finish(p, env->site);
+}
+
+static void render_erased(const struct listpage_env *env, const struct outcome *o, struct page *p)
+{
+	page_begin(p, 200, "no-store");
+	page_head(p, env->site, "You are unsubscribed");
+	buf_puts(&p->body, "<h1>You are unsubscribed</h1>\n");
+	for (size_t i = 0; i < o->n_left; i++)
+		html_printf(&p->body,
+			    "<p>You have left <strong>%s</strong>: you will receive no more mail "
+			    "from it.</p>\n",
+			    o->left[i]);
+	buf_puts(&p->body, "<p><strong>Your personal data has been deleted.</strong> You are on "
+			   "no list here any more, so your address, your name and your settings "
+			   "are gone. Only a keyed fingerprint of your address is kept, so that "
+			   "nobody can sign it up again without your consent.</p>\n"
+			   "<p><a href=\"/\">All lists</a></p>\n");
+	page_foot(p);
+	page_finish(p, env->site);
+}
+
+void prefs_get(const struct listpage_env *env, const char *path, struct page *out)
+{
+	int64_t id;
+	struct mine m = {0};
+	page_begin(out, 200, "no-store");
+	if (load_token(env, path, &id, out) == 0 && load_person(env, id, &m, out) == 0)
+		render_form(env, path, &m, NULL, NULL, out);
+	mine_free(&m);
+}
+
+void prefs_post(const struct listpage_env *env, const char *path, const struct form *f,
+		struct page *out)
+{
+	int64_t id;
+	struct mine m = {0};
+	page_begin(out, 200, "no-store");
+	if (load_token(env, path, &id, out) < 0)
+		return;
+	if (!csrf_check_form(env->keys, path, env_now(env), f)) {
+		page_error(out, env->site, 403, "Please save the form again",
+			   "This form is stale or did not come from this site. Please open the "
+			   "preferences link from the message again and save there.");
+		return;
+	}
+	struct lists_ctx x;
+	ctx_of(env, &x);
+	int r = mine_load(&x, id, 1, PREFS_MAX_LISTS, &m);
+	if (r == STORE_NOTFOUND) {
+		gone(env, out);
+		mine_free(&m);
+		return;
+	}
+	if (r != STORE_OK) {
+		page_store_failed(out, env->site, env->st, r);
+		mine_free(&m);
+		return;
+	}
+	struct wanted w;
+	struct address a;
+	struct outcome o;
+	struct buf err;
+	memset(&a, 0, sizeof(a));
+	buf_init(&err, 1024);
+	const char *msg = read_form(f, &m, &w);
+	if (msg == NULL && address_parse(m.p.address, strlen(m.p.address), &a, &err) < 0) {
+		log_warnx("web: subscriber=%lld: the held address does not parse", (long long)id);
+		msg = "Your address cannot be used to join a list; please write to the list owner.";
+	}
+	if (msg != NULL) {
+		/* Shown with what is held, not with what was sent: nothing changed. */
+		page_free(out);
+		page_begin(out, 400, "no-store");
+		render_form(env, path, &m, NULL, msg, out);
+	} else if ((r = save(env, id, &a, &w, &o, &err)) != STORE_OK) {
+		log_warnx("web: preferences subscriber=%lld failed: %s", (long long)id,
+			  buf_cstr(&err));
+		page_store_failed(out, env->site, env->st, r);
+	} else if (o.erased) {
+		page_free(out);
+		render_erased(env, &o, out);
+	} else {
+		/* The titles in o point into m; the form shows the state as it is now. */
+		struct mine fresh = {0};
+		if (load_person(env, id, &fresh, out) == 0)
+			render_form(env, path, &fresh, &o, NULL, out);
+		mine_free(&fresh);
+	}
+	address_free(&a);
+	buf_free(&err);
+	mine_free(&m);
+}
