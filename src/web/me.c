@@ -325,7 +325,7 @@ static void render_data(const struct listpage_env *env, const char *path, const 
 			    mine_state_text(e->sub.state), e->sub.digest ? ", as a digest" : "",
 			    e->sub.nomail ? ", no mail for now" : "");
 		token_link(env, &link, "/p/", TOKEN_PREFS, e->id, m->who.id);
-		html_printf(&p->body, "<a href=\"%s\">Preferences</a>\n", buf_cstr(&link));
+		html_printf(&p->body, "<a href=\"%s\">Preferences</a> &middot;\n", buf_cstr(&link));
 		token_link(env, &link, "/u/", TOKEN_UNSUBSCRIBE, e->id, m->who.id);
 		html_printf(&p->body, "<a href=\"%s\">Unsubscribe</a></li>\n", buf_cstr(&link));
 	}

@@ -58,9 +58,13 @@ fi
 lk init --dir "$T" >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_LOG_LEVEL=info
 export LISTKEEPER_LMTP_LISTEN=127.0.0.1:0 # serve runs every role: any free port
+# The gardener subscribes on the page, then joins a second list from the
+# preferences page: two confirmation mails to one address.
+export LISTKEEPER_WEB_CONFIRM_PER_ADDRESS=5
 lk list create news --title "News & <i>Views</i>" \
   --description "A monthly letter about the garden." \
   --postal_address "1 Main Street, Springfield" >/dev/null
+lk list create other --title "Other" >/dev/null
 
 # serve with base_url = its own URL, so that the links in the mail point at
 # it: the port is chosen first (bind to 0, read it, close), then serve binds
@@ -107,8 +111,12 @@ check "reader left news" [ -z "$(state_of news reader@example.org)" ]
 check "nothing is held about reader (last list: erased)" \
   grep -q "nothing is held about that address" <<<"$(lk person show reader@example.org)"
 if [ -f "$T/formflow" ]; then
-  check "the person who subscribed by the form is pending" \
-    [ "$(state_of news "$(cat "$T/formflow")")" = pending ]
+  check "the person who subscribed by the form is active on news" \
+    [ "$(state_of news "$(cat "$T/formflow")")" = active ]
+  check "... and pending on the list joined from the preferences page" \
+    [ "$(state_of other "$(cat "$T/formflow")")" = pending ]
+else
+  bad "the form flow ran"
 fi
 if grep -aqE 'example\.org|HeadlessChrome|Mozilla/' "$T/log"; then
   bad "the log holds an address or a user agent"; grep -aE 'example\.org|Mozilla/' "$T/log" | head -3
