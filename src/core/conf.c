@@ -109,8 +109,12 @@ static const struct conf_key KEYS[] = {
     {"lmtp", "listen", CT_STR, "127.0.0.1:2424", 0, 0, NULL,
      "Address and port of the LMTP server of the intake role (the MTA's transport_maps "
      "point here): IPV4:PORT or [IPV6]:PORT. Keep it on a local or private address."},
-    {"lmtp", "bounce_threshold", CT_INT, "5", 1, 1000, NULL,
-     "Hard bounces after which a subscription is disabled."},
+    {"bounce", "threshold", CT_INT, "5", 1, 1000, NULL,
+     "Bounce score at which a subscription is disabled or removed (the list's bounce_action). "
+     "Each hard bounce adds 1; soft bounces add nothing."},
+    {"bounce", "decay_days", CT_INT, "7", 0, 3650, NULL,
+     "A subscription's bounce score halves every so many days without a hard bounce (0: "
+     "never)."},
     {"import", "batch", CT_INT, "10000", 1, 100000, NULL,
      "Rows per store transaction during `listkeeper import`."},
 };

@@ -9,7 +9,6 @@
 #include "intake/route.h"
 
 #include <ctype.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,6 +19,7 @@
 #include "core/xmalloc.h"
 #include "crypto/token.h"
 #include "intake/bounce.h"
+#include "lists/bounces.h"
 #include "lists/lists.h"
 #include "lists/person.h"
 
@@ -42,9 +42,6 @@ struct intake {
 	struct store *st;
 	struct lists_ctx x;
 };
-
-/* Bounces nobody could read, counted over the process (the log says so). */
-static atomic_long unknown_bounces;
 
 struct intake *intake_new(const struct conf *conf, const struct keys *keys, struct store *st)
 {
@@ -253,36 +250,29 @@ static int unsubscribe(struct intake *in, const struct intake_target *tg, const 
 	return r;
 }
 
-/* A hard bounce: the score rises; at the threshold an active subscription
- * is disabled. */
+/* A hard bounce: the score decays and rises; at the threshold an active
+ * subscription is disabled or removed (lists/bounces.h). */
 static int hard_bounce(struct intake *in, const struct intake_target *tg)
 {
-	int64_t threshold = conf_get_int(in->conf, "lmtp", "bounce_threshold");
-	struct subscription_rec sub;
+	struct lists_bounce_policy p = {
+	    conf_get_int(in->conf, "bounce", "threshold"),
+	    conf_get_int(in->conf, "bounce", "decay_days") * 86400,
+	};
 	struct list_rec l;
 	memset(&l, 0, sizeof(l));
 	struct buf err;
 	buf_init(&err, 1024);
-	const char *outcome = "scored";
+	enum lists_bounce_outcome outcome = LB_NOT_SUBSCRIBED;
+	int64_t score = 0;
+	int erased = 0;
 	int r = store_begin(in->st);
 	if (r == STORE_OK)
-		r = store_subscription_get(in->st, tg->list_id, tg->subscriber_id, &sub);
-	if (r == STORE_OK) {
-		sub.bounce_score++;
-		sub.updated = lists_now(&in->x);
-		r = store_subscription_put(in->st, &sub);
-	}
-	if (r == STORE_OK && sub.bounce_score >= threshold && sub.state == SUB_STATE_ACTIVE) {
 		r = store_list_get_id(in->st, tg->list_id, &l);
-		if (r == STORE_OK)
-			r = lists_set_state(&in->x, &l, tg->subscriber_id, SUB_STATE_DISABLED,
-					    "bounce", &err);
-		outcome = "disabled";
-	}
-	if (r == STORE_NOTFOUND) {
-		outcome = "not-subscribed";
+	if (r == STORE_OK)
+		r = lists_hard_bounce(&in->x, &l, tg->subscriber_id, &p, &outcome, &score, &erased,
+				      &err);
+	if (r == STORE_NOTFOUND) /* the list is gone */
 		r = STORE_OK;
-	}
 	if (r == STORE_OK)
 		r = store_commit(in->st);
 	if (r != STORE_OK) {
@@ -292,11 +282,33 @@ static int hard_bounce(struct intake *in, const struct intake_target *tg)
 		store_rollback(in->st);
 	} else {
 		log_info("intake: bounce list=%s subscriber=%lld kind=hard outcome=%s score=%lld",
-			 tg->list, (long long)tg->subscriber_id, outcome,
-			 (long long)(strcmp(outcome, "not-subscribed") ? sub.bounce_score : 0));
+			 tg->list, (long long)tg->subscriber_id, lists_bounce_outcome_name(outcome),
+			 (long long)score);
+		if (erased && store_scrub(in->st) != STORE_OK)
+			log_warnx("intake: store_scrub after an erasure failed: %s",
+				  store_errmsg(in->st));
 	}
 	list_rec_free(&l);
 	buf_free(&err);
+	return r;
+}
+
+/* A bounce nobody could read: counted for the list and the day (an
+ * aggregate, no person), and dropped; never answered. */
+static int unparsable(struct intake *in, const struct intake_target *tg)
+{
+	int64_t day = lists_now(&in->x) / 86400;
+	int r = store_begin(in->st);
+	if (r == STORE_OK)
+		r = store_count_add(in->st, tg->list_id, day, "bounce-unparsable", 1);
+	if (r == STORE_OK)
+		r = store_commit(in->st);
+	if (r != STORE_OK) {
+		log_warnx("intake: counting an unparsable bounce failed: %s", store_errmsg(in->st));
+		store_rollback(in->st);
+	} else {
+		log_info("intake: bounce list=%s kind=unknown outcome=dropped", tg->list);
+	}
 	return r;
 }
 
@@ -316,13 +328,9 @@ static int bounce(struct intake *in, const struct intake_target *tg, const char 
 		log_info("intake: bounce list=%s subscriber=%lld kind=soft outcome=none", tg->list,
 			 (long long)tg->subscriber_id);
 		break;
-	case BOUNCE_UNKNOWN: {
-		long n = atomic_fetch_add(&unknown_bounces, 1) + 1;
-		log_info("intake: bounce list=%s subscriber=%lld kind=unknown "
-			 "outcome=dropped unknown_total=%ld",
-			 tg->list, (long long)tg->subscriber_id, n);
+	case BOUNCE_UNKNOWN:
+		r = unparsable(in, tg);
 		break;
-	}
 	}
 	bounce_free(&b);
 	return r;

@@ -1,0 +1,76 @@
+/*
+ * bounces.c - bounce scores with decay (see bounces.h).
+ *
+ * TRUST: no outside input.
+ */
+#include "lists/bounces.h"
+
+#include <string.h>
+
+#include "lists/person.h"
+
+int64_t lists_bounce_decayed(int64_t score, int64_t at, int64_t now, int64_t period,
+			     int64_t *at_out)
+{
+	*at_out = at;
+	if (score <= 0 || at <= 0 || at > now) { /* nothing kept, or a clock gone back */
+		*at_out = now;
+		return score > 0 ? score : 0;
+	}
+	if (period <= 0)
+		return score;
+	int64_t periods = (now - at) / period;
+	if (periods >= 62) {
+		*at_out = now;
+		return 0;
+	}
+	score >>= periods;
+	*at_out = score > 0 ? at + periods * period : now;
+	return score;
+}
+
+const char *lists_bounce_outcome_name(enum lists_bounce_outcome o)
+{
+	switch (o) {
+	case LB_SCORED:
+		return "scored";
+	case LB_DISABLED:
+		return "disabled";
+	case LB_REMOVED:
+		return "removed";
+	case LB_NOT_SUBSCRIBED:
+		break;
+	}
+	return "not-subscribed";
+}
+
+int lists_hard_bounce(struct lists_ctx *x, const struct list_rec *l, int64_t id,
+		      const struct lists_bounce_policy *p, enum lists_bounce_outcome *outcome,
+		      int64_t *score, int *erased, struct buf *err)
+{
+	struct subscription_rec sub;
+	int64_t now = lists_now(x);
+	*outcome = LB_NOT_SUBSCRIBED;
+	*score = 0;
+	*erased = 0;
+	int r = store_subscription_get(x->st, l->id, id, &sub);
+	if (r == STORE_NOTFOUND)
+		return STORE_OK;
+	if (r != STORE_OK)
+		return r;
+	sub.bounce_score = lists_bounce_decayed(sub.bounce_score, sub.bounce_at, now,
+						p->decay_seconds, &sub.bounce_at) +
+			   1;
+	sub.updated = now;
+	*score = sub.bounce_score;
+	*outcome = LB_SCORED;
+	r = store_subscription_put(x->st, &sub);
+	if (r != STORE_OK || sub.bounce_score < p->threshold || sub.state != SUB_STATE_ACTIVE)
+		return r;
+	if (l->bounce_action != NULL && strcmp(l->bounce_action, "remove") == 0) {
+		*outcome = LB_REMOVED;
+		return lists_unsubscribe(x, l, id, "bounce", erased, err);
+	}
+	*outcome = LB_DISABLED;
+	return lists_set_state(x, l, id, SUB_STATE_DISABLED, "bounce", err);
+}

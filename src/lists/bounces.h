@@ -1,0 +1,60 @@
+/*
+ * bounces.h - a subscription's bounce score: rises with each hard bounce,
+ * halves every decay period without one, and past the list's threshold the
+ * subscription is disabled or removed (lists.bounce_action).
+ *
+ *   lists_bounce_decayed  the score now, from a score kept at a reference time
+ *   lists_hard_bounce     one hard bounce of one subscription
+ *
+ * Soft bounces (a full mailbox, a server down: 4.x.x) do not count: the
+ * delivery engine retries those itself, and a mailbox that stays full ends
+ * in a hard bounce. Complaints are not bounces: they unsubscribe at once (P2).
+ *
+ * The decay is in whole periods, so that the score stays an integer: kept
+ * with its reference time (subscriptions.bounce_at), it is halved (rounding
+ * down) once per full period since then, and the reference moves on by the
+ * periods used. A score of 4 with a 7-day period is 2 after 7 days, 1 after
+ * 14, 0 after 21: five bounces spread over months never disable anyone.
+ *
+ * TRUST: no outside input; the subscription is named by the caller after
+ * authenticating a VERP token.
+ */
+#ifndef LK_LISTS_BOUNCES_H
+#define LK_LISTS_BOUNCES_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "lists/lists.h"
+
+/* score as of now, given it was kept at time at (0: unknown, no decay) with a
+ * period of period seconds (<= 0: no decay). *at_out: the new reference time
+ * (now when the score fell to 0 or at was unknown). */
+int64_t lists_bounce_decayed(int64_t score, int64_t at, int64_t now, int64_t period,
+			     int64_t *at_out);
+
+struct lists_bounce_policy {
+	int64_t threshold;     /* the score that disables or removes */
+	int64_t decay_seconds; /* the score halves every so long */
+};
+
+/* What a hard bounce did. */
+enum lists_bounce_outcome {
+	LB_SCORED,	   /* the score rose, below the threshold (or not active) */
+	LB_DISABLED,	   /* disabled at the threshold */
+	LB_REMOVED,	   /* unsubscribed at the threshold */
+	LB_NOT_SUBSCRIBED, /* no such subscription (left meanwhile) */
+};
+const char *lists_bounce_outcome_name(enum lists_bounce_outcome o);
+
+/* One hard bounce of subscriber id on list l, inside the caller's
+ * transaction: decays and raises the score; at p->threshold an active
+ * subscription is disabled (ledger "state-disabled", source "bounce") or,
+ * when l->bounce_action is "remove", unsubscribed (ledger "unsubscribe",
+ * source "bounce"; *erased set when that was the person's last list: the
+ * caller scrubs after committing). *score: the new score. */
+int lists_hard_bounce(struct lists_ctx *x, const struct list_rec *l, int64_t id,
+		      const struct lists_bounce_policy *p, enum lists_bounce_outcome *outcome,
+		      int64_t *score, int *erased, struct buf *err);
+
+#endif
