@@ -9,6 +9,7 @@
  * TRUST: the file is untrusted: every cell goes through the CSV reader's
  * limits, the address parser and the domain's checks.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,71 +69,163 @@ static int header(struct csv_row *row, int idx[NCOLS], const char *file)
 	return 0;
 }
 
-static char *cell(struct csv_row *row, int idx, char *tmp, size_t cap)
+/*
+ * Two threads: a reader parses the file, checks each row and seals it
+ * (lists_subscribe_prepare: the address hash, a new data key, the sealed
+ * data and ledger details), and the calling thread does the store's part
+ * in row order (lists_subscribe_prepared), one transaction per batch. They
+ * meet in a ring of NCHUNK chunks of CHUNK rows, so that at most that many
+ * rows are in memory, whatever the size of the file; messages are printed
+ * by the store thread, in file order.
+ */
+#define CHUNK 64
+#define NCHUNK 8
+
+enum item_kind { IT_ROW, IT_BAD, IT_CSVBAD, IT_END, IT_FATAL };
+
+struct item {
+	enum item_kind kind;
+	uint64_t line;
+	uint64_t offset; /* of the reader after this row, for the progress line */
+	int code;	 /* IT_FATAL: the exit status */
+	struct buf msg;	 /* IT_BAD, IT_CSVBAD, IT_FATAL: what is wrong */
+	struct address a;
+	struct buf name, country;
+	struct subscribe_req rq;
+	struct subscribe_prep *prep;
+};
+
+struct chunk {
+	struct item it[CHUNK];
+	int n;
+};
+
+struct pipe {
+	/* set before the reader starts, then the reader's alone */
+	struct csv *csv;
+	const struct keys *keys;
+	int idx[NCOLS];
+	int confirmed;
+	const char *note;
+	/* shared, under mu */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk ring[NCHUNK];
+	unsigned head, tail; /* chunks filled by the reader / taken by the store thread */
+	int stop;	     /* the store thread gave up: the reader ends */
+};
+
+/* Copies the trimmed cell into b (emptied first); 0 if there is none. A
+ * quoted cell may span lines; a name or country is one line. */
+static int cell(struct csv_row *row, int idx, struct buf *b)
 {
+	buf_reset(b);
 	if (idx < 0 || (size_t)idx >= row->nfields)
-		return NULL;
+		return 0;
 	struct str s = str_trim(row->fields[idx]);
-	if (s.len == 0)
-		return NULL;
-	if (s.len >= cap)
-		s.len = cap - 1; /* cannot happen: cells are bounded by LK_MAX_CSV_FIELD */
-	memcpy(tmp, s.ptr, s.len);
-	tmp[s.len] = '\0';
-	/* A quoted cell may span lines; a name or country is one line. */
-	for (char *p = tmp; *p; p++)
-		if (*p == '\r' || *p == '\n' || *p == '\t')
-			*p = ' ';
-	return tmp;
+	if (s.len == 0 || buf_append_str(b, s) < 0)
+		return 0; /* cannot fail: cells are bounded by LK_MAX_CSV_FIELD */
+	for (size_t i = 0; i < b->len; i++)
+		if (b->data[i] == '\r' || b->data[i] == '\n' || b->data[i] == '\t')
+			b->data[i] = ' ';
+	return 1;
 }
 
-/* Imports one row; returns -1 on a store failure that should stop the import. */
-static int import_row(struct cli *c, const struct list_rec *l, struct csv_row *row,
-		      const int idx[NCOLS], int confirmed, const char *note, const char *file,
+/* The reader's part of one row: parse and check it, and seal it. */
+static void read_row(struct pipe *pp, struct csv_row *row, struct item *it)
+{
+	struct buf email, format;
+	buf_init(&email, LK_MAX_CSV_FIELD);
+	buf_init(&format, LK_MAX_CSV_FIELD);
+	struct buf *err = &it->msg;
+	struct subscribe_req *rq = &it->rq;
+	it->kind = IT_BAD;
+	memset(rq, 0, sizeof(*rq));
+	rq->name = cell(row, pp->idx[COL_NAME], &it->name) ? buf_cstr(&it->name) : NULL;
+	rq->country = cell(row, pp->idx[COL_COUNTRY], &it->country) ? buf_cstr(&it->country) : NULL;
+	const char *fmt = cell(row, pp->idx[COL_FORMAT], &format) ? buf_cstr(&format) : NULL;
+	if (!cell(row, pp->idx[COL_EMAIL], &email)) {
+		buf_puts(err, "no email address");
+	} else if (mailbox_parse(email.data, email.len, &it->a, err) == 0) {
+		if (fmt == NULL || !strcmp(fmt, "text") || !strcmp(fmt, "plain"))
+			rq->html = 0;
+		else if (!strcmp(fmt, "html"))
+			rq->html = 1;
+		else
+			buf_puts(err, "format must be text or html");
+	}
+	buf_free(&email);
+	buf_free(&format);
+	if (err->len)
+		return;
+	if (rq->name == NULL && it->a.display != NULL)
+		rq->name = it->a.display;
+	rq->who.addr = it->a.addr;
+	rq->who.key = it->a.key;
+	rq->source = "import";
+	rq->confirmed = pp->confirmed;
+	rq->note = pp->note;
+	if (lists_subscribe_prepare(pp->keys, rq, it->prep, err) == 0)
+		it->kind = IT_ROW;
+}
+
+static void *reader(void *arg)
+{
+	struct pipe *pp = arg;
+	struct csv_row row;
+	int done = 0;
+	while (!done) {
+		pthread_mutex_lock(&pp->mu);
+		while (pp->head - pp->tail == NCHUNK && !pp->stop)
+			pthread_cond_wait(&pp->cv, &pp->mu);
+		int stop = pp->stop;
+		pthread_mutex_unlock(&pp->mu);
+		if (stop)
+			break;
+		struct chunk *ch = &pp->ring[pp->head % NCHUNK];
+		for (ch->n = 0; ch->n < CHUNK && !done; ch->n++) {
+			struct item *it = &ch->it[ch->n];
+			address_free(&it->a);
+			buf_reset(&it->msg);
+			enum csv_result cr = csv_next(pp->csv, &row);
+			it->line = row.line;
+			it->offset = csv_offset(pp->csv);
+			if (cr == CSV_ROW) {
+				read_row(pp, &row, it);
+			} else if (cr == CSV_BAD) {
+				it->kind = IT_CSVBAD;
+				buf_puts(&it->msg, csv_error(pp->csv));
+			} else {
+				it->kind = cr == CSV_EOF ? IT_END : IT_FATAL;
+				if (cr == CSV_IOERR)
+					buf_printf(&it->msg, "read error (%m)");
+				done = 1;
+			}
+		}
+		pthread_mutex_lock(&pp->mu);
+		pp->head++;
+		pthread_cond_broadcast(&pp->cv);
+		pthread_mutex_unlock(&pp->mu);
+	}
+	return NULL;
+}
+
+/* The store's part of one row; returns -1 on a store failure that should
+ * stop the import. */
+static int import_row(struct cli *c, const struct list_rec *l, struct item *it, const char *file,
 		      struct counts *n)
 {
-	static char email[LK_MAX_CSV_FIELD + 1], name[LK_MAX_CSV_FIELD + 1],
-	    country[LK_MAX_CSV_FIELD + 1], format[LK_MAX_CSV_FIELD + 1];
 	struct buf err;
 	buf_init(&err, 1024);
-	struct address a = {0};
 	int r = 0;
-	const char *e = cell(row, idx[COL_EMAIL], email, sizeof(email));
-	struct subscribe_req rq = {0};
-	rq.name = cell(row, idx[COL_NAME], name, sizeof(name));
-	rq.country = cell(row, idx[COL_COUNTRY], country, sizeof(country));
-	const char *fmt = cell(row, idx[COL_FORMAT], format, sizeof(format));
-	if (e == NULL) {
-		buf_puts(&err, "no email address");
-	} else if (mailbox_parse(e, strlen(e), &a, &err) == 0) {
-		if (fmt == NULL || !strcmp(fmt, "text") || !strcmp(fmt, "plain"))
-			rq.html = 0;
-		else if (!strcmp(fmt, "html"))
-			rq.html = 1;
-		else
-			buf_puts(&err, "format must be text or html");
-	}
-	if (err.len) {
-		fprintf(stderr, "%s:%llu: %s\n", file, (unsigned long long)row->line,
-			buf_cstr(&err));
-		n->bad++;
-		goto out;
-	}
-	if (rq.name == NULL && a.display != NULL)
-		rq.name = a.display;
-	rq.who.addr = a.addr;
-	rq.who.key = a.key;
-	rq.source = "import";
-	rq.confirmed = confirmed;
-	rq.note = note;
 	int64_t id = 0;
-	switch (lists_subscribe(&c->x, l, &rq, &id, &err)) {
+	switch (lists_subscribe_prepared(&c->x, l, &it->rq, it->prep, &id, &err)) {
 	case SUBSCRIBE_PENDING: {
 		/* An import is not consent: each pending person gets the request. */
 		int64_t job = 0;
 		if (jobs_create_confirm(&c->x, l, id, &job, &err) != STORE_OK) {
 			fprintf(stderr, "%s:%llu: store error: %s\n", file,
-				(unsigned long long)row->line, buf_cstr(&err));
+				(unsigned long long)it->line, buf_cstr(&err));
 			r = -1;
 			break;
 		}
@@ -156,19 +249,46 @@ static int import_row(struct cli *c, const struct list_rec *l, struct csv_row *r
 		if (strstr(buf_cstr(&err), "locked") || strstr(buf_cstr(&err), "disk") ||
 		    strstr(buf_cstr(&err), "bug:")) {
 			fprintf(stderr, "%s:%llu: store error: %s\n", file,
-				(unsigned long long)row->line, buf_cstr(&err));
+				(unsigned long long)it->line, buf_cstr(&err));
 			r = -1;
 		} else {
-			fprintf(stderr, "%s:%llu: %s\n", file, (unsigned long long)row->line,
+			fprintf(stderr, "%s:%llu: %s\n", file, (unsigned long long)it->line,
 				buf_cstr(&err));
 			n->bad++;
 		}
 		break;
 	}
-out:
-	address_free(&a);
 	buf_free(&err);
 	return r;
+}
+
+static void pipe_init(struct pipe *pp)
+{
+	pthread_mutex_init(&pp->mu, NULL);
+	pthread_cond_init(&pp->cv, NULL);
+	for (int k = 0; k < NCHUNK; k++)
+		for (int i = 0; i < CHUNK; i++) {
+			struct item *it = &pp->ring[k].it[i];
+			buf_init(&it->msg, 1024);
+			buf_init(&it->name, LK_MAX_CSV_FIELD);
+			buf_init(&it->country, LK_MAX_CSV_FIELD);
+			it->prep = subscribe_prep_new();
+		}
+}
+
+static void pipe_free(struct pipe *pp)
+{
+	for (int k = 0; k < NCHUNK; k++)
+		for (int i = 0; i < CHUNK; i++) {
+			struct item *it = &pp->ring[k].it[i];
+			address_free(&it->a);
+			buf_free(&it->msg);
+			buf_free(&it->name);
+			buf_free(&it->country);
+			subscribe_prep_free(it->prep);
+		}
+	pthread_cond_destroy(&pp->cv);
+	pthread_mutex_destroy(&pp->mu);
 }
 
 int cmd_import(struct cli *c, int argc, char **argv)
@@ -220,19 +340,16 @@ int cmd_import(struct cli *c, int argc, char **argv)
 			fclose(fp);
 		return r;
 	}
-	/* One transaction per batch and no savepoint per row: a row that fails
-	 * after writing dooms its batch, and the import stops (cli/import.c). */
-	store_set_batch(c->st, 1);
 	struct stat sb;
 	uint64_t size =
 	    fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
 	struct csv *csv = csv_open(fp);
 	struct csv_row row;
 	struct counts n = {0};
-	int idx[NCOLS];
-	int have_header = 0, failed = 0;
-	int64_t batch = conf_get_int(c->conf, "import", "batch"), in_batch = 0;
-	struct progress *pg = progress_new("import", size);
+	int failed = 0;
+	static struct pipe pp; /* large: not on the stack */
+	memset(&pp, 0, sizeof(pp));
+	/* The header, here: it decides the columns before the reader starts. */
 	for (;;) {
 		enum csv_result cr = csv_next(csv, &row);
 		if (cr == CSV_EOF)
@@ -240,44 +357,96 @@ int cmd_import(struct cli *c, int argc, char **argv)
 		if (cr == CSV_IOERR) {
 			fprintf(stderr, "%s: read error (%m)\n", file);
 			failed = EX_IOERR;
-			break;
-		}
-		if (cr == CSV_BAD) {
+		} else if (cr == CSV_BAD) {
 			fprintf(stderr, "%s:%llu: %s\n", file, (unsigned long long)row.line,
 				csv_error(csv));
-			if (!have_header) {
-				failed = EX_DATAERR;
-				break;
-			}
-			n.bad++;
-			continue;
+			failed = EX_DATAERR;
+		} else if (header(&row, pp.idx, file) < 0) {
+			failed = EX_DATAERR;
 		}
-		if (!have_header) {
-			if (header(&row, idx, file) < 0) {
-				failed = EX_DATAERR;
-				break;
-			}
-			have_header = 1;
-			continue;
-		}
-		if (in_batch == 0 && store_begin(c->st) != STORE_OK) {
-			failed = cli_store_fail(c, "import", NULL);
-			break;
-		}
-		n.rows++;
-		if (import_row(c, &l, &row, idx, confirmed, note, file, &n) < 0) {
-			failed = EX_TEMPFAIL;
-			break;
-		}
-		if (++in_batch >= batch) {
-			if (store_commit(c->st) != STORE_OK) {
-				failed = cli_store_fail(c, "import", NULL);
-				break;
-			}
-			in_batch = 0;
-			progress_update(pg, csv_offset(csv));
+		break;
+	}
+	int64_t batch = conf_get_int(c->conf, "import", "batch"), in_batch = 0;
+	struct progress *pg = progress_new("import", size);
+	pthread_t th;
+	int started = 0;
+	if (!failed) {
+		pp.csv = csv;
+		pp.keys = c->x.keys;
+		pp.confirmed = confirmed;
+		pp.note = note;
+		pipe_init(&pp);
+		if (pthread_create(&th, NULL, reader, &pp) != 0) {
+			fprintf(stderr, "listkeeper import: cannot start the reader thread\n");
+			failed = EX_OSERR;
+		} else {
+			started = 1;
 		}
 	}
+	/* One transaction per batch and no savepoint per row: a row that fails
+	 * after writing dooms its batch, and the import stops (cli/import.c). */
+	if (started)
+		store_set_batch(c->st, 1);
+	uint64_t offset = 0;
+	for (int end = !started; !end;) {
+		pthread_mutex_lock(&pp.mu);
+		while (pp.head == pp.tail)
+			pthread_cond_wait(&pp.cv, &pp.mu);
+		pthread_mutex_unlock(&pp.mu);
+		struct chunk *ch = &pp.ring[pp.tail % NCHUNK];
+		for (int i = 0; i < ch->n && !end; i++) {
+			struct item *it = &ch->it[i];
+			if (it->kind == IT_END) {
+				end = 1;
+				break;
+			}
+			if (it->kind == IT_FATAL) {
+				fprintf(stderr, "%s: %s\n", file, buf_cstr(&it->msg));
+				failed = EX_IOERR;
+				end = 1;
+				break;
+			}
+			if (it->kind == IT_CSVBAD) {
+				fprintf(stderr, "%s:%llu: %s\n", file, (unsigned long long)it->line,
+					buf_cstr(&it->msg));
+				n.bad++;
+				continue;
+			}
+			if (in_batch == 0 && store_begin(c->st) != STORE_OK) {
+				failed = cli_store_fail(c, "import", NULL);
+				end = 1;
+				break;
+			}
+			n.rows++;
+			if (it->kind == IT_BAD) {
+				fprintf(stderr, "%s:%llu: %s\n", file, (unsigned long long)it->line,
+					buf_cstr(&it->msg));
+				n.bad++;
+			} else if (import_row(c, &l, it, file, &n) < 0) {
+				failed = EX_TEMPFAIL;
+				end = 1;
+				break;
+			}
+			offset = it->offset;
+			if (++in_batch >= batch) {
+				if (store_commit(c->st) != STORE_OK) {
+					failed = cli_store_fail(c, "import", NULL);
+					end = 1;
+					break;
+				}
+				in_batch = 0;
+				progress_update(pg, offset);
+			}
+		}
+		pthread_mutex_lock(&pp.mu);
+		pp.tail++;
+		if (end)
+			pp.stop = 1;
+		pthread_cond_broadcast(&pp.cv);
+		pthread_mutex_unlock(&pp.mu);
+	}
+	if (started)
+		pthread_join(th, NULL);
 	if (in_batch > 0) {
 		if (failed || store_commit(c->st) != STORE_OK) {
 			if (!failed)
@@ -286,6 +455,10 @@ int cmd_import(struct cli *c, int argc, char **argv)
 			fprintf(stderr, "listkeeper import: the last %lld rows were not imported\n",
 				(long long)in_batch);
 		}
+	}
+	if (started) {
+		store_set_batch(c->st, 0);
+		pipe_free(&pp);
 	}
 	progress_finish(pg, csv_offset(csv));
 	csv_free(csv);

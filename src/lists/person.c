@@ -15,6 +15,7 @@
 
 #include "core/limits.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "core/xmalloc.h"
 #include "crypto/hash.h"
 #include "crypto/pii.h"
@@ -54,18 +55,6 @@ static int end_txn(struct lists_ctx *x, int r, struct buf *err)
 	return r;
 }
 
-/* Seals a JSON object with the data key. */
-static int seal_json(const uint8_t key[PII_KEY_LEN], const char *ad, json_t *obj, struct buf *out)
-{
-	char *txt = json_dumps(obj, JSON_COMPACT);
-	if (txt == NULL)
-		return -1;
-	size_t n = strlen(txt);
-	int r = pii_seal(key, ad, txt, n, out);
-	xfree_wipe(txt, n);
-	return r;
-}
-
 static json_t *open_json(const uint8_t key[PII_KEY_LEN], const char *ad, const uint8_t *p,
 			 size_t len)
 {
@@ -83,12 +72,10 @@ static int data_key(struct lists_ctx *x, const struct subscriber_rec *r, uint8_t
 	return pii_key_unwrap(x->keys, r->wrapped_key, PII_WRAPPED_LEN, key);
 }
 
-/* Appends a ledger event; details (may be NULL) are sealed with key. */
+/* Appends a ledger event; details (sealed already, may be NULL) go in as they are. */
 static int ledger_event(struct lists_ctx *x, int64_t list_id, int64_t sub_id, const char *action,
-			const char *source, const uint8_t *key, json_t *details)
+			const char *source, const struct buf *details)
 {
-	struct buf sealed;
-	buf_init(&sealed, LK_MAX_LEDGER_DETAILS + PII_OVERHEAD);
 	struct ledger_rec e = {0};
 	e.list_id = list_id;
 	e.subscriber_id = sub_id;
@@ -96,23 +83,97 @@ static int ledger_event(struct lists_ctx *x, int64_t list_id, int64_t sub_id, co
 	e.time = lists_now(x);
 	e.source = source;
 	e.policy_version = x->policy_version ? x->policy_version : "";
-	if (details != NULL && key != NULL && json_object_size(details) > 0) {
-		if (seal_json(key, AD_LEDGER, details, &sealed) < 0) {
-			buf_free(&sealed);
-			return STORE_ERR;
-		}
-		e.details = (const uint8_t *)sealed.data;
-		e.details_len = sealed.len;
+	if (details != NULL && details->len > 0) {
+		e.details = (const uint8_t *)details->data;
+		e.details_len = details->len;
 	}
-	int r = store_ledger_append(x->st, &e, x->keys->mac);
-	buf_free(&sealed);
+	return store_ledger_append(x->st, &e, x->keys->mac);
+}
+
+/* Appends "k":"v" to the JSON object being written in out (out holds "{"
+ * and perhaps members; the caller closes it). Skips a NULL or empty v and
+ * one that is not UTF-8, as jansson's json_string would refuse it. The
+ * parser on the way back is jansson (open_json). */
+static void json_member(struct buf *out, const char *k, const char *v)
+{
+	static const char HEX[] = "0123456789abcdef";
+	size_t n = v != NULL ? strlen(v) : 0;
+	if (n == 0 || !utf8_valid(v, n, NULL))
+		return;
+	if (out->len > 1)
+		buf_putc(out, ',');
+	buf_putc(out, '"');
+	buf_puts(out, k);
+	buf_puts(out, "\":\"");
+	size_t run = 0; /* bytes of v[run..i) to copy as they are */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_append(out, v + run, i - run);
+		run = i + 1;
+		if (c == '"' || c == '\\') {
+			char esc[2] = {'\\', (char)c};
+			buf_append(out, esc, 2);
+		} else {
+			char esc[6] = {'\\', 'u', '0', '0', HEX[c >> 4], HEX[c & 15]};
+			buf_append(out, esc, 6);
+		}
+	}
+	buf_append(out, v + run, n - run);
+	buf_putc(out, '"');
+}
+
+/* Seals the JSON object in plain (closing it first) with key into out; plain
+ * is wiped. An object without members seals to nothing (out stays empty)
+ * unless always is set. */
+static int seal_members(const uint8_t key[PII_KEY_LEN], const char *ad, struct buf *plain,
+			int always, struct buf *out)
+{
+	int r = 0;
+	if (plain->len > 1 || always) {
+		buf_putc(plain, '}');
+		r = plain->err ? -1 : pii_seal(key, ad, plain->data, plain->len, out);
+	}
+	buf_reset(plain);
 	return r;
 }
 
-static void set_str(json_t *o, const char *k, const char *v)
+/* Seals the details of a ledger event (IP, consent wording, note) with the
+ * person's key into out (emptied first); nothing when there are none. */
+static int seal_details(const uint8_t key[PII_KEY_LEN], const char *ip, const char *wording,
+			const char *note, struct buf *scratch, struct buf *out)
 {
-	if (v != NULL && v[0] != '\0')
-		json_object_set_new(o, k, json_string(v));
+	buf_reset(out);
+	buf_reset(scratch);
+	buf_putc(scratch, '{');
+	json_member(scratch, "ip", ip);
+	json_member(scratch, "wording", wording);
+	json_member(scratch, "note", note);
+	return seal_members(key, AD_LEDGER, scratch, 0, out);
+}
+
+/* Seals a person's data {address, name, country} with key into out. */
+static int seal_person(const uint8_t key[PII_KEY_LEN], const char *addr, const char *name,
+		       const char *country, struct buf *scratch, struct buf *out)
+{
+	buf_reset(scratch);
+	buf_putc(scratch, '{');
+	json_member(scratch, "a", addr);
+	json_member(scratch, "n", name);
+	json_member(scratch, "c", country);
+	return seal_members(key, AD_DATA, scratch, 1, out);
+}
+
+/* Seals details with key into a new buffer the caller frees. */
+static int seal_details_new(const uint8_t key[PII_KEY_LEN], const char *ip, struct buf *out)
+{
+	struct buf scratch;
+	buf_init(&scratch, LK_MAX_LEDGER_DETAILS);
+	buf_init(out, LK_MAX_LEDGER_DETAILS + PII_OVERHEAD);
+	int r = seal_details(key, ip, NULL, NULL, &scratch, out);
+	buf_free(&scratch);
+	return r;
 }
 
 static int text_ok(const char *v, size_t max, const char *what, struct buf *err)
@@ -129,77 +190,106 @@ static int text_ok(const char *v, size_t max, const char *what, struct buf *err)
 			buf_printf(err, "%s holds a control character", what);
 			return 0;
 		}
-	json_t *j = json_string(v); /* NULL unless valid UTF-8 */
-	if (j == NULL) {
+	if (!utf8_valid(v, n, NULL)) {
 		buf_printf(err, "%s is not valid UTF-8", what);
 		return 0;
 	}
-	json_decref(j);
 	return 1;
 }
 
-static int create_subscriber(struct lists_ctx *x, const struct subscribe_req *rq,
-			     const uint8_t hash[HASH_LEN], struct subscriber_rec *r,
-			     uint8_t key[PII_KEY_LEN])
+struct subscribe_prep {
+	uint8_t hash[HASH_LEN];
+	uint8_t wrapped[PII_WRAPPED_LEN]; /* a new data key, wrapped */
+	struct buf data;		  /* {address, name, country} sealed with it */
+	struct buf details;		  /* the ledger details sealed with it (or none) */
+	struct buf plain;		  /* scratch for the JSON before sealing; wiped */
+};
+
+struct subscribe_prep *subscribe_prep_new(void)
 {
-	struct buf sealed;
-	buf_init(&sealed, 4 * LK_MAX_MAILBOX + PII_OVERHEAD);
-	json_t *o = json_object();
-	json_object_set_new(o, "a", json_string(rq->who.addr));
-	set_str(o, "n", rq->name);
-	set_str(o, "c", rq->country);
-	pii_key_new(key);
-	int rc = seal_json(key, AD_DATA, o, &sealed);
-	json_decref(o);
-	if (rc < 0) {
-		buf_free(&sealed);
-		return STORE_ERR;
-	}
-	memset(r, 0, sizeof(*r));
-	memcpy(r->addr_hash, hash, HASH_LEN);
-	pii_key_wrap(x->keys, key, r->wrapped_key);
-	r->data = (uint8_t *)sealed.data;
-	r->data_len = sealed.len;
-	r->html = rq->html;
-	r->tracking = rq->tracking;
-	r->created = lists_now(x);
-	rc = store_subscriber_insert(x->st, r);
-	buf_free(&sealed);
-	r->data = NULL;
-	r->data_len = 0;
-	return rc;
+	struct subscribe_prep *p = xcalloc(1, sizeof(*p));
+	buf_init(&p->data, 4 * LK_MAX_MAILBOX + PII_OVERHEAD);
+	buf_init(&p->details, LK_MAX_LEDGER_DETAILS + PII_OVERHEAD);
+	buf_init(&p->plain, LK_MAX_LEDGER_DETAILS);
+	return p;
 }
 
-enum subscribe_result lists_subscribe(struct lists_ctx *x, const struct list_rec *l,
-				      const struct subscribe_req *rq, int64_t *subscriber_id,
-				      struct buf *err)
+void subscribe_prep_free(struct subscribe_prep *p)
 {
-	uint8_t hash[HASH_LEN];
-	uint8_t key[PII_KEY_LEN];
-	struct subscriber_rec who = {0};
-	struct subscription_rec sub;
-	enum subscribe_result res = SUBSCRIBE_ERROR;
-	int r;
+	if (p == NULL)
+		return;
+	buf_free(&p->data);
+	buf_free(&p->details);
+	buf_free(&p->plain);
+	explicit_bzero(p, sizeof(*p));
+	free(p);
+}
 
+int lists_subscribe_prepare(const struct keys *k, const struct subscribe_req *rq,
+			    struct subscribe_prep *p, struct buf *err)
+{
+	uint8_t key[PII_KEY_LEN];
+	buf_reset(&p->data);
+	buf_reset(&p->details);
 	if (rq->who.addr == NULL || rq->who.key == NULL || rq->who.addr[0] == '\0' ||
 	    rq->who.key[0] == '\0') {
 		buf_puts(err, "no address");
-		return SUBSCRIBE_ERROR;
+		return -1;
 	}
 	/* Normalised already; checked again so that an address that JSON cannot
 	 * hold is refused rather than sealed as a record without an address. */
 	if (!text_ok(rq->who.addr, LK_MAX_ADDRESS, "the address", err) ||
 	    !text_ok(rq->name, LK_MAX_NAME, "the name", err) ||
 	    !text_ok(rq->country, LK_MAX_COUNTRY, "the country", err))
-		return SUBSCRIBE_ERROR;
+		return -1;
+	addr_hash(k, rq->who.key, strlen(rq->who.key), p->hash);
+	/* Made for a new subscriber; an existing one keeps their key, and
+	 * lists_subscribe_prepared seals the details again with it. */
+	pii_key_new(key);
+	pii_key_wrap(k, key, p->wrapped);
+	int r = seal_person(key, rq->who.addr, rq->name, rq->country, &p->plain, &p->data);
+	if (r == 0)
+		r = seal_details(key, rq->ip, rq->wording, rq->note, &p->plain, &p->details);
+	explicit_bzero(key, sizeof(key));
+	if (r < 0)
+		buf_puts(err, "the personal data is too long to seal");
+	return r;
+}
+
+static int create_subscriber(struct lists_ctx *x, const struct subscribe_req *rq,
+			     const struct subscribe_prep *p, struct subscriber_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->addr_hash, p->hash, HASH_LEN);
+	memcpy(r->wrapped_key, p->wrapped, PII_WRAPPED_LEN);
+	r->data = (uint8_t *)p->data.data;
+	r->data_len = p->data.len;
+	r->html = rq->html;
+	r->tracking = rq->tracking;
+	r->created = lists_now(x);
+	int rc = store_subscriber_insert(x->st, r);
+	r->data = NULL; /* p's */
+	r->data_len = 0;
+	return rc;
+}
+
+enum subscribe_result lists_subscribe_prepared(struct lists_ctx *x, const struct list_rec *l,
+					       const struct subscribe_req *rq,
+					       struct subscribe_prep *p, int64_t *subscriber_id,
+					       struct buf *err)
+{
+	uint8_t key[PII_KEY_LEN];
+	struct subscriber_rec who = {0};
+	struct subscription_rec sub;
+	enum subscribe_result res = SUBSCRIBE_ERROR;
+	int r;
+
 	if (rq->self && strcmp(l->sub_policy, "closed") == 0)
 		return SUBSCRIBE_CLOSED;
-
-	addr_hash(x->keys, rq->who.key, strlen(rq->who.key), hash);
 	if (store_begin(x->st) != STORE_OK)
 		return (enum subscribe_result)fail_store(x, err);
 
-	r = store_suppression_check(x->st, hash, l->id);
+	r = store_suppression_check(x->st, p->hash, l->id);
 	if (r == STORE_OK && !rq->self) {
 		/* An opt-out is honoured: only the person's own confirmed request lifts it. */
 		res = SUBSCRIBE_SUPPRESSED;
@@ -208,14 +298,16 @@ enum subscribe_result lists_subscribe(struct lists_ctx *x, const struct list_rec
 	if (r != STORE_OK && r != STORE_NOTFOUND)
 		goto out_err;
 
-	r = store_subscriber_find(x->st, hash, &who);
+	r = store_subscriber_find(x->st, p->hash, &who);
 	int created = r == STORE_NOTFOUND;
-	if (created)
-		r = create_subscriber(x, rq, hash, &who, key);
-	else if (r == STORE_OK && data_key(x, &who, key) < 0) {
-		buf_printf(err, "subscriber %lld: data key does not open (wrong key file?)",
-			   (long long)who.id);
-		goto out_err;
+	if (created) {
+		r = create_subscriber(x, rq, p, &who);
+	} else if (r == STORE_OK) {
+		if (data_key(x, &who, key) < 0) {
+			buf_printf(err, "subscriber %lld: data key does not open (wrong key file?)",
+				   (long long)who.id);
+			goto out_err;
+		}
 	}
 	if (r != STORE_OK)
 		goto out_err;
@@ -244,13 +336,15 @@ enum subscribe_result lists_subscribe(struct lists_ctx *x, const struct list_rec
 	if (store_subscription_put(x->st, &sub) != STORE_OK)
 		goto out_err;
 
-	json_t *d = json_object();
-	set_str(d, "ip", rq->ip);
-	set_str(d, "wording", rq->wording);
-	set_str(d, "note", rq->note);
+	/* The details were sealed for the new key: an existing subscriber's are
+	 * sealed again with theirs. */
+	if (!created &&
+	    seal_details(key, rq->ip, rq->wording, rq->note, &p->plain, &p->details) < 0) {
+		buf_puts(err, "the details are too long to seal");
+		goto out_err;
+	}
 	const char *action = rq->confirmed ? "subscribe-confirmed-by-admin" : "subscribe-request";
-	r = ledger_event(x, l->id, who.id, action, rq->source, key, d);
-	json_decref(d);
+	r = ledger_event(x, l->id, who.id, action, rq->source, &p->details);
 	if (r != STORE_OK || store_commit(x->st) != STORE_OK)
 		goto out_err;
 	res = rq->confirmed ? SUBSCRIBE_ACTIVE : SUBSCRIBE_PENDING;
@@ -270,6 +364,18 @@ out_rollback:
 	store_rollback(x->st);
 	subscriber_rec_free(&who);
 	explicit_bzero(key, sizeof(key));
+	return res;
+}
+
+enum subscribe_result lists_subscribe(struct lists_ctx *x, const struct list_rec *l,
+				      const struct subscribe_req *rq, int64_t *subscriber_id,
+				      struct buf *err)
+{
+	struct subscribe_prep *p = subscribe_prep_new();
+	enum subscribe_result res = SUBSCRIBE_ERROR;
+	if (lists_subscribe_prepare(x->keys, rq, p, err) == 0)
+		res = lists_subscribe_prepared(x, l, rq, p, subscriber_id, err);
+	subscribe_prep_free(p);
 	return res;
 }
 
@@ -326,10 +432,11 @@ int lists_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t id, con
 			r = store_suppression_remove(x->st, who.addr_hash, 0);
 	}
 	if (r == STORE_OK) {
-		json_t *d = json_object();
-		set_str(d, "ip", ip);
-		r = ledger_event(x, l->id, id, "confirm", source, key, d);
-		json_decref(d);
+		struct buf d;
+		r = seal_details_new(key, ip, &d) < 0 ? STORE_ERR : STORE_OK;
+		if (r == STORE_OK)
+			r = ledger_event(x, l->id, id, "confirm", source, &d);
+		buf_free(&d);
 	}
 	r = end_txn(x, r, err);
 	subscriber_rec_free(&who);
@@ -361,7 +468,7 @@ int lists_set_state(struct lists_ctx *x, const struct list_rec *l, int64_t id, e
 	char action[32];
 	bsnprintf(action, sizeof(action), "state-%s", sub_state_name(state));
 	if (r == STORE_OK)
-		r = ledger_event(x, l->id, id, action, source, NULL, NULL);
+		r = ledger_event(x, l->id, id, action, source, NULL);
 	r = end_txn(x, r, err);
 	return r;
 }
@@ -378,7 +485,7 @@ int lists_unsubscribe(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 	if (r == STORE_OK)
 		r = store_subscription_delete(x->st, l->id, id);
 	if (r == STORE_OK)
-		r = ledger_event(x, l->id, id, "unsubscribe", source, NULL, NULL);
+		r = ledger_event(x, l->id, id, "unsubscribe", source, NULL);
 	/* A list deleted by its owner is no opt-out by the person. */
 	if (r == STORE_OK && strcmp(source, "list-delete") != 0)
 		r = store_suppression_add(x->st, who.addr_hash, l->id, "unsubscribed",
@@ -408,7 +515,7 @@ int lists_person_update(struct lists_ctx *x, int64_t id, const struct person_cha
 	struct subscriber_rec who = {0};
 	uint8_t key[PII_KEY_LEN];
 	struct person p = {0};
-	struct buf sealed;
+	struct buf sealed, plain;
 	int what = 0;
 	if (changed != NULL)
 		*changed = 0;
@@ -417,18 +524,16 @@ int lists_person_update(struct lists_ctx *x, int64_t id, const struct person_cha
 	if (store_begin(x->st) != STORE_OK)
 		return fail_store(x, err);
 	buf_init(&sealed, 4 * LK_MAX_MAILBOX + PII_OVERHEAD);
+	buf_init(&plain, LK_MAX_LEDGER_DETAILS);
 	int r = load_with_key(x, id, &who, key, err);
 	if (r == STORE_OK && lists_person_load(x, &who, &p) < 0) {
 		buf_printf(err, "subscriber %lld: personal data does not open", (long long)id);
 		r = STORE_ERR;
 	}
 	if (r == STORE_OK && ch->name != NULL && strcmp(ch->name, p.name) != 0) {
-		json_t *o = json_object();
-		json_object_set_new(o, "a", json_string(p.address));
-		set_str(o, "n", ch->name);
-		set_str(o, "c", p.country);
-		r = seal_json(key, AD_DATA, o, &sealed) < 0 ? STORE_ERR : STORE_OK;
-		json_decref(o);
+		r = seal_person(key, p.address, ch->name, p.country, &plain, &sealed) < 0
+			? STORE_ERR
+			: STORE_OK;
 		if (r == STORE_OK) {
 			xfree_wipe(who.data, who.data_len); /* the old sealed data */
 			who.data = (uint8_t *)buf_steal(&sealed, &who.data_len);
@@ -442,11 +547,15 @@ int lists_person_update(struct lists_ctx *x, int64_t id, const struct person_cha
 	if (r == STORE_OK && ch->tracking >= 0 && !ch->tracking != !who.tracking) {
 		who.tracking = ch->tracking != 0;
 		what |= PERSON_CHANGED_TRACKING;
-		json_t *d = json_object();
-		set_str(d, "wording", ch->wording);
-		r = ledger_event(x, 0, id, who.tracking ? "tracking-consent" : "tracking-withdrawn",
-				 source, key, d);
-		json_decref(d);
+		struct buf d;
+		buf_init(&d, LK_MAX_LEDGER_DETAILS + PII_OVERHEAD);
+		r = seal_details(key, NULL, ch->wording, NULL, &plain, &d) < 0 ? STORE_ERR
+									       : STORE_OK;
+		if (r == STORE_OK)
+			r = ledger_event(x, 0, id,
+					 who.tracking ? "tracking-consent" : "tracking-withdrawn",
+					 source, &d);
+		buf_free(&d);
 	}
 	if (r == STORE_OK && what != 0)
 		r = store_subscriber_update(x->st, &who);
@@ -460,6 +569,7 @@ int lists_person_update(struct lists_ctx *x, int64_t id, const struct person_cha
 	if (r == STORE_OK && changed != NULL)
 		*changed = what;
 	buf_free(&sealed);
+	buf_free(&plain);
 	person_free(&p);
 	subscriber_rec_free(&who);
 	explicit_bzero(key, sizeof(key));
@@ -502,8 +612,8 @@ static int drop_one(void *ctx, const struct subscription_rec *s)
 	struct drop_ctx *d = ctx;
 	d->r = store_subscription_delete(d->x->st, s->list_id, s->subscriber_id);
 	if (d->r == STORE_OK)
-		d->r = ledger_event(d->x, s->list_id, s->subscriber_id, "unsubscribe", "erase",
-				    NULL, NULL);
+		d->r =
+		    ledger_event(d->x, s->list_id, s->subscriber_id, "unsubscribe", "erase", NULL);
 	return d->r != STORE_OK;
 }
 
@@ -523,7 +633,7 @@ int lists_erase(struct lists_ctx *x, int64_t id, const char *source, const char 
 	if (r == STORE_OK && reason != NULL)
 		r = store_suppression_add(x->st, who.addr_hash, 0, reason, lists_now(x));
 	if (r == STORE_OK)
-		r = ledger_event(x, 0, id, "erase", source, NULL, NULL);
+		r = ledger_event(x, 0, id, "erase", source, NULL);
 	if (r == STORE_OK)
 		r = store_subscriber_delete(x->st, id); /* the wrapped data key goes with the row */
 	r = end_txn(x, r, err);

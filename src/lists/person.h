@@ -66,6 +66,30 @@ enum subscribe_result lists_subscribe(struct lists_ctx *x, const struct list_rec
 				      const struct subscribe_req *rq, int64_t *subscriber_id,
 				      struct buf *err);
 
+/* lists_subscribe in two steps, for bulk work (import): the first needs no
+ * store and may run on another thread; the second does the store's part.
+ *
+ * lists_subscribe_prepare checks rq's address, name and country, hashes the
+ * address and seals the person's data and the ledger details with a new
+ * data key (wrapped at once; the clear key is wiped). Returns 0, or -1 with
+ * the reason in err. It reads only k: it is safe on any thread.
+ *
+ * lists_subscribe_prepared is lists_subscribe for a prepared rq (the same
+ * rq): a new subscriber gets the prepared key and blobs; an existing one
+ * keeps their key, and the details are sealed again with it.
+ *
+ * A subscribe_prep is reusable (prepare again) and owns its buffers;
+ * subscribe_prep_free wipes them. */
+struct subscribe_prep;
+struct subscribe_prep *subscribe_prep_new(void);
+void subscribe_prep_free(struct subscribe_prep *p);
+int lists_subscribe_prepare(const struct keys *k, const struct subscribe_req *rq,
+			    struct subscribe_prep *p, struct buf *err);
+enum subscribe_result lists_subscribe_prepared(struct lists_ctx *x, const struct list_rec *l,
+					       const struct subscribe_req *rq,
+					       struct subscribe_prep *p, int64_t *subscriber_id,
+					       struct buf *err);
+
 /* Looks a person up by address. STORE_OK and *id, or STORE_NOTFOUND. */
 int lists_find(struct lists_ctx *x, const struct person_addr *a, int64_t *id);
 
