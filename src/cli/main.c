@@ -29,6 +29,7 @@ static const struct {
     {"job", cmd_job, "list, show, pause, resume and cancel delivery jobs"},
     {"ledger", cmd_ledger, "verify the consent ledger's hash chain"},
     {"dkim", cmd_dkim, "make a DKIM signing key and print its DNS record"},
+    {"inject", cmd_inject, "handle one incoming message on stdin (an MTA's pipe transport)"},
     {"intake", cmd_intake, "the intake spool and its quarantine"},
     {"serve", cmd_serve, "run the server (web pages, delivery) until SIGINT or SIGTERM"},
 };

@@ -115,6 +115,12 @@ static const struct conf_key KEYS[] = {
     {"bounce", "decay_days", CT_INT, "7", 0, 3650, NULL,
      "A subscription's bounce score halves every so many days without a hard bounce (0: "
      "never)."},
+    {"intake", "command_address", CT_STR, "listkeeper", 0, 0, NULL,
+     "Local part of the server-wide command address (LISTSERV style), taken at [general] "
+     "domain and at every list's domain."},
+    {"intake", "replies_per_hour", CT_INT, "5", 1, 1000, NULL,
+     "Answers to mail (replies, requests to confirm a command) sent to one address per "
+     "hour, at most; past it, mail from that address is still read but not answered."},
     {"import", "batch", CT_INT, "10000", 1, 100000, NULL,
      "Rows per store transaction during `listkeeper import`."},
 };

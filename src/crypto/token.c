@@ -81,7 +81,7 @@ static int b64url_alphabet_only(const char *p, size_t len)
 
 static int purpose_known(unsigned p)
 {
-	return p >= TOKEN_CONFIRM && p <= TOKEN_BOUNCE;
+	return p >= TOKEN_CONFIRM && p <= TOKEN_PURPOSE_LAST;
 }
 
 /* Also returns -1, leaving out unchanged, for a token that could never be

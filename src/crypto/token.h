@@ -29,7 +29,15 @@ enum token_purpose {
 	TOKEN_PREFS = 3,       /* preferences page */
 	TOKEN_REQUEST = 4,     /* "what do you hold about me" */
 	TOKEN_BOUNCE = 5,      /* VERP envelope sender */
+	/* confirm a SET command sent by mail (intake): the option is the purpose */
+	TOKEN_SET_DIGEST = 6,
+	TOKEN_SET_NODIGEST = 7,
+	TOKEN_SET_MAIL = 8,
+	TOKEN_SET_NOMAIL = 9,
+	TOKEN_SET_HTML = 10,
+	TOKEN_SET_TEXT = 11,
 };
+#define TOKEN_PURPOSE_LAST TOKEN_SET_TEXT
 
 struct token {
 	enum token_purpose purpose;

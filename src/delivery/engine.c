@@ -22,6 +22,7 @@
 #include "crypto/rand.h"
 #include "crypto/token.h"
 #include "delivery/relay.h"
+#include "lists/jobs.h"
 #include "lists/lists.h"
 #include "lists/person.h"
 #include "mail/compose.h"
@@ -242,6 +243,92 @@ struct ctx {
 	int failed;
 };
 
+/* Signs e->tmp (when DKIM is configured; the signer follows the list's
+ * domain unless [dkim] domain fixes it) into r->msg, then the message. */
+static int sign_into(struct engine *e, const char *domain, struct recip *r, struct buf *err)
+{
+	int rc = 0;
+	if (e->dkim != NULL && !e->dkim_fixed && strcmp(e->dkim_domain, domain) != 0) {
+		struct dkim_signer *ns = dkim_signer_new(e->dkim_key, e->dkim_sel, domain, err);
+		if (ns == NULL) {
+			rc = -1;
+		} else {
+			dkim_signer_free(e->dkim);
+			e->dkim = ns;
+			free(e->dkim_domain);
+			e->dkim_domain = xstrdup(domain);
+		}
+	}
+	if (rc == 0 && e->dkim != NULL)
+		rc = dkim_signer_sign(e->dkim, e->tmp.data, e->tmp.len, &r->msg, err);
+	if (rc == 0)
+		rc = buf_append(&r->msg, e->tmp.data, e->tmp.len);
+	return rc;
+}
+
+/* Composes the message of a job with a sealed recipient (lists/jobs.h: a
+ * reply to a command, or a command's confirmation request) into the next
+ * batch slot. Its envelope sender is null (RFC 3834 section 3.3): nothing
+ * bounces back to a robot. */
+static int prepare_sealed(struct ctx *cx, int from_retry, int attempts, int64_t first_at)
+{
+	struct engine *e = cx->e;
+	const struct job_rec *j = cx->job;
+	const struct list_rec *l = cx->l;
+	char *to = NULL, *reply_to = NULL;
+	if (jobs_rcpt_open(e->k, j, &to, &reply_to) < 0) {
+		log_warnx("job=%lld: the sealed recipient does not open; skipped",
+			  (long long)j->id);
+		return -1;
+	}
+	struct buf from, id, err;
+	buf_init(&from, 512);
+	buf_init(&id, 512);
+	buf_init(&err, 512);
+	if (l->id != 0)
+		buf_printf(&from, "%s-request@%s", l->name, l->domain);
+	else
+		buf_printf(&from, "%s@%s", conf_get(e->c, "intake", "command_address"), l->domain);
+	uint8_t rnd[6];
+	char rh[13];
+	rand_bytes(rnd, sizeof(rnd));
+	hex_encode(rnd, sizeof(rnd), rh);
+	buf_printf(&id, "<j%lld.r.%s@%s>", (long long)j->id, rh, l->domain);
+	int64_t t = now(e);
+	struct compose_reply_in in = {0};
+	in.from_name = l->id != 0 ? l->title : conf_get(e->c, "general", "site_name");
+	in.from_addr = buf_cstr(&from);
+	in.to_addr = to;
+	in.reply_to = reply_to;
+	in.subject = j->subject;
+	in.text = j->body_text;
+	in.message_id = buf_cstr(&id);
+	in.date = t;
+	struct recip *r = &e->r[e->n];
+	buf_reset(&e->tmp);
+	buf_reset(&r->msg);
+	int rc = compose_reply(&in, &e->tmp, &err);
+	if (rc == 0)
+		rc = sign_into(e, l->domain, r, &err);
+	if (rc < 0) {
+		log_warnx("job=%lld: cannot compose: %s", (long long)j->id, buf_cstr(&err));
+		jobs_rcpt_free(to, reply_to);
+	} else {
+		r->sub_id = 0;
+		r->from_retry = from_retry;
+		r->attempts = attempts;
+		r->first_at = first_at ? first_at : t;
+		r->mail_from = xstrdup("");
+		r->rcpt = to;
+		jobs_rcpt_free(NULL, reply_to);
+		e->n++;
+	}
+	buf_free(&from);
+	buf_free(&id);
+	buf_free(&err);
+	return rc;
+}
+
 /* Composes the message for one recipient into the next batch slot. */
 static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_retry, int attempts,
 		   int64_t first_at)
@@ -258,11 +345,11 @@ static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_re
 			  (long long)j->id, (long long)who->id);
 		return -1;
 	}
-	struct buf unsub, prefs, bounce, mailto, pixel, confirm_url, from, id, text, subject;
-	struct buf *all[] = {&unsub,	   &prefs, &bounce, &mailto, &pixel,
-			     &confirm_url, &from,  &id,	    &text,   &subject};
+	struct buf unsub, prefs, bounce, mailto, pixel, confirm_url, from, id, text, subject, extra;
+	struct buf *all[] = {&unsub, &prefs, &bounce, &mailto, &pixel,	&confirm_url,
+			     &from,  &id,    &extra,  &text,   &subject};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		buf_init(all[i], i >= 8 ? LK_MAX_MESSAGE : 2048);
+		buf_init(all[i], i >= 9 ? LK_MAX_MESSAGE : 2048);
 	int64_t t = now(e);
 	token_url(e, &unsub, "/u/", TOKEN_UNSUBSCRIBE, l->id, who->id, 0);
 	token_url(e, &prefs, "/p/", TOKEN_PREFS, l->id, who->id, 0);
@@ -301,6 +388,12 @@ static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_re
 	if (confirm) {
 		token_url(e, &confirm_url, "/c/", TOKEN_CONFIRM, l->id, who->id,
 			  t + e->confirm_ttl);
+		/* A reply confirms too (intake: LIST-confirm+TOKEN@DOMAIN). */
+		struct token tk = {TOKEN_CONFIRM, (uint64_t)l->id, (uint64_t)who->id,
+				   t + e->confirm_ttl};
+		buf_printf(&extra, "Reply-To: %s-confirm+", l->name);
+		token_encode(e->k, &tk, &extra);
+		buf_printf(&extra, "@%s\r\n", l->domain);
 		const char *names[] = {"confirm_url"};
 		const char *vals[] = {buf_cstr(&confirm_url)};
 		compose_merge(&text, body, strlen(body), names, vals, 1, 0);
@@ -334,28 +427,15 @@ static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_re
 	in.unsubscribe_mailto = buf_cstr(&mailto);
 	in.preferences_url = buf_cstr(&prefs);
 	in.pixel_url = pixel.len ? buf_cstr(&pixel) : NULL;
+	in.extra_headers = extra.len ? buf_cstr(&extra) : NULL;
 	struct recip *r = &e->r[e->n];
 	struct buf err;
 	buf_init(&err, 512);
 	buf_reset(&e->tmp);
 	buf_reset(&r->msg);
 	int rc = compose_message(&in, &e->tmp, &err);
-	if (rc == 0 && e->dkim != NULL && !e->dkim_fixed &&
-	    strcmp(e->dkim_domain, l->domain) != 0) {
-		struct dkim_signer *ns = dkim_signer_new(e->dkim_key, e->dkim_sel, l->domain, &err);
-		if (ns == NULL) {
-			rc = -1;
-		} else {
-			dkim_signer_free(e->dkim);
-			e->dkim = ns;
-			free(e->dkim_domain);
-			e->dkim_domain = xstrdup(l->domain);
-		}
-	}
-	if (rc == 0 && e->dkim != NULL)
-		rc = dkim_signer_sign(e->dkim, e->tmp.data, e->tmp.len, &r->msg, &err);
 	if (rc == 0)
-		rc = buf_append(&r->msg, e->tmp.data, e->tmp.len);
+		rc = sign_into(e, l->domain, r, &err);
 	if (rc < 0)
 		log_warnx("job=%lld subscriber=%lld: cannot compose: %s", (long long)j->id,
 			  (long long)who->id, buf_cstr(&err));
@@ -405,6 +485,11 @@ static int still_wanted(struct engine *e, const struct job_rec *j, const struct 
 static int take_retry(void *ctx, const struct retry_rec *rr)
 {
 	struct ctx *cx = ctx;
+	if (cx->job->rcpt_sealed != NULL) {
+		if (prepare_sealed(cx, 1, rr->attempts, rr->first_at) < 0)
+			cx->failed++;
+		return cx->e->n >= cx->e->bmax;
+	}
 	struct subscriber_rec who = {0};
 	int gone = store_subscriber_get(cx->e->st, rr->subscriber_id, &who) != STORE_OK ||
 		   !still_wanted(cx->e, cx->job, cx->l, &who);
@@ -625,7 +710,11 @@ int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf 
 	if (c <= 0)
 		return c;
 	int ret = 1, r;
-	if (store_list_get_id(e->st, j.list_id, &l) != STORE_OK) {
+	if (j.list_id == 0 && j.rcpt_sealed != NULL) {
+		/* a reply from the server-wide command address */
+		l.name = xstrdup("-");
+		l.domain = xstrdup(conf_get(e->c, "general", "domain"));
+	} else if (store_list_get_id(e->st, j.list_id, &l) != STORE_OK) {
 		/* the list was deleted: nothing left to send */
 		set_str(&j.state, "cancelled");
 		set_str(&j.lease_owner, "");
@@ -644,7 +733,15 @@ int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf 
 	int exhausted = 0;
 	size_t room = e->bmax - e->n;
 	if (r == STORE_OK && room > 0) {
-		if (j.recipient_id != 0) {
+		if (j.rcpt_sealed != NULL) {
+			if (j.cursor < 1) {
+				cx.last_new = 1;
+				cx.new_count = 1;
+				if (prepare_sealed(&cx, 0, 0, 0) < 0)
+					cx.failed++;
+			}
+			exhausted = 1;
+		} else if (j.recipient_id != 0) {
 			if (j.cursor < j.recipient_id) {
 				struct subscriber_rec who = {0};
 				cx.last_new = j.recipient_id;

@@ -194,6 +194,11 @@ static int cmd_mail(struct lmtp_session *s, struct str arg, struct buf *out)
 				: str_trim((struct str){params.ptr + sp, params.len - (size_t)sp});
 	}
 	s->mail = 1;
+	/* What a final delivery adds (RFC 5321 section 4.4): intake reads the
+	 * envelope sender from it (the null sender is never answered). */
+	buf_append(&s->msg, "Return-Path: <", 14);
+	buf_append(&s->msg, path.ptr, path.len);
+	buf_append(&s->msg, ">\r\n", 3);
 	reply(out, "250 2.1.0 Ok");
 	return 0;
 }

@@ -37,7 +37,9 @@
  *   0 if not. *cookie may be set to per-recipient state, handed back to
  *   deliver and drop.
  * deliver: one accepted recipient of a received message (msg, len: the
- *   message with dot-stuffing undone, lines ending in CRLF). Appends one
+ *   message with dot-stuffing undone, lines ending in CRLF, after a first
+ *   line "Return-Path: <MAIL FROM path>" as a final delivery writes it,
+ *   RFC 5321 section 4.4). Appends one
  *   reply line without CRLF; 250 only once the result is durable.
  * drop: frees a cookie (transaction reset, session end). May be NULL. */
 struct lmtp_handler {

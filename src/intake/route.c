@@ -16,24 +16,41 @@
 
 #include "core/limits.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "core/xmalloc.h"
 #include "crypto/token.h"
+#include "intake/answer.h"
 #include "intake/bounce.h"
 #include "lists/bounces.h"
+#include "intake/mailcmd.h"
+#include "lists/jobs.h"
 #include "lists/lists.h"
 #include "lists/person.h"
+#include "mail/address.h"
 
 enum target_kind {
 	T_BOUNCES,
 	T_UNSUBSCRIBE,
+	T_CONFIRM,
+	T_REQUEST,
+	T_COMMAND, /* the server-wide command address */
+	T_POST,
+	T_OWNER,
 };
+
+static const char *const KIND_NAME[] = {"bounces", "unsubscribe", "confirm", "request",
+					"command", "post",	  "owner"};
 
 struct intake_target {
 	enum target_kind kind;
-	int64_t list_id;
-	int64_t subscriber_id;
+	int64_t list_id;       /* 0 for T_COMMAND */
+	int64_t subscriber_id; /* T_BOUNCES, T_UNSUBSCRIBE */
 	char list[LK_MAX_LIST_NAME + 1];
-	char *addr; /* the envelope recipient, for bounce_parse; wiped */
+	char domain[LK_MAX_DOMAIN + 1];
+	char token[LK_MAX_TOKEN + 1]; /* T_CONFIRM */
+	char *owners;		      /* T_POST, T_OWNER: the list's owners, "a@x,b@y" */
+	char *title;		      /* T_OWNER */
+	char *addr;		      /* the envelope recipient, for bounce_parse; wiped */
 };
 
 struct intake {
@@ -72,6 +89,9 @@ void intake_target_free(struct intake_target *t)
 		return;
 	if (t->addr != NULL)
 		xfree_wipe(t->addr, strlen(t->addr));
+	if (t->owners != NULL)
+		xfree_wipe(t->owners, strlen(t->owners));
+	free(t->title);
 	free(t);
 }
 
@@ -120,6 +140,47 @@ static int list_at(struct intake *in, const char *name, size_t name_len, const c
 	return r;
 }
 
+struct domain_scan {
+	const char *domain;
+	int found;
+};
+
+static int domain_cb(void *ctx, const struct list_rec *l)
+{
+	struct domain_scan *d = ctx;
+	d->found = l->domain != NULL && strcasecmp(l->domain, d->domain) == 0;
+	return d->found;
+}
+
+/* Is domain ours: [general] domain or a list's? STORE_OK, STORE_NOTFOUND. */
+static int domain_known(struct intake *in, const char *domain)
+{
+	if (strcasecmp(domain, conf_get(in->conf, "general", "domain")) == 0)
+		return STORE_OK;
+	struct domain_scan d = {domain, 0};
+	int r = store_list_each(in->st, domain_cb, &d);
+	if (r != STORE_OK)
+		return r;
+	return d.found ? STORE_OK : STORE_NOTFOUND;
+}
+
+/* A token that LIST-confirm+ takes: a subscription's confirmation or a SET
+ * command's (mailcmd.h). */
+static enum token_status confirm_token(struct intake *in, const char *tok, size_t len,
+				       struct token *t)
+{
+	static const enum token_purpose P[] = {TOKEN_CONFIRM,  TOKEN_SET_DIGEST, TOKEN_SET_NODIGEST,
+					       TOKEN_SET_MAIL, TOKEN_SET_NOMAIL, TOKEN_SET_HTML,
+					       TOKEN_SET_TEXT};
+	enum token_status ts = TOKEN_MALFORMED;
+	for (size_t i = 0; i < sizeof(P) / sizeof(P[0]); i++) {
+		ts = token_decode(in->keys, tok, len, P[i], lists_now(&in->x), t);
+		if (ts != TOKEN_WRONG_PURPOSE)
+			break;
+	}
+	return ts;
+}
+
 /* Ends with suffix (case already folded)? Then *n is the length before it. */
 static int ends_with(const char *p, size_t len, const char *suffix, size_t *n)
 {
@@ -150,8 +211,21 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 		local[i] = (char)tolower((unsigned char)addr[i]);
 	local[ll] = '\0';
 
-	if (strcmp(local, "listkeeper") == 0)
-		return say(res, INTAKE_TEMPFAIL, "451 4.3.0 Commands by mail are not handled yet");
+	if (dl > LK_MAX_DOMAIN)
+		return unknown(res);
+	if (strcmp(local, conf_get(in->conf, "intake", "command_address")) == 0) {
+		int r = domain_known(in, domain);
+		if (r == STORE_NOTFOUND)
+			return unknown(res);
+		if (r != STORE_OK)
+			return tempfail(res);
+		struct intake_target *tg = xcalloc(1, sizeof(*tg));
+		tg->kind = T_COMMAND;
+		bsnprintf(tg->list, sizeof(tg->list), "-");
+		bsnprintf(tg->domain, sizeof(tg->domain), "%s", domain);
+		*out = tg;
+		return say(res, INTAKE_OK, "250 2.1.5 Ok");
+	}
 
 	/* LIST-bounces+TOKEN, LIST-unsubscribe+TOKEN: the token decides. */
 	const char *plus = memchr(local, '+', ll);
@@ -165,6 +239,9 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 		} else if (ends_with(local, base, "-unsubscribe", &n)) {
 			kind = T_UNSUBSCRIBE;
 			purpose = TOKEN_UNSUBSCRIBE;
+		} else if (ends_with(local, base, "-confirm", &n)) {
+			kind = T_CONFIRM;
+			purpose = TOKEN_CONFIRM;
 		} else {
 			return unknown(res);
 		}
@@ -179,10 +256,17 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 		size_t tok_len = (size_t)(at - tok);
 		struct token t;
 		enum token_status ts =
-		    token_decode(in->keys, tok, tok_len, purpose, lists_now(&in->x), &t);
-		if (ts != TOKEN_OK || t.list_id != (uint64_t)l.id) {
+		    kind == T_CONFIRM
+			? confirm_token(in, tok, tok_len, &t)
+			: token_decode(in->keys, tok, tok_len, purpose, lists_now(&in->x), &t);
+		/* An expired confirmation is taken, to be answered "expired". */
+		if (kind == T_CONFIRM && ts == TOKEN_EXPIRED)
+			t.list_id = (uint64_t)l.id;
+		else if (ts != TOKEN_OK)
+			t.list_id = 0;
+		if (t.list_id != (uint64_t)l.id || tok_len > LK_MAX_TOKEN) {
 			log_info("intake: rcpt list=%s kind=%s refused: %s", l.name,
-				 kind == T_BOUNCES ? "bounces" : "unsubscribe",
+				 KIND_NAME[kind],
 				 ts != TOKEN_OK ? token_status_str(ts) : "token for another list");
 			list_rec_free(&l);
 			return unknown(res);
@@ -192,27 +276,53 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 		tg->list_id = l.id;
 		tg->subscriber_id = (int64_t)t.subscriber_id;
 		bsnprintf(tg->list, sizeof(tg->list), "%s", l.name);
+		bsnprintf(tg->domain, sizeof(tg->domain), "%s", l.domain);
+		memcpy(tg->token, tok, tok_len);
+		tg->token[tok_len] = '\0';
 		tg->addr = xmemdup(addr, len);
 		*out = tg;
 		list_rec_free(&l);
 		return say(res, INTAKE_OK, "250 2.1.5 Ok");
 	}
 
-	/* LIST@, LIST-request@, LIST-owner@: known, handled in a later release. */
+	/* LIST@, LIST-request@, LIST-owner@ (a list may itself be called
+	 * x-request: the whole local part is tried first). */
 	struct list_rec l;
+	enum target_kind kind = T_POST;
 	int r = list_at(in, local, ll, domain, &l);
 	size_t n;
-	if (r == STORE_NOTFOUND && ends_with(local, ll, "-request", &n))
+	if (r == STORE_NOTFOUND && ends_with(local, ll, "-request", &n)) {
+		kind = T_REQUEST;
 		r = list_at(in, local, n, domain, &l);
-	if (r == STORE_NOTFOUND && ends_with(local, ll, "-owner", &n))
+	}
+	if (r == STORE_NOTFOUND && ends_with(local, ll, "-owner", &n)) {
+		kind = T_OWNER;
 		r = list_at(in, local, n, domain, &l);
-	if (r == STORE_OK) {
-		list_rec_free(&l);
-		return say(res, INTAKE_TEMPFAIL, "451 4.3.0 Not yet handled here, try again later");
 	}
 	if (r == STORE_NOTFOUND)
 		return unknown(res);
-	return tempfail(res);
+	if (r != STORE_OK)
+		return tempfail(res);
+	enum intake_verdict v = INTAKE_OK;
+	if (kind == T_POST && strcmp(l.kind, "announce") != 0) {
+		/* discussion lists come in a later release: the sending MTA keeps
+		 * their posts queued */
+		v = say(res, INTAKE_TEMPFAIL, "451 4.3.0 Not yet handled here, try again later");
+	} else if (kind == T_OWNER && (l.owners == NULL || l.owners[0] == '\0')) {
+		v = unknown(res); /* nobody to forward to */
+	} else {
+		struct intake_target *tg = xcalloc(1, sizeof(*tg));
+		tg->kind = kind;
+		tg->list_id = l.id;
+		bsnprintf(tg->list, sizeof(tg->list), "%s", l.name);
+		bsnprintf(tg->domain, sizeof(tg->domain), "%s", l.domain);
+		tg->owners = xstrdup(l.owners != NULL ? l.owners : "");
+		tg->title = xstrdup(l.title != NULL ? l.title : "");
+		*out = tg;
+		say(res, INTAKE_OK, "250 2.1.5 Ok");
+	}
+	list_rec_free(&l);
+	return v;
 }
 
 /* --- bounces and unsubscribes ------------------------------------------------ */
@@ -336,6 +446,204 @@ static int bounce(struct intake *in, const struct intake_target *tg, const char 
 	return r;
 }
 
+/* --- commands, confirmations, posts ---------------------------------------- */
+
+static const char POST_REFUSED[] =
+    "Your message to %s@%s was not sent to the list.\n\n"
+    "%s is an announcement list: only its owners send to it, and not by mail\n"
+    "to this address. To reach the owners, write to %s-owner@%s.\n\n"
+    "To leave or change how you receive the list, write to %s-request@%s\n"
+    "with the word HELP in the body.\n";
+
+/* Calls fn for each owner address of "a@x,b@y" (NUL-terminated copies);
+ * stops at the first non-zero return and returns it. */
+static int each_owner(const char *owners, int (*fn)(void *ctx, const char *addr), void *ctx)
+{
+	for (const char *p = owners; *p;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		char a[LK_MAX_ADDRESS + 1];
+		if (n > 0 && n <= LK_MAX_ADDRESS) {
+			memcpy(a, p, n);
+			a[n] = '\0';
+			int r = fn(ctx, a);
+			explicit_bzero(a, sizeof(a));
+			if (r)
+				return r;
+		}
+		p += n + (e != NULL);
+	}
+	return 0;
+}
+
+static int is_this(void *ctx, const char *addr)
+{
+	return strcasecmp(addr, ctx) == 0;
+}
+
+struct forward {
+	struct intake *in;
+	const struct intake_target *t;
+	const struct inmail *m;
+	const char *subject, *text;
+	int r, n;
+	struct buf *err;
+};
+
+/* One owner's copy: a notice job to that owner (sealed), Reply-To the
+ * sender, the sender's text inside. Owners are staff: no reply limit. */
+static int forward_one(void *ctx, const char *addr)
+{
+	struct forward *f = ctx;
+	struct address a;
+	struct buf e;
+	buf_init(&e, 256);
+	int ok = address_parse(addr, strlen(addr), &a, &e) == 0;
+	buf_free(&e);
+	if (!ok)
+		return 0;
+	int64_t id = 0;
+	f->r = jobs_create_single(&f->in->x, f->t->list_id, "notice", a.addr, f->m->from.addr,
+				  f->subject, f->text, &id, f->err);
+	address_free(&a);
+	f->n += f->r == STORE_OK;
+	return f->r != STORE_OK;
+}
+
+/* LIST-owner@: a copy to each owner; answered by them, not by us. */
+static int to_owners(struct intake *in, const struct intake_target *t, const struct inmail *m,
+		     struct buf *err)
+{
+	struct buf subject, text;
+	buf_init(&subject, LK_MAX_LINE_OCTETS);
+	buf_init(&text, LK_MAX_COMMAND_TEXT + 4096);
+	buf_printf(&subject, "[%s-owner] ", t->list);
+	/* the subject is the sender's: one line, bounded */
+	const char *subj = m->subject != NULL ? m->subject : "";
+	if (!utf8_valid(subj, strlen(subj), NULL))
+		subj = "(a subject that is not UTF-8)";
+	/* cut at a character's start, past 200 bytes */
+	for (const char *p = subj; *p && (subject.len < 200 || ((unsigned char)*p & 0xC0) == 0x80);
+	     p++)
+		buf_putc(&subject, (unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p);
+	buf_printf(&text,
+		   "A message to the owners of %s (%s-owner@%s), from\n  %s\n"
+		   "Reply to this message to answer its sender.\n\n"
+		   "----------------------------------------------------------------\n",
+		   t->title[0] ? t->title : t->list, t->list, t->domain, m->from.addr);
+	if (m->text != NULL && utf8_valid(m->text, m->text_len, NULL))
+		buf_append(&text, m->text, m->text_len);
+	else if (m->text != NULL)
+		buf_puts(&text, "(the text is not UTF-8: ask the sender)\n");
+	else
+		buf_puts(&text, "(no plain text in the message)\n");
+	struct forward f = {in, t, m, buf_cstr(&subject), buf_cstr(&text), STORE_OK, 0, err};
+	int r = subject.err || text.err ? STORE_ERR : store_begin(in->st);
+	if (r == STORE_OK) {
+		each_owner(t->owners, forward_one, &f);
+		r = f.r;
+	}
+	if (r == STORE_OK)
+		r = store_commit(in->st);
+	if (r != STORE_OK) {
+		log_warnx("intake: owner list=%s failed: %s", t->list,
+			  err->len ? buf_cstr(err) : store_errmsg(in->st));
+		store_rollback(in->st);
+	} else {
+		log_info("intake: owner list=%s outcome=forwarded owners=%d", t->list, f.n);
+	}
+	buf_free(&subject);
+	buf_free(&text);
+	return r;
+}
+
+static const char POST_BY_OWNER[] =
+    "Your message to %s@%s was not sent to the list: posts to an announcement\n"
+    "list are not taken by mail (anyone can write any From). Send it with\n"
+    "`listkeeper send` or the admin pages instead.\n";
+
+/* Mail that a person sent us and that gets one answer: commands, a
+ * confirmation by reply, a post to an announcement list. All of it in one
+ * transaction with the answer, so that a store error changes nothing and
+ * the MTA tries again later. */
+static int answered(struct intake *in, const struct intake_target *t, const char *msg, size_t len)
+{
+	struct inmail m;
+	if (inmail_read(msg, len, &m) < 0) {
+		log_info("intake: %s list=%s outcome=dropped reason=unreadable", KIND_NAME[t->kind],
+			 t->list);
+		return STORE_OK;
+	}
+	const char *why = inmail_no_answer(&m);
+	if (why != NULL) {
+		/* RFC 3834: never answer a robot, a list, or nobody; and carry out
+		 * nothing for them either (a vacation reply must not confirm). */
+		log_info("intake: %s list=%s outcome=not-answered reason=%s", KIND_NAME[t->kind],
+			 t->list, why);
+		inmail_free(&m);
+		return STORE_OK;
+	}
+	struct buf text, err, subject;
+	buf_init(&text, 64 << 10);
+	buf_init(&err, 1024);
+	buf_init(&subject, 512);
+	if (t->kind == T_OWNER) {
+		int r = to_owners(in, t, &m, &err);
+		buf_free(&text);
+		buf_free(&err);
+		buf_free(&subject);
+		inmail_free(&m);
+		return r;
+	}
+	struct mailcmd_env env = {
+	    &in->x, in->conf, t->domain, t->kind == T_REQUEST ? t->list : NULL, &m.from, 0};
+	int r = store_begin(in->st);
+	if (r == STORE_OK && t->kind == T_POST) {
+		if (each_owner(t->owners, is_this, (void *)m.from.addr))
+			buf_printf(&text, POST_BY_OWNER, t->list, t->domain);
+		else
+			buf_printf(&text, POST_REFUSED, t->list, t->domain, t->list, t->list,
+				   t->domain, t->list, t->domain);
+		buf_printf(&subject, "Not sent to the list %s", t->list);
+	} else if (r == STORE_OK) {
+		if (t->kind == T_COMMAND)
+			buf_printf(&text, "The answer to your message to %s@%s:\n\n",
+				   conf_get(in->conf, "intake", "command_address"), t->domain);
+		else
+			buf_printf(&text, "The answer to your message to %s-%s@%s:\n\n", t->list,
+				   t->kind == T_CONFIRM ? "confirm" : "request", t->domain);
+		int rc =
+		    t->kind == T_CONFIRM
+			? mailcmd_token(&env, t->token, strlen(t->token), t->list_id, &text, &err)
+			: mailcmd_run(&env, m.subject, m.text, m.text_len, &text, &err);
+		if (rc < 0)
+			r = STORE_ERR;
+		buf_puts(&subject, "The answer to your commands");
+	}
+	int sent = 0;
+	if (r == STORE_OK && !text.err)
+		r = answer_queue(&in->x, in->conf, t->list_id, "reply", &m.from, NULL,
+				 buf_cstr(&subject), buf_cstr(&text), &sent, &err);
+	if (r == STORE_OK)
+		r = store_commit(in->st);
+	if (r != STORE_OK) {
+		log_warnx("intake: %s list=%s failed: %s", KIND_NAME[t->kind], t->list,
+			  err.len ? buf_cstr(&err) : store_errmsg(in->st));
+		store_rollback(in->st);
+	} else {
+		log_info("intake: %s list=%s outcome=%s", KIND_NAME[t->kind], t->list,
+			 sent ? "answered" : "reply-limited");
+		if (env.erased && store_scrub(in->st) != STORE_OK)
+			log_warnx("intake: store_scrub after an erasure failed: %s",
+				  store_errmsg(in->st));
+	}
+	buf_free(&text);
+	buf_free(&err);
+	buf_free(&subject);
+	inmail_free(&m);
+	return r;
+}
+
 /* --- messages ---------------------------------------------------------------- */
 
 enum intake_verdict intake_deliver(struct intake *in, struct intake_target *t, const char *msg,
@@ -348,6 +656,13 @@ enum intake_verdict intake_deliver(struct intake *in, struct intake_target *t, c
 		break;
 	case T_BOUNCES:
 		r = bounce(in, t, msg, len);
+		break;
+	case T_CONFIRM:
+	case T_REQUEST:
+	case T_COMMAND:
+	case T_POST:
+	case T_OWNER:
+		r = answered(in, t, msg, len);
 		break;
 	}
 	if (r != STORE_OK)

@@ -13,6 +13,7 @@
 #include "core/limits.h"
 #include "core/utf8.h"
 #include "core/xmalloc.h"
+#include "crypto/pii.h"
 
 static int text_ok(const char *what, const char *v, size_t max, int one_line, struct buf *err)
 {
@@ -94,7 +95,8 @@ static const char CONFIRM_TEXT[] =
     "Hello,\n\n"
     "someone, hopefully you, asked to subscribe {{email}} to the list\n"
     "\"{{list_title}}\".\n\n"
-    "To confirm, open this link and press the button on the page:\n\n"
+    "To confirm, reply to this message (the text does not matter), or open\n"
+    "this link and press the button on the page:\n\n"
     "  {{confirm_url}}\n\n"
     "If it was not you, ignore this message: you will not be subscribed and\n"
     "will not hear from us again about it. The link expires in a few days.\n";
@@ -148,6 +150,91 @@ int jobs_create_request(struct lists_ctx *x, const struct list_rec *l, int64_t s
 	j.pause_reason = "";
 	j.created = j.updated = now;
 	return insert(x, &j, id, err);
+}
+
+/* The sealed recipient: wrapped data key || pii_seal(to NUL reply_to). */
+#define RCPT_AD "job-rcpt"
+
+int jobs_create_single(struct lists_ctx *x, int64_t list_id, const char *kind, const char *to,
+		       const char *reply_to, const char *subject, const char *text, int64_t *id,
+		       struct buf *err)
+{
+	if (!text_ok("the subject", subject, LK_MAX_LINE_OCTETS - 10, 1, err) ||
+	    !text_ok("the text", text, LK_MAX_MESSAGE / 4, 0, err) ||
+	    !text_ok("the address", to, LK_MAX_ADDRESS, 1, err) ||
+	    (reply_to != NULL && !text_ok("the reply address", reply_to, LK_MAX_ADDRESS, 1, err)))
+		return STORE_ERR;
+	uint8_t dk[PII_KEY_LEN];
+	struct buf plain, sealed;
+	buf_init(&plain, 2 * LK_MAX_ADDRESS + 2);
+	buf_init(&sealed, 2 * LK_MAX_ADDRESS + 2 + PII_WRAPPED_LEN + PII_OVERHEAD);
+	buf_puts(&plain, to);
+	buf_putc(&plain, '\0');
+	if (reply_to != NULL)
+		buf_puts(&plain, reply_to);
+	pii_key_new(dk);
+	uint8_t wrapped[PII_WRAPPED_LEN];
+	pii_key_wrap(x->keys, dk, wrapped);
+	buf_append(&sealed, wrapped, sizeof(wrapped));
+	int rc = pii_seal(dk, RCPT_AD, plain.data, plain.len, &sealed);
+	explicit_bzero(dk, sizeof(dk));
+	buf_free(&plain);
+	if (rc < 0 || sealed.err) {
+		buf_puts(err, "cannot seal the recipient");
+		buf_free(&sealed);
+		return STORE_ERR;
+	}
+	int64_t now = lists_now(x);
+	struct job_rec j = {0};
+	j.list_id = list_id;
+	j.kind = (char *)kind;
+	j.state = "scheduled";
+	j.priority = JOB_PRIORITY_CONFIRM;
+	j.subject = (char *)subject;
+	j.body_text = (char *)text;
+	j.not_before = now;
+	j.total = 1;
+	j.pause_reason = "";
+	j.created = j.updated = now;
+	j.rcpt_sealed = (uint8_t *)sealed.data;
+	j.rcpt_sealed_len = sealed.len;
+	int r = insert(x, &j, id, err);
+	buf_free(&sealed);
+	return r;
+}
+
+int jobs_rcpt_open(const struct keys *k, const struct job_rec *j, char **to, char **reply_to)
+{
+	*to = *reply_to = NULL;
+	if (j->rcpt_sealed == NULL || j->rcpt_sealed_len < PII_WRAPPED_LEN + PII_OVERHEAD)
+		return -1;
+	uint8_t dk[PII_KEY_LEN];
+	if (pii_key_unwrap(k, j->rcpt_sealed, PII_WRAPPED_LEN, dk) < 0)
+		return -1;
+	struct buf plain;
+	buf_init(&plain, 2 * LK_MAX_ADDRESS + 2);
+	int rc = pii_open(dk, RCPT_AD, j->rcpt_sealed + PII_WRAPPED_LEN,
+			  j->rcpt_sealed_len - PII_WRAPPED_LEN, &plain);
+	explicit_bzero(dk, sizeof(dk));
+	const char *nul = rc == 0 ? memchr(plain.data, '\0', plain.len) : NULL;
+	if (nul == NULL || nul == plain.data) {
+		buf_free(&plain);
+		return -1;
+	}
+	size_t tl = (size_t)(nul - plain.data), rl = plain.len - tl - 1;
+	*to = xmemdup(plain.data, tl);
+	if (rl > 0)
+		*reply_to = xmemdup(nul + 1, rl);
+	buf_free(&plain);
+	return 0;
+}
+
+void jobs_rcpt_free(char *to, char *reply_to)
+{
+	if (to != NULL)
+		xfree_wipe(to, strlen(to));
+	if (reply_to != NULL)
+		xfree_wipe(reply_to, strlen(reply_to));
 }
 
 static int change(struct lists_ctx *x, int64_t id, const char *verb, struct buf *err)

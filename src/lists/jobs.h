@@ -4,9 +4,11 @@
  *   campaign  a message to every recipient of a list (active, not no-mail,
  *             not suppressed), walked in subscriber id order by the engine
  *   confirm   the double opt-in request to one pending subscriber (P1); it
- *             jumps the queue (priority)
+ *             jumps the queue (priority); or the request to confirm a
+ *             command sent by mail (a single job, below)
  *   request   the link to a person's data page (/me/TOKEN, P4), to one
  *             subscriber at their own address only; it jumps the queue too
+ *   reply     the answer to a command message (a single job)
  *
  * The states: scheduled -> running -> done; running <-> paused (by an admin,
  * or by the engine while the relay is down, with resume_at); any -> cancelled.
@@ -36,6 +38,22 @@ int jobs_create_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t s
  * [tokens] request_ttl_hours. */
 int jobs_create_request(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
 			int64_t *id, struct buf *err);
+/* A job to one address that need not be a subscriber's (kind "reply" or
+ * "confirm"; list_id 0 for the server-wide command address). subject and
+ * text are sent as they are (no merge fields). to and reply_to (NULL: none)
+ * are sealed into the job with a fresh data key wrapped by the master key;
+ * the store deletes the sealed blob when the job ends, so the address is
+ * unreadable once the job is done or cancelled. Runs in the caller's
+ * transaction when there is one. */
+int jobs_create_single(struct lists_ctx *x, int64_t list_id, const char *kind, const char *to,
+		       const char *reply_to, const char *subject, const char *text, int64_t *id,
+		       struct buf *err);
+/* Opens a single job's sealed recipient: *to and *reply_to (NULL when none)
+ * are allocated; free them with jobs_rcpt_free. Returns 0, or -1 when the
+ * job has none or it does not open. */
+int jobs_rcpt_open(const struct keys *k, const struct job_rec *j, char **to, char **reply_to);
+void jobs_rcpt_free(char *to, char *reply_to);
+
 /* pause (by hand), resume, cancel. STORE_NOTFOUND for an unknown job; -1 with
  * the reason in err when the job's state does not allow it. */
 int jobs_pause(struct lists_ctx *x, int64_t id, struct buf *err);

@@ -708,3 +708,58 @@ int compose_message(const struct compose_in *in, struct buf *out, struct buf *er
 		return fail(out, start, err0, err, "message over LK_MAX_MESSAGE");
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* A reply: not list mail.                                             */
+
+int compose_reply(const struct compose_reply_in *in, struct buf *out, struct buf *err)
+{
+	size_t start = out->len;
+	int err0 = out->err;
+	const char *fname = OPT(in->from_name);
+	if (in->from_addr == NULL || !addr_ok(in->from_addr) || in->to_addr == NULL ||
+	    !addr_ok(in->to_addr) || (in->reply_to != NULL && !addr_ok(in->reply_to)))
+		return fail(out, start, err0, err, "bad address");
+	if (in->message_id == NULL || !msgid_ok(in->message_id))
+		return fail(out, start, err0, err, "bad Message-ID");
+	if (in->subject == NULL || strlen(in->subject) > LK_MAX_LINE_OCTETS ||
+	    strlen(fname) > LK_MAX_LIST_TITLE)
+		return fail(out, start, err0, err, "subject or name too long");
+	if (in->date < 0 || in->date > INT64_C(253402300799))
+		return fail(out, start, err0, err, "date out of range");
+	size_t tl = in->text != NULL ? strlen(in->text) : 0;
+	if (in->text == NULL || tl > LK_MAX_MESSAGE || !utf8_valid(in->text, tl, NULL))
+		return fail(out, start, err0, err, "the text is missing, too long or not UTF-8");
+	if (put_mailbox(out, "From: ", fname, in->from_addr) < 0)
+		return fail(out, start, err0, err, "sender name is not UTF-8");
+	buf_puts(out, "To: ");
+	buf_puts(out, in->to_addr);
+	buf_append(out, "\r\n", 2);
+	if (in->reply_to != NULL) {
+		buf_puts(out, "Reply-To: ");
+		buf_puts(out, in->reply_to);
+		buf_append(out, "\r\n", 2);
+	}
+	buf_append(out, "Subject: ", 9);
+	struct str st = name_trim(in->subject);
+	if (encode_header_text(out, st.ptr, st.len, 9) < 0)
+		return fail(out, start, err0, err, "subject is not UTF-8");
+	buf_append(out, "\r\n", 2);
+	put_date(out, in->date);
+	buf_append(out, "Message-ID: ", 12);
+	buf_puts(out, in->message_id);
+	/* RFC 3834 section 5: a response to a message; other responders keep
+	 * quiet, and so mail loops end here. */
+	buf_puts(out, "\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n");
+	buf_append(out, part_head_text, sizeof(part_head_text) - 1);
+	struct encode_qp q;
+	encode_qp_init(&q, out);
+	encode_qp_write(&q, in->text, tl);
+	qp_line_end(&q);
+	encode_qp_end(&q);
+	if (out->err)
+		return fail(out, start, err0, err, "message larger than the output buffer allows");
+	if (out->len - start > LK_MAX_MESSAGE)
+		return fail(out, start, err0, err, "message over LK_MAX_MESSAGE");
+	return 0;
+}

@@ -118,4 +118,23 @@ int compose_header_text(struct buf *out, const char *text, size_t used);
 int compose_merge(struct buf *out, const char *tmpl, size_t len, const char *const *names,
 		  const char *const *values, size_t n, int html);
 
+/* A plain message from the server to one address: the reply to a command
+ * message, or the confirmation request of a command. Not list mail: From,
+ * To, Reply-To (when set), Subject, Date, Message-ID, Auto-Submitted:
+ * auto-replied (RFC 3834 section 5), MIME-Version, then the text as
+ * text/plain quoted-printable; no List-* headers, no footer, no merge
+ * fields. The same checks and encodings as compose_message (addresses,
+ * Message-ID, UTF-8, sizes); -1 with the reason in err, out as it was. */
+struct compose_reply_in {
+	const char *from_name; /* display name; NULL or "": none */
+	const char *from_addr;
+	const char *to_addr;
+	const char *reply_to; /* NULL: none */
+	const char *subject;
+	const char *text;
+	const char *message_id;
+	int64_t date;
+};
+int compose_reply(const struct compose_reply_in *in, struct buf *out, struct buf *err);
+
 #endif

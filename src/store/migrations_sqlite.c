@@ -221,7 +221,17 @@ static const char M6[] =
     "  PRIMARY KEY (list_id, day, name)\n"
     ") WITHOUT ROWID;\n";
 
-static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6};
+/* Intake's replies to command mail, counted per address like confirmation
+ * mails (confirm_limits), so that forged senders cannot make the server a
+ * source of backscatter: keyed address hash only, a row lives one window. */
+static const char M7[] = "CREATE TABLE reply_limits(\n"
+			 "  addr_hash BLOB PRIMARY KEY,\n"
+			 "  window_start INTEGER NOT NULL,\n"
+			 "  count INTEGER NOT NULL\n"
+			 ") WITHOUT ROWID;\n"
+			 "CREATE INDEX reply_limits_by_start ON reply_limits(window_start);\n";
+
+static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6, M7};
 
 int migrations_sqlite_count(void)
 {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/xmalloc.h"
 #include "store/store_impl.h"
 
 struct store *store_open(const struct conf *c, int migrate, struct buf *err)
@@ -291,6 +292,17 @@ int store_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t 
 	return s->ops->ledger_counts(s, list_id, from, to, cb, ctx);
 }
 
+int store_reply_limit_hit(struct store *s, const uint8_t hash[HASH_LEN], int64_t now,
+			  int64_t window, int64_t max, int *allowed)
+{
+	return s->ops->reply_limit_hit(s, hash, now, window, max, allowed);
+}
+
+int store_reply_limit_prune(struct store *s, int64_t before)
+{
+	return s->ops->reply_limit_prune(s, before);
+}
+
 int store_audit(struct store *s, int64_t time, const char *actor, const char *action,
 		int64_t list_id, int64_t sub_id, const char *detail)
 {
@@ -305,6 +317,10 @@ void job_rec_free(struct job_rec *j)
 		free(*f[i]);
 		*f[i] = NULL;
 	}
+	if (j->rcpt_sealed != NULL)
+		xfree_wipe(j->rcpt_sealed, j->rcpt_sealed_len);
+	j->rcpt_sealed = NULL;
+	j->rcpt_sealed_len = 0;
 }
 int store_job_insert(struct store *s, struct job_rec *j)
 {

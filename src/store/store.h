@@ -131,6 +131,12 @@ struct job_rec {
 	char *lease_owner;   /* the sender working a batch of it ("" when none) */
 	int64_t lease_until; /* the lease ends then, even if its owner died */
 	int64_t created, updated, finished;
+	/* The one recipient of a job to someone who may not be a subscriber (a
+	 * reply to a command): sealed by the lists layer (lists/jobs.h), or NULL.
+	 * Written by insert only; the store deletes it when an update ends the
+	 * job (done or cancelled). */
+	uint8_t *rcpt_sealed;
+	size_t rcpt_sealed_len;
 };
 void job_rec_free(struct job_rec *j);
 
@@ -258,6 +264,11 @@ int store_confirm_limit_hit(struct store *s, const uint8_t hash[HASH_LEN], int64
 			    int64_t window, int64_t max, int *allowed);
 /* Deletes the rows whose window started before `before`. */
 int store_confirm_limit_prune(struct store *s, int64_t before);
+/* The same for the replies that intake sends to an address (table
+ * reply_limits): at most max per window seconds, whatever the mail was. */
+int store_reply_limit_hit(struct store *s, const uint8_t hash[HASH_LEN], int64_t now,
+			  int64_t window, int64_t max, int *allowed);
+int store_reply_limit_prune(struct store *s, int64_t before);
 
 /* --- intake ---------------------------------------------------------- */
 /* One accepted message for one recipient, kept until it is handled: the

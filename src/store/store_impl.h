@@ -70,6 +70,9 @@ struct store_ops {
 	int (*confirm_limit_hit)(struct store *s, const uint8_t hash[HASH_LEN], int64_t now,
 				 int64_t window, int64_t max, int *allowed);
 	int (*confirm_limit_prune)(struct store *s, int64_t before);
+	int (*reply_limit_hit)(struct store *s, const uint8_t hash[HASH_LEN], int64_t now,
+			       int64_t window, int64_t max, int *allowed);
+	int (*reply_limit_prune)(struct store *s, int64_t before);
 
 	int (*spool_insert)(struct store *s, struct spool_rec *r);
 	int (*spool_get)(struct store *s, int64_t id, struct spool_rec *out);

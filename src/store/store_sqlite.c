@@ -1002,6 +1002,8 @@ static const struct store_ops SQLITE_OPS = {
     .count_add = sq_count_add,
     .count_get = sq_count_get,
     .ledger_counts = sq_ledger_counts,
+    .reply_limit_hit = sq_reply_limit_hit,
+    .reply_limit_prune = sq_reply_limit_prune,
     .audit = sq_audit,
 };
 

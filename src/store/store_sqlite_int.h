@@ -12,7 +12,7 @@
 #include "store/store_impl.h"
 
 #define SQLITE_JOB_STMTS 24
-#define SQLITE_LIMIT_STMTS 4
+#define SQLITE_LIMIT_STMTS 6
 #define SQLITE_INTAKE_STMTS 8
 
 /* The cached statements of store_sqlite.c. */
@@ -106,6 +106,9 @@ int sq_retry_count(struct store *s, int64_t job_id, int64_t *n, int64_t *next_at
 int sq_confirm_limit_hit(struct store *s, const uint8_t hash[HASH_LEN], int64_t now, int64_t window,
 			 int64_t max, int *allowed);
 int sq_confirm_limit_prune(struct store *s, int64_t before);
+int sq_reply_limit_hit(struct store *s, const uint8_t hash[HASH_LEN], int64_t now, int64_t window,
+		       int64_t max, int *allowed);
+int sq_reply_limit_prune(struct store *s, int64_t before);
 
 /* The intake operations (store_sqlite_intake.c). */
 int sq_spool_insert(struct store *s, struct spool_rec *r);

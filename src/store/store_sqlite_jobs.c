@@ -26,14 +26,16 @@ enum {
 #define JOB_COLS                                                                                   \
 	"id, list_id, kind, state, priority, subject, body_text, body_html, recipient_id, "        \
 	"not_before, cursor, sent, failed, total, pause_reason, resume_at, created, updated, "     \
-	"finished, lease_owner, lease_until"
+	"finished, lease_owner, lease_until, rcpt_sealed"
 
 static const char *const JSQL[] = {
     [J_INSERT] = "INSERT INTO jobs(list_id, kind, state, priority, subject, body_text, body_html, "
 		 "recipient_id, not_before, cursor, sent, failed, total, pause_reason, resume_at, "
-		 "created, updated, finished) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		 "created, updated, finished, rcpt_sealed) "
+		 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [J_UPDATE] = "UPDATE jobs SET state=?, cursor=?, sent=?, failed=?, total=?, pause_reason=?, "
-		 "resume_at=?, updated=?, finished=?, not_before=?, lease_owner=?, lease_until=? "
+		 "resume_at=?, updated=?, finished=?, not_before=?, lease_owner=?, lease_until=?, "
+		 "rcpt_sealed=CASE WHEN ?1 IN ('done','cancelled') THEN NULL ELSE rcpt_sealed END "
 		 "WHERE id=?",
     [J_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id=?",
     [J_ALL] = "SELECT " JOB_COLS " FROM jobs ORDER BY id",
@@ -79,6 +81,13 @@ static void read_job(sqlite3_stmt *st, struct job_rec *j)
 	j->finished = sqlite3_column_int64(st, 18);
 	j->lease_owner = sqlite_col_dup(st, 19);
 	j->lease_until = sqlite3_column_int64(st, 20);
+	j->rcpt_sealed = NULL;
+	j->rcpt_sealed_len = 0;
+	if (sqlite3_column_type(st, 21) == SQLITE_BLOB && sqlite3_column_bytes(st, 21) > 0) {
+		j->rcpt_sealed_len = (size_t)sqlite3_column_bytes(st, 21);
+		j->rcpt_sealed =
+		    (uint8_t *)xmemdup(sqlite3_column_blob(st, 21), j->rcpt_sealed_len);
+	}
 }
 
 int sq_job_insert(struct store *s, struct job_rec *j)
@@ -108,6 +117,10 @@ int sq_job_insert(struct store *s, struct job_rec *j)
 	sqlite3_bind_int64(st, 16, j->created);
 	sqlite3_bind_int64(st, 17, j->updated);
 	sqlite3_bind_int64(st, 18, j->finished);
+	if (j->rcpt_sealed != NULL)
+		sqlite3_bind_blob(st, 19, j->rcpt_sealed, (int)j->rcpt_sealed_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 19);
 	int r = sqlite_run(q, st, "insert job");
 	if (r == STORE_OK)
 		j->id = sqlite3_last_insert_rowid(q->db);

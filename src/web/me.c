@@ -5,7 +5,7 @@
  * anything else; the answer to an accepted request never names it and is
  * sent before the store is asked about it (me_run runs after it). The
  * token of /me/TOKEN is authenticated before the store is asked anything.
- * What the pages show are template values (templates/me*.html), escaped.
+ * What the data page shows goes through html_printf.
  */
 #include "web/me.h"
 
@@ -23,6 +23,7 @@
 #include "lists/person.h"
 #include "mail/address.h"
 #include "web/csrf.h"
+#include "web/html.h"
 #include "web/mine.h"
 
 /* The data page shows every list the person is on; it has no form per list. */
@@ -53,29 +54,48 @@ static void ctx_of(const struct listpage_env *env, struct lists_ctx *x)
 static void render_form(const struct listpage_env *env, const char *address, const char *error,
 			struct page *p)
 {
-	struct tmpl_vars *v = tmpl_vars_new();
+	page_head(p, env->site, "What do we hold about you?");
+	buf_puts(&p->body, "<h1>What do we hold about you?</h1>\n"
+			   "<p>Enter your email address. If we hold anything about it, we send "
+			   "a link to that address, and only to it: the link leads to a page "
+			   "with the lists you are on and a download of everything we hold "
+			   "about you.</p>\n");
+	if (error != NULL)
+		html_printf(&p->body, "<p class=\"error\" role=\"alert\">%s</p>\n", error);
 	char csrf[CSRF_LEN + 1];
 	csrf_make(env->keys, "/me", env_now(env), csrf);
-	tmpl_put(v, "title", "What do we hold about you?");
-	tmpl_put(v, "csrf", csrf);
-	tmpl_put(v, "error", error);
-	tmpl_put(v, "address", address);
-	tmpl_put_int(v, "max_address", LK_MAX_ADDRESS);
-	page_render(p, env->site, "me.html", v);
-	tmpl_vars_free(v);
+	html_printf(&p->body,
+		    "<form method=\"post\" action=\"/me\">\n"
+		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
+		    "<label for=\"address\">Email address</label>\n"
+		    "<input id=\"address\" name=\"address\" type=\"email\" required "
+		    "maxlength=\"%d\" autocomplete=\"email\" value=\"%s\">\n"
+		    "<button type=\"submit\">Send me the link</button>\n</form>\n"
+		    "<p>We answer the same whatever the address, so that nobody can learn "
+		    "from this page whether someone is on a list here.</p>\n"
+		    "<p><a href=\"/\">All lists</a></p>\n",
+		    csrf, LK_MAX_ADDRESS, address);
+	page_foot(p);
+	page_finish(p, env->site);
 }
 
-/* The answer to every accepted request: nothing in it depends on the address. */
 static void sent(const struct listpage_env *env, struct page *p)
 {
-	struct tmpl_vars *v = tmpl_vars_new();
 	page_begin(p, 200, "no-store");
-	tmpl_put(v, "title", "Check your mailbox");
-	tmpl_put_int(v, "ttl_hours", (long long)(env->request_ttl / 3600));
-	tmpl_put_int(v, "confirm_max", (long long)env->confirm_max);
-	tmpl_put_int(v, "confirm_hours", (long long)(env->confirm_window / 3600));
-	page_render(p, env->site, "me_sent.html", v);
-	tmpl_vars_free(v);
+	page_head(p, env->site, "Check your mailbox");
+	html_printf(&p->body,
+		    "<h1>Check your mailbox</h1>\n<p>If we hold anything about this address, "
+		    "we have sent a link to it. The link shows the lists you are on and lets "
+		    "you download everything we hold about you; it works for %lld hours.</p>\n"
+		    "<p>No message after a few minutes? Look in the spam folder. If there is "
+		    "none, we hold nothing about this address. To protect every address from "
+		    "unwanted mail, at most %lld such message(s) per %lld hours are sent to "
+		    "one address.</p>\n"
+		    "<p><a href=\"/\">All lists</a></p>\n",
+		    (long long)env->request_ttl / 3600, (long long)env->confirm_max,
+		    (long long)(env->confirm_window / 3600));
+	page_foot(p);
+	page_finish(p, env->site);
 }
 
 struct me_deferred {
@@ -253,53 +273,80 @@ static void gone(const struct listpage_env *env, struct page *p)
 		   "about it has been deleted.");
 }
 
-/* A link to a token page for list_id: "/p/TOKEN" or "/u/TOKEN", put as key. */
-static void token_link(const struct listpage_env *env, struct tmpl_vars *v, const char *key,
-		       const char *prefix, enum token_purpose purpose, int64_t list_id, int64_t id)
+/* A link to a token page for list_id: "/p/TOKEN" or "/u/TOKEN". */
+static void token_link(const struct listpage_env *env, struct buf *out, const char *prefix,
+		       enum token_purpose purpose, int64_t list_id, int64_t id)
 {
 	struct token t = {purpose, (uint64_t)list_id, (uint64_t)id, 0};
-	struct buf out;
-	buf_init(&out, 256);
-	buf_puts(&out, prefix);
-	token_encode(env->keys, &t, &out);
-	tmpl_put(v, key, buf_cstr(&out));
-	buf_free(&out);
+	buf_reset(out);
+	buf_puts(out, prefix);
+	token_encode(env->keys, &t, out);
+}
+
+static void iso_day(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
 static void render_data(const struct listpage_env *env, const char *path, const struct mine *m,
 			struct page *p)
 {
-	char since[32], csrf[CSRF_LEN + 1];
-	time_t tt = (time_t)m->who.created;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(since, sizeof(since), "%Y-%m-%d %H:%M UTC", &tm);
-	csrf_make(env->keys, path, env_now(env), csrf);
-	struct tmpl_vars *v = tmpl_vars_new();
-	tmpl_put(v, "title", "What we hold about you");
-	tmpl_put(v, "address", m->p.address);
-	tmpl_put(v, "name", m->p.name);
-	tmpl_put(v, "country", m->p.country);
-	tmpl_put_bool(v, "html", m->who.html);
-	tmpl_put_bool(v, "tracking", m->who.tracking);
-	tmpl_put(v, "since", since);
-	tmpl_put_bool(v, "has_lists", m->n > 0);
-	tmpl_put_list(v, "lists");
+	char since[32];
+	iso_day(m->who.created, since);
+	page_begin(p, 200, "no-store");
+	page_head(p, env->site, "What we hold about you");
+	html_printf(
+	    &p->body,
+	    "<h1>What we hold about you</h1>\n"
+	    "<h2>About you</h2>\n<dl class=\"facts\">\n"
+	    "<dt>Address</dt><dd>%s</dd>\n"
+	    "<dt>Name</dt><dd>%s</dd>\n"
+	    "<dt>Country</dt><dd>%s</dd>\n"
+	    "<dt>Format of the mail</dt><dd>%s</dd>\n"
+	    "<dt>Counting your opens</dt><dd>%s</dd>\n"
+	    "<dt>Held since</dt><dd>%s</dd>\n</dl>\n"
+	    "<h2>Your lists</h2>\n",
+	    m->p.address, m->p.name[0] ? m->p.name : "(none given)",
+	    m->p.country[0] ? m->p.country : "(none given)", m->who.html ? "HTML" : "plain text",
+	    m->who.tracking ? "yes, you agreed (HTML mail only; counted in total only)" : "no",
+	    since);
+	struct buf link;
+	buf_init(&link, 256);
+	if (m->n == 0)
+		buf_puts(&p->body, "<p>You are on no list.</p>\n");
+	else
+		buf_puts(&p->body, "<ul class=\"lists\">\n");
 	for (size_t i = 0; i < m->n; i++) {
 		const struct mine_list *e = &m->v[i];
-		struct tmpl_vars *it = tmpl_add_item(v, "lists");
-		tmpl_put(it, "title", e->title);
-		tmpl_put(it, "state", mine_state_text(e->sub.state));
-		tmpl_put_bool(it, "digest", e->sub.digest);
-		tmpl_put_bool(it, "nomail", e->sub.nomail);
-		token_link(env, it, "prefs_url", "/p/", TOKEN_PREFS, e->id, m->who.id);
-		token_link(env, it, "unsubscribe_url", "/u/", TOKEN_UNSUBSCRIBE, e->id, m->who.id);
+		html_printf(&p->body, "<li><strong>%s</strong>: %s%s%s.<br>\n", e->title,
+			    mine_state_text(e->sub.state), e->sub.digest ? ", as a digest" : "",
+			    e->sub.nomail ? ", no mail for now" : "");
+		token_link(env, &link, "/p/", TOKEN_PREFS, e->id, m->who.id);
+		html_printf(&p->body, "<a href=\"%s\">Preferences</a> &middot;\n", buf_cstr(&link));
+		token_link(env, &link, "/u/", TOKEN_UNSUBSCRIBE, e->id, m->who.id);
+		html_printf(&p->body, "<a href=\"%s\">Unsubscribe</a></li>\n", buf_cstr(&link));
 	}
-	tmpl_put(v, "action", path);
-	tmpl_put(v, "csrf", csrf);
-	page_begin(p, 200, "no-store");
-	page_render(p, env->site, "me_data.html", v);
-	tmpl_vars_free(v);
+	if (m->n > 0)
+		buf_puts(&p->body, "</ul>\n");
+	buf_free(&link);
+	char csrf[CSRF_LEN + 1];
+	csrf_make(env->keys, path, env_now(env), csrf);
+	html_printf(&p->body,
+		    "<h2>Download</h2>\n<p>Everything above, and the history of your consent "
+		    "(when and how you subscribed, confirmed, changed or left), as one JSON "
+		    "file.</p>\n"
+		    "<form method=\"post\" action=\"%s\">\n"
+		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
+		    "<button type=\"submit\">Download my data (JSON)</button>\n</form>\n"
+		    "<p>That is all: opens of our messages are counted only in total, never per "
+		    "person, and our web server keeps no record of your visits. When you leave "
+		    "your last list, everything here is deleted.</p>\n",
+		    path, csrf);
+	page_foot(p);
+	page_finish(p, env->site);
 }
 
 static void data_get(const struct listpage_env *env, const char *path, struct page *p)

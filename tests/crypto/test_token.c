@@ -122,7 +122,7 @@ static void test_roundtrip_all_purposes(void **state)
 	char text[TOKEN_TEXT_LEN + 1];
 	struct token t, got;
 
-	for (int p = TOKEN_CONFIRM; p <= TOKEN_BOUNCE; p++) {
+	for (int p = TOKEN_CONFIRM; p <= TOKEN_PURPOSE_LAST; p++) {
 		t = (struct token){(enum token_purpose)p, (uint64_t)p * 1000, 77, NOW + 3600};
 		enc(&K, &t, text);
 		memset(&got, 0, sizeof(got));
@@ -137,7 +137,7 @@ static void test_roundtrip_all_purposes(void **state)
 					     (uint64_t)p * 1000, 77, NOW),
 				 TOKEN_OK);
 		/* Every other purpose refuses it. */
-		for (int q = 0; q <= TOKEN_BOUNCE + 1; q++) {
+		for (int q = 0; q <= TOKEN_PURPOSE_LAST + 1; q++) {
 			if (q == p)
 				continue;
 			assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN,
@@ -279,7 +279,7 @@ static void test_every_bit_flip(void **state)
 		bin[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		from_bin(bin, flipped);
 		/* Whatever field the bit is in, the MAC catches it first. */
-		for (int p = TOKEN_CONFIRM; p <= TOKEN_BOUNCE; p++) {
+		for (int p = TOKEN_CONFIRM; p <= TOKEN_PURPOSE_LAST; p++) {
 			enum token_status st = token_decode(&K, flipped, TOKEN_TEXT_LEN,
 							    (enum token_purpose)p, NOW, &got);
 			if (st != TOKEN_BAD_MAC)
@@ -411,7 +411,7 @@ static void test_authentic_but_malformed(void **state)
 		assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN, TOKEN_CONFIRM, NOW, &got),
 				 TOKEN_MALFORMED);
 	}
-	static const uint8_t purposes[] = {0, 6, 255};
+	static const uint8_t purposes[] = {0, TOKEN_PURPOSE_LAST + 1, 255};
 	for (size_t i = 0; i < sizeof(purposes); i++) {
 		mint_raw(&K, 1, purposes[i], 1, 2, 0, text);
 		assert_int_equal(token_decode(&K, text, TOKEN_TEXT_LEN,
@@ -447,7 +447,7 @@ static void test_encode_refuses(void **state)
 	buf_reset(&b);
 	t.purpose = (enum token_purpose)0;
 	assert_int_equal(token_encode(&K, &t, &b), -1);
-	t.purpose = (enum token_purpose)6;
+	t.purpose = (enum token_purpose)(TOKEN_PURPOSE_LAST + 1);
 	assert_int_equal(token_encode(&K, &t, &b), -1);
 	t.purpose = TOKEN_CONFIRM;
 	t.expires = -1;

@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size)
 		memcpy(text, data, size);
 
-	for (int p = TOKEN_CONFIRM; p <= TOKEN_BOUNCE; p++) {
+	for (int p = TOKEN_CONFIRM; p <= TOKEN_PURPOSE_LAST; p++) {
 		struct token t;
 		enum token_status st =
 		    token_decode(&fuzz_keys, text, size, (enum token_purpose)p, 0, &t);

@@ -1362,6 +1362,70 @@ static void test_confirm_limits(void **state)
 	assert_int_equal(store_commit(f->st), STORE_OK);
 }
 
+/* Replies count apart from confirmations: the same hash in both tables. */
+static void test_reply_limits(void **state)
+{
+	struct fx *f = *state;
+	uint8_t a[HASH_LEN];
+	int ok = -1;
+	fake_hash(a, 1);
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_reply_limit_hit(f->st, a, 1000, 3600, 2, &ok), STORE_OK);
+	assert_int_equal(ok, 1);
+	assert_int_equal(store_reply_limit_hit(f->st, a, 1001, 3600, 2, &ok), STORE_OK);
+	assert_int_equal(ok, 1);
+	assert_int_equal(store_reply_limit_hit(f->st, a, 1002, 3600, 2, &ok), STORE_OK);
+	assert_int_equal(ok, 0);
+	assert_int_equal(store_confirm_limit_hit(f->st, a, 1002, 3600, 1, &ok), STORE_OK);
+	assert_int_equal(ok, 1);
+	assert_int_equal(store_reply_limit_prune(f->st, 1001), STORE_OK);
+	assert_int_equal(store_reply_limit_hit(f->st, a, 1003, 3600, 2, &ok), STORE_OK);
+	assert_int_equal(ok, 1);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+}
+
+/* A job's sealed recipient is kept while it runs and deleted when it ends. */
+static void test_job_rcpt_sealed(void **state)
+{
+	struct fx *f = *state;
+	uint8_t blob[100];
+	for (size_t i = 0; i < sizeof(blob); i++)
+		blob[i] = (uint8_t)(i * 7);
+	struct job_rec j = {0}, got = {0};
+	j.list_id = add_list(f, "one");
+	j.kind = "reply";
+	j.state = "scheduled";
+	j.subject = "s";
+	j.body_text = "t";
+	j.pause_reason = "";
+	j.rcpt_sealed = blob;
+	j.rcpt_sealed_len = sizeof(blob);
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_job_insert(f->st, &j), STORE_OK);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+	assert_int_equal(store_job_get(f->st, j.id, &got), STORE_OK);
+	assert_int_equal(got.rcpt_sealed_len, sizeof(blob));
+	assert_memory_equal(got.rcpt_sealed, blob, sizeof(blob));
+	free(got.state);
+	got.state = strdup("running");
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_job_update(f->st, &got), STORE_OK);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+	job_rec_free(&got);
+	assert_int_equal(store_job_get(f->st, j.id, &got), STORE_OK);
+	assert_non_null(got.rcpt_sealed);
+	free(got.state);
+	got.state = strdup("done");
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_job_update(f->st, &got), STORE_OK);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+	job_rec_free(&got);
+	assert_int_equal(store_job_get(f->st, j.id, &got), STORE_OK);
+	assert_null(got.rcpt_sealed);
+	assert_int_equal(got.rcpt_sealed_len, 0);
+	job_rec_free(&got);
+}
+
 static void test_audit(void **state)
 {
 	struct fx *f = *state;
@@ -1462,7 +1526,8 @@ static const struct test_case CASES[] = {
     CASE(test_sub_state_names), CASE(test_members_page),
     CASE(test_recipients_page), CASE(test_transactions),
     CASE(test_ledger),		CASE(test_suppressions),
-    CASE(test_confirm_limits),	CASE(test_audit),
+    CASE(test_confirm_limits),	CASE(test_reply_limits),
+    CASE(test_job_rcpt_sealed),	CASE(test_audit),
     CASE(test_scrub),		CASE(test_intake_tables),
 };
 #undef CASE

@@ -1,0 +1,176 @@
+/*
+ * cmd_inject.c - `listkeeper inject [--recipient ADDR] [--sender ADDR]`:
+ * one message on stdin, as an MTA's pipe transport delivers it (Postfix
+ * pipe(8)), handled as the LMTP server would (intake/route.c).
+ *
+ * Exit codes (sysexits.h, which the MTA reads): 0 done; 65 (EX_DATAERR) a
+ * message that is empty or over LK_MAX_MESSAGE, or no recipient; 67
+ * (EX_NOUSER) an address that is not ours; 75 (EX_TEMPFAIL) try again
+ * later: the store is locked or unavailable, or the setup is broken (the
+ * MTA keeps the message queued rather than bouncing it).
+ *
+ * TRUST: stdin is untrusted mail, read up to LK_MAX_MESSAGE + 1 bytes and
+ * refused past it; the recipient and sender come from the MTA's command
+ * line (argv=... ${recipient} ${sender}) and are length-checked.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "intake/route.h"
+
+static const char USAGE[] =
+    "usage: listkeeper inject [--recipient ADDR] [--sender ADDR]\n\n"
+    "Reads one message on stdin and handles it for ADDR, as the LMTP server of\n"
+    "`serve --role intake` would: for a Postfix pipe transport, e.g. in master.cf\n"
+    "  listkeeper unix - n n - - pipe flags=R user=lists\n"
+    "    argv=/usr/bin/listkeeper inject --recipient ${recipient} --sender ${sender}\n"
+    "  --recipient ADDR  the envelope recipient (default: the message's first\n"
+    "                    Delivered-To header, as flags=D writes it)\n"
+    "  --sender ADDR     the envelope sender, empty for the null sender (default:\n"
+    "                    the message's Return-Path, as flags=R writes it)\n"
+    "Exit status: 0 done, 65 bad message, 67 unknown address, 75 try again later.\n";
+
+/* Strips <> and white space; NULL when empty or too long. */
+static int clean_addr(const char *z, char out[LK_MAX_ADDRESS + 1])
+{
+	size_t n = strlen(z);
+	while (n > 0 && (*z == ' ' || *z == '<'))
+		z++, n--;
+	while (n > 0 &&
+	       (z[n - 1] == ' ' || z[n - 1] == '>' || z[n - 1] == '\r' || z[n - 1] == '\n'))
+		n--;
+	if (n > LK_MAX_ADDRESS)
+		return -1;
+	memcpy(out, z, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* The value of the first header `name` (in the header section) into out. */
+static int first_header(const struct buf *m, const char *name, char out[LK_MAX_ADDRESS + 1])
+{
+	size_t nl = strlen(name), i = 0;
+	while (i < m->len) {
+		const char *eol = memchr(m->data + i, '\n', m->len - i);
+		size_t ll = eol ? (size_t)(eol - (m->data + i)) : m->len - i;
+		if (ll == 0 || (ll == 1 && m->data[i] == '\r'))
+			break; /* end of the header section */
+		if (ll > nl && strncasecmp(m->data + i, name, nl) == 0 && m->data[i + nl] == ':') {
+			char v[LK_MAX_ADDRESS + 16];
+			size_t vl = ll - nl - 1;
+			if (vl >= sizeof(v))
+				return -1;
+			memcpy(v, m->data + i + nl + 1, vl);
+			v[vl] = '\0';
+			return clean_addr(v, out);
+		}
+		i += ll + 1;
+	}
+	return -1;
+}
+
+int cmd_inject(struct cli *c, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv)) {
+		fputs(USAGE, stdout);
+		return 0;
+	}
+	const char *rcpt_arg = NULL, *sender_arg = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--recipient") && i + 1 < argc)
+			rcpt_arg = argv[++i];
+		else if (!strcmp(argv[i], "--sender") && i + 1 < argc)
+			sender_arg = argv[++i];
+		else {
+			fputs(USAGE, stderr);
+			return EX_USAGE;
+		}
+	}
+	/* Read first: the MTA's pipe wants its message taken. */
+	struct buf m;
+	buf_init(&m, LK_MAX_MESSAGE + LK_MAX_ADDRESS + 32);
+	char sender[LK_MAX_ADDRESS + 1];
+	if (sender_arg != NULL) {
+		if (clean_addr(sender_arg, sender) < 0) {
+			fputs("listkeeper inject: --sender is too long\n", stderr);
+			buf_free(&m);
+			return EX_DATAERR;
+		}
+		buf_printf(&m, "Return-Path: <%s>\n", sender);
+	}
+	size_t head = m.len;
+	char in[65536];
+	for (;;) {
+		ssize_t n = read(0, in, sizeof(in));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "listkeeper inject: reading stdin: %s\n", strerror(errno));
+			buf_free(&m);
+			return EX_TEMPFAIL;
+		}
+		if (n == 0)
+			break;
+		if ((size_t)n > LK_MAX_MESSAGE - (m.len - head)) {
+			fprintf(stderr, "listkeeper inject: the message is over %u bytes\n",
+				(unsigned)LK_MAX_MESSAGE);
+			explicit_bzero(in, sizeof(in));
+			buf_free(&m);
+			return EX_DATAERR;
+		}
+		buf_append(&m, in, (size_t)n);
+	}
+	explicit_bzero(in, sizeof(in));
+	char rcpt[LK_MAX_ADDRESS + 1];
+	int bad = m.len == head;
+	if (!bad && rcpt_arg != NULL)
+		bad = clean_addr(rcpt_arg, rcpt) < 0 || rcpt[0] == '\0';
+	else if (!bad)
+		bad = first_header(&m, "Delivered-To", rcpt) < 0 || rcpt[0] == '\0';
+	if (bad) {
+		fputs(m.len == head ? "listkeeper inject: no message on stdin\n"
+				    : "listkeeper inject: no usable recipient\n",
+		      stderr);
+		buf_free(&m);
+		return EX_DATAERR;
+	}
+
+	/* Whatever keeps us from the store is temporary for the MTA: 75. */
+	int r = cli_open(c);
+	if (r != 0) {
+		buf_free(&m);
+		return EX_TEMPFAIL;
+	}
+	if (store_set_durable(c->st, 1) != STORE_OK) {
+		buf_free(&m);
+		return EX_TEMPFAIL;
+	}
+	struct intake *ik = intake_new(c->conf, &c->keys, c->st);
+	struct intake_target *t = NULL;
+	struct intake_result res;
+	enum intake_verdict v = intake_rcpt(ik, rcpt, strlen(rcpt), &t, &res);
+	if (v == INTAKE_OK)
+		v = intake_deliver(ik, t, m.data, m.len, &res);
+	intake_target_free(t);
+	intake_free(ik);
+	buf_free(&m);
+	if (v != INTAKE_OK)
+		fprintf(stderr, "listkeeper inject: %s\n", res.line);
+	switch (v) {
+	case INTAKE_OK:
+		return 0;
+	case INTAKE_UNKNOWN:
+		return EX_NOUSER;
+	case INTAKE_BAD_DATA:
+		return EX_DATAERR;
+	case INTAKE_TEMPFAIL:
+		break;
+	}
+	return EX_TEMPFAIL;
+}

@@ -1,0 +1,61 @@
+/*
+ * mailcmd.h - carrying out email commands (parsed by command.c) for the
+ * sender of a message, and writing what was done into one reply text.
+ *
+ *   mailcmd_run    every command of a message
+ *   mailcmd_token  a confirmation token (CONFIRM token, or a reply to
+ *                  LIST-confirm+TOKEN@)
+ *
+ * Rules (DESIGN.md section 2, P1, P4):
+ *   - nothing changes a subscription on the strength of the From header:
+ *     SUBSCRIBE queues the double opt-in request (a confirm job, limited by
+ *     [web] confirm_per_address like the web form); SIGNOFF and SET queue a
+ *     request to confirm (a single confirm job to the sender, whose
+ *     Reply-To carries the token: LIST-unsubscribe+TOKEN@ for SIGNOFF,
+ *     LIST-confirm+TOKEN@ for SET, expiring after [tokens]
+ *     confirm_ttl_hours); only a valid token acts at once;
+ *   - every answer is about the sender's own address: QUERY tells only the
+ *     sender's own subscriptions, and Mailman's address=X is refused when X
+ *     is not the sender;
+ *   - the reply text never quotes the message: a command is named by its
+ *     verb and list (a checked list name), errors by line number and a
+ *     static reason.
+ *
+ * Everything runs inside the caller's transaction; a store error returns
+ * -1 and the caller rolls back (and the MTA tries again later).
+ *
+ * TRUST: commands come from untrusted mail (command.c bounds them); tokens
+ * are authenticated by crypto/token.c before anything changes.
+ */
+#ifndef LK_INTAKE_MAILCMD_H
+#define LK_INTAKE_MAILCMD_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/conf.h"
+#include "lists/lists.h"
+#include "mail/address.h"
+
+struct mailcmd_env {
+	struct lists_ctx *x;
+	const struct conf *conf;
+	const char *domain;	    /* the domain the mail came to */
+	const char *implied;	    /* LIST of LIST-request@, or NULL */
+	const struct address *from; /* the sender, normalised */
+	int erased;		    /* out: someone's data was erased (scrub after commit) */
+};
+
+/* Runs the commands in subject (read only with an implied list) and text,
+ * appending the reply text to out. Returns 0, or -1 on a store error
+ * (reason in err). */
+int mailcmd_run(struct mailcmd_env *env, const char *subject, const char *text, size_t text_len,
+		struct buf *out, struct buf *err);
+
+/* Acts on a token (len bytes) of purpose confirm, unsubscribe or set-*;
+ * want_list, when not 0, is the list it must be for. Appends one result
+ * line to out. Returns 0, or -1 on a store error. */
+int mailcmd_token(struct mailcmd_env *env, const char *tok, size_t len, int64_t want_list,
+		  struct buf *out, struct buf *err);
+
+#endif
