@@ -7,7 +7,7 @@ PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev scdoc
   libsodium-dev libsqlite3-dev sqlite3 libinih-dev libjansson-dev libidn2-dev
   libcmocka-dev time libmicrohttpd-dev curl libgmime-3.0-dev
-  libssl-dev openssl python3 postfix
+  libssl-dev openssl python3 postfix libmaxminddb-dev
   libopendkim-dev opendkim-tools  # tests only: the independent DKIM verifier
   swaks
   chromium nodejs $(command -v npm >/dev/null 2>&1 || echo npm)

@@ -58,6 +58,14 @@ static const struct conf_key KEYS[] = {
     {"http", "listen", CT_STR, "127.0.0.1:8080", 0, 0, NULL,
      "Address and port of the web interface: IPV4:PORT or [IPV6]:PORT (port 0 picks a "
      "free one). Put a TLS-terminating proxy in front for public use."},
+    {"http", "tls_cert", CT_PATH, "", 0, 0, NULL,
+     "Certificate chain (PEM) for HTTPS on [http] listen (with tls_key). Empty: plain HTTP "
+     "(put a TLS-terminating proxy in front)."},
+    {"http", "tls_key", CT_PATH, "", 0, 0, NULL,
+     "Private key (PEM) of tls_cert; mode 0600 (refused if others can read it)."},
+    {"http", "trusted_proxies", CT_STR, "", 0, 0, NULL,
+     "Proxies whose X-Forwarded-For is believed (e.g. 127.0.0.1, 10.0.0.0/8): the client is "
+     "then the rightmost hop not in this list. Empty: the connecting address."},
     {"web", "confirm_per_address", CT_INT, "1", 1, 1000, NULL,
      "Most confirmation mails sent to one address per confirm_window_hours, whoever asks "
      "(against subscription bombing). Further requests get the same answer and no mail."},
@@ -68,6 +76,15 @@ static const struct conf_key KEYS[] = {
      "memory only; 0 means no limit. Past it the answer is 429."},
     {"web", "subscribe_per_list", CT_INT, "500", 0, 1000000, NULL,
      "Most subscribe requests per hour to one list, counted in memory; 0 means no limit."},
+    {"stats", "flush_seconds", CT_INT, "60", 1, 86400, NULL,
+     "How often the web role writes its daily counts (page views, browser families, "
+     "countries, opens) from memory to the store; also at shutdown."},
+    {"stats", "geoip", CT_PATH, "", 0, 0, NULL,
+     "A MaxMind DB file (.mmdb, e.g. GeoLite2-Country) to count page views by country; "
+     "empty: no country count. The address is looked up and forgotten."},
+    {"stats", "metrics_allow", CT_STR, "127.0.0.0/8, ::1", 0, 0, NULL,
+     "Client address blocks that may read /metrics (Prometheus text, aggregates only); "
+     "others get 404. Empty: /metrics is off."},
     {"delivery", "relay", CT_STR, "maildir:outbox", 0, 0, NULL,
      "Where outgoing mail goes: smtp:HOST:PORT (a relay such as Postfix), or maildir:PATH "
      "(each message written as a file into a Maildir; relative to this file's directory)."},

@@ -32,6 +32,7 @@
 #define LK_MAX_TOKEN 128 /* base64url text of a token */
 #define LK_MAX_PASSWORD 1024
 #define LK_MAX_KEY_FILE 4096 /* the key file, read whole */
+#define LK_MAX_TLS_FILE (64u << 10) /* [http] tls_cert or tls_key (PEM), read whole */
 
 /* Configuration */
 #define LK_MAX_CONF_VALUE 4096
@@ -48,6 +49,10 @@
 #define LK_HTTP_MAX_FIELD_NAME 128     /* one field's name, decoded */
 #define LK_HTTP_MAX_FIELD_VALUE 8192   /* one field's value, decoded */
 #define LK_HTTP_MAX_PART_HEADERS 1024  /* the headers of one multipart part */
+#define LK_HTTP_MAX_FORWARDED 2048     /* X-Forwarded-For, all lines joined; the rest ignored */
+#define LK_HTTP_MAX_HOPS 32	       /* X-Forwarded-For hops walked from the right */
+#define LK_HTTP_MAX_USER_AGENT 512     /* User-Agent bytes read for the browser family */
+#define LK_MAX_CIDRS 64		       /* blocks in one address list ([http] trusted_proxies) */
 
 /* SMTP and messages */
 #define LK_MAX_SMTP_LINE 1000	    /* RFC 5321 4.5.3.1.5, with CRLF */

@@ -231,7 +231,21 @@ static const char M7[] = "CREATE TABLE reply_limits(\n"
 			 ") WITHOUT ROWID;\n"
 			 "CREATE INDEX reply_limits_by_start ON reply_limits(window_start);\n";
 
-static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6, M7};
+/* Aggregate statistics (P6): one row per day (UTC, YYYY-MM-DD), list (0: no
+ * one list), counter and key (a route pattern, a browser family, a country
+ * code, a job id), with a count and, for unique opens, a HyperLogLog sketch
+ * (core/hll.h). Nothing per visit or per person. */
+static const char M8[] = "CREATE TABLE stats_daily(\n"
+			 "  day TEXT NOT NULL,\n"
+			 "  list_id INTEGER NOT NULL,\n"
+			 "  counter TEXT NOT NULL,\n"
+			 "  key TEXT NOT NULL,\n"
+			 "  value INTEGER NOT NULL DEFAULT 0,\n"
+			 "  sketch BLOB,\n"
+			 "  PRIMARY KEY (day, list_id, counter, key)\n"
+			 ") WITHOUT ROWID;\n";
+
+static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6, M7, M8};
 
 int migrations_sqlite_count(void)
 {

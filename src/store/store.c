@@ -303,6 +303,17 @@ int store_reply_limit_prune(struct store *s, int64_t before)
 	return s->ops->reply_limit_prune(s, before);
 }
 
+int store_stats_add(struct store *s, const struct stat_rec *r)
+{
+	return s->ops->stats_add(s, r);
+}
+
+int store_stats_each(struct store *s, const char *from_day, const char *to_day, int64_t list_id,
+		     int (*cb)(void *ctx, const struct stat_rec *r), void *ctx)
+{
+	return s->ops->stats_each(s, from_day, to_day, list_id, cb, ctx);
+}
+
 int store_audit(struct store *s, int64_t time, const char *actor, const char *action,
 		int64_t list_id, int64_t sub_id, const char *detail)
 {

@@ -307,6 +307,27 @@ int store_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t 
 			int (*cb)(void *ctx, const char *action, const char *source, int64_t n),
 			void *ctx);
 
+/* --- aggregate statistics (P6) ------------------------------------- */
+/* One counter of one day: nothing per visit or per person. */
+struct stat_rec {
+	const char *day;       /* YYYY-MM-DD, UTC */
+	int64_t list_id;       /* 0: not about one list */
+	const char *counter;   /* e.g. view, browser, country, opens */
+	const char *key;       /* e.g. a route pattern, a family, a country code, a job id */
+	int64_t value;	       /* a count */
+	const uint8_t *sketch; /* NULL, or a HyperLogLog sketch (core/hll.h) */
+	size_t sketch_len;
+};
+/* Adds r->value to the row (day, list_id, counter, key), made if missing. A
+ * sketch is merged into the row's by byte-wise maximum (the union of two
+ * HyperLogLog sketches); a stored sketch of another length is replaced. Needs
+ * a transaction. */
+int store_stats_add(struct store *s, const struct stat_rec *r);
+/* The rows with from_day <= day <= to_day (YYYY-MM-DD), of one list or of
+ * every list (list_id < 0), ordered by day, list, counter and key. */
+int store_stats_each(struct store *s, const char *from_day, const char *to_day, int64_t list_id,
+		     int (*cb)(void *ctx, const struct stat_rec *r), void *ctx);
+
 /* --- audit log (P8) ---------------------------------------------------- */
 int store_audit(struct store *s, int64_t time, const char *actor, const char *action,
 		int64_t list_id, int64_t subscriber_id, const char *detail);

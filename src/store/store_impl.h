@@ -88,6 +88,10 @@ struct store_ops {
 	int (*ledger_counts)(struct store *s, int64_t list_id, int64_t from, int64_t to,
 			     int (*cb)(void *, const char *, const char *, int64_t), void *ctx);
 
+	int (*stats_add)(struct store *s, const struct stat_rec *r);
+	int (*stats_each)(struct store *s, const char *from, const char *to, int64_t list_id,
+			  int (*cb)(void *, const struct stat_rec *), void *ctx);
+
 	int (*audit)(struct store *s, int64_t time, const char *actor, const char *action,
 		     int64_t list_id, int64_t sub_id, const char *detail);
 };

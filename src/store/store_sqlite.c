@@ -197,6 +197,8 @@ static void sq_close(struct store *s)
 		sqlite3_finalize(q->lstmt[i]);
 	for (int i = 0; i < SQLITE_INTAKE_STMTS; i++)
 		sqlite3_finalize(q->istmt[i]);
+	for (size_t i = 0; i < SQLITE_STATS_STMTS; i++)
+		sqlite3_finalize(q->sstmt[i]);
 	for (int i = 0; i < SP_CACHED; i++) {
 		sqlite3_finalize(q->sp[i][0]);
 		sqlite3_finalize(q->sp[i][1]);
@@ -1004,6 +1006,8 @@ static const struct store_ops SQLITE_OPS = {
     .ledger_counts = sq_ledger_counts,
     .reply_limit_hit = sq_reply_limit_hit,
     .reply_limit_prune = sq_reply_limit_prune,
+    .stats_add = sq_stats_add,
+    .stats_each = sq_stats_each,
     .audit = sq_audit,
 };
 

@@ -1,7 +1,7 @@
 /*
  * store_sqlite_int.h - internals shared by the SQLite store's files
  * (store_sqlite.c: lists, subscribers, ledger; store_sqlite_jobs.c: jobs;
- * store_sqlite_limits.c: rate limits).
+ * store_sqlite_limits.c: rate limits; store_sqlite_stats.c: statistics).
  * Nothing outside src/store includes this header.
  */
 #ifndef LK_STORE_STORE_SQLITE_INT_H
@@ -14,6 +14,7 @@
 #define SQLITE_JOB_STMTS 24
 #define SQLITE_LIMIT_STMTS 6
 #define SQLITE_INTAKE_STMTS 8
+#define SQLITE_STATS_STMTS 4
 
 /* The cached statements of store_sqlite.c. */
 enum stmt_id {
@@ -72,6 +73,7 @@ struct sqlite_store {
 	sqlite3_stmt *jstmt[SQLITE_JOB_STMTS];	  /* store_sqlite_jobs.c */
 	sqlite3_stmt *lstmt[SQLITE_LIMIT_STMTS];  /* store_sqlite_limits.c */
 	sqlite3_stmt *istmt[SQLITE_INTAKE_STMTS]; /* store_sqlite_intake.c */
+	sqlite3_stmt *sstmt[SQLITE_STATS_STMTS];  /* store_sqlite_stats.c */
 	char err[512];
 };
 
@@ -121,5 +123,10 @@ int sq_count_add(struct store *s, int64_t list_id, int64_t day, const char *name
 int sq_count_get(struct store *s, int64_t list_id, int64_t day, const char *name, int64_t *n);
 int sq_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t to,
 		     int (*cb)(void *, const char *, const char *, int64_t), void *ctx);
+
+/* The aggregate statistics (store_sqlite_stats.c). */
+int sq_stats_add(struct store *s, const struct stat_rec *r);
+int sq_stats_each(struct store *s, const char *from, const char *to, int64_t list_id,
+		  int (*cb)(void *, const struct stat_rec *), void *ctx);
 
 #endif

@@ -6,10 +6,12 @@
  * and answers malformed or oversized requests itself (400, 414, 431) before
  * our handler runs. A POST body is collected into a buffer bounded by
  * LK_HTTP_MAX_BODY (a declared Content-Length past it is a 413 before the
- * body is read) and decoded by web/form.c. The only request headers we read
- * are Content-Length and Content-Type; never the user agent. The peer's
- * address is read only for a subscribe POST, as a rate limit key that is
- * hashed at once (web/ratelimit.c) and never stored or logged.
+ * body is read) and decoded by web/form.c. The request headers we read are
+ * Content-Length and Content-Type; User-Agent, only classified into a
+ * browser family and dropped (web/useragent.c); X-Forwarded-For, only from
+ * a trusted proxy (core/netaddr.c, bounded by LK_HTTP_MAX_FORWARDED). The
+ * client's address is a rate limit key hashed at once (web/ratelimit.c), a
+ * country look-up and the /metrics check; never stored or logged.
  * libmicrohttpd's own error log stays off, so that no IP address or user
  * agent can reach a log (house rule, P6).
  */
@@ -26,7 +28,9 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,7 +43,9 @@
 #include "web/me.h"
 #include "web/pages.h"
 #include "web/prefs.h"
+#include "core/secretfile.h"
 #include "web/ratelimit.h"
+#include "web/stats.h"
 #include "web/tokpages.h"
 
 /* Bounds on the listener: core/limits.h. */
@@ -62,9 +68,14 @@ struct http_server {
 	const struct keys *keys;
 	char *site_name;
 	struct tmpl_set *tmpl;
-	struct site site;	 /* points to the two above */
-	struct ratelimit *rl;	 /* subscribe requests per client and per list */
-	pthread_key_t store_key; /* this worker's store, opened on first use */
+	struct site site;	      /* points to the two above */
+	struct ratelimit *rl;	      /* subscribe requests per client and per list */
+	struct stats *stats;	      /* daily aggregates, the open pixel, /metrics */
+	struct netaddr_cidr *proxies; /* [http] trusted_proxies */
+	size_t n_proxies;
+	int tls;		  /* HTTPS on [http] listen */
+	char *tls_cert, *tls_key; /* PEM, for the library (key wiped at stop) */
+	pthread_key_t store_key;  /* this worker's store, opened on first use */
 	char url[128];
 };
 
@@ -93,7 +104,8 @@ static struct store *thread_store(struct http_server *s)
 	return st;
 }
 
-static int add_headers(struct MHD_Response *r, const struct page *p, const char *allow, int close)
+static int add_headers(struct MHD_Response *r, const struct page *p, const char *allow, int close,
+		       int tls)
 {
 	int ok =
 	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, p->content_type) == MHD_YES &&
@@ -101,7 +113,11 @@ static int add_headers(struct MHD_Response *r, const struct page *p, const char 
 		MHD_YES &&
 	    MHD_add_response_header(r, "Content-Security-Policy", CSP) == MHD_YES &&
 	    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES &&
-	    MHD_add_response_header(r, "Referrer-Policy", "no-referrer") == MHD_YES;
+	    MHD_add_response_header(r, "Referrer-Policy", "no-referrer") == MHD_YES &&
+	    MHD_add_response_header(r, "X-Frame-Options", "DENY") == MHD_YES;
+	if (ok && tls) /* RFC 6797: only over HTTPS, where it is believed */
+		ok = MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000") ==
+		     MHD_YES;
 	if (ok && p->disposition != NULL)
 		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
 					     p->disposition) == MHD_YES;
@@ -127,7 +143,9 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct page *p, cons
 		return MHD_NO;
 	}
 	enum MHD_Result ret = MHD_NO;
-	if (add_headers(r, p, allow, close) == 0)
+	/* The library tells the protocol of TLS connections only. */
+	int tls = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_PROTOCOL) != NULL;
+	if (add_headers(r, p, allow, close, tls) == 0)
 		ret = MHD_queue_response(conn, p->status, r);
 	MHD_destroy_response(r);
 	page_free(p);
@@ -189,24 +207,86 @@ static void form_refused(const struct site *site, enum form_status fs, struct pa
 		simple_error(site, 400, "Bad request", "The form could not be read.", p);
 }
 
-/* The client's address as a rate limit key: the IPv4 address, or the /64 of
- * an IPv6 address (one host usually has the whole /64). Never stored or
- * logged; web/ratelimit.c keeps only a keyed hash of it. */
-static size_t client_key(struct MHD_Connection *conn, uint8_t out[8])
+/* Every X-Forwarded-For line, joined by commas in order (RFC 9110 5.3),
+ * at most LK_HTTP_MAX_FORWARDED bytes: past that the leftmost hops are cut
+ * (the rightmost, which the trusted proxies wrote, are what count). */
+static enum MHD_Result xff_line(void *cls, enum MHD_ValueKind kind, const char *key,
+				const char *value)
+{
+	(void)kind;
+	struct buf *b = cls;
+	if (value == NULL || strcasecmp(key, "X-Forwarded-For") != 0)
+		return MHD_YES;
+	size_t len = strlen(value);
+	if (b->len > 0)
+		len++;
+	while (b->len + len > LK_HTTP_MAX_FORWARDED && b->len > 0) {
+		/* drop the oldest hops to make room */
+		const char *comma = memchr(b->data, ',', b->len);
+		size_t cut = comma != NULL ? (size_t)(comma - b->data) + 1 : b->len;
+		memmove(b->data, b->data + cut, b->len - cut);
+		b->len -= cut;
+	}
+	if (len > LK_HTTP_MAX_FORWARDED)
+		return MHD_YES; /* one line past the bound: ignored */
+	if (b->len > 0)
+		buf_putc(b, ',');
+	buf_puts(b, value);
+	return MHD_YES;
+}
+
+/* The client's address: the peer, or behind [http] trusted_proxies the hop
+ * in X-Forwarded-For (core/netaddr.h). Never stored or logged. 0, or -1 if
+ * the library does not say. */
+static int client_addr(struct http_server *s, struct MHD_Connection *conn,
+		       struct sockaddr_storage *out)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	memset(out, 0, sizeof(*out));
 	if (ci == NULL || ci->client_addr == NULL)
+		return -1;
+	struct buf xff;
+	buf_init(&xff, LK_HTTP_MAX_FORWARDED + 1);
+	if (s->n_proxies > 0 && netaddr_cidr_match(s->proxies, s->n_proxies, ci->client_addr))
+		MHD_get_connection_values(conn, MHD_HEADER_KIND, xff_line, &xff);
+	netaddr_forwarded_client(s->proxies, s->n_proxies, ci->client_addr, xff.data, xff.len, out);
+	buf_free(&xff);
+	return out->ss_family == AF_INET || out->ss_family == AF_INET6 ? 0 : -1;
+}
+
+/* The client's address as a rate limit key: the IPv4 address, or the /64 of
+ * an IPv6 address (one host usually has the whole /64). Never stored or
+ * logged; web/ratelimit.c keeps only a keyed hash of it. */
+static size_t client_key(struct http_server *s, struct MHD_Connection *conn, uint8_t out[8])
+{
+	struct sockaddr_storage ss;
+	size_t n = 0;
+	if (client_addr(s, conn, &ss) < 0)
 		return 0;
-	if (ci->client_addr->sa_family == AF_INET) {
-		memcpy(out, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, 4);
-		return 4;
+	if (ss.ss_family == AF_INET) {
+		memcpy(out, &((const struct sockaddr_in *)&ss)->sin_addr, 4);
+		n = 4;
+	} else if (ss.ss_family == AF_INET6) {
+		memcpy(out, &((const struct sockaddr_in6 *)&ss)->sin6_addr, 8);
+		n = 8;
 	}
-	if (ci->client_addr->sa_family == AF_INET6) {
-		memcpy(out, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, 8);
-		return 8;
-	}
-	return 0;
+	sodium_memzero(&ss, sizeof(ss));
+	return n;
+}
+
+/* Counts an answered GET in the daily aggregates: the User-Agent and the
+ * address are read here and dropped (web/stats.h). */
+static void count_visit(struct http_server *s, struct MHD_Connection *conn, const char *url,
+			const struct page *p)
+{
+	struct sockaddr_storage ss;
+	int have = client_addr(s, conn, &ss) == 0;
+	const char *ua =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
+	stats_count(s->stats, url, p->status, p->content_type, ua, ua != NULL ? strlen(ua) : 0,
+		    have ? (struct sockaddr *)&ss : NULL);
+	sodium_memzero(&ss, sizeof(ss));
 }
 
 static void listpage_env_of(struct http_server *s, struct listpage_env *env)
@@ -237,7 +317,7 @@ static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *c
 		struct listpage_env env;
 		uint8_t ck[8];
 		listpage_env_of(s, &env);
-		env.client_len = client_key(conn, ck);
+		env.client_len = client_key(s, conn, ck);
 		env.client = ck;
 		if (listpage_match(url))
 			listpage_post(&env, url, f, &p, &pp->later);
@@ -316,9 +396,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				prefs_get(&env, url, &p);
 			else
 				me_get(&env, url, &p);
+		} else if (stats_pixel_match(url)) {
+			stats_pixel(s->stats, url, &p);
+		} else if (stats_metrics_match(url)) {
+			struct sockaddr_storage ss;
+			int have = client_addr(s, conn, &ss) == 0;
+			stats_metrics(s->stats, thread_store(s),
+				      have ? (struct sockaddr *)&ss : NULL, &s->site, &p);
 		} else {
 			pages_get(&s->site, thread_store(s), url, &p);
 		}
+		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0)
+			count_visit(s, conn, url, &p);
 		return respond(conn, &p, allow, 0);
 	}
 	struct post *pp = *req_cls;
@@ -337,7 +426,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 /* Binds and listens ourselves, so that a taken port or a missing address is
  * reported plainly (libmicrohttpd would only return NULL), and so that port
  * 0 tells us which port we got. Fills url. Returns the socket or -1. */
-static int open_listener(const char *listen_z, char *url, size_t url_cap, struct buf *err)
+static int open_listener(const char *listen_z, const char *scheme, char *url, size_t url_cap,
+			 struct buf *err)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
@@ -374,12 +464,12 @@ static int open_listener(const char *listen_z, char *url, size_t url_cap, struct
 		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
 		inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof(host));
 		port = ntohs(a6->sin6_port);
-		bsnprintf(url, url_cap, "http://[%s]:%u/", host, port);
+		bsnprintf(url, url_cap, "%s://[%s]:%u/", scheme, host, port);
 	} else {
 		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
 		inet_ntop(AF_INET, &a4->sin_addr, host, sizeof(host));
 		port = ntohs(a4->sin_port);
-		bsnprintf(url, url_cap, "http://%s:%u/", host, port);
+		bsnprintf(url, url_cap, "%s://%s:%u/", scheme, host, port);
 	}
 	return fd;
 }
@@ -411,6 +501,72 @@ static void site_free(struct http_server *s)
 	tmpl_set_free(s->tmpl);
 }
 
+/* The certificate chain: a public file, read whole (bounded). */
+static char *read_cert(const char *path, struct buf *err)
+{
+	FILE *fp = fopen(path, "re");
+	if (fp == NULL) {
+		buf_printf(err, "[http] tls_cert = %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *text = xmalloc(LK_MAX_TLS_FILE + 1);
+	size_t n = fread(text, 1, LK_MAX_TLS_FILE + 1, fp);
+	int bad = ferror(fp);
+	fclose(fp);
+	if (bad || n == 0 || n > LK_MAX_TLS_FILE || memchr(text, '\0', n) != NULL) {
+		buf_printf(err, "[http] tls_cert = %s: %s", path,
+			   bad ? "cannot read it"
+			       : "expected a PEM certificate chain of at most 64 KiB");
+		free(text);
+		return NULL;
+	}
+	text[n] = '\0';
+	return text;
+}
+
+/* [http] tls_cert and tls_key: both or neither. 0 (s->tls set if both), or -1. */
+static int load_tls(struct http_server *s, const struct conf *conf, struct buf *err)
+{
+	int has_cert = conf_get(conf, "http", "tls_cert")[0] != '\0';
+	int has_key = conf_get(conf, "http", "tls_key")[0] != '\0';
+	if (!has_cert && !has_key)
+		return 0;
+	if (!has_cert || !has_key) {
+		buf_puts(err, "[http] tls_cert and tls_key go together: set both for HTTPS, or "
+			      "neither for plain HTTP");
+		return -1;
+	}
+	char *cert = conf_get_path(conf, "http", "tls_cert");
+	char *key = conf_get_path(conf, "http", "tls_key");
+	s->tls_cert = read_cert(cert, err);
+	s->tls_key = xmalloc(LK_MAX_TLS_FILE + 1);
+	size_t len = 0;
+	int r = -1;
+	if (s->tls_cert != NULL &&
+	    secret_file_read("[http] tls_key", key, s->tls_key, LK_MAX_TLS_FILE, &len, err) == 0) {
+		s->tls_key[len] = '\0';
+		s->tls = 1;
+		r = 0;
+	}
+	free(cert);
+	free(key);
+	return r;
+}
+
+static void server_free(struct http_server *s)
+{
+	stats_free(s->stats);
+	ratelimit_free(s->rl);
+	free(s->proxies);
+	free(s->tls_cert);
+	if (s->tls_key != NULL) {
+		sodium_memzero(s->tls_key, LK_MAX_TLS_FILE + 1);
+		free(s->tls_key);
+	}
+	site_free(s);
+	free(s);
+}
+
 struct http_server *http_server_start(const struct conf *conf, const struct keys *keys,
 				      struct buf *err)
 {
@@ -423,25 +579,43 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 	}
 	s->rl = ratelimit_new(conf_get_int(conf, "web", "subscribe_per_client"),
 			      conf_get_int(conf, "web", "subscribe_per_list"), 3600);
-	if (pthread_key_create(&s->store_key, store_key_free) != 0) {
-		buf_puts(err, "cannot create thread-local storage");
-		ratelimit_free(s->rl);
-		site_free(s);
-		free(s);
+	if (netaddr_cidr_list_parse("[http] trusted_proxies",
+				    conf_get(conf, "http", "trusted_proxies"), &s->proxies,
+				    &s->n_proxies, err) < 0 ||
+	    load_tls(s, conf, err) < 0 || (s->stats = stats_new(conf, keys, err)) == NULL) {
+		server_free(s);
 		return NULL;
 	}
-	int fd = open_listener(conf_get(conf, "http", "listen"), s->url, sizeof(s->url), err);
+	if (s->tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		buf_puts(err, "[http] tls_cert: this libmicrohttpd was built without TLS; use a "
+			      "TLS-terminating proxy instead");
+		server_free(s);
+		return NULL;
+	}
+	if (pthread_key_create(&s->store_key, store_key_free) != 0) {
+		buf_puts(err, "cannot create thread-local storage");
+		server_free(s);
+		return NULL;
+	}
+	int fd = open_listener(conf_get(conf, "http", "listen"), s->tls ? "https" : "http", s->url,
+			       sizeof(s->url), err);
 	if (fd >= 0) {
-		unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD;
+		unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | (s->tls ? MHD_USE_TLS : 0);
+		/* The certificate and key, when HTTPS is on (the library copies neither). */
+		struct MHD_OptionItem tls_opts[] = {
+		    {s->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, s->tls_key},
+		    {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
+		    {MHD_OPTION_END, 0, NULL},
+		};
 		errno = 0;
 		s->d = MHD_start_daemon(
-		    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS,
-		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_SECONDS,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
-		    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		    s, MHD_OPTION_END);
+		    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, tls_opts,
+		    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
+		    (unsigned int)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+		    (unsigned int)HTTP_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+		    (unsigned int)HTTP_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		    (size_t)HTTP_CONN_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
 		if (s->d == NULL) {
 			buf_printf(err, "[http] listen = %s: the HTTP library failed to start%s%s",
 				   conf_get(conf, "http", "listen"), errno ? ": " : "",
@@ -452,9 +626,7 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 	}
 	if (s->d == NULL) {
 		pthread_key_delete(s->store_key);
-		ratelimit_free(s->rl);
-		site_free(s);
-		free(s);
+		server_free(s);
 		return NULL;
 	}
 	return s;
@@ -472,7 +644,5 @@ void http_server_stop(struct http_server *s)
 	/* Joins the workers; each closes its store in store_key_free on the way out. */
 	MHD_stop_daemon(s->d);
 	pthread_key_delete(s->store_key);
-	ratelimit_free(s->rl);
-	site_free(s);
-	free(s);
+	server_free(s); /* the counts of the last interval are written here */
 }

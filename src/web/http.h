@@ -10,16 +10,20 @@
  * closes it when the thread ends (SQLite connections are never shared
  * between threads).
  *
+ * HTTPS when [http] tls_cert and tls_key are set (libmicrohttpd with GnuTLS).
  * Every response carries Content-Security-Policy, X-Content-Type-Options,
- * Referrer-Policy and Cache-Control; none sets a cookie. GET and HEAD are
+ * Referrer-Policy, X-Frame-Options and Cache-Control, and over HTTPS
+ * Strict-Transport-Security; none sets a cookie. GET and HEAD are
  * answered (RFC 9110 section 9.1: a general-purpose server supports both);
  * POST only on the token pages (web/tokpages.h) and the list pages
  * (web/listpage.h), with a body of at most LK_HTTP_MAX_BODY bytes (413 past
  * it); every other method gets 405. Nothing about a visitor (address, user
  * agent, headers) is kept or logged (P6); the client's address is read only
- * for a subscribe POST, as an in-memory rate limit key (web/ratelimit.h).
- * [http] trusted_proxies is not honoured yet: behind a reverse proxy every
- * client shares the proxy's limit.
+ * for a subscribe POST, as an in-memory rate limit key (web/ratelimit.h), and
+ * for a GET, for the country count and the /metrics check (web/stats.h).
+ * Behind a proxy in [http] trusted_proxies, the client is taken from
+ * X-Forwarded-For (core/netaddr.h). Page views and open-pixel hits are
+ * counted as daily aggregates (web/stats.h).
  *
  * TRUST: every byte from the network is untrusted. libmicrohttpd parses the
  * request within the bounds set in http.c (memory per connection, which caps

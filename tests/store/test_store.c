@@ -1426,6 +1426,66 @@ static void test_job_rcpt_sealed(void **state)
 	job_rec_free(&got);
 }
 
+struct stats_seen {
+	int rows;
+	int64_t value[4];
+	uint8_t sketch[4];
+	size_t sketch_len;
+};
+
+static int stats_one(void *ctx, const struct stat_rec *r)
+{
+	struct stats_seen *w = ctx;
+	if (w->rows < 4) {
+		w->value[w->rows] = r->value;
+		if (r->sketch_len == 4) {
+			memcpy(w->sketch, r->sketch, 4);
+			w->sketch_len = 4;
+		}
+	}
+	w->rows++;
+	return 0;
+}
+
+/* Counters add up per (day, list, counter, key); sketches merge by byte-wise
+ * maximum; a range of days and one list select rows. */
+static void test_stats(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t s1[4] = {1, 5, 0, 2}, s2[4] = {3, 1, 0, 2};
+	struct stat_rec r = {"2026-03-01", 7, "view", "/l/NAME", 2, NULL, 0};
+	assert_int_equal(store_stats_add(f->st, &r), STORE_ERR); /* no transaction */
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_stats_add(f->st, &r), STORE_OK);
+	r.value = 3;
+	assert_int_equal(store_stats_add(f->st, &r), STORE_OK);
+	struct stat_rec o = {"2026-03-01", 7, "opens", "12", 1, s1, 4};
+	assert_int_equal(store_stats_add(f->st, &o), STORE_OK);
+	o.sketch = s2;
+	assert_int_equal(store_stats_add(f->st, &o), STORE_OK);
+	struct stat_rec other = {"2026-03-02", 0, "browser", "firefox", 1, NULL, 0};
+	assert_int_equal(store_stats_add(f->st, &other), STORE_OK);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+
+	struct stats_seen w = {0};
+	assert_int_equal(store_stats_each(f->st, "2026-03-01", "2026-03-01", 7, stats_one, &w),
+			 STORE_OK);
+	assert_int_equal(w.rows, 2);
+	assert_int_equal(w.value[0], 2); /* "opens" sorts first */
+	assert_int_equal(w.value[1], 5);
+	const uint8_t want[4] = {3, 5, 0, 2};
+	assert_int_equal(w.sketch_len, 4);
+	assert_memory_equal(w.sketch, want, 4);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_stats_each(f->st, "2026-01-01", "2026-12-31", -1, stats_one, &w),
+			 STORE_OK);
+	assert_int_equal(w.rows, 3);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_stats_each(f->st, "2026-03-02", "2026-03-09", 7, stats_one, &w),
+			 STORE_OK);
+	assert_int_equal(w.rows, 0);
+}
+
 static void test_audit(void **state)
 {
 	struct fx *f = *state;
@@ -1527,8 +1587,9 @@ static const struct test_case CASES[] = {
     CASE(test_recipients_page), CASE(test_transactions),
     CASE(test_ledger),		CASE(test_suppressions),
     CASE(test_confirm_limits),	CASE(test_reply_limits),
-    CASE(test_job_rcpt_sealed),	CASE(test_audit),
-    CASE(test_scrub),		CASE(test_intake_tables),
+    CASE(test_job_rcpt_sealed), CASE(test_stats),
+    CASE(test_audit),		CASE(test_scrub),
+    CASE(test_intake_tables),
 };
 #undef CASE
 

@@ -1,0 +1,128 @@
+/*
+ * store_sqlite_stats.c - the aggregate statistics in the SQLite store
+ * (table stats_daily, migration 8).
+ *
+ *   sq_stats_add   add to a day's counter, merging its sketch
+ *   sq_stats_each  the rows of a range of days
+ *
+ * A row is a day, a list id, a counter name, a key, a count and maybe a
+ * HyperLogLog sketch: nothing per visit or per person (P6).
+ *
+ * TRUST: the values come from the web role's aggregator and the CLI; the
+ * sketch bytes are opaque here (merged by byte-wise maximum).
+ */
+#include "store/store_sqlite_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xmalloc.h"
+
+enum {
+	T_SKETCH,
+	T_PUT,
+	T_RANGE,
+	T_RANGE_LIST,
+};
+
+#define COLS "day, list_id, counter, key, value, sketch"
+
+static const char *const TSQL[] = {
+    [T_SKETCH] = "SELECT sketch FROM stats_daily WHERE day=? AND list_id=? AND counter=? AND key=?",
+    [T_PUT] = ("INSERT INTO stats_daily(" COLS ") VALUES (?,?,?,?,?,?) "
+	       "ON CONFLICT (day, list_id, counter, key) DO UPDATE SET "
+	       "value = value + excluded.value, sketch = coalesce(excluded.sketch, sketch)"),
+    [T_RANGE] = ("SELECT " COLS " FROM stats_daily WHERE day >= ? AND day <= ? "
+		 "ORDER BY day, list_id, counter, key"),
+    [T_RANGE_LIST] = ("SELECT " COLS " FROM stats_daily WHERE day >= ? AND day <= ? "
+		      "AND list_id = ? ORDER BY day, list_id, counter, key"),
+};
+
+static sqlite3_stmt *tprep(struct sqlite_store *q, int id)
+{
+	return sqlite_cached(q, &q->sstmt[id], TSQL[id]);
+}
+
+static void bind_row_key(sqlite3_stmt *st, const struct stat_rec *r)
+{
+	sqlite_bind_text(st, 1, r->day);
+	sqlite3_bind_int64(st, 2, r->list_id);
+	sqlite_bind_text(st, 3, r->counter);
+	sqlite_bind_text(st, 4, r->key);
+}
+
+int sq_stats_add(struct store *s, const struct stat_rec *r)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st;
+	uint8_t *merged = NULL;
+	if (sqlite_need_txn(q))
+		return STORE_ERR;
+	if (r->sketch != NULL && r->sketch_len > 0) {
+		/* Read the stored sketch and merge it into a copy of ours. */
+		if ((st = tprep(q, T_SKETCH)) == NULL)
+			return STORE_ERR;
+		bind_row_key(st, r);
+		merged = xmalloc(r->sketch_len);
+		memcpy(merged, r->sketch, r->sketch_len);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && (size_t)sqlite3_column_bytes(st, 0) == r->sketch_len) {
+			const uint8_t *old = sqlite3_column_blob(st, 0);
+			for (size_t i = 0; i < r->sketch_len; i++)
+				if (old[i] > merged[i])
+					merged[i] = old[i];
+		}
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			free(merged);
+			return sqlite_fail(q, "read statistics sketch");
+		}
+	}
+	if ((st = tprep(q, T_PUT)) == NULL) {
+		free(merged);
+		return STORE_ERR;
+	}
+	bind_row_key(st, r);
+	sqlite3_bind_int64(st, 5, r->value);
+	if (merged != NULL)
+		sqlite3_bind_blob(st, 6, merged, (int)r->sketch_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
+	int ret = sqlite_run(q, st, "add statistics");
+	free(merged);
+	return ret;
+}
+
+int sq_stats_each(struct store *s, const char *from, const char *to, int64_t list_id,
+		  int (*cb)(void *, const struct stat_rec *), void *ctx)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = tprep(q, list_id < 0 ? T_RANGE : T_RANGE_LIST);
+	if (st == NULL)
+		return STORE_ERR;
+	sqlite_bind_text(st, 1, from);
+	sqlite_bind_text(st, 2, to);
+	if (list_id >= 0)
+		sqlite3_bind_int64(st, 3, list_id);
+	int rc, ret = STORE_OK;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct stat_rec r = {0};
+		r.day = (const char *)sqlite3_column_text(st, 0);
+		r.list_id = sqlite3_column_int64(st, 1);
+		r.counter = (const char *)sqlite3_column_text(st, 2);
+		r.key = (const char *)sqlite3_column_text(st, 3);
+		r.value = sqlite3_column_int64(st, 4);
+		r.sketch = sqlite3_column_blob(st, 5);
+		r.sketch_len = (size_t)sqlite3_column_bytes(st, 5);
+		if (r.day == NULL || r.counter == NULL || r.key == NULL)
+			continue;
+		if (cb(ctx, &r) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = sqlite_fail(q, "read statistics");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
