@@ -101,23 +101,32 @@ static const char CONFIRM_TEXT[] =
     "If it was not you, ignore this message: you will not be subscribed and\n"
     "will not hear from us again about it. The link expires in a few days.\n";
 
-int jobs_create_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
-			int64_t *id, struct buf *err)
+/* A job to one subscriber (confirm, request), ahead of campaigns. */
+static int one_recipient(struct lists_ctx *x, const struct list_rec *l, const char *kind,
+			 const char *subject, const char *text, int64_t subscriber_id, int64_t *id,
+			 struct buf *err)
 {
 	int64_t now = lists_now(x);
 	struct job_rec j = {0};
 	j.list_id = l->id;
-	j.kind = "confirm";
+	j.kind = (char *)kind;
 	j.state = "scheduled";
 	j.priority = JOB_PRIORITY_CONFIRM;
-	j.subject = (char *)CONFIRM_SUBJECT;
-	j.body_text = (char *)CONFIRM_TEXT;
+	j.subject = (char *)subject;
+	j.body_text = (char *)text;
 	j.recipient_id = subscriber_id;
 	j.not_before = now;
 	j.total = 1;
 	j.pause_reason = "";
 	j.created = j.updated = now;
 	return insert(x, &j, id, err);
+}
+
+int jobs_create_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
+			int64_t *id, struct buf *err)
+{
+	return one_recipient(x, l, "confirm", CONFIRM_SUBJECT, CONFIRM_TEXT, subscriber_id, id,
+			     err);
 }
 
 /* The wording of the data request mail; {{request_url}} is filled in per
@@ -136,20 +145,8 @@ static const char REQUEST_TEXT[] =
 int jobs_create_request(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
 			int64_t *id, struct buf *err)
 {
-	int64_t now = lists_now(x);
-	struct job_rec j = {0};
-	j.list_id = l->id;
-	j.kind = "request";
-	j.state = "scheduled";
-	j.priority = JOB_PRIORITY_CONFIRM;
-	j.subject = (char *)REQUEST_SUBJECT;
-	j.body_text = (char *)REQUEST_TEXT;
-	j.recipient_id = subscriber_id;
-	j.not_before = now;
-	j.total = 1;
-	j.pause_reason = "";
-	j.created = j.updated = now;
-	return insert(x, &j, id, err);
+	return one_recipient(x, l, "request", REQUEST_SUBJECT, REQUEST_TEXT, subscriber_id, id,
+			     err);
 }
 
 /* The sealed recipient: wrapped data key || pii_seal(to NUL reply_to). */

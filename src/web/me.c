@@ -5,7 +5,7 @@
  * anything else; the answer to an accepted request never names it and is
  * sent before the store is asked about it (me_run runs after it). The
  * token of /me/TOKEN is authenticated before the store is asked anything.
- * What the data page shows goes through html_printf.
+ * What the pages show are template values (templates/me*.html), escaped.
  */
 #include "web/me.h"
 
@@ -23,7 +23,6 @@
 #include "lists/person.h"
 #include "mail/address.h"
 #include "web/csrf.h"
-#include "web/html.h"
 #include "web/mine.h"
 
 /* The data page shows every list the person is on; it has no form per list. */
@@ -34,68 +33,34 @@ int me_match(const char *path)
 	return strcmp(path, "/me") == 0 || strncmp(path, "/me/", 4) == 0;
 }
 
-static int64_t env_now(const struct listpage_env *env)
-{
-	return env->now ? env->now : (int64_t)time(NULL);
-}
-
-static void ctx_of(const struct listpage_env *env, struct lists_ctx *x)
-{
-	memset(x, 0, sizeof(*x));
-	x->st = env->st;
-	x->keys = env->keys;
-	x->policy_version = env->consent_version;
-	x->actor = "web";
-	x->now = env->now;
-}
-
 /* --- /me: the request form --------------------------------------------- */
 
 static void render_form(const struct listpage_env *env, const char *address, const char *error,
 			struct page *p)
 {
-	page_head(p, env->site, "What do we hold about you?");
-	buf_puts(&p->body, "<h1>What do we hold about you?</h1>\n"
-			   "<p>Enter your email address. If we hold anything about it, we send "
-			   "a link to that address, and only to it: the link leads to a page "
-			   "with the lists you are on and a download of everything we hold "
-			   "about you.</p>\n");
-	if (error != NULL)
-		html_printf(&p->body, "<p class=\"error\" role=\"alert\">%s</p>\n", error);
+	struct tmpl_vars *v = tmpl_vars_new();
 	char csrf[CSRF_LEN + 1];
-	csrf_make(env->keys, "/me", env_now(env), csrf);
-	html_printf(&p->body,
-		    "<form method=\"post\" action=\"/me\">\n"
-		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
-		    "<label for=\"address\">Email address</label>\n"
-		    "<input id=\"address\" name=\"address\" type=\"email\" required "
-		    "maxlength=\"%d\" autocomplete=\"email\" value=\"%s\">\n"
-		    "<button type=\"submit\">Send me the link</button>\n</form>\n"
-		    "<p>We answer the same whatever the address, so that nobody can learn "
-		    "from this page whether someone is on a list here.</p>\n"
-		    "<p><a href=\"/\">All lists</a></p>\n",
-		    csrf, LK_MAX_ADDRESS, address);
-	page_foot(p);
-	page_finish(p, env->site);
+	csrf_make(env->keys, "/me", mine_now(env), csrf);
+	tmpl_put(v, "title", "What do we hold about you?");
+	tmpl_put(v, "csrf", csrf);
+	tmpl_put(v, "error", error);
+	tmpl_put(v, "address", address);
+	tmpl_put_int(v, "max_address", LK_MAX_ADDRESS);
+	page_render(p, env->site, "me.html", v);
+	tmpl_vars_free(v);
 }
 
+/* The answer to every accepted request: nothing in it depends on the address. */
 static void sent(const struct listpage_env *env, struct page *p)
 {
+	struct tmpl_vars *v = tmpl_vars_new();
 	page_begin(p, 200, "no-store");
-	page_head(p, env->site, "Check your mailbox");
-	html_printf(&p->body,
-		    "<h1>Check your mailbox</h1>\n<p>If we hold anything about this address, "
-		    "we have sent a link to it. The link shows the lists you are on and lets "
-		    "you download everything we hold about you; it works for %lld hours.</p>\n"
-		    "<p>No message after a few minutes? Look in the spam folder. If there is "
-		    "none, we hold nothing about this address. To protect every address from "
-		    "unwanted mail, at most %lld such message(s) per %lld hours are sent to "
-		    "one address.</p>\n"
-		    "<p><a href=\"/\">All lists</a></p>\n",
-		    (long long)env->request_ttl / 3600, (long long)env->confirm_max,
-		    (long long)(env->confirm_window / 3600));
-	page_foot(p);
-	page_finish(p, env->site);
+	tmpl_put(v, "title", "Check your mailbox");
+	tmpl_put_int(v, "ttl_hours", (long long)(env->request_ttl / 3600));
+	tmpl_put_int(v, "confirm_max", (long long)env->confirm_max);
+	tmpl_put_int(v, "confirm_hours", (long long)(env->confirm_window / 3600));
+	page_render(p, env->site, "me_sent.html", v);
+	tmpl_vars_free(v);
 }
 
 struct me_deferred {
@@ -113,7 +78,7 @@ void me_deferred_free(struct me_deferred *d)
 static void request_post(const struct listpage_env *env, const struct form *f, struct page *p,
 			 struct me_deferred **later)
 {
-	if (!csrf_check_form(env->keys, "/me", env_now(env), f)) {
+	if (!csrf_check_form(env->keys, "/me", mine_now(env), f)) {
 		page_error(p, env->site, 403, "Please send the form again",
 			   "This form is stale or did not come from this site. Please reload the "
 			   "page and fill in the form there.");
@@ -138,7 +103,7 @@ static void request_post(const struct listpage_env *env, const struct form *f, s
 		render_form(env, addr != NULL && strlen(addr) <= LK_MAX_ADDRESS ? addr : "", msg,
 			    p);
 	} else if (env->rl != NULL && !ratelimit_hit(env->rl, RATELIMIT_CLIENT, env->client,
-						     env->client_len, env_now(env))) {
+						     env->client_len, mine_now(env))) {
 		page_error(p, env->site, 429, "Too many requests",
 			   "Too many requests came from your network just now. Please try again "
 			   "in an hour.");
@@ -177,8 +142,8 @@ static int first_list(void *ctx, const struct subscription_rec *r)
 static int request(const struct listpage_env *env, const struct address *a, struct buf *err)
 {
 	struct lists_ctx x;
-	ctx_of(env, &x);
-	int64_t now = env_now(env), id = 0, list_id = 0, job = 0;
+	mine_ctx(env, &x);
+	int64_t now = mine_now(env), id = 0, list_id = 0, job = 0;
 	int allowed = 0;
 	struct person_addr pa = {a->addr, a->key};
 	int r = store_begin(env->st);
@@ -243,7 +208,7 @@ static int load_token(const struct listpage_env *env, const char *path, int64_t 
 	struct token t;
 	const char *text = path + 4;
 	enum token_status ts =
-	    token_decode(env->keys, text, strlen(text), TOKEN_REQUEST, env_now(env), &t);
+	    token_decode(env->keys, text, strlen(text), TOKEN_REQUEST, mine_now(env), &t);
 	if (ts == TOKEN_EXPIRED) {
 		page_error(p, env->site, 410, "This link has expired",
 			   "Links to your data work for a limited time. Please ask for a new "
@@ -273,80 +238,53 @@ static void gone(const struct listpage_env *env, struct page *p)
 		   "about it has been deleted.");
 }
 
-/* A link to a token page for list_id: "/p/TOKEN" or "/u/TOKEN". */
-static void token_link(const struct listpage_env *env, struct buf *out, const char *prefix,
-		       enum token_purpose purpose, int64_t list_id, int64_t id)
+/* A link to a token page for list_id: "/p/TOKEN" or "/u/TOKEN", put as key. */
+static void token_link(const struct listpage_env *env, struct tmpl_vars *v, const char *key,
+		       const char *prefix, enum token_purpose purpose, int64_t list_id, int64_t id)
 {
 	struct token t = {purpose, (uint64_t)list_id, (uint64_t)id, 0};
-	buf_reset(out);
-	buf_puts(out, prefix);
-	token_encode(env->keys, &t, out);
-}
-
-static void iso_day(int64_t t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm);
+	struct buf out;
+	buf_init(&out, 256);
+	buf_puts(&out, prefix);
+	token_encode(env->keys, &t, &out);
+	tmpl_put(v, key, buf_cstr(&out));
+	buf_free(&out);
 }
 
 static void render_data(const struct listpage_env *env, const char *path, const struct mine *m,
 			struct page *p)
 {
-	char since[32];
-	iso_day(m->who.created, since);
-	page_begin(p, 200, "no-store");
-	page_head(p, env->site, "What we hold about you");
-	html_printf(
-	    &p->body,
-	    "<h1>What we hold about you</h1>\n"
-	    "<h2>About you</h2>\n<dl class=\"facts\">\n"
-	    "<dt>Address</dt><dd>%s</dd>\n"
-	    "<dt>Name</dt><dd>%s</dd>\n"
-	    "<dt>Country</dt><dd>%s</dd>\n"
-	    "<dt>Format of the mail</dt><dd>%s</dd>\n"
-	    "<dt>Counting your opens</dt><dd>%s</dd>\n"
-	    "<dt>Held since</dt><dd>%s</dd>\n</dl>\n"
-	    "<h2>Your lists</h2>\n",
-	    m->p.address, m->p.name[0] ? m->p.name : "(none given)",
-	    m->p.country[0] ? m->p.country : "(none given)", m->who.html ? "HTML" : "plain text",
-	    m->who.tracking ? "yes, you agreed (HTML mail only; counted in total only)" : "no",
-	    since);
-	struct buf link;
-	buf_init(&link, 256);
-	if (m->n == 0)
-		buf_puts(&p->body, "<p>You are on no list.</p>\n");
-	else
-		buf_puts(&p->body, "<ul class=\"lists\">\n");
+	char since[32], csrf[CSRF_LEN + 1];
+	time_t tt = (time_t)m->who.created;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%d %H:%M UTC", &tm);
+	csrf_make(env->keys, path, mine_now(env), csrf);
+	struct tmpl_vars *v = tmpl_vars_new();
+	tmpl_put(v, "title", "What we hold about you");
+	tmpl_put(v, "address", m->p.address);
+	tmpl_put(v, "name", m->p.name);
+	tmpl_put(v, "country", m->p.country);
+	tmpl_put_bool(v, "html", m->who.html);
+	tmpl_put_bool(v, "tracking", m->who.tracking);
+	tmpl_put(v, "since", since);
+	tmpl_put_bool(v, "has_lists", m->n > 0);
+	tmpl_put_list(v, "lists");
 	for (size_t i = 0; i < m->n; i++) {
 		const struct mine_list *e = &m->v[i];
-		html_printf(&p->body, "<li><strong>%s</strong>: %s%s%s.<br>\n", e->title,
-			    mine_state_text(e->sub.state), e->sub.digest ? ", as a digest" : "",
-			    e->sub.nomail ? ", no mail for now" : "");
-		token_link(env, &link, "/p/", TOKEN_PREFS, e->id, m->who.id);
-		html_printf(&p->body, "<a href=\"%s\">Preferences</a> &middot;\n", buf_cstr(&link));
-		token_link(env, &link, "/u/", TOKEN_UNSUBSCRIBE, e->id, m->who.id);
-		html_printf(&p->body, "<a href=\"%s\">Unsubscribe</a></li>\n", buf_cstr(&link));
+		struct tmpl_vars *it = tmpl_add_item(v, "lists");
+		tmpl_put(it, "title", e->title);
+		tmpl_put(it, "state", mine_state_text(e->sub.state));
+		tmpl_put_bool(it, "digest", e->sub.digest);
+		tmpl_put_bool(it, "nomail", e->sub.nomail);
+		token_link(env, it, "prefs_url", "/p/", TOKEN_PREFS, e->id, m->who.id);
+		token_link(env, it, "unsubscribe_url", "/u/", TOKEN_UNSUBSCRIBE, e->id, m->who.id);
 	}
-	if (m->n > 0)
-		buf_puts(&p->body, "</ul>\n");
-	buf_free(&link);
-	char csrf[CSRF_LEN + 1];
-	csrf_make(env->keys, path, env_now(env), csrf);
-	html_printf(&p->body,
-		    "<h2>Download</h2>\n<p>Everything above, and the history of your consent "
-		    "(when and how you subscribed, confirmed, changed or left), as one JSON "
-		    "file.</p>\n"
-		    "<form method=\"post\" action=\"%s\">\n"
-		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
-		    "<button type=\"submit\">Download my data (JSON)</button>\n</form>\n"
-		    "<p>That is all: opens of our messages are counted only in total, never per "
-		    "person, and our web server keeps no record of your visits. When you leave "
-		    "your last list, everything here is deleted.</p>\n",
-		    path, csrf);
-	page_foot(p);
-	page_finish(p, env->site);
+	tmpl_put(v, "action", path);
+	tmpl_put(v, "csrf", csrf);
+	page_begin(p, 200, "no-store");
+	page_render(p, env->site, "me_data.html", v);
+	tmpl_vars_free(v);
 }
 
 static void data_get(const struct listpage_env *env, const char *path, struct page *p)
@@ -354,16 +292,12 @@ static void data_get(const struct listpage_env *env, const char *path, struct pa
 	int64_t id;
 	struct mine m = {0};
 	struct lists_ctx x;
-	ctx_of(env, &x);
+	mine_ctx(env, &x);
 	if (load_token(env, path, &id, p) < 0)
 		return;
 	int r = mine_load(&x, id, 0, ME_MAX_LISTS, &m);
-	if (r == STORE_OK && (r = store_begin(env->st)) == STORE_OK) {
-		r = store_audit(env->st, lists_now(&x), "web", "person-view", 0, id, "data page");
-		r = r == STORE_OK ? store_commit(env->st) : r;
-		if (r != STORE_OK)
-			store_rollback(env->st);
-	}
+	if (r == STORE_OK)
+		r = mine_audit_view(&x, id, "data page");
 	if (r == STORE_NOTFOUND)
 		gone(env, p);
 	else if (r != STORE_OK)
@@ -379,14 +313,14 @@ static void data_post(const struct listpage_env *env, const char *path, const st
 	int64_t id;
 	if (load_token(env, path, &id, p) < 0)
 		return;
-	if (!csrf_check_form(env->keys, path, env_now(env), f)) {
+	if (!csrf_check_form(env->keys, path, mine_now(env), f)) {
 		page_error(p, env->site, 403, "Please press the button again",
 			   "This form is stale or did not come from this site. Please open the "
 			   "link from the message again and press the button there.");
 		return;
 	}
 	struct lists_ctx x;
-	ctx_of(env, &x);
+	mine_ctx(env, &x);
 	struct buf err;
 	buf_init(&err, 1024);
 	page_free(p);

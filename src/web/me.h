@@ -39,7 +39,8 @@
  *
  * TRUST: path and form are untrusted. The address is bounded and parsed by
  * mail/address.c; the token is authenticated (crypto/token.c) before the
- * store is asked anything; values are shown only through web/html.h.
+ * store is asked anything; values are shown only as template values
+ * (templates/me.html, me_sent.html, me_data.html).
  */
 #ifndef LK_WEB_ME_H
 #define LK_WEB_ME_H

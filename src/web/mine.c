@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/xmalloc.h"
 #include "web/pages.h"
@@ -137,4 +138,32 @@ const char *mine_state_text(enum sub_state s)
 		return "paused: mail to your address bounced";
 	}
 	return "subscribed";
+}
+
+int mine_audit_view(struct lists_ctx *x, int64_t id, const char *what)
+{
+	int r = store_begin(x->st);
+	if (r != STORE_OK)
+		return r;
+	r = store_audit(x->st, lists_now(x), x->actor, "person-view", 0, id, what);
+	if (r == STORE_OK)
+		r = store_commit(x->st);
+	if (r != STORE_OK)
+		store_rollback(x->st);
+	return r;
+}
+
+void mine_ctx(const struct listpage_env *env, struct lists_ctx *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->st = env->st;
+	x->keys = env->keys;
+	x->policy_version = env->consent_version;
+	x->actor = "web";
+	x->now = env->now;
+}
+
+int64_t mine_now(const struct listpage_env *env)
+{
+	return env->now ? env->now : (int64_t)time(NULL);
 }

@@ -6,6 +6,8 @@
  *   mine_load / mine_free  load and wipe
  *   mine_find              the entry of a list, by id
  *   mine_state_text        a subscription's state in words
+ *   mine_audit_view        the audit row for showing a person their data
+ *   mine_ctx / mine_now    the domain context and the time of a page's env
  *
  * TRUST: the subscriber id comes from an authenticated token; what is
  * loaded is personal data, opened in memory for one request and wiped by
@@ -21,6 +23,7 @@
 #include "lists/lists.h"
 #include "lists/person.h"
 #include "store/store.h"
+#include "web/listpage.h"
 
 /* One list on the page. */
 struct mine_list {
@@ -50,5 +53,13 @@ void mine_free(struct mine *m);
 struct mine_list *mine_find(const struct mine *m, int64_t list_id);
 /* "active", "waiting for your confirmation", ... for the pages. */
 const char *mine_state_text(enum sub_state s);
+
+/* Writes the audit row "person-view" (detail: what page) for showing person
+ * id their data, in a transaction of its own. Returns a STORE_* code. */
+int mine_audit_view(struct lists_ctx *x, int64_t id, const char *what);
+/* The domain context of a page (actor "web", [general] consent_version). */
+void mine_ctx(const struct listpage_env *env, struct lists_ctx *x);
+/* env->now, or the clock. */
+int64_t mine_now(const struct listpage_env *env);
 
 #endif

@@ -3,16 +3,15 @@
  *
  * TRUST: the token in the path is authenticated before the store is asked
  * anything. Form values are length-checked against core/limits.h, compared
- * against a fixed set of choices, and come back to the page only through
- * html_printf. A list is acted on only if it was on the form the person
- * was shown (loaded again for the POST), so that a forged field cannot join
- * a closed list.
+ * against a fixed set of choices, and come back to the page only as
+ * template values (templates/prefs.html, escaped). A list is acted on only if it was on the form
+ * the person was shown (loaded again for the POST), so that a forged field cannot join a closed
+ * list.
  */
 #include "web/prefs.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/log.h"
 #include "core/num.h"
@@ -24,27 +23,11 @@
 #include "lists/person.h"
 #include "mail/address.h"
 #include "web/csrf.h"
-#include "web/html.h"
 #include "web/mine.h"
 
 int prefs_match(const char *path)
 {
 	return strncmp(path, "/p/", 3) == 0;
-}
-
-static int64_t env_now(const struct listpage_env *env)
-{
-	return env->now ? env->now : (int64_t)time(NULL);
-}
-
-static void ctx_of(const struct listpage_env *env, struct lists_ctx *x)
-{
-	memset(x, 0, sizeof(*x));
-	x->st = env->st;
-	x->keys = env->keys;
-	x->policy_version = env->consent_version;
-	x->actor = "web";
-	x->now = env->now;
 }
 
 /* Authenticates the token of path. Returns 0 and *id, or -1 with the error
@@ -53,7 +36,7 @@ static int load_token(const struct listpage_env *env, const char *path, int64_t 
 {
 	struct token t;
 	const char *text = path + 3;
-	if (token_decode(env->keys, text, strlen(text), TOKEN_PREFS, env_now(env), &t) !=
+	if (token_decode(env->keys, text, strlen(text), TOKEN_PREFS, mine_now(env), &t) !=
 	    TOKEN_OK) {
 		page_error(p, env->site, 400, "This link is not valid",
 			   "It may have been cut short or changed on its way. Please copy the "
@@ -82,19 +65,14 @@ static void gone(const struct listpage_env *env, struct page *p)
 static int load_person(const struct listpage_env *env, int64_t id, struct mine *m, struct page *p)
 {
 	struct lists_ctx x;
-	ctx_of(env, &x);
+	mine_ctx(env, &x);
 	int r = mine_load(&x, id, 1, PREFS_MAX_LISTS, m);
 	if (r == STORE_NOTFOUND) {
 		gone(env, p);
 		return -1;
 	}
-	if (r == STORE_OK && (r = store_begin(env->st)) == STORE_OK) {
-		r = store_audit(env->st, lists_now(&x), "web", "person-view", 0, id,
-				"preferences page");
-		r = r == STORE_OK ? store_commit(env->st) : r;
-		if (r != STORE_OK)
-			store_rollback(env->st);
-	}
+	if (r == STORE_OK)
+		r = mine_audit_view(&x, id, "preferences page");
 	if (r != STORE_OK) {
 		page_store_failed(p, env->site, env->st, r);
 		return -1;
@@ -201,9 +179,9 @@ static int save(const struct listpage_env *env, int64_t id, const struct address
 		const struct wanted *w, struct outcome *o, struct buf *err)
 {
 	struct lists_ctx x;
-	ctx_of(env, &x);
+	mine_ctx(env, &x);
 	memset(o, 0, sizeof(*o));
-	int64_t now = env_now(env);
+	int64_t now = mine_now(env);
 	int64_t joins[PREFS_MAX_LISTS];
 	int r = store_begin(env->st);
 	if (r != STORE_OK) {
@@ -310,132 +288,89 @@ static int save(const struct listpage_env *env, int64_t id, const struct address
 
 /* --- the page -------------------------------------------------------------- */
 
-static void option(struct page *p, const char *value, const char *label, int selected)
+static void option(struct tmpl_vars *list, const char *value, const char *label, int selected)
 {
-	html_printf(&p->body, "<option value=\"%s\"%s>%s</option>\n", value,
-		    selected ? " selected" : "", label);
+	struct tmpl_vars *o = tmpl_add_item(list, "options");
+	tmpl_put(o, "value", value);
+	tmpl_put(o, "label", label);
+	tmpl_put_bool(o, "selected", selected);
 }
 
-static void list_field(struct page *p, const struct mine_list *e)
+static void list_field(struct tmpl_vars *v, const struct mine_list *e)
 {
-	html_printf(&p->body, "<label for=\"l-%lld\">%s", (long long)e->id, e->title);
-	if (e->subscribed)
-		html_printf(&p->body, " <span class=\"opt\">(%s)</span>",
-			    mine_state_text(e->sub.state));
-	html_printf(&p->body, "</label>\n<select id=\"l-%lld\" name=\"l.%lld\">\n",
-		    (long long)e->id, (long long)e->id);
+	struct tmpl_vars *it = tmpl_add_item(v, "lists");
+	tmpl_put_int(it, "id", (long long)e->id);
+	tmpl_put(it, "title", e->title);
+	tmpl_put(it, "state", e->subscribed ? mine_state_text(e->sub.state) : "");
 	if (!e->subscribed) {
-		option(p, "off", "Not subscribed", 1);
-		option(p, "join", "Join (we mail you a link to confirm)", 0);
+		option(it, "off", "Not subscribed", 1);
+		option(it, "join", "Join (we mail you a link to confirm)", 0);
 	} else if (e->sub.state == SUB_STATE_PENDING) {
-		option(p, "pending", "Waiting for your confirmation", 1);
-		option(p, "leave", "Cancel: do not subscribe me", 0);
+		option(it, "pending", "Waiting for your confirmation", 1);
+		option(it, "leave", "Cancel: do not subscribe me", 0);
 	} else {
-		option(p, "each", "Every message", !e->sub.digest && !e->sub.nomail);
+		option(it, "each", "Every message", !e->sub.digest && !e->sub.nomail);
 		if (e->digest)
-			option(p, "digest", "A digest", e->sub.digest && !e->sub.nomail);
-		option(p, "nomail", "No mail for now (stay on the list)", e->sub.nomail);
-		option(p, "leave", "Leave this list", 0);
+			option(it, "digest", "A digest", e->sub.digest && !e->sub.nomail);
+		option(it, "nomail", "No mail for now (stay on the list)", e->sub.nomail);
+		option(it, "leave", "Leave this list", 0);
 	}
-	buf_puts(&p->body, "</select>\n");
 }
 
-static void outcome_notes(struct page *p, const struct listpage_env *env, const struct outcome *o)
+/* What a saved form did: left and joined (title each), for prefs.html and
+ * prefs_erased.html. */
+static void outcome_vars(struct tmpl_vars *v, const struct listpage_env *env,
+			 const struct outcome *o)
 {
-	buf_puts(&p->body, "<div class=\"done\" role=\"status\">\n");
-	if (o->changed == 0 && o->n_options == 0 && o->n_joined == 0 && o->n_left == 0)
-		buf_puts(&p->body, "<p>Nothing needed changing: your preferences are as you "
-				   "chose them.</p>\n");
-	else
-		buf_puts(&p->body, "<p><strong>Your preferences are saved.</strong></p>\n");
+	tmpl_put_bool(v, "done", 1);
+	tmpl_put_bool(v, "changed", o->changed != 0 || o->n_options || o->n_joined || o->n_left);
+	tmpl_put_list(v, "left");
 	for (size_t i = 0; i < o->n_left; i++)
-		html_printf(&p->body,
-			    "<p>You have left <strong>%s</strong>: you will receive no more mail "
-			    "from it.</p>\n",
-			    o->left[i]);
-	for (size_t i = 0; i < o->n_joined; i++) {
-		if (o->mailed)
-			html_printf(&p->body,
-				    "<p>To join <strong>%s</strong>, open the link in the message "
-				    "we have just sent to your address and press the button there. "
-				    "Nothing is sent to you from this list before you do.</p>\n",
-				    o->joined[i]);
-		else
-			html_printf(
-			    &p->body,
-			    "<p>You asked to join <strong>%s</strong>, but a confirmation "
-			    "message went to your address a short while ago, and to protect "
-			    "every address from unwanted mail we send at most %lld per %lld "
-			    "hours. Please ask again later on the list's page.</p>\n",
-			    o->joined[i], (long long)env->confirm_max,
-			    (long long)(env->confirm_window / 3600));
-	}
-	buf_puts(&p->body, "</div>\n");
+		tmpl_put(tmpl_add_item(v, "left"), "title", o->left[i]);
+	tmpl_put_list(v, "joined");
+	for (size_t i = 0; i < o->n_joined; i++)
+		tmpl_put(tmpl_add_item(v, "joined"), "title", o->joined[i]);
+	tmpl_put_bool(v, "mailed", o->mailed);
+	tmpl_put_int(v, "confirm_max", (long long)env->confirm_max);
+	tmpl_put_int(v, "confirm_hours", (long long)(env->confirm_window / 3600));
 }
 
 static void render_form(const struct listpage_env *env, const char *path, const struct mine *m,
 			const struct outcome *o, const char *error, struct page *p)
 {
-	const struct subscriber_rec *who = &m->who;
-	page_head(p, env->site, "Your preferences");
-	buf_puts(&p->body, "<h1>Your preferences</h1>\n");
-	if (o != NULL)
-		outcome_notes(p, env, o);
-	if (error != NULL)
-		html_printf(&p->body, "<p class=\"error\" role=\"alert\">%s</p>\n", error);
+	struct tmpl_vars *v = tmpl_vars_new();
 	char csrf[CSRF_LEN + 1];
-	csrf_make(env->keys, path, env_now(env), csrf);
-	html_printf(&p->body,
-		    "<form method=\"post\" action=\"%s\">\n"
-		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
-		    "<h2>About you</h2>\n"
-		    "<p>Your address: <strong>%s</strong></p>\n"
-		    "<label for=\"name\">Name <span class=\"opt\">(optional)</span></label>\n"
-		    "<input id=\"name\" name=\"name\" type=\"text\" maxlength=\"%d\" "
-		    "autocomplete=\"name\" value=\"%s\">\n"
-		    "<fieldset>\n<legend>Format of the mail</legend>\n"
-		    "<label><input type=\"radio\" name=\"format\" value=\"text\"%s>Plain "
-		    "text</label>\n"
-		    "<label><input type=\"radio\" name=\"format\" value=\"html\"%s>HTML</label>\n"
-		    "</fieldset>\n"
-		    "<label><input type=\"checkbox\" name=\"tracking\" value=\"1\"%s>%s</label>\n"
-		    "<h2>Your lists</h2>\n",
-		    path, csrf, m->p.address, LK_MAX_NAME, m->p.name, who->html ? "" : " checked",
-		    who->html ? " checked" : "", who->tracking ? " checked" : "",
-		    listpage_tracking);
+	csrf_make(env->keys, path, mine_now(env), csrf);
+	tmpl_put(v, "title", "Your preferences");
+	tmpl_put(v, "action", path);
+	tmpl_put(v, "csrf", csrf);
+	tmpl_put(v, "error", error);
+	if (o != NULL)
+		outcome_vars(v, env, o);
+	tmpl_put(v, "address", m->p.address);
+	tmpl_put(v, "name", m->p.name);
+	tmpl_put_int(v, "max_name", LK_MAX_NAME);
+	tmpl_put_bool(v, "html", m->who.html);
+	tmpl_put_bool(v, "tracking", m->who.tracking);
+	tmpl_put(v, "tracking_text", listpage_tracking);
+	tmpl_put_list(v, "lists");
 	for (size_t i = 0; i < m->n; i++)
-		list_field(p, &m->v[i]);
-	if (m->more)
-		buf_puts(&p->body, "<p class=\"opt\">There are more lists than fit on this page: "
-				   "see <a href=\"/\">all lists</a>.</p>\n");
-	html_printf(&p->body,
-		    "<p class=\"consent\">When you join a list: %s <span class=\"opt\">(Consent "
-		    "wording, version %s.)</span></p>\n"
-		    "<button type=\"submit\">Save</button>\n</form>\n"
-		    "<p>When you leave your last list, everything held about you is deleted. "
-		    "<a href=\"/me\">See what we hold about you</a>.</p>\n",
-		    listpage_consent, env->consent_version);
-	page_foot(p);
-	page_finish(p, env->site);
+		list_field(v, &m->v[i]);
+	tmpl_put_bool(v, "more", m->more);
+	tmpl_put(v, "consent", listpage_consent);
+	tmpl_put(v, "consent_version", env->consent_version);
+	page_render(p, env->site, "prefs.html", v);
+	tmpl_vars_free(v);
 }
 
 static void render_erased(const struct listpage_env *env, const struct outcome *o, struct page *p)
 {
+	struct tmpl_vars *v = tmpl_vars_new();
 	page_begin(p, 200, "no-store");
-	page_head(p, env->site, "You are unsubscribed");
-	buf_puts(&p->body, "<h1>You are unsubscribed</h1>\n");
-	for (size_t i = 0; i < o->n_left; i++)
-		html_printf(&p->body,
-			    "<p>You have left <strong>%s</strong>: you will receive no more mail "
-			    "from it.</p>\n",
-			    o->left[i]);
-	buf_puts(&p->body, "<p><strong>Your personal data has been deleted.</strong> You are on "
-			   "no list here any more, so your address, your name and your settings "
-			   "are gone. Only a keyed fingerprint of your address is kept, so that "
-			   "nobody can sign it up again without your consent.</p>\n"
-			   "<p><a href=\"/\">All lists</a></p>\n");
-	page_foot(p);
-	page_finish(p, env->site);
+	tmpl_put(v, "title", "You are unsubscribed");
+	outcome_vars(v, env, o);
+	page_render(p, env->site, "prefs_erased.html", v);
+	tmpl_vars_free(v);
 }
 
 void prefs_get(const struct listpage_env *env, const char *path, struct page *out)
@@ -456,14 +391,14 @@ void prefs_post(const struct listpage_env *env, const char *path, const struct f
 	page_begin(out, 200, "no-store");
 	if (load_token(env, path, &id, out) < 0)
 		return;
-	if (!csrf_check_form(env->keys, path, env_now(env), f)) {
+	if (!csrf_check_form(env->keys, path, mine_now(env), f)) {
 		page_error(out, env->site, 403, "Please save the form again",
 			   "This form is stale or did not come from this site. Please open the "
 			   "preferences link from the message again and save there.");
 		return;
 	}
 	struct lists_ctx x;
-	ctx_of(env, &x);
+	mine_ctx(env, &x);
 	int r = mine_load(&x, id, 1, PREFS_MAX_LISTS, &m);
 	if (r == STORE_NOTFOUND) {
 		gone(env, out);

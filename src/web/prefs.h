@@ -32,7 +32,7 @@
  *
  * TRUST: path and form are untrusted; the token is authenticated
  * (crypto/token.c) before the store is asked anything; form values are
- * bounded, checked, and echoed only through web/html.h.
+ * bounded, checked, and echoed only as template values (templates/prefs.html).
  */
 #ifndef LK_WEB_PREFS_H
 #define LK_WEB_PREFS_H
