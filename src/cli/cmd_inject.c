@@ -36,7 +36,7 @@ static const char USAGE[] =
     "                    the message's Return-Path, as flags=R writes it)\n"
     "Exit status: 0 done, 65 bad message, 67 unknown address, 75 try again later.\n";
 
-/* Strips <> and white space; NULL when empty or too long. */
+/* Strips <> and white space into out; -1 when too long. */
 static int clean_addr(const char *z, char out[LK_MAX_ADDRESS + 1])
 {
 	size_t n = strlen(z);

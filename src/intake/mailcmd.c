@@ -442,20 +442,29 @@ static int do_info(struct mailcmd_env *env, const struct command *c, struct buf 
 
 /* --- tokens ------------------------------------------------------------------ */
 
-int mailcmd_token(struct mailcmd_env *env, const char *tok, size_t len, int64_t want_list,
-		  struct buf *out, struct buf *err)
+enum token_status mailcmd_token_decode(const struct keys *k, const char *tok, size_t len,
+				       int64_t now, int with_unsubscribe, struct token *t)
 {
 	static const enum token_purpose P[] = {
-	    TOKEN_CONFIRM,  TOKEN_UNSUBSCRIBE, TOKEN_SET_DIGEST, TOKEN_SET_NODIGEST,
-	    TOKEN_SET_MAIL, TOKEN_SET_NOMAIL,  TOKEN_SET_HTML,	 TOKEN_SET_TEXT,
+	    TOKEN_CONFIRM,    TOKEN_SET_DIGEST, TOKEN_SET_NODIGEST, TOKEN_SET_MAIL,
+	    TOKEN_SET_NOMAIL, TOKEN_SET_HTML,	TOKEN_SET_TEXT,	    TOKEN_UNSUBSCRIBE,
 	};
-	struct token t = {0};
+	size_t n = sizeof(P) / sizeof(P[0]) - (with_unsubscribe ? 0 : 1);
 	enum token_status ts = TOKEN_MALFORMED;
-	for (size_t i = 0; i < sizeof(P) / sizeof(P[0]); i++) {
-		ts = token_decode(env->x->keys, tok, len, P[i], lists_now(env->x), &t);
+	for (size_t i = 0; i < n; i++) {
+		ts = token_decode(k, tok, len, P[i], now, t);
 		if (ts != TOKEN_WRONG_PURPOSE)
 			break;
 	}
+	return ts;
+}
+
+int mailcmd_token(struct mailcmd_env *env, const char *tok, size_t len, int64_t want_list,
+		  struct buf *out, struct buf *err)
+{
+	struct token t = {0};
+	enum token_status ts =
+	    mailcmd_token_decode(env->x->keys, tok, len, lists_now(env->x), 1, &t);
 	buf_puts(out, "CONFIRM: ");
 	if (ts == TOKEN_EXPIRED) {
 		buf_puts(out, "this request has expired; send the command again.\n");

@@ -34,6 +34,7 @@
 
 #include "core/buf.h"
 #include "core/conf.h"
+#include "crypto/token.h"
 #include "lists/lists.h"
 #include "mail/address.h"
 
@@ -51,6 +52,12 @@ struct mailcmd_env {
  * (reason in err). */
 int mailcmd_run(struct mailcmd_env *env, const char *subject, const char *text, size_t text_len,
 		struct buf *out, struct buf *err);
+
+/* Decodes a token that confirms something by mail: purpose confirm, a
+ * SET (set-*), and unsubscribe when with_unsubscribe is set. TOKEN_OK and
+ * *t filled, or the first status that is not TOKEN_WRONG_PURPOSE. */
+enum token_status mailcmd_token_decode(const struct keys *k, const char *tok, size_t len,
+				       int64_t now, int with_unsubscribe, struct token *t);
 
 /* Acts on a token (len bytes) of purpose confirm, unsubscribe or set-*;
  * want_list, when not 0, is the list it must be for. Appends one result

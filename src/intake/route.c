@@ -164,23 +164,6 @@ static int domain_known(struct intake *in, const char *domain)
 	return d.found ? STORE_OK : STORE_NOTFOUND;
 }
 
-/* A token that LIST-confirm+ takes: a subscription's confirmation or a SET
- * command's (mailcmd.h). */
-static enum token_status confirm_token(struct intake *in, const char *tok, size_t len,
-				       struct token *t)
-{
-	static const enum token_purpose P[] = {TOKEN_CONFIRM,  TOKEN_SET_DIGEST, TOKEN_SET_NODIGEST,
-					       TOKEN_SET_MAIL, TOKEN_SET_NOMAIL, TOKEN_SET_HTML,
-					       TOKEN_SET_TEXT};
-	enum token_status ts = TOKEN_MALFORMED;
-	for (size_t i = 0; i < sizeof(P) / sizeof(P[0]); i++) {
-		ts = token_decode(in->keys, tok, len, P[i], lists_now(&in->x), t);
-		if (ts != TOKEN_WRONG_PURPOSE)
-			break;
-	}
-	return ts;
-}
-
 /* Ends with suffix (case already folded)? Then *n is the length before it. */
 static int ends_with(const char *p, size_t len, const char *suffix, size_t *n)
 {
@@ -257,7 +240,7 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 		struct token t;
 		enum token_status ts =
 		    kind == T_CONFIRM
-			? confirm_token(in, tok, tok_len, &t)
+			? mailcmd_token_decode(in->keys, tok, tok_len, lists_now(&in->x), 0, &t)
 			: token_decode(in->keys, tok, tok_len, purpose, lists_now(&in->x), &t);
 		/* An expired confirmation is taken, to be answered "expired". */
 		if (kind == T_CONFIRM && ts == TOKEN_EXPIRED)
