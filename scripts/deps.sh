@@ -9,7 +9,7 @@ PKGS=(
   libcmocka-dev time libmicrohttpd-dev curl libgmime-3.0-dev
   libssl-dev openssl python3 postfix libmaxminddb-dev
   libopendkim-dev opendkim-tools  # tests only: the independent DKIM verifier
-  swaks
+  swaks tidy wrk nginx-light
   chromium nodejs $(command -v npm >/dev/null 2>&1 || echo npm)
 )
 

@@ -6,9 +6,14 @@
  */
 #include "core/buf.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/xmalloc.h"
 
@@ -224,4 +229,45 @@ int str_has_ctl_line(struct str s)
 		if (s.ptr[i] == '\r' || s.ptr[i] == '\n' || s.ptr[i] == '\0')
 			return 1;
 	return 0;
+}
+
+int buf_read_file(struct buf *b, const char *path, struct buf *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		buf_printf(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return 1;
+	}
+	size_t start = b->len;
+	if (sb.st_size > 0 && (uint64_t)sb.st_size > b->max - b->len)
+		goto too_big;
+	for (;;) {
+		char chunk[8192];
+		ssize_t r = read(fd, chunk, sizeof(chunk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			buf_printf(err, "%s: %s", path, strerror(errno));
+			close(fd);
+			buf_truncate(b, start);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		if (buf_append(b, chunk, (size_t)r) < 0)
+			goto too_big;
+	}
+	close(fd);
+	return 0;
+too_big:
+	close(fd);
+	buf_truncate(b, start);
+	b->err = 0;
+	buf_printf(err, "%s: larger than %zu bytes", path, b->max);
+	return -1;
 }

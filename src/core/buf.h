@@ -54,6 +54,12 @@ struct str buf_str(const struct buf *b);
 /* Hands the allocation to the caller (NUL-terminated, never NULL) and empties b. */
 char *buf_steal(struct buf *b, size_t *len);
 
+/* Appends the whole regular file at path (opened non-blocking, so a FIFO
+ * cannot hang the caller). Returns 0; 1 if path is not a regular file
+ * (nothing appended); or -1 with "PATH: reason" appended to err (unreadable,
+ * or past b->max: "larger than MAX bytes"). */
+int buf_read_file(struct buf *b, const char *path, struct buf *err);
+
 /* Formats into a fixed array; returns -1 if the result was truncated (OpenSMTPD bsnprintf). */
 int bsnprintf(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -74,6 +74,13 @@ static const struct conf_key KEYS[] = {
     {"web", "subscribe_per_client", CT_INT, "20", 0, 1000000, NULL,
      "Most subscribe requests per hour from one client address (IPv6: one /64), counted in "
      "memory only; 0 means no limit. Past it the answer is 429."},
+    {"web", "templates", CT_PATH, "", 0, 0, NULL,
+     "A folder of templates (.html, .txt, .css) that replace the built-in ones file by file: "
+     "pages, mails, the stylesheet, the consent wording (docs/templates.md). Empty: the "
+     "built-ins only."},
+    {"web", "logo", CT_PATH, "", 0, 0, NULL,
+     "An image (.png, .svg, .jpg, .webp or .gif, at most 256 KiB) shown beside the site name "
+     "on every page, served from /logo. Empty: no logo."},
     {"web", "subscribe_per_list", CT_INT, "500", 0, 1000000, NULL,
      "Most subscribe requests per hour to one list, counted in memory; 0 means no limit."},
     {"stats", "flush_seconds", CT_INT, "60", 1, 86400, NULL,

@@ -61,18 +61,18 @@
 #define LK_MAX_LINE_OCTETS 998	    /* RFC 5322 2.1.1 */
 
 /* Intake: bounces, complaints and email commands */
-#define LK_MAX_MIME_DEPTH 16	       /* nested multiparts walked in received mail */
-#define LK_MAX_MIME_PARTS 256	       /* parts looked at in one received message */
-#define LK_MAX_BOUNCE_RCPTS 32	       /* recipients kept from one bounce */
-#define LK_MAX_BOUNCE_TEXT (64u << 10) /* decoded text read by the bounce heuristics */
-#define LK_MAX_BOUNCE_FIELD 1024       /* one unfolded DSN or ARF field */
-#define LK_MAX_COMMANDS 25	       /* command lines read from one message */
+#define LK_MAX_MIME_DEPTH 16		 /* nested multiparts walked in received mail */
+#define LK_MAX_MIME_PARTS 256		 /* parts looked at in one received message */
+#define LK_MAX_BOUNCE_RCPTS 32		 /* recipients kept from one bounce */
+#define LK_MAX_BOUNCE_TEXT (64u << 10)	 /* decoded text read by the bounce heuristics */
+#define LK_MAX_BOUNCE_FIELD 1024	 /* one unfolded DSN or ARF field */
+#define LK_MAX_COMMANDS 25		 /* command lines read from one message */
 #define LK_MAX_COMMAND_TEXT (256u << 10) /* decoded body read for commands */
 
 /* LMTP (intake role) */
-#define LK_LMTP_MAX_CONNECTIONS 16 /* sessions at once, a thread and a store each */
-#define LK_LMTP_MAX_RCPTS 100	   /* recipients in one transaction */
-#define LK_LMTP_MAX_ERRORS 10	   /* bad commands before the session is closed */
+#define LK_LMTP_MAX_CONNECTIONS 16  /* sessions at once, a thread and a store each */
+#define LK_LMTP_MAX_RCPTS 100	    /* recipients in one transaction */
+#define LK_LMTP_MAX_ERRORS 10	    /* bad commands before the session is closed */
 #define LK_LMTP_TIMEOUT_SECONDS 300 /* idle client, RFC 5321 4.5.3.2.7 */
 #define LK_LMTP_BACKLOG 64
 
@@ -83,6 +83,8 @@
 #define LK_TMPL_MAX_INCLUDES 8	     /* includes within includes */
 #define LK_TMPL_MAX_STEPS (1u << 22) /* nodes visited in one rendering */
 #define LK_TMPL_MAX_FILES 128	     /* templates read from one folder */
+#define LK_MAX_LOGO (256u << 10)     /* the image of [web] logo */
+#define LK_MAX_CONSENT 2048	     /* consent.txt, tracking.txt: recorded in the ledger */
 
 /* Logging: one line */
 #define LK_MAX_LOG_LINE 2048

@@ -18,12 +18,9 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/limits.h"
 #include "core/utf8.h"
@@ -510,48 +507,13 @@ static int load_file(struct tmpl_set *s, const char *dir, const char *name, stru
 		buf_printf(err, "%s: path too long", dir);
 		return -1;
 	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		buf_printf(err, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	struct stat sb;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		return 0; /* a folder or a device by that name: not a template */
-	}
-	if (sb.st_size > (off_t)LK_MAX_TEMPLATE) {
-		close(fd);
-		buf_printf(err, "%s: larger than %u bytes", path, (unsigned)LK_MAX_TEMPLATE);
-		return -1;
-	}
 	struct buf b;
 	buf_init(&b, LK_MAX_TEMPLATE);
-	char chunk[8192];
-	for (;;) {
-		ssize_t r = read(fd, chunk, sizeof(chunk));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			buf_printf(err, "%s: %s", path, strerror(errno));
-			close(fd);
-			buf_free(&b);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		if (buf_append(&b, chunk, (size_t)r) < 0) {
-			buf_printf(err, "%s: larger than %u bytes", path,
-				   (unsigned)LK_MAX_TEMPLATE);
-			close(fd);
-			buf_free(&b);
-			return -1;
-		}
-	}
-	close(fd);
-	int rc = tmpl_set_add(s, name, buf_cstr(&b), b.len, path, err);
+	int rc = buf_read_file(&b, path, err);
+	if (rc == 0)
+		rc = tmpl_set_add(s, name, buf_cstr(&b), b.len, path, err);
 	buf_free(&b);
-	return rc;
+	return rc < 0 ? -1 : 0; /* 1: a folder by that name, not a template */
 }
 
 int tmpl_set_load_dir(struct tmpl_set *s, const char *dir, struct buf *err)

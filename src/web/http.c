@@ -66,9 +66,7 @@ struct http_server {
 	struct MHD_Daemon *d;
 	const struct conf *conf;
 	const struct keys *keys;
-	char *site_name;
-	struct tmpl_set *tmpl;
-	struct site site;	      /* points to the two above */
+	struct site *site;	      /* name, templates, stylesheet, logo */
 	struct ratelimit *rl;	      /* subscribe requests per client and per list */
 	struct stats *stats;	      /* daily aggregates, the open pixel, /metrics */
 	struct netaddr_cidr *proxies; /* [http] trusted_proxies */
@@ -292,7 +290,7 @@ static void count_visit(struct http_server *s, struct MHD_Connection *conn, cons
 static void listpage_env_of(struct http_server *s, struct listpage_env *env)
 {
 	memset(env, 0, sizeof(*env));
-	env->site = &s->site;
+	env->site = s->site;
 	env->st = thread_store(s);
 	env->keys = s->keys;
 	env->consent_version = conf_get(s->conf, "general", "consent_version");
@@ -312,7 +310,7 @@ static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *c
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	enum form_status fs = form_parse(f, ctype, pp->body.data, pp->body.len);
 	if (fs != FORM_OK) {
-		form_refused(&s->site, fs, &p);
+		form_refused(s->site, fs, &p);
 	} else if (listpage_match(url) || me_match(url)) {
 		struct listpage_env env;
 		uint8_t ck[8];
@@ -329,7 +327,7 @@ static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *c
 		listpage_env_of(s, &env);
 		prefs_post(&env, url, f, &p);
 	} else {
-		struct tokpages_env env = {&s->site, thread_store(s), s->keys,
+		struct tokpages_env env = {s->site, thread_store(s), s->keys,
 					   conf_get(s->conf, "general", "consent_version"), 0};
 		tokpages_post(&env, url, f, &p);
 	}
@@ -358,7 +356,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		}
 		if (!post) { /* answered at once: the body is never read, the connection closes */
-			pages_method_not_allowed(&s->site, &p);
+			pages_method_not_allowed(s->site, &p);
 			return respond(conn, &p, allow, 1);
 		}
 		/* A declared length past the bound is refused before any byte of
@@ -368,7 +366,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		int64_t n;
 		if (cl != NULL && num_parse_i64_z(cl, 0, INT64_MAX, &n) == 0 &&
 		    n > (int64_t)LK_HTTP_MAX_BODY) {
-			simple_error(&s->site, 413, "Too much data",
+			simple_error(s->site, 413, "Too much data",
 				     "The form sent more than this page takes.", &p);
 			return respond(conn, &p, allow, 1);
 		}
@@ -383,7 +381,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		}
 		if (tokpages_match(url)) {
-			struct tokpages_env env = {&s->site, thread_store(s), s->keys,
+			struct tokpages_env env = {s->site, thread_store(s), s->keys,
 						   conf_get(s->conf, "general", "consent_version"),
 						   0};
 			tokpages_get(&env, url, &p);
@@ -402,9 +400,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			struct sockaddr_storage ss;
 			int have = client_addr(s, conn, &ss) == 0;
 			stats_metrics(s->stats, thread_store(s),
-				      have ? (struct sockaddr *)&ss : NULL, &s->site, &p);
+				      have ? (struct sockaddr *)&ss : NULL, s->site, &p);
 		} else {
-			pages_get(&s->site, thread_store(s), url, &p);
+			pages_get(s->site, thread_store(s), url, &p);
 		}
 		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0)
 			count_visit(s, conn, url, &p);
@@ -481,26 +479,6 @@ int http_listen_check(const char *listen_z, struct buf *err)
 	return netaddr_parse_listen("[http] listen", listen_z, &ss, &sslen, err);
 }
 
-/* The site's name and its templates: the built-ins, checked. */
-static int site_load(struct http_server *s, struct buf *err)
-{
-	s->tmpl = tmpl_set_new();
-	if (tmpl_set_add_builtins(s->tmpl, err) < 0 || tmpl_set_check(s->tmpl, err) < 0) {
-		tmpl_set_free(s->tmpl);
-		return -1;
-	}
-	s->site_name = xstrdup(conf_get(s->conf, "general", "site_name"));
-	s->site.name = s->site_name;
-	s->site.tmpl = s->tmpl;
-	return 0;
-}
-
-static void site_free(struct http_server *s)
-{
-	free(s->site_name);
-	tmpl_set_free(s->tmpl);
-}
-
 /* The certificate chain: a public file, read whole (bounded). */
 static char *read_cert(const char *path, struct buf *err)
 {
@@ -563,7 +541,7 @@ static void server_free(struct http_server *s)
 		sodium_memzero(s->tls_key, LK_MAX_TLS_FILE + 1);
 		free(s->tls_key);
 	}
-	site_free(s);
+	site_free(s->site);
 	free(s);
 }
 
@@ -573,7 +551,7 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	s->conf = conf;
 	s->keys = keys;
-	if (site_load(s, err) < 0) {
+	if ((s->site = site_new(conf, err)) == NULL) {
 		free(s);
 		return NULL;
 	}

@@ -3,7 +3,7 @@
  *
  * TRUST: the path's name is checked with lists_name_valid before the store
  * is asked; form values are length-checked against core/limits.h before they
- * are parsed, and come back to the page only through html_printf. The answer
+ * are parsed, and come back to the page only as template values (escaped). The answer
  * to an accepted request never names the address, so that it is the same for
  * every address; and it is sent before the store is asked anything about the
  * address (listpage_run runs after it), so that its timing is the same too.
@@ -23,15 +23,6 @@
 #include "lists/person.h"
 #include "mail/address.h"
 #include "web/csrf.h"
-#include "web/html.h"
-
-/* The consent wording; the version shown with it is [general] consent_version,
- * which the operator raises when this text (or a template's) changes. */
-const char listpage_consent[] =
-    "I want to receive this list's mail at this address. I can leave at any time with the "
-    "link in every message; when I leave my last list here, my personal data is deleted.";
-const char listpage_tracking[] = "Count when I open a message (HTML mail only). Optional: "
-				 "opens are only ever counted in total, never per person.";
 
 int listpage_match(const char *path)
 {
@@ -89,48 +80,28 @@ static int load(const struct listpage_env *env, const char *path, struct list_re
 static void render_form(const struct listpage_env *env, const char *path, const struct list_rec *l,
 			const struct fields *fv, const char *error, struct page *p)
 {
-	const char *title = page_list_title(l);
-	page_head(p, env->site, title);
-	html_printf(&p->body, "<h1>%s</h1>\n", title);
-	if (l->description != NULL && l->description[0] != '\0')
-		html_printf(&p->body, "<p class=\"desc\">%s</p>\n", l->description);
-	buf_puts(&p->body, "<h2 id=\"subscribe\">Subscribe</h2>\n");
-	if (error != NULL)
-		html_printf(&p->body, "<p class=\"error\" role=\"alert\">%s</p>\n", error);
 	char csrf[CSRF_LEN + 1];
 	csrf_make(env->keys, path, env_now(env), csrf);
-	html_printf(&p->body,
-		    "<form method=\"post\" action=\"%s\">\n"
-		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
-		    "<label for=\"address\">Email address</label>\n"
-		    "<input id=\"address\" name=\"address\" type=\"email\" required "
-		    "maxlength=\"%d\" autocomplete=\"email\" value=\"%s\">\n"
-		    "<label for=\"name\">Name <span class=\"opt\">(optional)</span></label>\n"
-		    "<input id=\"name\" name=\"name\" type=\"text\" maxlength=\"%d\" "
-		    "autocomplete=\"name\" value=\"%s\">\n"
-		    "<label for=\"country\">Country <span class=\"opt\">(optional)</span></label>\n"
-		    "<input id=\"country\" name=\"country\" type=\"text\" maxlength=\"%d\" "
-		    "autocomplete=\"country-name\" value=\"%s\">\n"
-		    "<fieldset>\n<legend>Format of the mail</legend>\n"
-		    "<label><input type=\"radio\" name=\"format\" value=\"text\"%s>Plain "
-		    "text</label>\n"
-		    "<label><input type=\"radio\" name=\"format\" value=\"html\"%s>HTML</label>\n"
-		    "</fieldset>\n",
-		    path, csrf, LK_MAX_ADDRESS, fv->address, LK_MAX_NAME, fv->name, LK_MAX_COUNTRY,
-		    fv->country, fv->html ? "" : " checked", fv->html ? " checked" : "");
-	if (l->tracking)
-		html_printf(&p->body,
-			    "<label><input type=\"checkbox\" name=\"tracking\" value=\"1\"%s>%s"
-			    "</label>\n",
-			    fv->tracking ? " checked" : "", listpage_tracking);
-	html_printf(&p->body,
-		    "<p class=\"consent\">%s <span class=\"opt\">(Consent wording, version "
-		    "%s.)</span></p>\n"
-		    "<button type=\"submit\">Subscribe</button>\n</form>\n"
-		    "<p><a href=\"/\">All lists</a></p>\n",
-		    listpage_consent, env->consent_version);
-	page_foot(p);
-	page_finish(p, env->site);
+	struct tmpl_vars *v = tmpl_vars_new();
+	tmpl_put(v, "title", page_list_title(l));
+	tmpl_put(v, "description", l->description);
+	tmpl_put(v, "action", path);
+	tmpl_put(v, "csrf", csrf);
+	tmpl_put(v, "error", error);
+	tmpl_put(v, "address", fv->address);
+	tmpl_put(v, "name", fv->name);
+	tmpl_put(v, "country", fv->country);
+	tmpl_put_bool(v, "html", fv->html);
+	tmpl_put_bool(v, "tracking_offered", l->tracking);
+	tmpl_put_bool(v, "tracking", fv->tracking);
+	tmpl_put(v, "tracking_text", env->site->tracking);
+	tmpl_put(v, "consent", env->site->consent);
+	tmpl_put(v, "consent_version", env->consent_version);
+	tmpl_put_int(v, "max_address", LK_MAX_ADDRESS);
+	tmpl_put_int(v, "max_name", LK_MAX_NAME);
+	tmpl_put_int(v, "max_country", LK_MAX_COUNTRY);
+	page_render(p, env->site, "list.html", v);
+	tmpl_vars_free(v);
 }
 
 void listpage_get(const struct listpage_env *env, const char *path, struct page *out)
@@ -185,20 +156,13 @@ static const char *check(const struct form *f, struct fields *fv)
 static void check_mailbox(const struct listpage_env *env, const struct list_rec *l, struct page *p)
 {
 	page_begin(p, 200, "no-store");
-	page_head(p, env->site, "Check your mailbox");
-	html_printf(&p->body,
-		    "<h1>Check your mailbox</h1>\n<p>If this address can be subscribed to "
-		    "<strong>%s</strong>, a message with a confirmation link is on its way to it. "
-		    "Open the link and press the button there: nothing is sent to you from this "
-		    "list before you do.</p>\n"
-		    "<p>No message after a few minutes? Look in the spam folder. To protect "
-		    "every address from unwanted mail, at most %lld confirmation message(s) per "
-		    "%lld hours are sent to one address.</p>\n"
-		    "<p><a href=\"/\">All lists</a></p>\n",
-		    page_list_title(l), (long long)env->confirm_max,
-		    (long long)(env->confirm_window / 3600));
-	page_foot(p);
-	page_finish(p, env->site);
+	struct tmpl_vars *v = tmpl_vars_new();
+	tmpl_put(v, "title", "Check your mailbox");
+	tmpl_put(v, "list_title", page_list_title(l));
+	tmpl_put_int(v, "confirm_max", env->confirm_max);
+	tmpl_put_int(v, "confirm_hours", env->confirm_window / 3600);
+	page_render(p, env->site, "check_mailbox.html", v);
+	tmpl_vars_free(v);
 }
 
 /* An accepted request, with copies of what it needs (see listpage_run). */
@@ -242,11 +206,11 @@ static int subscribe(const struct listpage_env *env, const struct listpage_defer
 	x.now = env->now;
 	int tracking = d->tracking && l->tracking;
 	struct buf wording;
-	buf_init(&wording, 1024);
-	buf_puts(&wording, listpage_consent);
+	buf_init(&wording, 2 * LK_MAX_CONSENT + 16);
+	buf_puts(&wording, env->site->consent);
 	if (tracking) {
 		buf_puts(&wording, " [ticked] ");
-		buf_puts(&wording, listpage_tracking);
+		buf_puts(&wording, env->site->tracking);
 	}
 	struct subscribe_req rq;
 	memset(&rq, 0, sizeof(rq));

@@ -21,7 +21,7 @@
  *
  * TRUST: path and form are untrusted. The name is checked as a list name;
  * form values are bounded (core/limits.h) and checked before use, and echoed
- * only through web/html.h.
+ * only as template values, escaped (core/tmpl.h).
  */
 #ifndef LK_WEB_LISTPAGE_H
 #define LK_WEB_LISTPAGE_H
@@ -50,13 +50,6 @@ struct listpage_env {
 	size_t client_len;
 	int64_t now; /* 0: the clock */
 };
-
-/* The consent wording shown with the subscribe button, and the wording of
- * the open-tracking box; the version shown with them is [general]
- * consent_version. The preferences page (web/prefs.h) shows and records the
- * same. */
-extern const char listpage_consent[];
-extern const char listpage_tracking[];
 
 /* 1 if path is a list's page (it also accepts POST). */
 int listpage_match(const char *path);

@@ -2,63 +2,141 @@
  * pages.c - the public pages (see pages.h).
  *
  * TRUST: the path is untrusted and only compared against fixed routes or
- * checked as a list name; everything shown goes through html_escape. Bodies
+ * checked as a list name; everything shown is a template value, escaped. Bodies
  * are bounded by PAGES_MAX_BODY. Nothing about the visitor is read here.
  */
 #include "web/pages.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "core/limits.h"
 #include "core/log.h"
+#include "core/xmalloc.h"
 #include "lists/lists.h"
-#include "web/html.h"
 
-static const char CSS[] =
-    ":root{color-scheme:light dark;--fg:#1b1b1b;--bg:#fdfdfc;--muted:#4a4a4a;"
-    "--link:#0b57a4;--rule:#d6d6d2}\n"
-    "@media (prefers-color-scheme:dark){:root{--fg:#ececec;--bg:#141414;"
-    "--muted:#bdbdbd;--link:#8cc4ff;--rule:#3a3a3a}}\n"
-    "*{box-sizing:border-box}\n"
-    "html{font-size:100%;-webkit-text-size-adjust:100%;text-size-adjust:100%}\n"
-    "body{margin:0;color:var(--fg);background:var(--bg);"
-    "font:1.0625rem/1.6 system-ui,-apple-system,\"Segoe UI\",Roboto,\"Noto Sans\","
-    "sans-serif}\n"
-    "header,main,footer{max-width:42rem;margin:0 auto;padding:1rem 1.25rem}\n"
-    "header{border-bottom:1px solid var(--rule)}\n"
-    "header a{font-weight:600;text-decoration:none;color:var(--fg)}\n"
-    "footer{color:var(--muted);font-size:.875rem;border-top:1px solid var(--rule)}\n"
-    "h1{font-size:1.75rem;line-height:1.25;margin:.5rem 0 1rem;overflow-wrap:anywhere}\n"
-    "h2{font-size:1.25rem;margin:1.5rem 0 .5rem}\n"
-    "a{color:var(--link);text-underline-offset:.15em}\n"
-    "a:focus-visible{outline:3px solid var(--link);outline-offset:2px}\n"
-    ".lists{list-style:none;padding:0;margin:0}\n"
-    ".lists li{padding:.75rem 0;border-bottom:1px solid var(--rule)}\n"
-    ".lists a{font-size:1.125rem;font-weight:600;overflow-wrap:anywhere}\n"
-    "form{margin:1rem 0}\n"
-    "label{display:block;margin:.75rem 0 .25rem}\n"
-    "input[type=text],input[type=email]{display:block;width:100%;font:inherit;"
-    "padding:.5rem .6rem;color:var(--fg);background:var(--bg);border:1px solid var(--muted);"
-    "border-radius:.375rem}\n"
-    "fieldset{border:1px solid var(--rule);border-radius:.375rem;margin:1rem 0;"
-    "padding:.25rem 1rem .5rem}\n"
-    "input[type=radio]{width:1.1rem;height:1.1rem;margin-right:.5rem;vertical-align:-.15em}\n"
-    ".opt{color:var(--muted);font-weight:400}\n"
-    ".consent{font-size:.9375rem}\n"
-    ".error{border-left:4px solid #b3261e;padding:.25rem .75rem;font-weight:600}\n"
-    "input[type=checkbox]{width:1.1rem;height:1.1rem;margin-right:.5rem;vertical-align:-.15em}\n"
-    "button{font:inherit;font-weight:600;padding:.6rem 1.25rem;border-radius:.375rem;"
-    "border:1px solid var(--link);color:#fff;background:var(--link);cursor:pointer}\n"
-    "@media (prefers-color-scheme:dark){button{color:#141414}}\n"
-    "button:focus-visible,input:focus-visible{outline:3px solid var(--link);"
-    "outline-offset:2px}\n"
-    ".desc{white-space:pre-line;overflow-wrap:anywhere;margin:.25rem 0 0}\n"
-    ".lists .desc{color:var(--muted)}\n"
-    "select{display:block;width:100%;font:inherit;padding:.45rem .6rem;color:var(--fg);"
-    "background:var(--bg);border:1px solid var(--muted);border-radius:.375rem}\n"
-    "select:focus-visible{outline:3px solid var(--link);outline-offset:2px}\n"
-    ".done{border-left:4px solid #1e7b34;padding:.25rem .75rem}\n"
-    ".facts dt{font-weight:600}\n.facts dd{margin:0 0 .5rem;overflow-wrap:anywhere}\n"
-    "@media (prefers-reduced-motion:reduce){*{transition:none!important}}\n";
+/* The owned parts behind struct site's const views. */
+struct site_owned {
+	struct site site; /* first: site_free casts back */
+	struct tmpl_set *tmpl;
+	char *name, *consent, *tracking, *css, *logo;
+};
+
+/* Renders a text template that needs no values into *out (trailing white
+ * space dropped). */
+static int render_text(const struct tmpl_set *ts, const char *name, size_t max, char **out,
+		       size_t *len, struct buf *err)
+{
+	struct buf b;
+	buf_init(&b, max);
+	if (tmpl_render(ts, name, NULL, &b, err) < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == ' ' ||
+			     b.data[b.len - 1] == '\r' || b.data[b.len - 1] == '\t'))
+		buf_truncate(&b, b.len - 1);
+	*out = buf_steal(&b, len);
+	return 0;
+}
+
+static const char *logo_type(const char *path)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {{".png", "image/png"},   {".svg", "image/svg+xml"}, {".jpg", "image/jpeg"},
+		     {".jpeg", "image/jpeg"}, {".webp", "image/webp"},	 {".gif", "image/gif"}};
+	size_t n = strlen(path);
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		size_t m = strlen(types[i].ext);
+		if (n > m && strcasecmp(path + n - m, types[i].ext) == 0)
+			return types[i].type;
+	}
+	return NULL;
+}
+
+static int load_logo(struct site_owned *so, const struct conf *conf, struct buf *err)
+{
+	if (conf_get(conf, "web", "logo")[0] == '\0')
+		return 0;
+	char *path = conf_get_path(conf, "web", "logo");
+	int rc = 0;
+	{
+		so->site.logo_type = logo_type(path);
+		struct buf b;
+		buf_init(&b, LK_MAX_LOGO);
+		if (so->site.logo_type == NULL) {
+			buf_printf(err,
+				   "[web] logo = %s: not a .png, .svg, .jpg, .webp or .gif file",
+				   path);
+			rc = -1;
+		} else if ((rc = buf_read_file(&b, path, err)) > 0 || (rc == 0 && b.len == 0)) {
+			buf_printf(err, "[web] logo = %s: not a regular file, or empty", path);
+			rc = -1;
+		} else if (rc < 0) {
+			buf_printf(err, " ([web] logo)");
+		} else {
+			so->site.logo.len = b.len;
+			so->logo = buf_steal(&b, NULL);
+			so->site.logo.ptr = so->logo;
+			so->site.logo_url = "/logo";
+		}
+		buf_free(&b);
+	}
+	free(path);
+	return rc;
+}
+
+struct site *site_new(const struct conf *conf, struct buf *err)
+{
+	struct site_owned *so = xcalloc(1, sizeof(*so));
+	so->tmpl = tmpl_set_new();
+	so->site.tmpl = so->tmpl;
+	so->site.logo_url = "";
+	so->name = xstrdup(conf_get(conf, "general", "site_name"));
+	so->site.name = so->name;
+	char *dir = conf_get(conf, "web", "templates")[0] != '\0'
+			? conf_get_path(conf, "web", "templates")
+			: NULL;
+	int rc = tmpl_set_add_builtins(so->tmpl, err);
+	if (rc == 0 && dir != NULL && (rc = tmpl_set_load_dir(so->tmpl, dir, err)) < 0)
+		buf_puts(err, " ([web] templates)");
+	free(dir);
+	if (rc == 0)
+		rc = tmpl_set_check(so->tmpl, err);
+	size_t css_len = 0, n;
+	if (rc == 0)
+		rc = render_text(so->tmpl, "consent.txt", LK_MAX_CONSENT, &so->consent, &n, err);
+	if (rc == 0)
+		rc = render_text(so->tmpl, "tracking.txt", LK_MAX_CONSENT, &so->tracking, &n, err);
+	if (rc == 0)
+		rc = render_text(so->tmpl, "style.css", LK_MAX_TEMPLATE, &so->css, &css_len, err);
+	if (rc == 0)
+		rc = load_logo(so, conf, err);
+	so->site.consent = so->consent;
+	so->site.tracking = so->tracking;
+	so->site.css = (struct str){so->css, css_len};
+	if (rc < 0) {
+		site_free(&so->site);
+		return NULL;
+	}
+	return &so->site;
+}
+
+void site_free(struct site *site)
+{
+	if (site == NULL)
+		return;
+	struct site_owned *so = (struct site_owned *)site;
+	tmpl_set_free(so->tmpl);
+	free(so->name);
+	free(so->consent);
+	free(so->tracking);
+	free(so->css);
+	free(so->logo);
+	free(so);
+}
 
 void page_begin(struct page *p, unsigned status, const char *cache)
 {
@@ -69,39 +147,49 @@ void page_begin(struct page *p, unsigned status, const char *cache)
 	buf_init(&p->body, PAGES_MAX_BODY);
 }
 
-void page_head(struct page *p, const struct site *site, const char *title)
+/* The last resort when error.html itself fails (a broken override): a
+ * fixed page that needs nothing. */
+static const char FALLBACK[] =
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<title>Error</title>\n</head>\n<body>\n<h1>Something went wrong</h1>\n"
+    "<p>This page cannot be shown just now; please try again later.</p>\n</body>\n"
+    "</html>\n";
+
+/* Renders name into p; 0, or -1 (logged, p->body holds a partial page). */
+static int render(struct page *p, const struct site *site, const char *name, struct tmpl_vars *v)
 {
-	html_printf(&p->body,
-		    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-		    "<title>%s%s%s</title>\n"
-		    "<link rel=\"stylesheet\" href=\"/style.css\">\n</head>\n<body>\n"
-		    "<header><a href=\"/\">%s</a></header>\n<main>\n",
-		    title != NULL ? title : "", title != NULL ? " | " : "", site->name, site->name);
+	tmpl_put(v, "site_name", site->name);
+	tmpl_put(v, "logo_url", site->logo_url);
+	struct buf err;
+	buf_init(&err, 1024);
+	int rc = tmpl_render(site->tmpl, name, v, &p->body, &err);
+	if (rc < 0)
+		log_warnx("web: template %s: %s", name, buf_cstr(&err));
+	buf_free(&err);
+	return rc;
 }
 
-void page_foot(struct page *p)
-{
-	buf_puts(&p->body, "</main>\n<footer><p>No cookies, no trackers, no third-party "
-			   "content.</p></footer>\n</body>\n</html>\n");
-}
-
-/* Bodies are bounded: a page that outgrew PAGES_MAX_BODY becomes a 500. */
 void page_error(struct page *p, const struct site *site, unsigned status, const char *title,
 		const char *text)
 {
 	page_free(p);
 	page_begin(p, status, "no-store");
-	page_head(p, site, title);
-	html_printf(&p->body, "<h1>%s</h1>\n<p>%s</p>\n<p><a href=\"/\">All lists</a></p>\n", title,
-		    text);
-	page_foot(p);
+	struct tmpl_vars *v = tmpl_vars_new();
+	tmpl_put(v, "title", title);
+	tmpl_put(v, "text", text);
+	tmpl_put_int(v, "status", status);
+	if (render(p, site, "error.html", v) < 0) {
+		page_free(p);
+		page_begin(p, status == 200 ? 500 : status, "no-store");
+		buf_append(&p->body, FALLBACK, sizeof(FALLBACK) - 1);
+	}
+	tmpl_vars_free(v);
 }
 
-void page_finish(struct page *p, const struct site *site)
+void page_render(struct page *p, const struct site *site, const char *name, struct tmpl_vars *v)
 {
-	if (p->body.err)
-		page_error(p, site, 500, "Something went wrong", "This page is too large to show.");
+	if (render(p, site, name, v) < 0)
+		page_error(p, site, 500, "Something went wrong", "This page cannot be shown.");
 }
 
 void page_store_failed(struct page *p, const struct site *site, struct store *st, int r)
@@ -124,20 +212,6 @@ int page_list_public(const struct list_rec *l)
 	return l->sub_policy == NULL || strcmp(l->sub_policy, "closed") != 0;
 }
 
-void page_render(struct page *p, const struct site *site, const char *name, struct tmpl_vars *v)
-{
-	tmpl_put(v, "site_name", site->name);
-	struct buf err;
-	buf_init(&err, 1024);
-	if (tmpl_render(site->tmpl, name, v, &p->body, &err) < 0) {
-		if (!p->body.err) /* a page too large is page_finish's to say */
-			log_warnx("web: template %s: %s", name, buf_cstr(&err));
-		p->body.err = 1;
-	}
-	buf_free(&err);
-	page_finish(p, site);
-}
-
 struct index_ctx {
 	struct tmpl_vars *v;
 	size_t shown, bytes;
@@ -155,7 +229,7 @@ static int index_one(void *ctx, const struct list_rec *l)
 	ic->shown++;
 	ic->bytes += strlen(l->name) + strlen(page_list_title(l)) +
 		     (l->description != NULL ? strlen(l->description) : 0);
-	/* stop early once the page would be too large: page_finish says so */
+	/* stop early once the page would be too large: page_render says so */
 	return ic->bytes > PAGES_MAX_BODY ? 1 : 0;
 }
 
@@ -195,8 +269,13 @@ void page_text(struct page *p, unsigned status, const char *cache, const char *t
 void pages_get(const struct site *site, struct store *st, const char *path, struct page *out)
 {
 	if (strcmp(path, "/style.css") == 0) {
-		page_text(out, 200, "public, max-age=3600", "text/css; charset=utf-8", CSS,
-			  sizeof(CSS) - 1);
+		page_text(out, 200, "public, max-age=3600", "text/css; charset=utf-8",
+			  site->css.ptr, site->css.len);
+		return;
+	}
+	if (strcmp(path, "/logo") == 0 && site->logo.len > 0) {
+		page_text(out, 200, "public, max-age=3600", site->logo_type, site->logo.ptr,
+			  site->logo.len);
 		return;
 	}
 	int64_t v;

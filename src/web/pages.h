@@ -6,12 +6,14 @@
  *   /c/TOKEN, /u/TOKEN  confirm and unsubscribe: web/tokpages.h
  *   /p/TOKEN     a person's preferences: web/prefs.h
  *   /me, /me/TOKEN  "what do you hold about me": web/me.h
- *   /style.css   the one stylesheet
+ *   /style.css   the one stylesheet (the template style.css)
+ *   /logo        the image of [web] logo, when there is one
  *   /healthz     "ok" while the store answers
  *   anything else 404
  *
  * Pages are plain HTML5 with no script and no third-party asset; every value
- * from the store or the request goes through web/html.h. The HTTP layer
+ * from the store or the request is a template value, escaped (core/tmpl.h,
+ * templates/). The HTTP layer
  * (web/http.c) adds the headers that every response carries.
  *
  * TRUST: path is untrusted (already percent-decoded by the HTTP library);
@@ -21,19 +23,34 @@
 #define LK_WEB_PAGES_H
 
 #include "core/buf.h"
+#include "core/conf.h"
 #include "core/tmpl.h"
 #include "store/store.h"
 
 /* The largest page the renderer builds; a bigger one is a 500. */
 #define PAGES_MAX_BODY (4u << 20)
 
-/* What every page shows of the site: its name and the templates (built-ins
- * overridden by [web] templates, core/tmpl.h). Read-only, shared by the
- * worker threads. */
+/* What every page shows of the site, loaded once at start-up and read-only
+ * after (shared by the worker threads): its name, the templates (built-ins
+ * overridden by [web] templates, core/tmpl.h), the stylesheet and the
+ * consent wording rendered from them, and the logo of [web] logo. */
 struct site {
-	const char *name; /* [general] site_name */
-	const struct tmpl_set *tmpl;
+	const char *name;	     /* [general] site_name */
+	const struct tmpl_set *tmpl; /* page_render's templates */
+	const char *logo_url;	     /* "/logo" with a logo, else "" */
+	const char *consent;	     /* consent.txt: the wording shown and recorded */
+	const char *tracking;	     /* tracking.txt: the open-tracking box's label */
+	struct str css;		     /* style.css */
+	struct str logo;	     /* the logo's bytes; logo_type its media type */
+	const char *logo_type;
 };
+
+/* Loads the site from the configuration: the built-in templates, the folder
+ * of [web] templates over them, the logo of [web] logo. Returns NULL with
+ * the reason in err ("FILE:LINE: ..." for a broken template): a start-up
+ * error for the operator to fix. */
+struct site *site_new(const struct conf *conf, struct buf *err);
+void site_free(struct site *site);
 
 struct page {
 	unsigned status;
@@ -52,20 +69,17 @@ void pages_get(const struct site *site, struct store *st, const char *path, stru
 void pages_method_not_allowed(const struct site *site, struct page *out);
 void page_free(struct page *p);
 
-/* The page frame, for the other page modules (web/tokpages.c). A page is
- * begun (page_begin), then either rendered from a template (page_render)
- * or given its head, body and foot by hand; then page_finish turns
- * one that outgrew PAGES_MAX_BODY into a 500. page_error replaces whatever
- * a begun page holds with a short page: a title and one line of text (both
- * escaped). page_text replaces nothing: it starts a non-HTML page. */
+/* The page frame, for the other page modules (web/listpage.c,
+ * web/tokpages.c). A page is begun (page_begin), then rendered from a
+ * template (page_render), which turns one that outgrew PAGES_MAX_BODY or
+ * whose template failed into a 500. page_error replaces whatever a begun
+ * page holds with error.html: a title and one line of text (both escaped).
+ * page_text replaces nothing: it starts a non-HTML page. */
 void page_begin(struct page *p, unsigned status, const char *cache);
-/* Renders template name with values v (site_name is added to them) as the
- * body of a begun page, then page_finish. A template that fails (a broken
- * override, too large a page) is logged and the page becomes a 500. */
+/* Renders template name with values v (site_name and logo_url are added to
+ * them) as the body of a begun page. A template that fails (too large a
+ * page, includes too deep) is logged and the page becomes a 500. */
 void page_render(struct page *p, const struct site *site, const char *name, struct tmpl_vars *v);
-void page_head(struct page *p, const struct site *site, const char *title);
-void page_foot(struct page *p);
-void page_finish(struct page *p, const struct site *site);
 void page_error(struct page *p, const struct site *site, unsigned status, const char *title,
 		const char *text);
 /* A begun page becomes the 503 (STORE_BUSY) or 500 for store result r (logged). */

@@ -188,7 +188,7 @@ static int save(const struct listpage_env *env, int64_t id, const struct address
 		buf_puts(err, store_errmsg(env->st));
 		return r;
 	}
-	struct person_change ch = {w->name, w->html, w->tracking, listpage_tracking};
+	struct person_change ch = {w->name, w->html, w->tracking, env->site->tracking};
 	r = lists_person_update(&x, id, &ch, "web", &o->changed, err);
 	/* delivery options, then joins, then leaves (see prefs.h) */
 	for (size_t i = 0; r == STORE_OK && i < w->n; i++) {
@@ -221,7 +221,7 @@ static int save(const struct listpage_env *env, int64_t id, const struct address
 		rq.who.addr = a->addr;
 		rq.who.key = a->key;
 		rq.source = "web";
-		rq.wording = listpage_consent;
+		rq.wording = env->site->consent;
 		rq.self = 1;
 		int64_t sid = 0;
 		enum subscribe_result res =
@@ -352,12 +352,12 @@ static void render_form(const struct listpage_env *env, const char *path, const 
 	tmpl_put_int(v, "max_name", LK_MAX_NAME);
 	tmpl_put_bool(v, "html", m->who.html);
 	tmpl_put_bool(v, "tracking", m->who.tracking);
-	tmpl_put(v, "tracking_text", listpage_tracking);
+	tmpl_put(v, "tracking_text", env->site->tracking);
 	tmpl_put_list(v, "lists");
 	for (size_t i = 0; i < m->n; i++)
 		list_field(v, &m->v[i]);
 	tmpl_put_bool(v, "more", m->more);
-	tmpl_put(v, "consent", listpage_consent);
+	tmpl_put(v, "consent", env->site->consent);
 	tmpl_put(v, "consent_version", env->consent_version);
 	page_render(p, env->site, "prefs.html", v);
 	tmpl_vars_free(v);

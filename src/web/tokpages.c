@@ -18,7 +18,6 @@
 #include "lists/lists.h"
 #include "lists/person.h"
 #include "web/csrf.h"
-#include "web/html.h"
 
 int tokpages_match(const char *path)
 {
@@ -112,15 +111,33 @@ static void csrf_refused(const struct tokpages_env *env, struct page *p)
 		   "from the message again and press the button there.");
 }
 
-/* The path this page posts to: exactly the one it was fetched at. */
-static void form_open(const struct tokpages_env *env, struct page *p, const char *path)
+/* Values of a page with a form: its list's title, and the form that posts
+ * to exactly the path the page was fetched at, with its CSRF field. */
+static struct tmpl_vars *form_vars(const struct tokpages_env *env, const char *path,
+				   const struct target *tg, const char *title)
 {
 	char csrf[CSRF_LEN + 1];
 	csrf_make(env->keys, path, env_now(env), csrf);
-	html_printf(&p->body,
-		    "<form method=\"post\" action=\"%s\">\n"
-		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n",
-		    path, csrf);
+	struct tmpl_vars *v = tmpl_vars_new();
+	tmpl_put(v, "title", title);
+	tmpl_put(v, "list_title", page_list_title(&tg->l));
+	tmpl_put(v, "action", path);
+	tmpl_put(v, "csrf", csrf);
+	return v;
+}
+
+/* Renders name, a page about the list of tg, with a title and flags. */
+static void show(const struct tokpages_env *env, const struct target *tg, const char *name,
+		 const char *title, const char *flag, struct page *p)
+{
+	struct tmpl_vars *v = tmpl_vars_new();
+	tmpl_put(v, "title", title);
+	tmpl_put(v, "list_title", page_list_title(&tg->l));
+	if (flag != NULL)
+		tmpl_put_bool(v, flag, 1);
+	page_begin(p, 200, "no-store");
+	page_render(p, env->site, name, v);
+	tmpl_vars_free(v);
 }
 
 static int csrf_ok(const struct tokpages_env *env, const char *path, const struct form *f)
@@ -135,31 +152,13 @@ static int csrf_ok(const struct tokpages_env *env, const char *path, const struc
 static void confirm_done(const struct tokpages_env *env, const struct target *tg, int already,
 			 struct page *p)
 {
-	const char *title = page_list_title(&tg->l);
 	int held = tg->l.sub_policy != NULL && strcmp(tg->l.sub_policy, "owner") == 0;
-	page_begin(p, 200, "no-store");
-	if (already) {
-		page_head(p, env->site, "Already confirmed");
-		html_printf(&p->body,
-			    "<h1>Already confirmed</h1>\n<p>Your subscription to <strong>%s"
-			    "</strong> is confirmed already. There is nothing more to do.</p>\n",
-			    title);
-	} else if (held) {
-		page_head(p, env->site, "Thank you");
-		html_printf(&p->body,
-			    "<h1>Thank you</h1>\n<p>You have confirmed your subscription to "
-			    "<strong>%s</strong>. The list's owner approves new members; you will "
-			    "receive its mail once they have.</p>\n",
-			    title);
-	} else {
-		page_head(p, env->site, "You are subscribed");
-		html_printf(&p->body,
-			    "<h1>You are subscribed</h1>\n<p>You are now on <strong>%s</strong>. "
-			    "Every message has a link to leave the list again.</p>\n",
-			    title);
-	}
-	page_foot(p);
-	page_finish(p, env->site);
+	if (already)
+		show(env, tg, "confirmed.html", "Already confirmed", "already", p);
+	else if (held)
+		show(env, tg, "confirmed.html", "Thank you", "held", p);
+	else
+		show(env, tg, "confirmed.html", "You are subscribed", "subscribed", p);
 }
 
 static void confirm_gone(const struct tokpages_env *env, struct page *p)
@@ -181,19 +180,10 @@ static void confirm_get(const struct tokpages_env *env, const char *path, struct
 	} else if (tg.sub.state != SUB_STATE_PENDING) {
 		confirm_done(env, &tg, 1, p);
 	} else {
-		const char *title = page_list_title(&tg.l);
+		struct tmpl_vars *v = form_vars(env, path, &tg, "Confirm your subscription");
 		page_begin(p, 200, "no-store");
-		page_head(p, env->site, "Confirm your subscription");
-		html_printf(&p->body,
-			    "<h1>Confirm your subscription</h1>\n<p>Please confirm that you want "
-			    "to receive <strong>%s</strong>.</p>\n",
-			    title);
-		form_open(env, p, path);
-		buf_puts(&p->body, "<button type=\"submit\">Yes, subscribe me</button>\n</form>\n"
-				   "<p>If you did not ask for this, close this page: nothing "
-				   "happens unless you press the button.</p>\n");
-		page_foot(p);
-		page_finish(p, env->site);
+		page_render(p, env->site, "confirm.html", v);
+		tmpl_vars_free(v);
 	}
 	target_free(&tg);
 }
@@ -235,14 +225,7 @@ static void confirm_post(const struct tokpages_env *env, const char *path, const
 
 static void not_subscribed(const struct tokpages_env *env, const struct target *tg, struct page *p)
 {
-	page_begin(p, 200, "no-store");
-	page_head(p, env->site, "You are not subscribed");
-	html_printf(&p->body,
-		    "<h1>You are not subscribed</h1>\n<p>This address is not on <strong>%s"
-		    "</strong> (any more). There is nothing to do.</p>\n",
-		    page_list_title(&tg->l));
-	page_foot(p);
-	page_finish(p, env->site);
+	show(env, tg, "not_subscribed.html", "You are not subscribed", NULL, p);
 }
 
 static void unsub_get(const struct tokpages_env *env, const char *path, struct page *p)
@@ -257,17 +240,10 @@ static void unsub_get(const struct tokpages_env *env, const char *path, struct p
 		target_free(&tg);
 		return;
 	}
+	struct tmpl_vars *v = form_vars(env, path, &tg, "Unsubscribe");
 	page_begin(p, 200, "no-store");
-	page_head(p, env->site, "Unsubscribe");
-	html_printf(&p->body, "<h1>Unsubscribe</h1>\n<p>Stop receiving <strong>%s</strong>?</p>\n",
-		    page_list_title(&tg.l));
-	form_open(env, p, path);
-	buf_puts(&p->body,
-		 "<label><input type=\"checkbox\" name=\"all\" value=\"1\">Leave every list I "
-		 "am on here</label>\n<button type=\"submit\">Unsubscribe</button>\n</form>\n"
-		 "<p>When you leave your last list, everything held about you is deleted.</p>\n");
-	page_foot(p);
-	page_finish(p, env->site);
+	page_render(p, env->site, "unsubscribe.html", v);
+	tmpl_vars_free(v);
 	target_free(&tg);
 }
 
@@ -392,29 +368,15 @@ static void unsub_post(const struct tokpages_env *env, const char *path, const s
 	} else if (left == 0) {
 		not_subscribed(env, &tg, p);
 	} else {
+		struct tmpl_vars *v = tmpl_vars_new();
+		tmpl_put(v, "title", "You are unsubscribed");
+		tmpl_put(v, "list_title", page_list_title(&tg.l));
+		tmpl_put_bool(v, "all", all);
+		tmpl_put_int(v, "left", (long long)left);
+		tmpl_put_bool(v, "erased", erased);
 		page_begin(p, 200, "no-store");
-		page_head(p, env->site, "You are unsubscribed");
-		if (all)
-			html_printf(&p->body,
-				    "<h1>You are unsubscribed</h1>\n<p>You have left every list "
-				    "you were on here (%zu). You will receive no more mail from "
-				    "them.</p>\n",
-				    left);
-		else
-			html_printf(&p->body,
-				    "<h1>You are unsubscribed</h1>\n<p>You will receive no more "
-				    "mail from <strong>%s</strong>.</p>\n",
-				    page_list_title(&tg.l));
-		if (erased)
-			buf_puts(
-			    &p->body,
-			    "<p><strong>Your personal data has been deleted.</strong> You were "
-			    "on no other list here, so your address, your name and your "
-			    "settings are gone. Only a keyed fingerprint of your address is "
-			    "kept, so that nobody can sign it up again without your "
-			    "consent.</p>\n");
-		page_foot(p);
-		page_finish(p, env->site);
+		page_render(p, env->site, "unsubscribed.html", v);
+		tmpl_vars_free(v);
 	}
 	target_free(&tg);
 }
