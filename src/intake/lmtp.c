@@ -93,16 +93,13 @@ static int on_rcpt(void *ctx, const char *addr, size_t len, void **cookie, struc
 	return v == INTAKE_OK;
 }
 
-/* 250 once the message is in the spool, durably (the session's store is
- * synchronous=FULL); the spool worker handles it after. */
+/* 250 once the message is in the spool, synced (intake_spool_submit: one
+ * commit for all sessions at once); the spool worker handles it after. */
 static void on_deliver(void *ctx, void *cookie, const char *msg, size_t len, struct buf *reply)
 {
 	struct conn *c = ctx;
 	struct rcpt *r = cookie;
-	int64_t id;
-	if (intake_spool_put(c->st, c->srv->keys, r->addr, r->len, msg, len, (int64_t)time(NULL),
-			     &id) != STORE_OK) {
-		log_warnx("intake: cannot spool a message: %s", store_errmsg(c->st));
+	if (intake_spool_submit(c->srv->spool, r->addr, r->len, msg, len) != STORE_OK) {
 		buf_puts(reply, "451 4.3.0 Temporary local problem, try again later");
 		return;
 	}

@@ -11,6 +11,7 @@
 #include "intake/spool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,15 +32,16 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
-int intake_spool_put(struct store *st, const struct keys *keys, const char *rcpt, size_t rcpt_len,
-		     const char *msg, size_t len, int64_t now, int64_t *id)
+/* Seals rcpt LF msg under a fresh key into r (r->data allocated: free with
+ * spool_rec_free). STORE_OK or STORE_ERR. */
+static int seal(const struct keys *keys, const char *rcpt, size_t rcpt_len, const char *msg,
+		size_t len, int64_t now, struct spool_rec *r)
 {
+	memset(r, 0, sizeof(*r));
 	if (rcpt_len == 0 || rcpt_len > LK_MAX_ADDRESS || memchr(rcpt, '\n', rcpt_len) != NULL ||
 	    len > LK_MAX_MESSAGE)
 		return STORE_ERR;
 	uint8_t key[PII_KEY_LEN];
-	struct spool_rec r;
-	memset(&r, 0, sizeof(r));
 	struct buf plain, sealed;
 	buf_init(&plain, LK_MAX_MESSAGE + LK_MAX_ADDRESS + 1);
 	buf_init(&sealed, SEALED_MAX);
@@ -47,16 +49,24 @@ int intake_spool_put(struct store *st, const struct keys *keys, const char *rcpt
 	buf_putc(&plain, '\n');
 	buf_append(&plain, msg, len);
 	pii_key_new(key);
-	pii_key_wrap(keys, key, r.wrapped_key);
+	pii_key_wrap(keys, key, r->wrapped_key);
 	int rc =
 	    pii_seal(key, SPOOL_AD, plain.data, plain.len, &sealed) == 0 ? STORE_OK : STORE_ERR;
 	explicit_bzero(key, sizeof(key));
 	explicit_bzero(plain.data, plain.len);
 	buf_free(&plain);
-	r.received = r.updated = now;
-	r.data = (uint8_t *)sealed.data;
-	r.data_len = sealed.len;
-	r.size = (int64_t)len;
+	r->received = r->updated = now;
+	r->data = (uint8_t *)sealed.data;
+	r->data_len = sealed.len;
+	r->size = (int64_t)len;
+	return rc;
+}
+
+int intake_spool_put(struct store *st, const struct keys *keys, const char *rcpt, size_t rcpt_len,
+		     const char *msg, size_t len, int64_t now, int64_t *id)
+{
+	struct spool_rec r;
+	int rc = seal(keys, rcpt, rcpt_len, msg, len, now, &r);
 	if (rc == STORE_OK)
 		rc = store_begin(st);
 	if (rc == STORE_OK) {
@@ -68,7 +78,7 @@ int intake_spool_put(struct store *st, const struct keys *keys, const char *rcpt
 	}
 	if (rc == STORE_OK)
 		*id = r.id;
-	buf_free(&sealed);
+	spool_rec_free(&r);
 	return rc;
 }
 
@@ -148,66 +158,155 @@ static int drop(struct store *st, int64_t id)
 	return r;
 }
 
-/* Handles one row. Returns STORE_OK when the row is done with (handled,
- * dropped or quarantined), or the store error that stopped it. */
-static int run_one(struct intake *in, const struct keys *keys, struct store *st, int64_t id)
+/* Hands one opened row to route.c; then deletes it, or defers it (a
+ * temporary failure: its attempt undone). Inside the caller's transaction
+ * or not. STORE_OK, or the store error that stopped it. */
+static int handle(struct intake *in, struct store *st, const struct spool_rec *r,
+		  const struct buf *rcpt, const struct buf *msg)
 {
-	struct spool_rec r;
-	memset(&r, 0, sizeof(r));
-	int rc = store_spool_get(st, id, &r);
-	if (rc != STORE_OK)
-		return rc == STORE_NOTFOUND ? STORE_OK : rc;
-	if (r.quarantined != 0) {
-		spool_rec_free(&r);
-		return STORE_OK;
-	}
-	if (r.attempts >= LK_INTAKE_MAX_ATTEMPTS) {
-		rc = quarantine(st, &r, "crashed");
-		spool_rec_free(&r);
-		return rc;
-	}
-	struct buf rcpt, msg;
-	buf_init(&rcpt, LK_MAX_ADDRESS + 1);
-	buf_init(&msg, LK_MAX_MESSAGE);
-	if (intake_spool_open(keys, &r, &rcpt, &msg) < 0) {
-		rc = quarantine(st, &r, "does-not-open");
-		goto done;
-	}
-	/* Counted before it is tried: a crash from here on is remembered. */
-	rc = set_row(st, r.id, r.attempts + 1, 0, now_s());
-	if (rc != STORE_OK)
-		goto done;
 	if (lk_test_intake_hook)
-		lk_test_intake_hook(msg.data != NULL ? msg.data : "", msg.len);
+		lk_test_intake_hook(msg->data != NULL ? msg->data : "", msg->len);
 	struct intake_target *t = NULL;
 	struct intake_result res;
-	enum intake_verdict v = intake_rcpt(in, rcpt.data, rcpt.len, &t, &res);
+	const char *m = msg->data != NULL ? msg->data : "";
+	enum intake_verdict v = intake_rcpt(in, rcpt->data, rcpt->len, &t, &res);
 	if (v == INTAKE_OK)
-		v = intake_deliver(in, t, msg.data != NULL ? msg.data : "", msg.len, &res);
+		v = intake_deliver(in, t, m, msg->len, &res);
 	intake_target_free(t);
 	switch (v) {
 	case INTAKE_OK:
-		rc = drop(st, r.id);
 		break;
 	case INTAKE_UNKNOWN:
 	case INTAKE_BAD_DATA:
-		log_info("intake: spool=%lld dropped: %s", (long long)r.id, res.line);
-		rc = drop(st, r.id);
+		log_info("intake: spool=%lld dropped: %s", (long long)r->id, res.line);
 		break;
 	case INTAKE_TEMPFAIL:
-		log_info("intake: spool=%lld deferred %ds: %s", (long long)r.id,
+		log_info("intake: spool=%lld deferred %ds: %s", (long long)r->id,
 			 LK_INTAKE_RETRY_SECONDS, res.line);
-		rc = set_row(st, r.id, r.attempts, 0, now_s() + LK_INTAKE_RETRY_SECONDS);
-		break;
+		return set_row(st, r->id, r->attempts, 0, now_s() + LK_INTAKE_RETRY_SECONDS);
 	}
-done:
-	if (rcpt.data != NULL)
-		explicit_bzero(rcpt.data, rcpt.len);
-	if (msg.data != NULL)
-		explicit_bzero(msg.data, msg.len);
-	buf_free(&rcpt);
-	buf_free(&msg);
+	return drop(st, r->id);
+}
+
+static void wipe(struct buf *b)
+{
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->len);
+	buf_free(b);
+}
+
+/* Reads and opens row id for handling: 1 when it is to be handled (r, rcpt
+ * and msg filled), 0 when there is nothing to do (gone, quarantined now),
+ * or a store error (< 0). Quarantines a row tried too often or that does
+ * not open. */
+static int load(const struct keys *keys, struct store *st, int64_t id, struct spool_rec *r,
+		struct buf *rcpt, struct buf *msg)
+{
+	memset(r, 0, sizeof(*r));
+	buf_init(rcpt, LK_MAX_ADDRESS + 1);
+	buf_init(msg, LK_MAX_MESSAGE);
+	int rc = store_spool_get(st, id, r);
+	if (rc != STORE_OK)
+		return rc == STORE_NOTFOUND ? 0 : rc;
+	if (r->quarantined != 0)
+		return 0;
+	if (r->attempts >= LK_INTAKE_MAX_ATTEMPTS) {
+		rc = quarantine(st, r, "crashed");
+		return rc == STORE_OK ? 0 : rc;
+	}
+	if (intake_spool_open(keys, r, rcpt, msg) < 0) {
+		rc = quarantine(st, r, "does-not-open");
+		return rc == STORE_OK ? 0 : rc;
+	}
+	return 1;
+}
+
+/* The worker and the committer take turns at writing (wmu, NULL when there
+ * is no committer): SQLite's own busy handler would have one sleep up to
+ * tens of milliseconds, and every session's 250 with it. */
+struct wturn {
+	pthread_mutex_t mu;
+	atomic_int committer_waits; /* the worker lets it go first */
+};
+
+static void wlock(struct wturn *w)
+{
+	if (w == NULL)
+		return;
+	while (atomic_load(&w->committer_waits))
+		sched_yield();
+	pthread_mutex_lock(&w->mu);
+}
+
+static void wunlock(struct wturn *w)
+{
+	if (w != NULL)
+		pthread_mutex_unlock(&w->mu);
+}
+
+/* One row tried before (a crash or a failed batch): alone, its attempt
+ * counted and committed first. */
+static int run_one(struct intake *in, const struct keys *keys, struct store *st, int64_t id,
+		   struct wturn *wmu)
+{
+	struct spool_rec r;
+	struct buf rcpt, msg;
+	wlock(wmu);
+	int rc = load(keys, st, id, &r, &rcpt, &msg);
+	if (rc == 1) {
+		r.attempts++;
+		rc = set_row(st, r.id, r.attempts, 0, now_s());
+		r.attempts--; /* what a deferral goes back to */
+		if (rc == STORE_OK)
+			rc = handle(in, st, &r, &rcpt, &msg);
+	}
+	wunlock(wmu);
+	wipe(&rcpt);
+	wipe(&msg);
 	spool_rec_free(&r);
+	return rc < 0 ? rc : STORE_OK;
+}
+
+/* Fresh rows (never tried), as a group: one commit counts an attempt for
+ * each, then each is handled and deleted. A crash charges every row of the
+ * group one attempt; from then on they go one by one (run_one), so only the
+ * row that crashes again is quarantined. A store error leaves the rest of
+ * the group to run_one. */
+static int run_group(struct intake *in, const struct keys *keys, struct store *st,
+		     const int64_t *ids, int n, struct wturn *wmu)
+{
+	int64_t now = now_s();
+	wlock(wmu);
+	int rc = store_begin(st);
+	for (int i = 0; rc == STORE_OK && i < n; i++) {
+		rc = store_spool_set(st, ids[i], 1, 0, now);
+		if (rc == STORE_NOTFOUND)
+			rc = STORE_OK;
+	}
+	if (rc == STORE_OK)
+		rc = store_commit(st);
+	if (rc != STORE_OK)
+		store_rollback(st);
+	wunlock(wmu);
+	/* Each handled in its own transactions, taking turns with the
+	 * committer: holding the write lock for the whole group would hold up
+	 * the sessions' 250s. */
+	for (int i = 0; rc == STORE_OK && i < n; i++) {
+		struct spool_rec r;
+		struct buf rcpt, msg;
+		wlock(wmu);
+		int l = load(keys, st, ids[i], &r, &rcpt, &msg);
+		if (l == 1) {
+			r.attempts = 0;
+			rc = handle(in, st, &r, &rcpt, &msg);
+		} else if (l < 0) {
+			rc = l;
+		}
+		wunlock(wmu);
+		wipe(&rcpt);
+		wipe(&msg);
+		spool_rec_free(&r);
+	}
 	return rc;
 }
 
@@ -226,9 +325,11 @@ static int collect(void *ctx, const struct spool_rec *r)
 	return b->n == SPOOL_BATCH;
 }
 
-/* Handles the pending rows with updated <= due. */
+/* Handles the pending rows with updated <= due: fresh ones first, as a
+ * group, then those tried before, one by one, so that a message that
+ * crashes its handler does not hold up the others. */
 static int drain(struct intake *in, const struct keys *keys, struct store *st, int64_t due,
-		 const atomic_int *stop)
+		 const atomic_int *stop, struct wturn *wmu)
 {
 	int64_t after = 0;
 	int done = 0;
@@ -239,44 +340,126 @@ static int drain(struct intake *in, const struct keys *keys, struct store *st, i
 		if (b.n == 0)
 			return done;
 		after = b.id[b.n - 1];
-		/* Fresh rows first, then those that were tried already: a message
-		 * that crashes its handler does not hold up the others. */
-		for (int pass = 0; pass < 2; pass++)
-			for (int i = 0; i < b.n; i++) {
-				if ((b.attempts[i] == 0) != (pass == 0))
-					continue;
-				if (stop != NULL && atomic_load(stop))
-					return done;
-				if (run_one(in, keys, st, b.id[i]) != STORE_OK) {
-					log_warnx("intake: spool=%lld: %s", (long long)b.id[i],
-						  store_errmsg(st));
-					return -1;
-				}
-				done++;
+		int64_t fresh[SPOOL_BATCH];
+		int nf = 0;
+		for (int i = 0; i < b.n; i++)
+			if (b.attempts[i] == 0)
+				fresh[nf++] = b.id[i];
+		int group_ok = nf == 0 || run_group(in, keys, st, fresh, nf, wmu) == STORE_OK;
+		if (!group_ok)
+			log_warnx("intake: a group of %d spooled messages failed (%s); they are "
+				  "tried one by one",
+				  nf, store_errmsg(st));
+		for (int i = 0; i < b.n; i++) {
+			if (b.attempts[i] == 0 && group_ok)
+				continue;
+			if (stop != NULL && atomic_load(stop))
+				return done;
+			int rc = run_one(in, keys, st, b.id[i], wmu);
+			if (rc != STORE_OK) {
+				log_warnx("intake: spool=%lld: %s", (long long)b.id[i],
+					  store_errmsg(st));
+				return -1;
 			}
+		}
+		done += b.n;
 	}
 }
 
 int intake_spool_drain(const struct conf *conf, const struct keys *keys, struct store *st)
 {
 	struct intake *in = intake_new(conf, keys, st);
-	int n = drain(in, keys, st, now_s(), NULL);
+	int n = drain(in, keys, st, now_s(), NULL, NULL);
 	intake_free(in);
 	return n;
 }
 
 /* --- the worker ---------------------------------------------------------------- */
 
+/* A message waiting for the committer: sealed by its session. */
+struct pending {
+	struct spool_rec r;
+	int rc;	  /* the outcome, once done */
+	int done; /* under the committer's mutex */
+	struct pending *next;
+};
+
 struct intake_spool {
 	const struct conf *conf;
 	const struct keys *keys;
-	struct store *st;
+	struct store *st; /* the worker's */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int kicked;
 	atomic_int stop;
+	/* Group commit: the sessions' messages, inserted and synced together. */
+	struct store *cst; /* the committer's, synchronous=FULL */
+	pthread_t cthread;
+	pthread_mutex_t cmu;
+	struct wturn wmu; /* writes of the worker and the committer take turns */
+	pthread_cond_t cnew, cdone;
+	struct pending *queue;
+	int cstop;
 };
+
+/* Takes what the sessions queued, inserts it all in one transaction, one
+ * sync for all of them, and wakes the sessions. */
+static void *committer_main(void *arg)
+{
+	struct intake_spool *sp = arg;
+	pthread_mutex_lock(&sp->cmu);
+	for (;;) {
+		while (sp->queue == NULL && !sp->cstop)
+			pthread_cond_wait(&sp->cnew, &sp->cmu);
+		if (sp->queue == NULL)
+			break;
+		struct pending *batch = sp->queue;
+		sp->queue = NULL;
+		pthread_mutex_unlock(&sp->cmu);
+		atomic_store(&sp->wmu.committer_waits, 1);
+		pthread_mutex_lock(&sp->wmu.mu);
+		atomic_store(&sp->wmu.committer_waits, 0);
+		int rc = store_begin(sp->cst);
+		for (struct pending *p = batch; rc == STORE_OK && p != NULL; p = p->next)
+			rc = store_spool_insert(sp->cst, &p->r);
+		if (rc == STORE_OK)
+			rc = store_commit(sp->cst);
+		if (rc != STORE_OK) {
+			log_warnx("intake: cannot spool messages: %s", store_errmsg(sp->cst));
+			store_rollback(sp->cst);
+		}
+		pthread_mutex_unlock(&sp->wmu.mu);
+		pthread_mutex_lock(&sp->cmu);
+		for (struct pending *p = batch; p != NULL; p = p->next) {
+			p->rc = rc;
+			p->done = 1;
+		}
+		pthread_cond_broadcast(&sp->cdone);
+	}
+	pthread_mutex_unlock(&sp->cmu);
+	return NULL;
+}
+
+int intake_spool_submit(struct intake_spool *sp, const char *rcpt, size_t rcpt_len, const char *msg,
+			size_t len)
+{
+	struct pending p;
+	memset(&p, 0, sizeof(p));
+	int rc = seal(sp->keys, rcpt, rcpt_len, msg, len, now_s(), &p.r);
+	if (rc == STORE_OK) {
+		pthread_mutex_lock(&sp->cmu);
+		p.next = sp->queue;
+		sp->queue = &p;
+		pthread_cond_signal(&sp->cnew);
+		while (!p.done)
+			pthread_cond_wait(&sp->cdone, &sp->cmu);
+		pthread_mutex_unlock(&sp->cmu);
+		rc = p.rc;
+	}
+	spool_rec_free(&p.r);
+	return rc;
+}
 
 static void *worker_main(void *arg)
 {
@@ -290,7 +473,7 @@ static void *worker_main(void *arg)
 	int kicked = 1;
 	while (!atomic_load(&sp->stop)) {
 		int64_t now = now_s();
-		int n = drain(in, sp->keys, sp->st, kicked ? now : now - 2, &sp->stop);
+		int n = drain(in, sp->keys, sp->st, kicked ? now : now - 2, &sp->stop, &sp->wmu);
 		pthread_mutex_lock(&sp->mu);
 		if (!sp->kicked && !atomic_load(&sp->stop)) {
 			struct timespec ts;
@@ -312,18 +495,42 @@ struct intake_spool *intake_spool_start(const struct conf *conf, const struct ke
 	struct store *st = store_open(conf, 0, err);
 	if (st == NULL)
 		return NULL;
+	struct store *cst = store_open(conf, 0, err);
+	if (cst == NULL || store_set_durable(cst, 1) != STORE_OK) {
+		store_close(st);
+		store_close(cst);
+		return NULL;
+	}
 	struct intake_spool *sp = xcalloc(1, sizeof(*sp));
 	sp->conf = conf;
 	sp->keys = keys;
 	sp->st = st;
+	sp->cst = cst;
 	atomic_init(&sp->stop, 0);
 	pthread_mutex_init(&sp->mu, NULL);
 	pthread_cond_init(&sp->cv, NULL);
-	if (pthread_create(&sp->thread, NULL, worker_main, sp) != 0) {
-		buf_puts(err, "cannot start the intake spool worker");
+	pthread_mutex_init(&sp->cmu, NULL);
+	pthread_mutex_init(&sp->wmu.mu, NULL);
+	atomic_init(&sp->wmu.committer_waits, 0);
+	pthread_cond_init(&sp->cnew, NULL);
+	pthread_cond_init(&sp->cdone, NULL);
+	int worker = pthread_create(&sp->thread, NULL, worker_main, sp) == 0;
+	int committer = worker && pthread_create(&sp->cthread, NULL, committer_main, sp) == 0;
+	if (!committer) {
+		buf_puts(err, "cannot start the intake spool threads");
+		if (worker) {
+			atomic_store(&sp->stop, 1);
+			intake_spool_kick(sp);
+			pthread_join(sp->thread, NULL);
+		}
 		pthread_mutex_destroy(&sp->mu);
 		pthread_cond_destroy(&sp->cv);
+		pthread_mutex_destroy(&sp->cmu);
+		pthread_mutex_destroy(&sp->wmu.mu);
+		pthread_cond_destroy(&sp->cnew);
+		pthread_cond_destroy(&sp->cdone);
 		store_close(st);
+		store_close(cst);
 		free(sp);
 		return NULL;
 	}
@@ -342,11 +549,21 @@ void intake_spool_stop(struct intake_spool *sp)
 {
 	if (sp == NULL)
 		return;
+	pthread_mutex_lock(&sp->cmu);
+	sp->cstop = 1; /* what is queued is committed first */
+	pthread_cond_signal(&sp->cnew);
+	pthread_mutex_unlock(&sp->cmu);
+	pthread_join(sp->cthread, NULL);
 	atomic_store(&sp->stop, 1);
 	intake_spool_kick(sp);
 	pthread_join(sp->thread, NULL);
 	pthread_mutex_destroy(&sp->mu);
 	pthread_cond_destroy(&sp->cv);
+	pthread_mutex_destroy(&sp->cmu);
+	pthread_mutex_destroy(&sp->wmu.mu);
+	pthread_cond_destroy(&sp->cnew);
+	pthread_cond_destroy(&sp->cdone);
 	store_close(sp->st);
+	store_close(sp->cst);
 	free(sp);
 }

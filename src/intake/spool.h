@@ -4,6 +4,9 @@
  *
  *   intake_spool_put     seals one message for one recipient and commits it
  *                        (the caller's store is durable: synchronous=FULL)
+ *   intake_spool_submit  the same from a session of the LMTP server: the
+ *                        committer thread inserts what all sessions queued in
+ *                        one transaction, synced once (group commit)
  *   intake_spool_start   the worker thread of the intake role: handles the
  *                        pending rows in id order, on start and on every kick
  *   intake_spool_kick    a row was added
@@ -60,6 +63,11 @@ struct intake_spool;
 struct intake_spool *intake_spool_start(const struct conf *conf, const struct keys *keys,
 					struct buf *err);
 void intake_spool_kick(struct intake_spool *sp);
+/* Seals and queues one message for the committer and waits until it is
+ * committed and synced: STORE_OK (answer 250) or a store error (451). Many
+ * sessions at once share one commit. */
+int intake_spool_submit(struct intake_spool *sp, const char *rcpt, size_t rcpt_len, const char *msg,
+			size_t len);
 /* NULL: no-op. */
 void intake_spool_stop(struct intake_spool *sp);
 

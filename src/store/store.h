@@ -161,7 +161,9 @@ const char *store_errmsg(const struct store *s);
 /* The schema version in the database. */
 int store_schema_version(struct store *s, int64_t *version);
 /* After erasures: make deleted bytes unrecoverable from side files (SQLite:
- * checkpoint and truncate the WAL; secure_delete is always on). */
+ * checkpoint and truncate the WAL; secure_delete is always on). Inside a
+ * transaction it is done right after the outermost commit (and not at all
+ * after a rollback). */
 int store_scrub(struct store *s);
 /* Intake answers 250 only for durable data: sync every commit when set. */
 int store_set_durable(struct store *s, int on);

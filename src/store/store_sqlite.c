@@ -231,6 +231,11 @@ static int sq_schema_version(struct store *s, int64_t *v)
 static int sq_scrub(struct store *s)
 {
 	struct sqlite_store *q = S(s);
+	if (q->depth > 0) { /* after the commit: the deleted rows are still ours */
+		q->scrub_due = 1;
+		return STORE_OK;
+	}
+	q->scrub_due = 0;
 	int busy = 0, logn = 0, ckpt = 0;
 	int rc = sqlite3_wal_checkpoint_v2(q->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &logn, &ckpt);
 	(void)busy;
@@ -329,8 +334,11 @@ static int sq_commit(struct store *s)
 		return STORE_ERR;
 	}
 	int r = sqlite_exec(q, "COMMIT");
-	if (r == STORE_OK)
+	if (r == STORE_OK) {
 		q->depth = 0;
+		if (q->scrub_due)
+			sq_scrub(s); /* committed either way; if it fails, the next checkpoint */
+	}
 	return r;
 }
 
@@ -345,6 +353,7 @@ static void sq_rollback(struct store *s)
 	if (q->depth == 0) {
 		sqlite_exec(q, "ROLLBACK");
 		q->ledger_dirty = 0;
+		q->scrub_due = 0;
 		q->doomed = 0;
 	} else if (q->batch) {
 		if (sqlite3_total_changes64(q->db) != q->changes[q->depth])
