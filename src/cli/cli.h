@@ -59,6 +59,7 @@ int cmd_serve(struct cli *c, int argc, char **argv);
 int cmd_intake(struct cli *c, int argc, char **argv);
 int cmd_inject(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv);
+int cmd_summary(struct cli *c, int argc, char **argv);
 
 /* 1 if argv holds -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);

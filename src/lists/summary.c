@@ -1,0 +1,125 @@
+/*
+ * summary.c - the owners' daily summary (see summary.h).
+ *
+ * TRUST: no outside input.
+ */
+#include "lists/summary.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "core/limits.h"
+#include "lists/jobs.h"
+
+static int count_event(void *ctx, const char *action, const char *source, int64_t n)
+{
+	struct lists_summary *s = ctx;
+	if (!strcmp(action, "subscribe-request") || !strcmp(action, "subscribe-confirmed-by-admin"))
+		s->added += n;
+	else if (!strcmp(action, "confirm"))
+		s->confirmed += n;
+	else if (!strcmp(action, "state-disabled") && !strcmp(source, "bounce"))
+		s->bounce_disabled += n;
+	else if (!strcmp(action, "unsubscribe") && !strcmp(source, "bounce"))
+		s->bounce_removed += n;
+	else if (!strcmp(action, "unsubscribe") && !strcmp(source, "complaint"))
+		s->complaints += n;
+	else if (!strcmp(action, "unsubscribe") && strcmp(source, "list-delete") != 0)
+		s->left += n;
+	return 0;
+}
+
+int lists_summary_counts(struct lists_ctx *x, const struct list_rec *l, int64_t day,
+			 struct lists_summary *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->day = day;
+	int r = store_ledger_counts(x->st, l->id, day * 86400, (day + 1) * 86400, count_event, out);
+	if (r == STORE_OK)
+		r = store_count_get(x->st, l->id, day, "bounce-unparsable", &out->unparsable);
+	return r;
+}
+
+void lists_summary_text(const struct list_rec *l, const struct lists_summary *s,
+			struct buf *subject, struct buf *text)
+{
+	char date[16];
+	time_t t = (time_t)(s->day * 86400);
+	struct tm tm;
+	if (gmtime_r(&t, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
+		bsnprintf(date, sizeof(date), "day %lld", (long long)s->day);
+	buf_printf(subject, "Daily summary of %s@%s for %s", l->name, l->domain, date);
+	buf_printf(text,
+		   "What happened on the list %s@%s on %s (UTC):\n\n"
+		   "  new subscriptions (requested or added)   %8lld\n"
+		   "  confirmed                                %8lld\n"
+		   "  left                                     %8lld\n"
+		   "  disabled by bounces                      %8lld\n"
+		   "  removed by bounces                       %8lld\n"
+		   "  complaints (unsubscribed at once)        %8lld\n"
+		   "  bounces that could not be understood     %8lld\n\n"
+		   "Counts only: this summary names no one. `listkeeper list show %s` shows the\n"
+		   "list as it is now.\n",
+		   l->name, l->domain, date, (long long)s->added, (long long)s->confirmed,
+		   (long long)s->left, (long long)s->bounce_disabled, (long long)s->bounce_removed,
+		   (long long)s->complaints, (long long)s->unparsable, l->name);
+}
+
+enum lists_summary_result lists_summary_queue(struct lists_ctx *x, const struct list_rec *l,
+					      int64_t day, int *jobs, struct buf *err)
+{
+	*jobs = 0;
+	if (l->owners == NULL || l->owners[0] == '\0')
+		return SUMMARY_NO_OWNERS;
+	int r = store_begin(x->st);
+	if (r != STORE_OK) {
+		buf_puts(err, store_errmsg(x->st));
+		return SUMMARY_ERROR;
+	}
+	int64_t sent = 0;
+	struct lists_summary s;
+	enum lists_summary_result res = SUMMARY_QUEUED;
+	r = store_count_get(x->st, l->id, day, "summary-sent", &sent);
+	if (r == STORE_OK && sent > 0)
+		res = SUMMARY_SENT_ALREADY;
+	if (r == STORE_OK && res == SUMMARY_QUEUED)
+		r = lists_summary_counts(x, l, day, &s);
+	if (r == STORE_OK && res == SUMMARY_QUEUED &&
+	    s.added + s.confirmed + s.left + s.bounce_disabled + s.bounce_removed + s.complaints +
+		    s.unparsable ==
+		0)
+		res = SUMMARY_NOTHING;
+	struct buf subject, text;
+	buf_init(&subject, LK_MAX_LINE_OCTETS);
+	buf_init(&text, 4096);
+	if (r == STORE_OK && res == SUMMARY_QUEUED) {
+		lists_summary_text(l, &s, &subject, &text);
+		for (const char *p = l->owners; r == STORE_OK && *p;) {
+			const char *e = strchr(p, ',');
+			size_t len = e ? (size_t)(e - p) : strlen(p);
+			char to[LK_MAX_ADDRESS + 1];
+			bsnprintf(to, sizeof(to), "%.*s", (int)len, p);
+			int64_t id;
+			r = jobs_create_single(x, l->id, "notice", to, NULL, buf_cstr(&subject),
+					       buf_cstr(&text), &id, err);
+			if (r == STORE_OK)
+				(*jobs)++;
+			p += len + (e != NULL);
+		}
+	}
+	/* Remembered for empty days too: a day is looked at once. */
+	if (r == STORE_OK && res != SUMMARY_SENT_ALREADY)
+		r = store_count_add(x->st, l->id, day, "summary-sent", 1);
+	if (r == STORE_OK)
+		r = store_commit(x->st);
+	buf_free(&subject);
+	buf_free(&text);
+	if (r != STORE_OK) {
+		if (err->len == 0)
+			buf_puts(err, store_errmsg(x->st));
+		store_rollback(x->st);
+		*jobs = 0;
+		return SUMMARY_ERROR;
+	}
+	return res;
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The owners' daily summary: counts of one day from the ledger and the daily
+# counters, queued once per list and day as notice jobs to the owners, sent by
+# the delivery role; counts only, no address of a subscriber.
+LK=$1
+. "$(dirname "$0")/lib.bash"
+lk init --dir "$T" --domain lists.example.org >/dev/null
+export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_LOG_LEVEL=warn
+lk list create news --owner 'boss@example.org,second@example.org' >/dev/null
+lk list create quiet --owner 'boss@example.org' >/dev/null
+lk list create orphan >/dev/null
+{ echo email; for w in a b c; do echo "$w@example.org"; done; } > "$T/p.csv"
+lk import news "$T/p.csv" --confirmed --consent-note test >/dev/null
+lk sub add news pending@example.org >/dev/null
+lk sub rm news c@example.org >/dev/null
+q() { sqlite3 "$T/listkeeper.db" "$1"; }
+# a complaint, a bounce removal and an unparsable bounce, as the intake records them
+news=$(q "SELECT id FROM lists WHERE name = 'news'")
+today=$(date -u +%F)
+day=$(( $(date -u +%s) / 86400 ))
+q "INSERT INTO daily_counts(list_id, day, name, n) VALUES ($news, $day, 'bounce-unparsable', 2)"
+
+out=$(lk summary show news --day "$today")
+check "show: subject names the list and the day" grep -q "^Subject: Daily summary of news@lists.example.org for $today" <<<"$out"
+check "show: four new (three imported, one pending)" grep -Eq "new subscriptions .* 4$" <<<"$out"
+check "show: one left" grep -Eq "^  left  +1$" <<<"$out"
+check "show: two unparsable bounces" grep -Eq "could not be understood +2$" <<<"$out"
+check "show: no subscriber address" bash -c "! grep -q '@example.org' <<<'$out'"
+check "show: another day is empty" grep -Eq "new subscriptions .* 0$" <<<"$(lk summary show news --day 2001-01-01)"
+
+out=$(lk summary send --day "$today")
+check "send: news queued to two owners" grep -q "^news: summary queued to 2 owners" <<<"$out"
+check "send: quiet had nothing" grep -q "^quiet: nothing happened" <<<"$out"
+check "send: orphan has no owners" grep -q "^orphan: no owners" <<<"$out"
+check "two notice jobs" [ "$(q "SELECT count(*) FROM jobs WHERE kind = 'notice'")" = 2 ]
+check "send again: nothing more" grep -q "^news: sent already" <<<"$(lk summary send --day "$today")"
+check "still two notice jobs" [ "$(q "SELECT count(*) FROM jobs WHERE kind = 'notice'")" = 2 ]
+if lk summary send --day yesterday 2>/dev/null; then bad "bad day accepted"; else ok "bad day refused"; fi
+
+# the delivery role sends them
+timeout 60 "$LK" serve --role delivery > "$T/serve.out" 2>&1 &
+pid=$!
+for _ in $(seq 200); do [ "$(grep -l "Daily summary" "$T"/out/new/* 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
+kill $pid; wait $pid || true
+files=$(grep -l "Daily summary of news" "$T"/out/new/* 2>/dev/null || true)
+check "two summaries delivered" [ "$(wc -w <<<"$files")" = 2 ]
+check "one to each owner" bash -c "grep -l '^To: .*boss@example.org' $files >/dev/null && grep -l '^To: .*second@example.org' $files >/dev/null"
+check "the summary names no subscriber" bash -c "! grep -hE '(^|[^a-z])(a|b|c|pending)@example.org' $files"
+check "the notice jobs are done and their recipients gone" \
+  [ "$(q "SELECT count(*) FROM jobs WHERE kind = 'notice' AND state = 'done' AND rcpt_sealed IS NULL")" = 2 ]
+finish
