@@ -4,6 +4,8 @@
 # the delivery role; counts only, no address of a subscriber.
 LK=$1
 . "$(dirname "$0")/lib.bash"
+pid=
+trap 'rc=$?; [ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$T"; exit $rc' EXIT
 lk init --dir "$T" --domain lists.example.org >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_LOG_LEVEL=warn
 lk list create news --owner 'boss@example.org,second@example.org' >/dev/null
@@ -41,7 +43,7 @@ if lk summary send --day yesterday 2>/dev/null; then bad "bad day accepted"; els
 timeout 60 "$LK" serve --role delivery > "$T/serve.out" 2>&1 &
 pid=$!
 for _ in $(seq 200); do [ "$(grep -l "Daily summary" "$T"/out/new/* 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
-kill $pid; wait $pid || true
+kill $pid; wait $pid || true; pid=
 mapfile -t files < <(grep -l "Daily summary of news" "$T"/out/new/* 2>/dev/null || true)
 check "two summaries delivered" [ "${#files[@]}" = 2 ]
 cat "${files[@]}" > "$T/summaries"
