@@ -489,6 +489,26 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+static void stop_worker(struct intake_spool *sp)
+{
+	atomic_store(&sp->stop, 1);
+	intake_spool_kick(sp);
+	pthread_join(sp->thread, NULL);
+}
+
+static void spool_free(struct intake_spool *sp)
+{
+	pthread_mutex_destroy(&sp->mu);
+	pthread_cond_destroy(&sp->cv);
+	pthread_mutex_destroy(&sp->cmu);
+	pthread_mutex_destroy(&sp->wmu.mu);
+	pthread_cond_destroy(&sp->cnew);
+	pthread_cond_destroy(&sp->cdone);
+	store_close(sp->st);
+	store_close(sp->cst);
+	free(sp);
+}
+
 struct intake_spool *intake_spool_start(const struct conf *conf, const struct keys *keys,
 					struct buf *err)
 {
@@ -518,20 +538,9 @@ struct intake_spool *intake_spool_start(const struct conf *conf, const struct ke
 	int committer = worker && pthread_create(&sp->cthread, NULL, committer_main, sp) == 0;
 	if (!committer) {
 		buf_puts(err, "cannot start the intake spool threads");
-		if (worker) {
-			atomic_store(&sp->stop, 1);
-			intake_spool_kick(sp);
-			pthread_join(sp->thread, NULL);
-		}
-		pthread_mutex_destroy(&sp->mu);
-		pthread_cond_destroy(&sp->cv);
-		pthread_mutex_destroy(&sp->cmu);
-		pthread_mutex_destroy(&sp->wmu.mu);
-		pthread_cond_destroy(&sp->cnew);
-		pthread_cond_destroy(&sp->cdone);
-		store_close(st);
-		store_close(cst);
-		free(sp);
+		if (worker)
+			stop_worker(sp);
+		spool_free(sp);
 		return NULL;
 	}
 	return sp;
@@ -554,16 +563,6 @@ void intake_spool_stop(struct intake_spool *sp)
 	pthread_cond_signal(&sp->cnew);
 	pthread_mutex_unlock(&sp->cmu);
 	pthread_join(sp->cthread, NULL);
-	atomic_store(&sp->stop, 1);
-	intake_spool_kick(sp);
-	pthread_join(sp->thread, NULL);
-	pthread_mutex_destroy(&sp->mu);
-	pthread_cond_destroy(&sp->cv);
-	pthread_mutex_destroy(&sp->cmu);
-	pthread_mutex_destroy(&sp->wmu.mu);
-	pthread_cond_destroy(&sp->cnew);
-	pthread_cond_destroy(&sp->cdone);
-	store_close(sp->st);
-	store_close(sp->cst);
-	free(sp);
+	stop_worker(sp);
+	spool_free(sp);
 }
