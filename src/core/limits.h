@@ -21,7 +21,10 @@
 #define LK_MAX_CSV_FIELDS 64	/* cells per row */
 
 /* Lists */
-#define LK_MAX_LIST_NAME 64
+/* 23: LIST-unsubscribe+TOKEN, our longest local part, is then at most
+ * 23 + 13 + 28 = 64 octets (RFC 5321 4.5.3.1.1; crypto/token.h's address
+ * form, checked there at compile time). */
+#define LK_MAX_LIST_NAME 23
 #define LK_MAX_LIST_TITLE 256
 #define LK_MAX_LIST_TEXT 8192 /* description, footer, postal address */
 
@@ -29,7 +32,7 @@
 #define LK_MAX_LIST_OWNERS 16
 
 /* Tokens and secrets */
-#define LK_MAX_TOKEN 128 /* base64url text of a token */
+#define LK_MAX_TOKEN 128 /* the text of a token, either form */
 #define LK_MAX_PASSWORD 1024
 #define LK_MAX_KEY_FILE 4096 /* the key file, read whole */
 #define LK_MAX_TLS_FILE (64u << 10) /* [http] tls_cert or tls_key (PEM), read whole */

@@ -5,6 +5,9 @@
  *   token_decode      length, strict base64url, MAC (constant time), then fields
  *   token_check       token_decode plus the expected list and subscriber
  *   token_status_str  a short name for logs and error pages
+ *   token_addr_encode, token_addr_decode, token_addr_syntax
+ *                     the address form for local parts (token.h): 28
+ *                     characters of lower-case base32, 96-bit MAC
  *
  * Binary layout (42 bytes):
  *     [0] version  [1] purpose  [2..9] list_id  [10..17] subscriber_id
@@ -23,6 +26,13 @@
  * sodium_memcmp. A token that is authentic but names another list or
  * subscriber is answered TOKEN_WRONG_PURPOSE by token_check: it is not for
  * this use, and token.h has no more specific status.
+ *
+ * The address form is decoded the same way: exactly TOKEN_ADDR_LEN bytes of
+ * the base32 alphabet (either case: case folding is its one tolerance), the
+ * 140 bits unpacked, the MAC recomputed for the purpose and list the caller
+ * names and compared with sodium_memcmp before the version or id is used.
+ * 28 characters carry exactly 140 bits, so a token has one spelling up to
+ * case.
  */
 #include "crypto/token.h"
 
@@ -167,6 +177,130 @@ enum token_status token_check(const struct keys *k, const char *text, size_t len
 	    (subscriber_id != 0 && t.subscriber_id != subscriber_id))
 		return TOKEN_WRONG_PURPOSE;
 	return TOKEN_OK;
+}
+
+/* --- the address form ----------------------------------------------------- */
+
+#define ADDR_VERSION 1
+#define ADDR_MAC_LEN 12
+/* The 140 bits, right-aligned in 18 bytes: [0] version (low nibble; the high
+ * nibble is not sent and always 0), [1..5] subscriber_id, [6..17] MAC. */
+#define ADDR_BIN_LEN 18
+#define ADDR_SKIP_BITS 4
+
+_Static_assert((ADDR_BIN_LEN * 8 - ADDR_SKIP_BITS) == TOKEN_ADDR_LEN * 5,
+	       "TOKEN_ADDR_LEN characters of base32 carry the address form exactly");
+_Static_assert(1 + 5 + ADDR_MAC_LEN == ADDR_BIN_LEN, "address form layout");
+_Static_assert(ADDR_MAC_LEN <= crypto_generichash_BYTES_MIN, "a prefix of the BLAKE2b output");
+_Static_assert(TOKEN_ADDR_LEN <= LK_MAX_TOKEN, "limits.h bounds token text");
+/* The longest local part we make: LIST-unsubscribe+TOKEN (RFC 5321). */
+_Static_assert(LK_MAX_LIST_NAME + sizeof("-unsubscribe+") - 1 + TOKEN_ADDR_LEN <= LK_MAX_LOCAL_PART,
+	       "LIST-unsubscribe+TOKEN fits in a local part");
+
+static const char B32[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+/* The value of a base32 character, either case; -1 outside the alphabet. */
+static int b32_value(unsigned char c)
+{
+	if (c >= 'a' && c <= 'z')
+		return c - 'a';
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= '2' && c <= '7')
+		return c - '2' + 26;
+	return -1;
+}
+
+int token_addr_syntax(const char *p, size_t len)
+{
+	if (p == NULL || len != TOKEN_ADDR_LEN)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (b32_value((unsigned char)p[i]) < 0)
+			return 0;
+	return 1;
+}
+
+static void addr_mac(const struct keys *k, unsigned version, enum token_purpose purpose,
+		     uint64_t list_id, uint64_t subscriber_id, uint8_t mac[ADDR_MAC_LEN])
+{
+	static const char label[] = "lk-addr"; /* apart from token_mac's input */
+	uint8_t in[sizeof(label) - 1 + 2 + 16];
+	memcpy(in, label, sizeof(label) - 1);
+	in[sizeof(label) - 1] = (uint8_t)version;
+	in[sizeof(label)] = (uint8_t)purpose;
+	put_be64(in + sizeof(label) + 1, list_id);
+	put_be64(in + sizeof(label) + 9, subscriber_id);
+	/* libsodium's shortest BLAKE2b output is 16 bytes: its first 12 are the
+	 * MAC (a truncated PRF output, as HMAC-SHA-256-128 is). */
+	uint8_t full[crypto_generichash_BYTES_MIN];
+	crypto_generichash(full, sizeof(full), in, sizeof(in), k->mac, KEYS_LEN);
+	memcpy(mac, full, ADDR_MAC_LEN);
+	sodium_memzero(full, sizeof(full));
+	sodium_memzero(in, sizeof(in));
+}
+
+int token_addr_encode(const struct keys *k, enum token_purpose purpose, uint64_t list_id,
+		      uint64_t subscriber_id, struct buf *out)
+{
+	uint8_t bin[ADDR_BIN_LEN];
+	char text[TOKEN_ADDR_LEN];
+
+	if (!purpose_known((unsigned)purpose) || subscriber_id > TOKEN_ADDR_MAX_SUBSCRIBER)
+		return -1;
+	bin[0] = ADDR_VERSION;
+	for (int i = 0; i < 5; i++)
+		bin[1 + i] = (uint8_t)(subscriber_id >> (8 * (4 - i)));
+	addr_mac(k, ADDR_VERSION, purpose, list_id, subscriber_id, bin + 6);
+	for (size_t i = 0; i < TOKEN_ADDR_LEN; i++) {
+		size_t bit = ADDR_SKIP_BITS + 5 * i; /* from the top of bin */
+		unsigned v = (unsigned)bin[bit / 8] << 8 |
+			     (bit / 8 + 1 < ADDR_BIN_LEN ? bin[bit / 8 + 1] : 0);
+		text[i] = B32[(v >> (11 - bit % 8)) & 31];
+	}
+	int rc = buf_append(out, text, TOKEN_ADDR_LEN);
+	sodium_memzero(bin, sizeof(bin));
+	sodium_memzero(text, sizeof(text));
+	return rc;
+}
+
+enum token_status token_addr_decode(const struct keys *k, const char *text, size_t len,
+				    enum token_purpose purpose, uint64_t list_id,
+				    uint64_t *subscriber_id)
+{
+	uint8_t bin[ADDR_BIN_LEN] = {0}, mac[ADDR_MAC_LEN];
+	enum token_status st;
+
+	if (!token_addr_syntax(text, len) || !purpose_known((unsigned)purpose))
+		return TOKEN_MALFORMED;
+	for (size_t i = 0; i < TOKEN_ADDR_LEN; i++) {
+		unsigned v = (unsigned)b32_value((unsigned char)text[i]);
+		size_t bit = ADDR_SKIP_BITS + 5 * i;
+		unsigned w = v << (11 - bit % 8); /* 5 bits placed in a 16-bit window */
+		bin[bit / 8] |= (uint8_t)(w >> 8);
+		if (bit / 8 + 1 < ADDR_BIN_LEN)
+			bin[bit / 8 + 1] |= (uint8_t)w;
+	}
+	uint64_t id = 0;
+	for (int i = 0; i < 5; i++)
+		id = id << 8 | bin[1 + i];
+	addr_mac(k, bin[0], purpose, list_id, id, mac);
+	if (sodium_memcmp(mac, bin + 6, ADDR_MAC_LEN) != 0) {
+		st = TOKEN_BAD_MAC;
+		goto out;
+	}
+	/* Authentic from here on. */
+	if (bin[0] != ADDR_VERSION) {
+		st = TOKEN_MALFORMED;
+		goto out;
+	}
+	if (subscriber_id != NULL)
+		*subscriber_id = id;
+	st = TOKEN_OK;
+out:
+	sodium_memzero(bin, sizeof(bin));
+	sodium_memzero(mac, sizeof(mac));
+	return st;
 }
 
 const char *token_status_str(enum token_status s)

@@ -10,6 +10,24 @@
  * 42 bytes -> 56 characters of base64url. expires = 0 means "does not
  * expire" (unsubscribe tokens work as long as the subscription exists).
  *
+ * The address form (token_addr_*) goes into a local part, LIST-bounces+TOKEN
+ * or LIST-unsubscribe+TOKEN, where RFC 5321 (section 4.5.3.1.1) allows 64
+ * octets and the 56 characters above do not fit. The local part already
+ * names the list and the purpose, so the text carries only the subscriber;
+ * the MAC still binds all four. 140 bits in 28 characters of lower-case
+ * base32 (RFC 4648 section 6 alphabet a-z 2-7, no padding):
+ *
+ *     version(4 bits) subscriber_id(40 bits, BE) mac(96 bits)
+ *
+ * MAC = the first 12 bytes of BLAKE2b-128 keyed with the MAC key, over
+ * "lk-addr" version purpose list_id(8, BE) subscriber_id(8, BE). Base32 and
+ * not base64url because MTAs may change the case of a local part: decoding
+ * folds case (an upper-case spelling is the same token), and the alphabet
+ * has neither '+' nor '-', the separators of the local part. These tokens do
+ * not expire. Subscriber ids from 2^40 on cannot be written (encode fails).
+ * The longest local part is LIST-unsubscribe+TOKEN: 13 + 28 characters
+ * besides the list name, hence LK_MAX_LIST_NAME = 23 (core/limits.h).
+ *
  * TRUST: token_decode sees untrusted text from URLs and mail addresses. It
  * checks the length first (LK_MAX_TOKEN), decodes strictly, recomputes the MAC
  * and compares it in constant time, and only then looks at the fields.
@@ -73,5 +91,28 @@ enum token_status token_check(const struct keys *k, const char *text, size_t len
 			      int64_t now);
 
 const char *token_status_str(enum token_status s);
+
+#define TOKEN_ADDR_LEN 28
+#define TOKEN_ADDR_MAX_SUBSCRIBER ((UINT64_C(1) << 40) - 1)
+
+/* Appends the address form (lower case) for purpose, list and subscriber to
+ * out. Returns 0, or -1 (out unchanged but for its sticky error) for an
+ * unknown purpose, a subscriber id over TOKEN_ADDR_MAX_SUBSCRIBER, or out's
+ * max passed. */
+int token_addr_encode(const struct keys *k, enum token_purpose purpose, uint64_t list_id,
+		      uint64_t subscriber_id, struct buf *out);
+
+/* Decodes and authenticates the address form text (len bytes, either case)
+ * for purpose and list (both named by the local part it came from). On
+ * TOKEN_OK sets *subscriber_id. TOKEN_MALFORMED: wrong length, a character
+ * outside the alphabet, unknown version; TOKEN_BAD_MAC: forged, altered, or
+ * made for another list or purpose (the MAC cannot tell those apart). */
+enum token_status token_addr_decode(const struct keys *k, const char *text, size_t len,
+				    enum token_purpose purpose, uint64_t list_id,
+				    uint64_t *subscriber_id);
+
+/* 1 if p (len bytes) has the address form's length and alphabet (either
+ * case): a syntax check for parsers that do not hold the key. */
+int token_addr_syntax(const char *p, size_t len);
 
 #endif

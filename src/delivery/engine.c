@@ -353,18 +353,8 @@ static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_re
 	int64_t t = now(e);
 	token_url(e, &unsub, "/u/", TOKEN_UNSUBSCRIBE, l->id, who->id, 0);
 	token_url(e, &prefs, "/p/", TOKEN_PREFS, l->id, who->id, 0);
-	buf_printf(&mailto, "%s-unsubscribe+", l->name);
-	{
-		struct token tk = {TOKEN_UNSUBSCRIBE, (uint64_t)l->id, (uint64_t)who->id, 0};
-		token_encode(e->k, &tk, &mailto);
-	}
-	buf_printf(&mailto, "@%s", l->domain);
-	buf_printf(&bounce, "%s-bounces+", l->name);
-	{
-		struct token tk = {TOKEN_BOUNCE, (uint64_t)l->id, (uint64_t)who->id, 0};
-		token_encode(e->k, &tk, &bounce);
-	}
-	buf_printf(&bounce, "@%s", l->domain);
+	compose_list_address(&mailto, e->k, TOKEN_UNSUBSCRIBE, l->name, l->id, l->domain, who->id);
+	compose_list_address(&bounce, e->k, TOKEN_BOUNCE, l->name, l->id, l->domain, who->id);
 	/* The pixel names the job and a keyed hash of the recipient: enough to
 	 * count unique opens, nothing that says who opened (P5). */
 	if (!personal && who->html && who->tracking && l->tracking && j->body_html != NULL) {

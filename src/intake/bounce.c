@@ -24,6 +24,7 @@
 
 #include "core/buf.h"
 #include "core/xmalloc.h"
+#include "crypto/token.h"
 #include "intake/mimetext.h"
 #include "lists/lists.h"
 #include "mail/address.h"
@@ -147,11 +148,6 @@ const char *bounce_kind_str(enum bounce_kind k)
 /* ------------------------------------------------------------------ */
 /* VERP                                                                */
 
-static int b64url(int c)
-{
-	return is_alnum(c) || c == '-' || c == '_';
-}
-
 int bounce_verp_split(const char *p, size_t len, char **list, char **token)
 {
 	struct str s = str_trim((struct str){p, len});
@@ -173,11 +169,8 @@ int bounce_verp_split(const char *p, size_t len, char **list, char **token)
 	struct str tok = {s.ptr + plus + 1, at - 1 - (plus + 1)};
 	static const char suffix[] = "-bounces";
 	size_t sl = sizeof suffix - 1;
-	if (tok.len == 0 || tok.len > LK_MAX_TOKEN || plus <= sl)
+	if (!token_addr_syntax(tok.ptr, tok.len) || plus <= sl)
 		return -1;
-	for (size_t i = 0; i < tok.len; i++)
-		if (!b64url((unsigned char)tok.ptr[i]))
-			return -1;
 	struct str name = {s.ptr, plus - sl};
 	if (!str_eq_nocase((struct str){s.ptr + plus - sl, sl}, (struct str){suffix, sl}) ||
 	    name.len > LK_MAX_LIST_NAME)

@@ -32,7 +32,8 @@
  *
  * TRUST: the message and the envelope recipient are untrusted. Bounds:
  * LK_MAX_MESSAGE, LK_MAX_BOUNCE_RCPTS, LK_MAX_BOUNCE_TEXT,
- * LK_MAX_BOUNCE_FIELD, LK_MAX_TOKEN, LK_MAX_LIST_NAME, LK_MAX_ADDRESS.
+ * LK_MAX_BOUNCE_FIELD, LK_MAX_LIST_NAME, LK_MAX_ADDRESS; the token's length
+ * is crypto/token.h's TOKEN_ADDR_LEN.
  */
 #ifndef LK_INTAKE_BOUNCE_H
 #define LK_INTAKE_BOUNCE_H
@@ -95,7 +96,8 @@ int bounce_parse(const char *msg, size_t len, const char *envelope_rcpt, size_t 
 /* Splits LIST-bounces+TOKEN@DOMAIN (len bytes, angle brackets allowed) into
  * freshly allocated *list and *token. Returns 0, or -1 (nothing allocated)
  * when p does not have that form: the list is a valid list name, the token
- * 1..LK_MAX_TOKEN characters of base64url, "-bounces" in any case. */
+ * token.h's address form (token_addr_syntax: its length and base32
+ * alphabet, either case), "-bounces" in any case. */
 int bounce_verp_split(const char *p, size_t len, char **list, char **token);
 
 /* Wipes and frees what out owns; out may be reused. */

@@ -179,9 +179,9 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 {
 	*out = NULL;
 	const char *at = memrchr(addr, '@', len);
-	/* Our own VERP and mailto local parts (LIST-bounces+ and 56 characters
-	 * of token) pass RFC 5321's 64 octets (section 4.5.3.1.1); MTAs take
-	 * them, and so do we, up to the whole address bound. */
+	/* Our own VERP and mailto local parts fit RFC 5321's 64 octets
+	 * (section 4.5.3.1.1; token.h's address form); a list made before that
+	 * bound may have longer ones, so the whole address bound applies. */
 	if (at == NULL || at == addr || len > LK_MAX_ADDRESS)
 		return unknown(res);
 	char domain[LK_MAX_ADDRESS + 1];
@@ -234,14 +234,23 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 			return unknown(res);
 		if (r != STORE_OK)
 			return tempfail(res);
-		/* The token keeps its case: base64url (take it from addr, not local). */
-		const char *tok = addr + (plus - local) + 1;
-		size_t tok_len = (size_t)(at - tok);
-		struct token t;
-		enum token_status ts =
-		    kind == T_CONFIRM
-			? mailcmd_token_decode(in->keys, tok, tok_len, lists_now(&in->x), 0, &t)
-			: token_decode(in->keys, tok, tok_len, purpose, lists_now(&in->x), &t);
+		/* LIST-confirm+: the URL form (base64url, with its expiry), which
+		 * keeps its case: taken from addr, not local. LIST-bounces+ and
+		 * LIST-unsubscribe+: the address form (base32, either case), bound by
+		 * its MAC to this list and purpose. */
+		const char *tok = kind == T_CONFIRM ? addr + (plus - local) + 1 : plus + 1;
+		size_t tok_len = ll - base - 1;
+		struct token t = {0};
+		enum token_status ts;
+		if (kind == T_CONFIRM) {
+			ts = mailcmd_token_decode(in->keys, tok, tok_len, lists_now(&in->x), 0, &t);
+		} else {
+			uint64_t sub_id = 0;
+			ts = token_addr_decode(in->keys, tok, tok_len, purpose, (uint64_t)l.id,
+					       &sub_id);
+			t.list_id = (uint64_t)l.id;
+			t.subscriber_id = sub_id;
+		}
 		/* An expired confirmation is taken, to be answered "expired". */
 		if (kind == T_CONFIRM && ts == TOKEN_EXPIRED)
 			t.list_id = (uint64_t)l.id;

@@ -24,7 +24,13 @@ int lists_name_valid(const char *name, struct buf *err)
 {
 	size_t n = strlen(name);
 	if (n == 0 || n > LK_MAX_LIST_NAME) {
-		buf_printf(err, "a list name has 1 to %d characters", LK_MAX_LIST_NAME);
+		/* the list's own addresses must stay valid: NAME-unsubscribe+TOKEN
+		 * is at most 64 octets (RFC 5321) only with this bound */
+		buf_printf(err,
+			   "a list name has 1 to %d characters (%zu given), so that its "
+			   "addresses NAME-unsubscribe+TOKEN and NAME-bounces+TOKEN stay within "
+			   "the 64 octets an address's local part may have",
+			   LK_MAX_LIST_NAME, n);
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -3,7 +3,9 @@
  * the parts, the footer and the merge fields (compose.h says what the
  * message holds); the encodings themselves are in encode.c.
  *
- * API: compose_message, compose_header_text, compose_merge.
+ * API: compose_message, compose_header_text, compose_merge,
+ * compose_list_address (the VERP sender and the unsubscribe mailto, with
+ * crypto/token.h's address form).
  *
  * Shape. This runs once per recipient, a million times for a large list, so
  * nothing is built twice: the merge renderer hands each run of template text
@@ -761,5 +763,24 @@ int compose_reply(const struct compose_reply_in *in, struct buf *out, struct buf
 		return fail(out, start, err0, err, "message larger than the output buffer allows");
 	if (out->len - start > LK_MAX_MESSAGE)
 		return fail(out, start, err0, err, "message over LK_MAX_MESSAGE");
+	return 0;
+}
+
+int compose_list_address(struct buf *out, const struct keys *k, enum token_purpose purpose,
+			 const char *list_name, int64_t list_id, const char *domain,
+			 int64_t subscriber_id)
+{
+	const char *role = purpose == TOKEN_BOUNCE	  ? "bounces"
+			   : purpose == TOKEN_UNSUBSCRIBE ? "unsubscribe"
+							  : NULL;
+	if (role == NULL || list_id < 0 || subscriber_id < 0)
+		return -1;
+	size_t start = out->len;
+	buf_printf(out, "%s-%s+", list_name, role);
+	if (token_addr_encode(k, purpose, (uint64_t)list_id, (uint64_t)subscriber_id, out) < 0 ||
+	    buf_printf(out, "@%s", domain) < 0 || out->err) {
+		buf_truncate(out, start);
+		return -1;
+	}
 	return 0;
 }

@@ -59,6 +59,8 @@
 
 #include <stdint.h>
 
+#include "crypto/token.h"
+
 #include "core/buf.h"
 
 struct compose_in {
@@ -136,5 +138,17 @@ struct compose_reply_in {
 	int64_t date;
 };
 int compose_reply(const struct compose_reply_in *in, struct buf *out, struct buf *err);
+
+/* The list's addresses for one subscriber, appended to out:
+ * LIST-bounces+TOKEN@DOMAIN (TOKEN_BOUNCE: the VERP envelope sender) or
+ * LIST-unsubscribe+TOKEN@DOMAIN (TOKEN_UNSUBSCRIBE: the List-Unsubscribe
+ * mailto), TOKEN in crypto/token.h's address form. For a list name of at
+ * most LK_MAX_LIST_NAME the local part is at most LK_MAX_LOCAL_PART octets
+ * (RFC 5321); a longer name (a list made before that bound) still gets its
+ * address. Returns 0, or -1 for another purpose, a subscriber id the form
+ * cannot carry, or out full. */
+int compose_list_address(struct buf *out, const struct keys *k, enum token_purpose purpose,
+			 const char *list_name, int64_t list_id, const char *domain,
+			 int64_t subscriber_id);
 
 #endif

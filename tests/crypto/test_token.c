@@ -3,6 +3,15 @@
  * computed independently with Python's hashlib.blake2b), round trips, and
  * refusal of a token for another list, purpose or subscriber, an expired,
  * truncated, extended, altered (every bit, every character) or forged one.
+ *
+ * The address form (token_addr_*) likewise: golden vectors from Python's
+ * hashlib.blake2b and an RFC 4648 base32 written here, 28 lower-case
+ * characters, round trips up to 2^40 - 1, refusal for another list, purpose
+ * or subscriber, every one of the 140 bits flipped, every character changed,
+ * truncation and extension, characters outside the alphabet, an authentic
+ * token of an unknown version; a change of case is the same token (MTAs may
+ * change the case of a local part), and LIST-unsubscribe+TOKEN fits in 64
+ * octets for the longest list name allowed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -468,6 +477,262 @@ static void test_status_str(void **state)
 	assert_string_equal(token_status_str((enum token_status) - 99), "unknown");
 }
 
+/* --- the address form ----------------------------------------------------- */
+
+static const char B32[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+/* Appends the address form of (purpose, list, sub) to text[TOKEN_ADDR_LEN + 1]. */
+static void addr_enc(enum token_purpose p, uint64_t list, uint64_t sub, char *text)
+{
+	struct buf b;
+	buf_init(&b, LK_MAX_TOKEN);
+	assert_int_equal(token_addr_encode(&K, p, list, sub, &b), 0);
+	assert_int_equal(b.len, TOKEN_ADDR_LEN);
+	memcpy(text, b.data, TOKEN_ADDR_LEN + 1);
+	buf_free(&b);
+}
+
+/* An address token with any version and id, MACed as token.h says: written
+ * here bit by bit, independently of token.c. */
+static void addr_mint_raw(unsigned version, enum token_purpose p, uint64_t list, uint64_t mac_sub,
+			  uint64_t sub, char *text)
+{
+	uint8_t in[7 + 2 + 16], full[16], bits[140];
+	memcpy(in, "lk-addr", 7);
+	in[7] = (uint8_t)version;
+	in[8] = (uint8_t)p;
+	for (int i = 0; i < 8; i++) {
+		in[9 + i] = (uint8_t)(list >> (56 - 8 * i));
+		in[17 + i] = (uint8_t)(mac_sub >> (56 - 8 * i));
+	}
+	crypto_generichash(full, sizeof(full), in, sizeof(in), K.mac, KEYS_LEN);
+	for (int i = 0; i < 4; i++)
+		bits[i] = (uint8_t)((version >> (3 - i)) & 1);
+	for (int i = 0; i < 40; i++)
+		bits[4 + i] = (uint8_t)((sub >> (39 - i)) & 1);
+	for (int i = 0; i < 96; i++)
+		bits[44 + i] = (uint8_t)((full[i / 8] >> (7 - i % 8)) & 1);
+	for (int c = 0; c < TOKEN_ADDR_LEN; c++) {
+		unsigned v = 0;
+		for (int k = 0; k < 5; k++)
+			v = v << 1 | bits[5 * c + k];
+		text[c] = B32[v];
+	}
+	text[TOKEN_ADDR_LEN] = '\0';
+}
+
+static enum token_status addr_dec(const char *text, size_t len, enum token_purpose p, uint64_t list,
+				  uint64_t *sub)
+{
+	return token_addr_decode(&K, text, len, p, list, sub);
+}
+
+static void test_addr_golden(void **state)
+{
+	(void)state;
+	char text[TOKEN_ADDR_LEN + 1], raw[TOKEN_ADDR_LEN + 1];
+	uint64_t sub = 0;
+	addr_enc(TOKEN_BOUNCE, 1, 42, text);
+	assert_string_equal(text, "caaaaaacuzxrcguzo7osarouym3o");
+	addr_enc(TOKEN_UNSUBSCRIBE, 7, TOKEN_ADDR_MAX_SUBSCRIBER, text);
+	assert_string_equal(text, "d77777776wex7sp35skweic32ex2");
+	addr_mint_raw(1, TOKEN_UNSUBSCRIBE, 7, TOKEN_ADDR_MAX_SUBSCRIBER, TOKEN_ADDR_MAX_SUBSCRIBER,
+		      raw);
+	assert_string_equal(raw, text);
+	addr_enc(TOKEN_UNSUBSCRIBE, 1, 42, text);
+	assert_string_equal(text, "caaaaaacucvo3xzdeef26jjdcxdu");
+	assert_int_equal(addr_dec(text, TOKEN_ADDR_LEN, TOKEN_UNSUBSCRIBE, 1, &sub), TOKEN_OK);
+	assert_int_equal(sub, 42);
+}
+
+static void test_addr_roundtrip(void **state)
+{
+	(void)state;
+	static const uint64_t ids[] = {
+	    0, 1, 42, 1u << 31, UINT64_C(1) << 32, TOKEN_ADDR_MAX_SUBSCRIBER};
+	char text[TOKEN_ADDR_LEN + 1];
+	for (int p = TOKEN_CONFIRM; p <= TOKEN_BOUNCE; p++) {
+		for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+			uint64_t sub = 99;
+			addr_enc((enum token_purpose)p, 3, ids[i], text);
+			for (size_t c = 0; c < TOKEN_ADDR_LEN; c++)
+				assert_non_null(memchr(B32, text[c], 32));
+			assert_true(token_addr_syntax(text, TOKEN_ADDR_LEN));
+			assert_int_equal(
+			    addr_dec(text, TOKEN_ADDR_LEN, (enum token_purpose)p, 3, &sub),
+			    TOKEN_OK);
+			assert_int_equal(sub, ids[i]);
+		}
+	}
+	/* what cannot be written */
+	struct buf b;
+	buf_init(&b, LK_MAX_TOKEN);
+	assert_int_equal(token_addr_encode(&K, TOKEN_BOUNCE, 3, TOKEN_ADDR_MAX_SUBSCRIBER + 1, &b),
+			 -1);
+	assert_int_equal(token_addr_encode(&K, (enum token_purpose)0, 3, 1, &b), -1);
+	assert_int_equal(
+	    token_addr_encode(&K, (enum token_purpose)(TOKEN_PURPOSE_LAST + 1), 3, 1, &b), -1);
+	assert_int_equal(b.len, 0);
+	buf_free(&b);
+	buf_init(&b, TOKEN_ADDR_LEN - 1);
+	assert_int_equal(token_addr_encode(&K, TOKEN_BOUNCE, 3, 1, &b), -1);
+	buf_free(&b);
+}
+
+static void test_addr_other_list_purpose_subscriber(void **state)
+{
+	(void)state;
+	char text[TOKEN_ADDR_LEN + 1], raw[TOKEN_ADDR_LEN + 1];
+	uint64_t sub = 0;
+	addr_enc(TOKEN_BOUNCE, 5, 42, text);
+	assert_int_equal(addr_dec(text, TOKEN_ADDR_LEN, TOKEN_BOUNCE, 5, &sub), TOKEN_OK);
+	for (uint64_t l = 0; l < 10; l++)
+		if (l != 5)
+			assert_int_equal(addr_dec(text, TOKEN_ADDR_LEN, TOKEN_BOUNCE, l, &sub),
+					 TOKEN_BAD_MAC);
+	assert_int_equal(
+	    addr_dec(text, TOKEN_ADDR_LEN, TOKEN_BOUNCE, 5 | (UINT64_C(1) << 63), &sub),
+	    TOKEN_BAD_MAC);
+	for (int p = TOKEN_CONFIRM; p < TOKEN_BOUNCE; p++)
+		assert_int_equal(addr_dec(text, TOKEN_ADDR_LEN, (enum token_purpose)p, 5, &sub),
+				 TOKEN_BAD_MAC);
+	assert_int_equal(addr_dec(text, TOKEN_ADDR_LEN, (enum token_purpose)0, 5, &sub),
+			 TOKEN_MALFORMED);
+	/* another subscriber's id under this one's MAC, and the reverse */
+	addr_mint_raw(1, TOKEN_BOUNCE, 5, 42, 43, raw);
+	assert_int_equal(addr_dec(raw, TOKEN_ADDR_LEN, TOKEN_BOUNCE, 5, &sub), TOKEN_BAD_MAC);
+	addr_mint_raw(1, TOKEN_BOUNCE, 5, 43, 42, raw);
+	assert_int_equal(addr_dec(raw, TOKEN_ADDR_LEN, TOKEN_BOUNCE, 5, &sub), TOKEN_BAD_MAC);
+	/* the URL form is not an address token, nor the reverse */
+	char url[TOKEN_TEXT_LEN + 1];
+	struct token t = {TOKEN_BOUNCE, 5, 42, 0};
+	enc(&K, &t, url);
+	assert_int_equal(addr_dec(url, TOKEN_TEXT_LEN, TOKEN_BOUNCE, 5, &sub), TOKEN_MALFORMED);
+	assert_int_equal(token_decode(&K, text, TOKEN_ADDR_LEN, TOKEN_BOUNCE, NOW, &t),
+			 TOKEN_MALFORMED);
+}
+
+static void test_addr_every_bit_flip(void **state)
+{
+	(void)state;
+	char text[TOKEN_ADDR_LEN + 1], flipped[TOKEN_ADDR_LEN + 1];
+	uint64_t sub = 0;
+	addr_enc(TOKEN_UNSUBSCRIBE, 12, 34, text);
+	/* Each character carries 5 of the 140 bits: flipping one bit of its
+	 * value flips one bit of the token. */
+	for (size_t c = 0; c < TOKEN_ADDR_LEN; c++) {
+		unsigned v = (unsigned)(strchr(B32, text[c]) - B32);
+		for (int bit = 0; bit < 5; bit++) {
+			memcpy(flipped, text, sizeof(flipped));
+			flipped[c] = B32[v ^ (1u << bit)];
+			for (int p = TOKEN_CONFIRM; p <= TOKEN_BOUNCE; p++) {
+				enum token_status st = addr_dec(flipped, TOKEN_ADDR_LEN,
+								(enum token_purpose)p, 12, &sub);
+				if (st != TOKEN_BAD_MAC)
+					fail_msg("character %zu bit %d flipped: %s for purpose %d",
+						 c, bit, token_status_str(st), p);
+			}
+		}
+	}
+	assert_int_equal(addr_dec(text, TOKEN_ADDR_LEN, TOKEN_UNSUBSCRIBE, 12, &sub), TOKEN_OK);
+}
+
+static void test_addr_every_character_changed(void **state)
+{
+	(void)state;
+	char text[TOKEN_ADDR_LEN + 1], bad[TOKEN_ADDR_LEN + 1];
+	uint64_t sub = 0;
+	addr_enc(TOKEN_BOUNCE, 2, 77, text);
+	for (size_t c = 0; c < TOKEN_ADDR_LEN; c++) {
+		for (int ch = 0; ch < 256; ch++) {
+			memcpy(bad, text, sizeof(bad));
+			bad[c] = (char)ch;
+			enum token_status st = addr_dec(bad, TOKEN_ADDR_LEN, TOKEN_BOUNCE, 2, &sub);
+			int same = ch == text[c] ||
+				   (text[c] >= 'a' && text[c] <= 'z' && ch == text[c] - 'a' + 'A');
+			int in_alphabet = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+					  (ch >= '2' && ch <= '7');
+			enum token_status want = same	       ? TOKEN_OK
+						 : in_alphabet ? TOKEN_BAD_MAC
+							       : TOKEN_MALFORMED;
+			if (st != want)
+				fail_msg("character %zu -> 0x%02x: %s, want %s", c, ch,
+					 token_status_str(st), token_status_str(want));
+		}
+	}
+}
+
+static void test_addr_case(void **state)
+{
+	(void)state;
+	char text[TOKEN_ADDR_LEN + 1], up[TOKEN_ADDR_LEN + 1];
+	uint64_t sub = 0;
+	addr_enc(TOKEN_BOUNCE, 9, 123456789, text);
+	/* all upper case, and every other character, decode to the same id */
+	for (int mode = 0; mode < 3; mode++) {
+		for (size_t c = 0; c < TOKEN_ADDR_LEN; c++) {
+			char ch = text[c];
+			int flip = mode == 0 || (int)(c % 2) == mode - 1;
+			up[c] = flip && ch >= 'a' && ch <= 'z' ? (char)(ch - 'a' + 'A') : ch;
+		}
+		up[TOKEN_ADDR_LEN] = '\0';
+		assert_string_not_equal(up, text);
+		sub = 0;
+		assert_int_equal(addr_dec(up, TOKEN_ADDR_LEN, TOKEN_BOUNCE, 9, &sub), TOKEN_OK);
+		assert_int_equal(sub, 123456789);
+		assert_true(token_addr_syntax(up, TOKEN_ADDR_LEN));
+	}
+}
+
+static void test_addr_truncated_and_extended(void **state)
+{
+	(void)state;
+	char text[TOKEN_ADDR_LEN + 1], longer[2 * TOKEN_ADDR_LEN + 2];
+	uint64_t sub = 0;
+	addr_enc(TOKEN_BOUNCE, 2, 77, text);
+	for (size_t n = 0; n < TOKEN_ADDR_LEN; n++) {
+		assert_int_equal(addr_dec(text, n, TOKEN_BOUNCE, 2, &sub), TOKEN_MALFORMED);
+		assert_int_equal(addr_dec(text + TOKEN_ADDR_LEN - n, n, TOKEN_BOUNCE, 2, &sub),
+				 TOKEN_MALFORMED);
+		assert_false(token_addr_syntax(text, n));
+	}
+	memcpy(longer, text, TOKEN_ADDR_LEN);
+	memcpy(longer + TOKEN_ADDR_LEN, text, TOKEN_ADDR_LEN + 1);
+	for (size_t n = TOKEN_ADDR_LEN + 1; n <= 2 * TOKEN_ADDR_LEN; n++) {
+		assert_int_equal(addr_dec(longer, n, TOKEN_BOUNCE, 2, &sub), TOKEN_MALFORMED);
+		assert_false(token_addr_syntax(longer, n));
+	}
+	assert_int_equal(addr_dec(NULL, 0, TOKEN_BOUNCE, 2, &sub), TOKEN_MALFORMED);
+	assert_int_equal(sub, 0); /* untouched by any refusal */
+}
+
+static void test_addr_authentic_but_malformed(void **state)
+{
+	(void)state;
+	char raw[TOKEN_ADDR_LEN + 1];
+	uint64_t sub = 0;
+	addr_mint_raw(1, TOKEN_BOUNCE, 4, 8, 8, raw);
+	assert_int_equal(addr_dec(raw, TOKEN_ADDR_LEN, TOKEN_BOUNCE, 4, &sub), TOKEN_OK);
+	assert_int_equal(sub, 8);
+	for (unsigned v = 0; v < 16; v++) {
+		if (v == 1)
+			continue;
+		sub = 0;
+		addr_mint_raw(v, TOKEN_BOUNCE, 4, 8, 8, raw);
+		assert_int_equal(addr_dec(raw, TOKEN_ADDR_LEN, TOKEN_BOUNCE, 4, &sub),
+				 TOKEN_MALFORMED);
+		assert_int_equal(sub, 0);
+	}
+}
+
+/* The bound of core/limits.h holds: the longest local part we make fits. */
+static void test_addr_local_part(void **state)
+{
+	(void)state;
+	assert_int_equal(LK_MAX_LIST_NAME + strlen("-unsubscribe+") + TOKEN_ADDR_LEN,
+			 LK_MAX_LOCAL_PART);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -483,6 +748,15 @@ int main(void)
 	    cmocka_unit_test(test_authentic_but_malformed),
 	    cmocka_unit_test(test_encode_refuses),
 	    cmocka_unit_test(test_status_str),
+	    cmocka_unit_test(test_addr_golden),
+	    cmocka_unit_test(test_addr_roundtrip),
+	    cmocka_unit_test(test_addr_other_list_purpose_subscriber),
+	    cmocka_unit_test(test_addr_every_bit_flip),
+	    cmocka_unit_test(test_addr_every_character_changed),
+	    cmocka_unit_test(test_addr_case),
+	    cmocka_unit_test(test_addr_truncated_and_extended),
+	    cmocka_unit_test(test_addr_authentic_but_malformed),
+	    cmocka_unit_test(test_addr_local_part),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -6,7 +6,7 @@
  * taken off and used as the envelope recipient. Checks: never a crash or a
  * leak; at most LK_MAX_BOUNCE_RCPTS recipients, each a NUL-terminated
  * address of at most LK_MAX_ADDRESS bytes; a complaint only from an ARF
- * report; a token only of base64url within LK_MAX_TOKEN; and
+ * report; a token only of token.h's address form (token_addr_syntax); and
  * bounce_verp_split on the whole input agrees with itself.
  * Seeds: corpus/fuzz_bounce/ (samples from tests/intake/bounces/).
  *
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/limits.h"
+#include "crypto/token.h"
 #include "intake/bounce.h"
 #include "intake/mimetext.h"
 
@@ -78,9 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (b.verp_token != NULL) {
 		size_t n = strlen(b.verp_token);
-		if (n == 0 || n > LK_MAX_TOKEN ||
+		if (n != TOKEN_ADDR_LEN ||
 		    strspn(b.verp_token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-					 "qrstuvwxyz0123456789-_") != n)
+					 "qrstuvwxyz234567") != n)
 			abort();
 	}
 	bounce_free(&b);

@@ -4,8 +4,12 @@
  * The input is offered as token text under a fixed key (master 00..1f,
  * mac 20..3f, hash 40..5f: the keys of tests/crypto/test_token.c) for every
  * purpose. Whatever decodes must re-encode to exactly the input: a token has
- * one spelling. Seeds: corpus/fuzz_token/ (a valid token under this key, a
- * truncated one, garbage, empty).
+ * one spelling. The same input is offered to token_addr_decode (the address
+ * form) for every purpose and lists 1 and 2: what decodes must re-encode to
+ * the input in lower case (its one spelling up to case), and
+ * token_addr_syntax must agree with the decoder on what is malformed.
+ * Seeds: corpus/fuzz_token/ (valid tokens of both forms under this key, for
+ * list 1, one upper-cased, a truncated one, garbage, empty).
  *
  * TRUST: the whole input is untrusted; it is copied to an exact-size heap
  * block so that ASan catches any read past len.
@@ -66,6 +70,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (token_check(&fuzz_keys, text, size, t.purpose, t.list_id, t.subscriber_id, 0) !=
 		    TOKEN_OK)
 			abort();
+	}
+
+	for (int p = TOKEN_CONFIRM; p <= TOKEN_BOUNCE; p++) {
+		for (uint64_t list = 1; list <= 2; list++) {
+			uint64_t sub = UINT64_MAX;
+			enum token_status st = token_addr_decode(&fuzz_keys, text, size,
+								 (enum token_purpose)p, list, &sub);
+			if (st != TOKEN_OK && st != TOKEN_MALFORMED && st != TOKEN_BAD_MAC)
+				abort();
+			if (st != TOKEN_MALFORMED && !token_addr_syntax(text, size))
+				abort(); /* read what the syntax check refuses */
+			if (st != TOKEN_OK) {
+				if (sub != UINT64_MAX)
+					abort();
+				continue;
+			}
+			if (size != TOKEN_ADDR_LEN || sub > TOKEN_ADDR_MAX_SUBSCRIBER)
+				abort();
+			struct buf out;
+			buf_init(&out, LK_MAX_TOKEN);
+			if (token_addr_encode(&fuzz_keys, (enum token_purpose)p, list, sub, &out) !=
+				0 ||
+			    out.len != size)
+				abort();
+			for (size_t i = 0; i < size; i++) {
+				char c = text[i];
+				if (c >= 'A' && c <= 'Z')
+					c = (char)(c - 'A' + 'a');
+				if (out.data[i] != c)
+					abort();
+			}
+			buf_free(&out);
+		}
 	}
 	free(text);
 	return 0;

@@ -21,10 +21,8 @@
 #include "intake/bounce.h"
 #include "intake/mimetext.h"
 
-#define VERP                                                                                       \
-	"news-bounces+AQUAAAAAAAAAAQAAAAAAAAAqAAAAAAAAAAB0aGlzaXNub3RhcmVhbG1hYw@lists.example."   \
-	"org"
-#define TOKEN "AQUAAAAAAAAAAQAAAAAAAAAqAAAAAAAAAAB0aGlzaXNub3RhcmVhbG1hYw"
+#define VERP "news-bounces+aeaaaaaacuthisisnotarealmac2@lists.example.org"
+#define TOKEN "aeaaaaaacuthisisnotarealmac2"
 
 static const struct corpus_case {
 	const char *file;
@@ -238,49 +236,50 @@ static void test_oversized(void **state)
 static void test_verp(void **state)
 {
 	(void)state;
+	/* T: 28 characters of base32, the length and alphabet of token.h's
+	 * address form; it is not verified here (no key). */
+#define T "abcdefghijklmnopqrstuvwxyz23"
+#define TU "ABCDEFGHIJKLMNOPQRSTUVWXYZ23"
 	static const struct {
 		const char *in, *list, *token;
 	} t[] = {
-	    {"news-bounces+abc_-9@lists.example.org", "news", "abc_-9"},
-	    {"<News-BOUNCES+T@x.example>", "news", "T"},
-	    {"a-b.c-bounces+T@x", "a-b.c", "T"},
-	    {"news-bounces+a+b@x", NULL, NULL}, /* '+' is not base64url */
+	    {"news-bounces+" T "@lists.example.org", "news", T},
+	    {"<News-BOUNCES+" TU "@x.example>", "news", TU}, /* case is the decoder's */
+	    {"a-b.c-bounces+" T "@x", "a-b.c", T},
+	    {"news-bounces+a+" T "@x", NULL, NULL},			 /* the last '+' splits */
+	    {"news-bounces+" T "a@x", NULL, NULL},			 /* 29 characters */
+	    {"news-bounces+bcdefghijklmnopqrstuvwxyz23@x", NULL, NULL},	 /* 27 */
+	    {"news-bounces+abcdefghijklmnopqrstuvwxyz21@x", NULL, NULL}, /* '1' */
+	    {"news-bounces+abcdefghijklmnopqrstuvwxyz28@x", NULL, NULL}, /* '8' */
+	    {"news-bounces+abcdefghijklmnopqrstuvwxyz-_@x", NULL, NULL}, /* base64url */
+	    {"news-bounces+AQUAAAAAAAAAAQAAAAAAAAAqAAAAAAAAAAB0aGlzaXNub3RhcmVhbG1hYw@x", NULL,
+	     NULL}, /* the 56-character URL form */
 	    {"news-bounces+@x", NULL, NULL},
-	    {"-bounces+T@x", NULL, NULL},
-	    {"news-bounce+T@x", NULL, NULL},
-	    {"news-bounces+T", NULL, NULL},
-	    {"news-bounces+T@", NULL, NULL},
-	    {"news+T@x", NULL, NULL},
-	    {"n/ws-bounces+T@x", NULL, NULL},
+	    {"-bounces+" T "@x", NULL, NULL},
+	    {"news-bounce+" T "@x", NULL, NULL},
+	    {"news-bounces+" T, NULL, NULL},
+	    {"news-bounces+" T "@", NULL, NULL},
+	    {"news+" T "@x", NULL, NULL},
+	    {"n/ws-bounces+" T "@x", NULL, NULL},
 	    {"", NULL, NULL},
 	    {"@", NULL, NULL},
 	    {"+@", NULL, NULL},
 	};
+#undef T
+#undef TU
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		char *l = NULL, *k = NULL;
 		int r = bounce_verp_split(t[i].in, strlen(t[i].in), &l, &k);
 		if (t[i].list == NULL) {
-			assert_int_equal(r, -1);
+			if (r != -1)
+				fail_msg("case %zu (%s) was split", i, t[i].in);
 			assert_null(l);
 			continue;
 		}
-		assert_int_equal(r, 0);
+		if (r != 0)
+			fail_msg("case %zu (%s) was not split", i, t[i].in);
 		assert_string_equal(l, t[i].list);
 		assert_string_equal(k, t[i].token);
-		free(l);
-		free(k);
-	}
-	/* the token's bound */
-	for (size_t n = LK_MAX_TOKEN; n <= LK_MAX_TOKEN + 1; n++) {
-		char big[LK_MAX_TOKEN + 40];
-		memcpy(big, "n-bounces+", 10);
-		memset(big + 10, 'A', n);
-		memcpy(big + 10 + n, "@x", 2);
-		char *l = NULL, *k = NULL;
-		int r = bounce_verp_split(big, 12 + n, &l, &k);
-		assert_int_equal(r, n == LK_MAX_TOKEN ? 0 : -1);
-		if (r == 0)
-			assert_int_equal(strlen(k), LK_MAX_TOKEN);
 		free(l);
 		free(k);
 	}
