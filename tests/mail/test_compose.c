@@ -941,6 +941,7 @@ static void test_list_address(void **state)
 		struct address ad;
 		if (address_parse(a, strlen(a), &ad, &err) < 0)
 			fail_msg("%s: %s", a, buf_cstr(&err));
+		address_free(&ad);
 		size_t local = (size_t)(strchr(a, '@') - a);
 		assert_true(local <= LK_MAX_LOCAL_PART);
 		assert_int_equal(strncmp(a, name, LK_MAX_LIST_NAME), 0);
