@@ -20,6 +20,7 @@
 #include "intake/command.h"
 #include "lists/jobs.h"
 #include "lists/person.h"
+#include "mail/compose.h"
 
 /* The consent wording of a subscription asked for by mail. */
 static const char CONSENT_EMAIL[] =
@@ -201,8 +202,14 @@ static int ask(struct mailcmd_env *env, const struct list_rec *l, int64_t id, en
 	buf_init(&subject, 1024);
 	buf_init(&text, 8192);
 	token_encode(k, &t, &tok);
-	buf_printf(&reply_to, "%s-%s+%s@%s", l->name,
-		   p == TOKEN_UNSUBSCRIBE ? "unsubscribe" : "confirm", buf_cstr(&tok), l->domain);
+	/* LIST-unsubscribe+ takes token.h's address form, as in the
+	 * List-Unsubscribe mailto; LIST-confirm+ the URL form, which expires. */
+	if (p == TOKEN_UNSUBSCRIBE) {
+		if (compose_list_address(&reply_to, k, p, l->name, l->id, l->domain, id) < 0)
+			reply_to.err = 1;
+	} else {
+		buf_printf(&reply_to, "%s-confirm+%s@%s", l->name, buf_cstr(&tok), l->domain);
+	}
 	buf_printf(&subject, "Please confirm: %s", what);
 	buf_printf(&text,
 		   "Hello,\n\n"
