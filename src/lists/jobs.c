@@ -7,6 +7,8 @@
  */
 #include "lists/jobs.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,18 +90,70 @@ int jobs_create_campaign(struct lists_ctx *x, const struct list_rec *l, const ch
 	return insert(x, &j, id, err);
 }
 
-/* The wording of the confirmation request; {{confirm_url}} is filled in per
- * recipient by the engine. */
-static const char CONFIRM_SUBJECT[] = "Please confirm your subscription to {{list_title}}";
-static const char CONFIRM_TEXT[] =
-    "Hello,\n\n"
-    "someone, hopefully you, asked to subscribe {{email}} to the list\n"
-    "\"{{list_title}}\".\n\n"
-    "To confirm, reply to this message (the text does not matter), or open\n"
-    "this link and press the button on the page:\n\n"
-    "  {{confirm_url}}\n\n"
-    "If it was not you, ignore this message: you will not be subscribed and\n"
-    "will not hear from us again about it. The link expires in a few days.\n";
+/* The built-in mail templates, for a context that names no set (the
+ * command line): parsed once, never freed, shared by threads. */
+static struct tmpl_set *builtin_set;
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+
+static void builtin_load(void)
+{
+	struct buf err;
+	buf_init(&err, 1024);
+	builtin_set = tmpl_set_new();
+	if (tmpl_set_add_builtins(builtin_set, &err) < 0) {
+		/* a broken built-in is a bug that tests/core/test_tmpl.c catches */
+		fprintf(stderr, "bug: built-in templates: %s\n", buf_cstr(&err));
+		abort();
+	}
+	buf_free(&err);
+}
+
+/* Renders mail template name ("Subject: ..." line, empty line, text) with
+ * values given (NULL: the sender's merge fields, each rendered as itself, so
+ * that {{email}} stays {{email}} and the engine fills it in for each
+ * message, mail/compose.h) into *subject and *text (the caller frees). */
+static int mail_text(const struct lists_ctx *x, const char *name, const struct tmpl_vars *given,
+		     char **subject, char **text, struct buf *err)
+{
+	static const char *const fields[] = {"name",	    "email",	       "list",
+					     "list_title",  "unsubscribe_url", "preferences_url",
+					     "confirm_url", "request_url"};
+	const struct tmpl_set *ts = x->tmpl;
+	if (ts == NULL) {
+		pthread_once(&builtin_once, builtin_load);
+		ts = builtin_set;
+	}
+	struct tmpl_vars *v = NULL;
+	if (given == NULL) {
+		v = tmpl_vars_new();
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+			char ph[64];
+			bsnprintf(ph, sizeof(ph), "{{%s}}", fields[i]);
+			tmpl_put(v, fields[i], ph);
+		}
+		given = v;
+	}
+	struct buf out;
+	buf_init(&out, LK_MAX_MESSAGE / 4);
+	int rc = tmpl_render(ts, name, given, &out, err);
+	tmpl_vars_free(v);
+	const char *s = buf_cstr(&out);
+	const char *nl = rc == 0 ? strchr(s, '\n') : NULL;
+	if (rc == 0 && (strncmp(s, "Subject:", 8) != 0 || nl == NULL)) {
+		buf_printf(err, "template %s: the first line must be \"Subject: ...\"", name);
+		rc = -1;
+	}
+	if (rc == 0) {
+		struct str sub = str_trim((struct str){s + 8, (size_t)(nl - s - 8)});
+		*subject = xstrndup(sub.ptr, sub.len);
+		const char *body = nl + 1;
+		while (*body == '\r' || *body == '\n') /* the empty line */
+			body++;
+		*text = xstrdup(body);
+	}
+	buf_free(&out);
+	return rc < 0 ? STORE_ERR : STORE_OK;
+}
 
 /* A job to one subscriber (confirm, request), ahead of campaigns. */
 static int one_recipient(struct lists_ctx *x, const struct list_rec *l, const char *kind,
@@ -122,11 +176,29 @@ static int one_recipient(struct lists_ctx *x, const struct list_rec *l, const ch
 	return insert(x, &j, id, err);
 }
 
+/* A job to one subscriber from mail template name. */
+static int templated(struct lists_ctx *x, const struct list_rec *l, const char *kind,
+		     const char *name, int64_t subscriber_id, int64_t *id, struct buf *err)
+{
+	char *subject = NULL, *text = NULL;
+	int r = mail_text(x, name, NULL, &subject, &text, err);
+	if (r == STORE_OK)
+		r = one_recipient(x, l, kind, subject, text, subscriber_id, id, err);
+	free(subject);
+	free(text);
+	return r;
+}
+
 int jobs_create_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
 			int64_t *id, struct buf *err)
 {
-	return one_recipient(x, l, "confirm", CONFIRM_SUBJECT, CONFIRM_TEXT, subscriber_id, id,
-			     err);
+	return templated(x, l, "confirm", "mail_confirm.txt", subscriber_id, id, err);
+}
+
+int jobs_create_welcome(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
+			int64_t *id, struct buf *err)
+{
+	return templated(x, l, "notice", "mail_welcome.txt", subscriber_id, id, err);
 }
 
 /* The wording of the data request mail; {{request_url}} is filled in per
@@ -232,6 +304,27 @@ void jobs_rcpt_free(char *to, char *reply_to)
 		xfree_wipe(to, strlen(to));
 	if (reply_to != NULL)
 		xfree_wipe(reply_to, strlen(reply_to));
+}
+
+int jobs_create_goodbye(struct lists_ctx *x, const struct list_rec *l, const char *to,
+			const char *name, int all, int erased, int64_t *id, struct buf *err)
+{
+	struct tmpl_vars *v = tmpl_vars_new();
+	tmpl_put(v, "email", to);
+	tmpl_put(v, "name", name);
+	tmpl_put(v, "list", l->name);
+	tmpl_put(v, "list_title", l->title != NULL && l->title[0] ? l->title : l->name);
+	tmpl_put_bool(v, "all", all);
+	tmpl_put_bool(v, "erased", erased);
+	char *subject = NULL, *text = NULL;
+	int r = mail_text(x, "mail_goodbye.txt", v, &subject, &text, err);
+	tmpl_vars_free(v);
+	if (r == STORE_OK)
+		r = jobs_create_single(x, l->id, "notice", to, NULL, subject, text, id, err);
+	if (text != NULL)
+		xfree_wipe(text, strlen(text)); /* it holds the address */
+	free(subject);
+	return r;
 }
 
 static int change(struct lists_ctx *x, int64_t id, const char *verb, struct buf *err)

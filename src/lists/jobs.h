@@ -32,6 +32,19 @@ int jobs_create_campaign(struct lists_ctx *x, const struct list_rec *l, const ch
 /* Queues the confirmation request for a pending subscriber. */
 int jobs_create_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
 			int64_t *id, struct buf *err);
+/* Queues the welcome (kind "notice") to a subscriber whose confirmation has
+ * just made the subscription active. Its wording is mail_welcome.txt, as
+ * the confirmation request's is mail_confirm.txt (x->tmpl, or the
+ * built-ins; docs/templates.md). */
+int jobs_create_welcome(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
+			int64_t *id, struct buf *err);
+/* Queues the goodbye (kind "notice", mail_goodbye.txt) to a person who has
+ * just left l (all: every list) with the unsubscribe button. It is rendered
+ * now with the real values (to, name, erased: their data is gone) and to is
+ * sealed into the job (jobs_create_single), so it is sent even when the
+ * person has been erased, and the address goes with the job's end. */
+int jobs_create_goodbye(struct lists_ctx *x, const struct list_rec *l, const char *to,
+			const char *name, int all, int erased, int64_t *id, struct buf *err);
 /* Queues the mail with the link to the data page of a subscriber who asked
  * for it (web form /me). l is the list it is sent from: one the person is on.
  * The engine fills in {{request_url}} with a REQUEST token that expires after

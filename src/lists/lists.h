@@ -13,15 +13,17 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/tmpl.h"
 #include "crypto/keys.h"
 #include "store/store.h"
 
 struct lists_ctx {
 	struct store *st;
 	const struct keys *keys;
-	const char *policy_version; /* consent wording version ([general] consent_version) */
-	const char *actor;	    /* who acts, for the audit log: "cli:root", "web", ... */
-	int64_t now;		    /* 0 = the clock; tests set a fixed time */
+	const char *policy_version;  /* consent wording version ([general] consent_version) */
+	const char *actor;	     /* who acts, for the audit log: "cli:root", "web", ... */
+	int64_t now;		     /* 0 = the clock; tests set a fixed time */
+	const struct tmpl_set *tmpl; /* mail templates (lists/jobs.h); NULL: the built-ins */
 };
 
 int64_t lists_now(const struct lists_ctx *x);

@@ -19,6 +19,7 @@
 #include "core/xmalloc.h"
 #include "crypto/hash.h"
 #include "crypto/pii.h"
+#include "lists/jobs.h"
 
 #define AD_DATA "listkeeper-subscriber-v1"
 #define AD_LEDGER "listkeeper-ledger-details-v1"
@@ -438,6 +439,9 @@ int lists_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t id, con
 			r = ledger_event(x, l->id, id, "confirm", source, &d);
 		buf_free(&d);
 	}
+	int64_t job;
+	if (r == STORE_OK && sub.state == SUB_STATE_ACTIVE) /* held: no welcome (yet) */
+		r = jobs_create_welcome(x, l, id, &job, err);
 	r = end_txn(x, r, err);
 	subscriber_rec_free(&who);
 	explicit_bzero(key, sizeof(key));

@@ -202,6 +202,7 @@ static int subscribe(const struct listpage_env *env, const struct listpage_defer
 	x.st = env->st;
 	x.keys = env->keys;
 	x.policy_version = env->consent_version;
+	x.tmpl = env->site->tmpl;
 	x.actor = "web";
 	x.now = env->now;
 	int tracking = d->tracking && l->tracking;

@@ -159,6 +159,7 @@ void mine_ctx(const struct listpage_env *env, struct lists_ctx *x)
 	x->st = env->st;
 	x->keys = env->keys;
 	x->policy_version = env->consent_version;
+	x->tmpl = env->site->tmpl;
 	x->actor = "web";
 	x->now = env->now;
 }

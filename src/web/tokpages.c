@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "crypto/token.h"
+#include "lists/jobs.h"
 #include "lists/lists.h"
 #include "lists/person.h"
 #include "web/csrf.h"
@@ -35,6 +36,7 @@ static void ctx_of(const struct tokpages_env *env, struct lists_ctx *x)
 	x->st = env->st;
 	x->keys = env->keys;
 	x->policy_version = env->policy_version;
+	x->tmpl = env->site->tmpl;
 	x->actor = "web";
 	x->now = env->now;
 }
@@ -266,7 +268,7 @@ static int collect(void *ctx, const struct subscription_rec *r)
 /* Ends the subscriptions (one transaction). *left: how many were ended;
  * *erased: the person's data is gone. Returns a STORE_* code. */
 static int unsubscribe(const struct tokpages_env *env, const struct target *tg, int all,
-		       size_t *left, int *erased)
+		       int goodbye, size_t *left, int *erased)
 {
 	struct lists_ctx x;
 	ctx_of(env, &x);
@@ -276,7 +278,16 @@ static int unsubscribe(const struct tokpages_env *env, const struct target *tg, 
 	buf_init(&err, 1024);
 	*left = 0;
 	*erased = 0;
+	struct person p = {0};
 	int r = store_begin(env->st);
+	if (r == STORE_OK && goodbye && tg->subscribed) {
+		/* the address, read before an erasure makes it unreadable */
+		struct subscriber_rec rec = {0};
+		if (store_subscriber_get(env->st, who, &rec) == STORE_OK &&
+		    lists_person_load(&x, &rec, &p) < 0)
+			memset(&p, 0, sizeof(p));
+		subscriber_rec_free(&rec);
+	}
 	if (r == STORE_OK && all)
 		r = store_subscriptions_of(env->st, who, collect, &ids);
 	else if (r == STORE_OK && tg->subscribed)
@@ -293,6 +304,10 @@ static int unsubscribe(const struct tokpages_env *env, const struct target *tg, 
 			(*left)++;
 		list_rec_free(&l);
 	}
+	int64_t job = 0;
+	if (r == STORE_OK && *left > 0 && p.address != NULL)
+		r = jobs_create_goodbye(&x, &tg->l, p.address, p.name, all, *erased, &job, &err);
+	person_free(&p);
 	if (r == STORE_OK)
 		r = store_commit(env->st);
 	if (r != STORE_OK) {
@@ -334,7 +349,7 @@ static void one_click_post(const struct tokpages_env *env, const char *path, str
 	}
 	size_t left;
 	int erased;
-	int r = unsubscribe(env, &tg, 0, &left, &erased);
+	int r = unsubscribe(env, &tg, 0, 0, &left, &erased); /* no goodbye: a machine asked */
 	if (r == STORE_OK)
 		page_text(p, 200, "no-store", "text/plain; charset=utf-8", "Unsubscribed.\n", 14);
 	else if (r == STORE_BUSY)
@@ -362,7 +377,7 @@ static void unsub_post(const struct tokpages_env *env, const char *path, const s
 	int all = form_get(f, "all") != NULL;
 	size_t left;
 	int erased;
-	int r = unsubscribe(env, &tg, all, &left, &erased);
+	int r = unsubscribe(env, &tg, all, 1, &left, &erased);
 	if (r != STORE_OK) {
 		page_store_failed(p, env->site, env->st, r);
 	} else if (left == 0) {

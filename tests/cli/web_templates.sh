@@ -73,6 +73,22 @@ csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/b")
 get "$c" --data-urlencode "csrf=$csrf" >/dev/null
 check "the confirmed page says so" contains "$T/b" "You are subscribed"
 check "the confirmed page is valid HTML5" valid
+# the welcome, then the goodbye after the unsubscribe button: grace is on
+# no other list, so she is erased, and the goodbye still reaches her
+waitn() { for _ in $(seq 100); do [ "$(ls "$T"/out/new | wc -l)" -ge "$1" ] && return 0; sleep 0.1; done; return 1; }
+check "a welcome is mailed after the confirmation" waitn 2
+wel=$(grep -l '^Subject: Welcome to' "$T"/out/new/* | head -1)
+check "the welcome names the list" grep -q 'Subject: Welcome to News & <b>views</b>' "$wel"
+u=$(grep -m1 -ohE '/u/[A-Za-z0-9_-]+' "$wel")
+get "$u" >/dev/null
+csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/b")
+get "$u" --data-urlencode "csrf=$csrf" >/dev/null
+check "the unsubscribe page says the data is deleted" contains "$T/b" "personal data has been deleted"
+check "a goodbye is mailed" waitn 3
+bye=$(grep -l '^Subject: You have left' "$T"/out/new/* | head -1)
+check "the goodbye goes to the erased address" grep -q '^To: grace@example.org' "$bye"
+check "the goodbye says the data is deleted" grep -q 'personal data has been deleted' "$bye"
+check "nothing is held about grace" grep -q "nothing is held about that address" <<<"$(lk person show grace@example.org)"
 stop
 
 # An override folder: a footer with an include of its own, the consent
@@ -96,6 +112,18 @@ check "the overridden page is valid HTML5" valid
 [ "$(get /style.css)" = 200 ] && [ "$(cat "$T/b")" = 'body{color:#123456}' ] && ok "/style.css is the folder's" || bad "/style.css override"
 [ "$(get /logo)" = 200 ] && grep -qi '^content-type: image/png' "$T/h" && cmp -s "$T/b" "$T/logo.png" &&
   ok "/logo serves the image" || bad "/logo"
+stop
+# the confirmation mail from the folder, for a subscribe on the web form
+printf 'Subject: Say yes to {{list_title}}\n\nHi, {{email}}: {{confirm_url}}\n' >"$T/tpl/mail_confirm.txt"
+check "serve starts with a mail template" start
+get /l/news >/dev/null
+csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/b")
+rm -f "$T"/out/new/*
+get /l/news --data-urlencode "csrf=$csrf" --data-urlencode "address=hal@example.org" >/dev/null
+check "the confirmation is mailed" waitn 1
+m=$(ls "$T"/out/new/* | head -1)
+check "its subject is the folder's" grep -q '^Subject: Say yes to News & <b>views</b>' "$m"
+check "its text is the folder's, merged" grep -q '^Hi, hal@example.org: http' "$m"
 stop
 
 # A broken template, and an include of a template that does not exist.

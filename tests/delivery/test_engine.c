@@ -237,8 +237,10 @@ static void test_confirmation_request(void **state)
 	assert_int_equal(jobs_create_confirm(&f->x, &f->l, pend, &id2, &err), STORE_OK);
 	run_all(f, e);
 	engine_free(e);
-	assert_int_equal(read_maildir(f, &mail), 1);
+	/* the request, and the welcome that followed the confirmation */
+	assert_int_equal(read_maildir(f, &mail), 2);
 	const char *m = buf_cstr(&mail);
+	assert_non_null(strstr(m, "Subject: Welcome to"));
 	assert_non_null(strstr(m, "newbie@example.org"));
 	assert_null(strstr(m, "active@example.org"));
 	assert_non_null(strstr(m, "https://lists.example.org/c/"));

@@ -147,6 +147,11 @@ async function run(page) {
     page.getByRole('button', { name: 'Yes, subscribe me' }).click()]);
   check('reader is active', stateOf('news', 'reader@example.org') === 'active');
 
+  // --- the welcome that followed the confirmation (templates/mail_welcome.txt)
+  const [wmail] = await waitMail(who, /^Subject: Welcome to/m, seen);
+  check('a welcome mail followed the confirmation', wmail !== null);
+  if (wmail !== null) seen.add(wmail);
+
   // --- a campaign: its footer links /p/ and /u/ ----------------------------
   const text = path.join(path.dirname(MAILDIR), 'campaign.txt');
   fs.writeFileSync(text, 'Hello, gardeners.\n');
