@@ -7,9 +7,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/xmalloc.h"
 
 struct progress {
@@ -20,26 +20,19 @@ struct progress {
 	int tty;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct progress *progress_new(const char *label, uint64_t total)
 {
 	struct progress *p = xcalloc(1, sizeof(*p));
 	p->label = xstrdup(label);
 	p->total = total;
-	p->start = p->last = now_s();
+	p->start = p->last = clock_mono_s();
 	p->tty = isatty(STDERR_FILENO);
 	return p;
 }
 
 static void draw(struct progress *p, uint64_t done, int final)
 {
-	double el = now_s() - p->start;
+	double el = clock_mono_s() - p->start;
 	double rate = el > 0 ? (double)done / el : 0;
 	fprintf(stderr, "\r\033[K%s: %llu", p->label, (unsigned long long)done);
 	if (p->total) {
@@ -58,7 +51,7 @@ void progress_update(struct progress *p, uint64_t done)
 {
 	if (!p->tty)
 		return;
-	double t = now_s();
+	double t = clock_mono_s();
 	if (t - p->last < 0.1)
 		return;
 	p->last = t;

@@ -275,13 +275,17 @@ static int sq_set_batch(struct store *s, int on)
 	}
 	q->batch = on;
 	/* Bulk work rewrites the same index pages batch after batch: let the WAL
-	 * grow larger between checkpoints so that each page is copied back once
-	 * per checkpoint rather than once per batch. */
-	/* and a page cache that holds a batch's pages (32 MiB), so that each is
-	 * written to the WAL once, at commit; 4 MiB otherwise */
+	 * grow larger between checkpoints (256 MiB) so that each page is copied
+	 * back once per checkpoint rather than once per batch or two, and a page
+	 * cache that holds a batch's pages (32 MiB; more would pass the 64 MiB
+	 * peak RSS of an import), so that each is written to the WAL once, at
+	 * commit; 4 MiB otherwise. Back to normal, one checkpoint that truncates
+	 * the WAL file (busy readers only leave it for the next one). */
 	if (sqlite_exec(q, on ? "PRAGMA cache_size=-32768" : "PRAGMA cache_size=-4096") != STORE_OK)
 		return STORE_ERR;
-	return sqlite_exec(q, on ? "PRAGMA wal_autocheckpoint=16384"
+	if (!on)
+		sqlite3_wal_checkpoint_v2(q->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	return sqlite_exec(q, on ? "PRAGMA wal_autocheckpoint=65536"
 				 : "PRAGMA wal_autocheckpoint=1000");
 }
 

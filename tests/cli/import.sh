@@ -68,5 +68,15 @@ if lk import news "$csv" --confirmed >/dev/null 2>&1; then bad "--confirmed with
 if lk export news --json 2>/dev/null | python3 -c 'import sys,json; assert len([json.loads(l) for l in sys.stdin]) == 11'; then
   ok "JSON export is one object per line"
 else bad "JSON export"; fi
+# Batches grow as an import goes on (3, 6, 12, ..., 30 rows here): across
+# them every good row is imported and every bad row reported by its line.
+lk list create grow >/dev/null
+awk 'BEGIN { print "email"; for (i = 1; i <= 200; i++) print (i % 50 ? "g" i "@example.org" : "broken" i) }' > "$T/grow.csv"
+rc=0
+LISTKEEPER_IMPORT_BATCH=3 lk import grow "$T/grow.csv" --confirmed --consent-note "test" >/dev/null 2>"$T/grow.err" || rc=$?
+check "grown batches: bad rows make the exit status 65" test "$rc" -eq 65
+check "grown batches: all 196 good rows imported" test "$(lk sub ls grow 2>/dev/null | grep -c '@example.org')" -eq 196
+check "grown batches: the bad row at line 201 reported" grep -q "grow.csv:201:" "$T/grow.err"
+check "grown batches: 4 bad rows reported" test "$(grep -c 'grow.csv:' "$T/grow.err")" -eq 4
 check "ledger verify" lk ledger verify
 finish

@@ -1,0 +1,15 @@
+/*
+ * clock.c - monotonic clock.
+ *
+ * TRUST: no outside input.
+ */
+#include "core/clock.h"
+
+#include <time.h>
+
+double clock_mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
