@@ -146,7 +146,8 @@ static const struct conf_key KEYS[] = {
      "Answers to mail (replies, requests to confirm a command) sent to one address per "
      "hour, at most; past it, mail from that address is still read but not answered."},
     {"import", "batch", CT_INT, "10000", 1, 100000, NULL,
-     "Rows per store transaction during `listkeeper import`."},
+     "Rows per store transaction when `listkeeper import` starts; a long import doubles it, "
+     "up to ten times, each batch ending by half of [store] busy_timeout_ms."},
 };
 #define NKEYS (sizeof(KEYS) / sizeof(KEYS[0]))
 
