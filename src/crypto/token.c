@@ -8,6 +8,9 @@
  *   token_addr_encode, token_addr_decode, token_addr_syntax
  *                     the address form for local parts (token.h): 28
  *                     characters of lower-case base32, 96-bit MAC
+ *   token_addr_encode_exp, token_addr_decode_exp
+ *                     its expiring variant for LIST-confirm+: 32 characters
+ *                     that add the purpose and the expiry hour (low 16 bits)
  *
  * Binary layout (42 bytes):
  *     [0] version  [1] purpose  [2..9] list_id  [10..17] subscriber_id
@@ -32,7 +35,9 @@
  * 140 bits unpacked, the MAC recomputed for the purpose and list the caller
  * names and compared with sodium_memcmp before the version or id is used.
  * 28 characters carry exactly 140 bits, so a token has one spelling up to
- * case.
+ * case. The expiring variant likewise: exactly TOKEN_ADDR_EXP_LEN bytes, 160
+ * bits, the MAC (over the whole expiry hour rebuilt from now) compared
+ * before version, purpose or expiry are looked at.
  */
 #include "crypto/token.h"
 
@@ -211,30 +216,80 @@ static int b32_value(unsigned char c)
 	return -1;
 }
 
-int token_addr_syntax(const char *p, size_t len)
+/* The expiring address form (token.h), 160 bits in 20 bytes: [0] version
+ * (high nibble) and purpose (low nibble), [1..5] subscriber_id, [6..7] the
+ * expiry hour modulo 2^16, [8..19] MAC. */
+#define ADDR_EXP_VERSION 2
+#define ADDR_EXP_BIN_LEN 20
+#define HOUR 3600
+
+_Static_assert(ADDR_EXP_BIN_LEN * 8 == TOKEN_ADDR_EXP_LEN * 5,
+	       "TOKEN_ADDR_EXP_LEN characters of base32 carry the expiring form exactly");
+_Static_assert(1 + 5 + 2 + ADDR_MAC_LEN == ADDR_EXP_BIN_LEN, "expiring address form layout");
+_Static_assert(TOKEN_PURPOSE_LAST < 16, "a purpose fits in a nibble");
+_Static_assert(TOKEN_ADDR_EXP_LEN <= LK_MAX_TOKEN, "limits.h bounds token text");
+/* LIST-confirm+TOKEN (RFC 5321). */
+_Static_assert(LK_MAX_LIST_NAME + sizeof("-confirm+") - 1 + TOKEN_ADDR_EXP_LEN <= LK_MAX_LOCAL_PART,
+	       "LIST-confirm+TOKEN fits in a local part");
+
+/* bin (n bytes, the first `skip` bits not sent) -> n_text base32 characters. */
+static void b32_encode(const uint8_t *bin, size_t n, size_t skip, char *text, size_t n_text)
 {
-	if (p == NULL || len != TOKEN_ADDR_LEN)
-		return 0;
+	for (size_t i = 0; i < n_text; i++) {
+		size_t bit = skip + 5 * i; /* from the top of bin */
+		unsigned v = (unsigned)bin[bit / 8] << 8 | (bit / 8 + 1 < n ? bin[bit / 8 + 1] : 0);
+		text[i] = B32[(v >> (11 - bit % 8)) & 31];
+	}
+}
+
+/* The reverse, into a zeroed bin; the caller has checked the alphabet. */
+static void b32_decode(const char *text, size_t n_text, uint8_t *bin, size_t n, size_t skip)
+{
+	for (size_t i = 0; i < n_text; i++) {
+		unsigned v = (unsigned)b32_value((unsigned char)text[i]);
+		size_t bit = skip + 5 * i;
+		unsigned w = v << (11 - bit % 8); /* 5 bits placed in a 16-bit window */
+		bin[bit / 8] |= (uint8_t)(w >> 8);
+		if (bit / 8 + 1 < n)
+			bin[bit / 8 + 1] |= (uint8_t)w;
+	}
+}
+
+static int b32_only(const char *p, size_t len)
+{
 	for (size_t i = 0; i < len; i++)
 		if (b32_value((unsigned char)p[i]) < 0)
 			return 0;
 	return 1;
 }
 
-static void addr_mac(const struct keys *k, unsigned version, enum token_purpose purpose,
-		     uint64_t list_id, uint64_t subscriber_id, uint8_t mac[ADDR_MAC_LEN])
+int token_addr_syntax(const char *p, size_t len)
+{
+	return p != NULL && len == TOKEN_ADDR_LEN && b32_only(p, len);
+}
+
+/* The MAC of both address forms: "lk-addr" version purpose list_id
+ * subscriber_id, and for the expiring form the whole expiry hour (8 bytes,
+ * BE) after them (expiry_hour NULL: the form without). */
+static void addr_mac(const struct keys *k, unsigned version, unsigned purpose, uint64_t list_id,
+		     uint64_t subscriber_id, const uint64_t *expiry_hour, uint8_t mac[ADDR_MAC_LEN])
 {
 	static const char label[] = "lk-addr"; /* apart from token_mac's input */
-	uint8_t in[sizeof(label) - 1 + 2 + 16];
+	uint8_t in[sizeof(label) - 1 + 2 + 24];
+	size_t n = sizeof(label) - 1 + 2 + 16;
 	memcpy(in, label, sizeof(label) - 1);
 	in[sizeof(label) - 1] = (uint8_t)version;
 	in[sizeof(label)] = (uint8_t)purpose;
 	put_be64(in + sizeof(label) + 1, list_id);
 	put_be64(in + sizeof(label) + 9, subscriber_id);
+	if (expiry_hour != NULL) {
+		put_be64(in + n, *expiry_hour);
+		n += 8;
+	}
 	/* libsodium's shortest BLAKE2b output is 16 bytes: its first 12 are the
 	 * MAC (a truncated PRF output, as HMAC-SHA-256-128 is). */
 	uint8_t full[crypto_generichash_BYTES_MIN];
-	crypto_generichash(full, sizeof(full), in, sizeof(in), k->mac, KEYS_LEN);
+	crypto_generichash(full, sizeof(full), in, n, k->mac, KEYS_LEN);
 	memcpy(mac, full, ADDR_MAC_LEN);
 	sodium_memzero(full, sizeof(full));
 	sodium_memzero(in, sizeof(in));
@@ -251,13 +306,8 @@ int token_addr_encode(const struct keys *k, enum token_purpose purpose, uint64_t
 	bin[0] = ADDR_VERSION;
 	for (int i = 0; i < 5; i++)
 		bin[1 + i] = (uint8_t)(subscriber_id >> (8 * (4 - i)));
-	addr_mac(k, ADDR_VERSION, purpose, list_id, subscriber_id, bin + 6);
-	for (size_t i = 0; i < TOKEN_ADDR_LEN; i++) {
-		size_t bit = ADDR_SKIP_BITS + 5 * i; /* from the top of bin */
-		unsigned v = (unsigned)bin[bit / 8] << 8 |
-			     (bit / 8 + 1 < ADDR_BIN_LEN ? bin[bit / 8 + 1] : 0);
-		text[i] = B32[(v >> (11 - bit % 8)) & 31];
-	}
+	addr_mac(k, ADDR_VERSION, (unsigned)purpose, list_id, subscriber_id, NULL, bin + 6);
+	b32_encode(bin, ADDR_BIN_LEN, ADDR_SKIP_BITS, text, TOKEN_ADDR_LEN);
 	int rc = buf_append(out, text, TOKEN_ADDR_LEN);
 	sodium_memzero(bin, sizeof(bin));
 	sodium_memzero(text, sizeof(text));
@@ -273,18 +323,11 @@ enum token_status token_addr_decode(const struct keys *k, const char *text, size
 
 	if (!token_addr_syntax(text, len) || !purpose_known((unsigned)purpose))
 		return TOKEN_MALFORMED;
-	for (size_t i = 0; i < TOKEN_ADDR_LEN; i++) {
-		unsigned v = (unsigned)b32_value((unsigned char)text[i]);
-		size_t bit = ADDR_SKIP_BITS + 5 * i;
-		unsigned w = v << (11 - bit % 8); /* 5 bits placed in a 16-bit window */
-		bin[bit / 8] |= (uint8_t)(w >> 8);
-		if (bit / 8 + 1 < ADDR_BIN_LEN)
-			bin[bit / 8 + 1] |= (uint8_t)w;
-	}
+	b32_decode(text, TOKEN_ADDR_LEN, bin, ADDR_BIN_LEN, ADDR_SKIP_BITS);
 	uint64_t id = 0;
 	for (int i = 0; i < 5; i++)
 		id = id << 8 | bin[1 + i];
-	addr_mac(k, bin[0], purpose, list_id, id, mac);
+	addr_mac(k, bin[0], (unsigned)purpose, list_id, id, NULL, mac);
 	if (sodium_memcmp(mac, bin + 6, ADDR_MAC_LEN) != 0) {
 		st = TOKEN_BAD_MAC;
 		goto out;
@@ -296,6 +339,84 @@ enum token_status token_addr_decode(const struct keys *k, const char *text, size
 	}
 	if (subscriber_id != NULL)
 		*subscriber_id = id;
+	st = TOKEN_OK;
+out:
+	sodium_memzero(bin, sizeof(bin));
+	sodium_memzero(mac, sizeof(mac));
+	return st;
+}
+
+int token_addr_encode_exp(const struct keys *k, const struct token *t, struct buf *out)
+{
+	uint8_t bin[ADDR_EXP_BIN_LEN];
+	char text[TOKEN_ADDR_EXP_LEN];
+
+	if (!purpose_known((unsigned)t->purpose) || t->subscriber_id > TOKEN_ADDR_MAX_SUBSCRIBER ||
+	    t->expires <= 0 || t->expires > TOKEN_ADDR_MAX_EXPIRES)
+		return -1;
+	/* Rounded up: a token never expires before it was asked to. */
+	uint64_t hour = ((uint64_t)t->expires + HOUR - 1) / HOUR;
+	bin[0] = (uint8_t)(ADDR_EXP_VERSION << 4 | (unsigned)t->purpose);
+	for (int i = 0; i < 5; i++)
+		bin[1 + i] = (uint8_t)(t->subscriber_id >> (8 * (4 - i)));
+	bin[6] = (uint8_t)(hour >> 8);
+	bin[7] = (uint8_t)hour;
+	addr_mac(k, ADDR_EXP_VERSION, (unsigned)t->purpose, t->list_id, t->subscriber_id, &hour,
+		 bin + 8);
+	b32_encode(bin, ADDR_EXP_BIN_LEN, 0, text, TOKEN_ADDR_EXP_LEN);
+	int rc = buf_append(out, text, TOKEN_ADDR_EXP_LEN);
+	sodium_memzero(bin, sizeof(bin));
+	sodium_memzero(text, sizeof(text));
+	return rc;
+}
+
+enum token_status token_addr_decode_exp(const struct keys *k, const char *text, size_t len,
+					enum token_purpose purpose, uint64_t list_id, int64_t now,
+					struct token *t)
+{
+	uint8_t bin[ADDR_EXP_BIN_LEN] = {0}, mac[ADDR_MAC_LEN];
+	enum token_status st;
+
+	if (text == NULL || len != TOKEN_ADDR_EXP_LEN || !b32_only(text, len) ||
+	    !purpose_known((unsigned)purpose) || now < 0 || now > TOKEN_ADDR_MAX_EXPIRES)
+		return TOKEN_MALFORMED;
+	b32_decode(text, TOKEN_ADDR_EXP_LEN, bin, ADDR_EXP_BIN_LEN, 0);
+	uint64_t id = 0;
+	for (int i = 0; i < 5; i++)
+		id = id << 8 | bin[1 + i];
+	/* The whole expiry hour: the one nearest to now (within 2^15 hours)
+	 * with these 16 low bits. Another one was never made for this MAC. */
+	uint64_t now_h = (uint64_t)now / HOUR;
+	uint16_t low = (uint16_t)(bin[6] << 8 | bin[7]);
+	int32_t diff = (int32_t)(uint16_t)(low - (uint16_t)now_h);
+	if (diff >= 0x8000)
+		diff -= 0x10000;
+	uint64_t hour = (uint64_t)((int64_t)now_h + diff);
+	addr_mac(k, bin[0] >> 4, bin[0] & 15u, list_id, id, &hour, mac);
+	if (sodium_memcmp(mac, bin + 8, ADDR_MAC_LEN) != 0) {
+		st = TOKEN_BAD_MAC;
+		goto out;
+	}
+	/* Authentic from here on. */
+	if (bin[0] >> 4 != ADDR_EXP_VERSION || !purpose_known(bin[0] & 15u) ||
+	    hour > TOKEN_ADDR_MAX_EXPIRES / HOUR + 1) {
+		st = TOKEN_MALFORMED;
+		goto out;
+	}
+	if ((bin[0] & 15u) != (unsigned)purpose) {
+		st = TOKEN_WRONG_PURPOSE;
+		goto out;
+	}
+	if (now >= (int64_t)(hour * HOUR)) {
+		st = TOKEN_EXPIRED;
+		goto out;
+	}
+	if (t != NULL) {
+		t->purpose = purpose;
+		t->list_id = list_id;
+		t->subscriber_id = id;
+		t->expires = (int64_t)(hour * HOUR);
+	}
 	st = TOKEN_OK;
 out:
 	sodium_memzero(bin, sizeof(bin));

@@ -28,6 +28,23 @@
  * The longest local part is LIST-unsubscribe+TOKEN: 13 + 28 characters
  * besides the list name, hence LK_MAX_LIST_NAME = 23 (core/limits.h).
  *
+ * The expiring address form (token_addr_*_exp) goes into LIST-confirm+TOKEN,
+ * which stands for several purposes (confirm, the SET ones) and must expire:
+ * 160 bits in 32 characters of the same base32, 9 + 32 = 64 octets besides
+ * the list name at most:
+ *
+ *     version(4 bits, = 2) purpose(4 bits) subscriber_id(40 bits, BE)
+ *     expiry_hour mod 2^16 (16 bits, BE) mac(96 bits)
+ *
+ * expiry_hour = ceil(expires / 3600), hours since 1970. MAC = the first 12
+ * bytes of BLAKE2b-128 keyed with the MAC key, over "lk-addr" version
+ * purpose list_id(8, BE) subscriber_id(8, BE) expiry_hour(8, BE): the whole
+ * hour, which the reader takes as the one with those 16 low bits nearest to
+ * now (within 2^15 hours, 3.7 years). A token that expired longer ago than
+ * that reads as TOKEN_BAD_MAC instead of TOKEN_EXPIRED; one can never come
+ * back to life. The expiry is coarse: a token lives up to an hour longer
+ * than asked.
+ *
  * TRUST: token_decode sees untrusted text from URLs and mail addresses. It
  * checks the length first (LK_MAX_TOKEN), decodes strictly, recomputes the MAC
  * and compares it in constant time, and only then looks at the fields.
@@ -111,8 +128,30 @@ enum token_status token_addr_decode(const struct keys *k, const char *text, size
 				    enum token_purpose purpose, uint64_t list_id,
 				    uint64_t *subscriber_id);
 
-/* 1 if p (len bytes) has the address form's length and alphabet (either
- * case): a syntax check for parsers that do not hold the key. */
+#define TOKEN_ADDR_EXP_LEN 32
+/* The latest expiry (and now) the expiring form handles: far off, small
+ * enough that no arithmetic on it overflows. */
+#define TOKEN_ADDR_MAX_EXPIRES (INT64_C(1) << 48)
+
+/* Appends the expiring address form of t (lower case) to out. Returns 0, or
+ * -1 (out unchanged but for its sticky error) for an unknown purpose, a
+ * subscriber id over TOKEN_ADDR_MAX_SUBSCRIBER, an expiry that is 0 (never)
+ * or over TOKEN_ADDR_MAX_EXPIRES, or out's max passed. */
+int token_addr_encode_exp(const struct keys *k, const struct token *t, struct buf *out);
+
+/* Decodes and authenticates the expiring form text (len bytes, either case)
+ * for list_id (named by the local part), then checks it is for purpose and
+ * not expired at now, as token_decode does. On TOKEN_OK fills *t (expires:
+ * the whole hour). TOKEN_MALFORMED: wrong length, a character outside the
+ * alphabet, an unknown version; TOKEN_BAD_MAC: forged, altered, made for
+ * another list, or expired more than 2^15 hours ago. */
+enum token_status token_addr_decode_exp(const struct keys *k, const char *text, size_t len,
+					enum token_purpose purpose, uint64_t list_id, int64_t now,
+					struct token *t);
+
+/* 1 if p (len bytes) has the (not expiring) address form's length and
+ * alphabet (either case): a syntax check for parsers that do not hold the
+ * key. */
 int token_addr_syntax(const char *p, size_t len);
 
 #endif

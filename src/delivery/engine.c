@@ -353,8 +353,9 @@ static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_re
 	int64_t t = now(e);
 	token_url(e, &unsub, "/u/", TOKEN_UNSUBSCRIBE, l->id, who->id, 0);
 	token_url(e, &prefs, "/p/", TOKEN_PREFS, l->id, who->id, 0);
-	compose_list_address(&mailto, e->k, TOKEN_UNSUBSCRIBE, l->name, l->id, l->domain, who->id);
-	compose_list_address(&bounce, e->k, TOKEN_BOUNCE, l->name, l->id, l->domain, who->id);
+	compose_list_address(&mailto, e->k, TOKEN_UNSUBSCRIBE, l->name, l->id, l->domain, who->id,
+			     0);
+	compose_list_address(&bounce, e->k, TOKEN_BOUNCE, l->name, l->id, l->domain, who->id, 0);
 	/* The pixel names the job and a keyed hash of the recipient: enough to
 	 * count unique opens, nothing that says who opened (P5). */
 	if (!personal && who->html && who->tracking && l->tracking && j->body_html != NULL) {
@@ -378,12 +379,15 @@ static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_re
 	if (confirm) {
 		token_url(e, &confirm_url, "/c/", TOKEN_CONFIRM, l->id, who->id,
 			  t + e->confirm_ttl);
-		/* A reply confirms too (intake: LIST-confirm+TOKEN@DOMAIN). */
-		struct token tk = {TOKEN_CONFIRM, (uint64_t)l->id, (uint64_t)who->id,
-				   t + e->confirm_ttl};
-		buf_printf(&extra, "Reply-To: %s-confirm+", l->name);
-		token_encode(e->k, &tk, &extra);
-		buf_printf(&extra, "@%s\r\n", l->domain);
+		/* A reply confirms too (intake: LIST-confirm+TOKEN@DOMAIN, the
+		 * token in its expiring address form). */
+		size_t mark = extra.len;
+		buf_puts(&extra, "Reply-To: ");
+		if (compose_list_address(&extra, e->k, TOKEN_CONFIRM, l->name, l->id, l->domain,
+					 who->id, t + e->confirm_ttl) < 0)
+			buf_truncate(&extra, mark); /* the link still confirms */
+		else
+			buf_puts(&extra, "\r\n");
 		const char *names[] = {"confirm_url"};
 		const char *vals[] = {buf_cstr(&confirm_url)};
 		compose_merge(&text, body, strlen(body), names, vals, 1, 0);

@@ -203,13 +203,9 @@ static int ask(struct mailcmd_env *env, const struct list_rec *l, int64_t id, en
 	buf_init(&text, 8192);
 	token_encode(k, &t, &tok);
 	/* LIST-unsubscribe+ takes token.h's address form, as in the
-	 * List-Unsubscribe mailto; LIST-confirm+ the URL form, which expires. */
-	if (p == TOKEN_UNSUBSCRIBE) {
-		if (compose_list_address(&reply_to, k, p, l->name, l->id, l->domain, id) < 0)
-			reply_to.err = 1;
-	} else {
-		buf_printf(&reply_to, "%s-confirm+%s@%s", l->name, buf_cstr(&tok), l->domain);
-	}
+	 * List-Unsubscribe mailto; LIST-confirm+ its expiring variant. */
+	if (compose_list_address(&reply_to, k, p, l->name, l->id, l->domain, id, exp) < 0)
+		reply_to.err = 1;
 	buf_printf(&subject, "Please confirm: %s", what);
 	buf_printf(&text,
 		   "Hello,\n\n"
@@ -450,7 +446,8 @@ static int do_info(struct mailcmd_env *env, const struct command *c, struct buf 
 /* --- tokens ------------------------------------------------------------------ */
 
 enum token_status mailcmd_token_decode(const struct keys *k, const char *tok, size_t len,
-				       int64_t now, int with_unsubscribe, struct token *t)
+				       uint64_t list_id, int64_t now, int with_unsubscribe,
+				       struct token *t)
 {
 	static const enum token_purpose P[] = {
 	    TOKEN_CONFIRM,    TOKEN_SET_DIGEST, TOKEN_SET_NODIGEST, TOKEN_SET_MAIL,
@@ -459,7 +456,9 @@ enum token_status mailcmd_token_decode(const struct keys *k, const char *tok, si
 	size_t n = sizeof(P) / sizeof(P[0]) - (with_unsubscribe ? 0 : 1);
 	enum token_status ts = TOKEN_MALFORMED;
 	for (size_t i = 0; i < n; i++) {
-		ts = token_decode(k, tok, len, P[i], now, t);
+		ts = list_id != 0 && len == TOKEN_ADDR_EXP_LEN
+			 ? token_addr_decode_exp(k, tok, len, P[i], list_id, now, t)
+			 : token_decode(k, tok, len, P[i], now, t);
 		if (ts != TOKEN_WRONG_PURPOSE)
 			break;
 	}
@@ -470,8 +469,8 @@ int mailcmd_token(struct mailcmd_env *env, const char *tok, size_t len, int64_t 
 		  struct buf *out, struct buf *err)
 {
 	struct token t = {0};
-	enum token_status ts =
-	    mailcmd_token_decode(env->x->keys, tok, len, lists_now(env->x), 1, &t);
+	enum token_status ts = mailcmd_token_decode(env->x->keys, tok, len, (uint64_t)want_list,
+						    lists_now(env->x), 1, &t);
 	buf_puts(out, "CONFIRM: ");
 	if (ts == TOKEN_EXPIRED) {
 		buf_puts(out, "this request has expired; send the command again.\n");

@@ -54,10 +54,13 @@ int mailcmd_run(struct mailcmd_env *env, const char *subject, const char *text, 
 		struct buf *out, struct buf *err);
 
 /* Decodes a token that confirms something by mail: purpose confirm, a
- * SET (set-*), and unsubscribe when with_unsubscribe is set. TOKEN_OK and
- * *t filled, or the first status that is not TOKEN_WRONG_PURPOSE. */
+ * SET (set-*), and unsubscribe when with_unsubscribe is set. The token is
+ * the URL form, or, when list_id is not 0 (the list of LIST-confirm+), the
+ * expiring address form (token.h) for that list. TOKEN_OK and *t filled, or
+ * the first status that is not TOKEN_WRONG_PURPOSE. */
 enum token_status mailcmd_token_decode(const struct keys *k, const char *tok, size_t len,
-				       int64_t now, int with_unsubscribe, struct token *t);
+				       uint64_t list_id, int64_t now, int with_unsubscribe,
+				       struct token *t);
 
 /* Acts on a token (len bytes) of purpose confirm, unsubscribe or set-*;
  * want_list, when not 0, is the list it must be for. Appends one result

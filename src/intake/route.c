@@ -234,16 +234,18 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 			return unknown(res);
 		if (r != STORE_OK)
 			return tempfail(res);
-		/* LIST-confirm+: the URL form (base64url, with its expiry), which
-		 * keeps its case: taken from addr, not local. LIST-bounces+ and
-		 * LIST-unsubscribe+: the address form (base32, either case), bound by
-		 * its MAC to this list and purpose. */
+		/* LIST-confirm+: the expiring address form (or the URL form of
+		 * mails sent before it, which keeps its case: taken from addr, not
+		 * local). LIST-bounces+ and LIST-unsubscribe+: the address form. All
+		 * address forms are base32, either case, bound by the MAC to this
+		 * list and purpose. */
 		const char *tok = kind == T_CONFIRM ? addr + (plus - local) + 1 : plus + 1;
 		size_t tok_len = ll - base - 1;
 		struct token t = {0};
 		enum token_status ts;
 		if (kind == T_CONFIRM) {
-			ts = mailcmd_token_decode(in->keys, tok, tok_len, lists_now(&in->x), 0, &t);
+			ts = mailcmd_token_decode(in->keys, tok, tok_len, (uint64_t)l.id,
+						  lists_now(&in->x), 0, &t);
 		} else {
 			uint64_t sub_id = 0;
 			ts = token_addr_decode(in->keys, tok, tok_len, purpose, (uint64_t)l.id,

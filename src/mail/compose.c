@@ -4,8 +4,8 @@
  * message holds); the encodings themselves are in encode.c.
  *
  * API: compose_message, compose_header_text, compose_merge,
- * compose_list_address (the VERP sender and the unsubscribe mailto, with
- * crypto/token.h's address form).
+ * compose_list_address (the VERP sender, the unsubscribe mailto and the
+ * LIST-confirm+ Reply-To, with crypto/token.h's address forms).
  *
  * Shape. This runs once per recipient, a million times for a large list, so
  * nothing is built twice: the merge renderer hands each run of template text
@@ -768,16 +768,22 @@ int compose_reply(const struct compose_reply_in *in, struct buf *out, struct buf
 
 int compose_list_address(struct buf *out, const struct keys *k, enum token_purpose purpose,
 			 const char *list_name, int64_t list_id, const char *domain,
-			 int64_t subscriber_id)
+			 int64_t subscriber_id, int64_t expires)
 {
+	int confirm =
+	    purpose == TOKEN_CONFIRM || (purpose >= TOKEN_SET_DIGEST && purpose <= TOKEN_SET_TEXT);
 	const char *role = purpose == TOKEN_BOUNCE	  ? "bounces"
 			   : purpose == TOKEN_UNSUBSCRIBE ? "unsubscribe"
+			   : confirm			  ? "confirm"
 							  : NULL;
-	if (role == NULL || list_id < 0 || subscriber_id < 0)
+	if (role == NULL || list_id < 0 || subscriber_id < 0 || (expires != 0) != confirm)
 		return -1;
 	size_t start = out->len;
+	struct token t = {purpose, (uint64_t)list_id, (uint64_t)subscriber_id, expires};
 	buf_printf(out, "%s-%s+", list_name, role);
-	if (token_addr_encode(k, purpose, (uint64_t)list_id, (uint64_t)subscriber_id, out) < 0 ||
+	if ((confirm ? token_addr_encode_exp(k, &t, out)
+		     : token_addr_encode(k, purpose, (uint64_t)list_id, (uint64_t)subscriber_id,
+					 out)) < 0 ||
 	    buf_printf(out, "@%s", domain) < 0 || out->err) {
 		buf_truncate(out, start);
 		return -1;

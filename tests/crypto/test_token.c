@@ -12,6 +12,13 @@
  * token of an unknown version; a change of case is the same token (MTAs may
  * change the case of a local part), and LIST-unsubscribe+TOKEN fits in 64
  * octets for the longest list name allowed.
+ *
+ * The expiring address form (token_addr_*_exp, LIST-confirm+) likewise:
+ * golden vectors from Python, every purpose, refusal for another list
+ * (forged), purpose (authentic, not for this), subscriber or expiry,
+ * expiry to the second of its hour and no resurrection when the 16 bits of
+ * the hour wrap, all 160 bits flipped, every character changed, case,
+ * truncation and extension, an authentic unknown version or purpose.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -725,11 +732,284 @@ static void test_addr_authentic_but_malformed(void **state)
 	}
 }
 
+/* --- the expiring address form (LIST-confirm+) ----------------------------- */
+
+#define HOURS(t) (((t) + 3599) / 3600)
+
+/* An expiring address token with any version, purpose and whole expiry
+ * hour, MACed as token.h says (mac_sub and mac_hour go into the MAC, sub and
+ * hour into the text): written here bit by bit, independently of token.c. */
+static void exp_mint_raw(unsigned version, unsigned p, uint64_t list, uint64_t mac_sub,
+			 uint64_t sub, uint64_t mac_hour, uint64_t hour, char *text)
+{
+	uint8_t in[7 + 2 + 24], full[16], bits[160];
+	memcpy(in, "lk-addr", 7);
+	in[7] = (uint8_t)version;
+	in[8] = (uint8_t)p;
+	for (int i = 0; i < 8; i++) {
+		in[9 + i] = (uint8_t)(list >> (56 - 8 * i));
+		in[17 + i] = (uint8_t)(mac_sub >> (56 - 8 * i));
+		in[25 + i] = (uint8_t)(mac_hour >> (56 - 8 * i));
+	}
+	crypto_generichash(full, sizeof(full), in, sizeof(in), K.mac, KEYS_LEN);
+	for (int i = 0; i < 4; i++) {
+		bits[i] = (uint8_t)((version >> (3 - i)) & 1);
+		bits[4 + i] = (uint8_t)((p >> (3 - i)) & 1);
+	}
+	for (int i = 0; i < 40; i++)
+		bits[8 + i] = (uint8_t)((sub >> (39 - i)) & 1);
+	for (int i = 0; i < 16; i++)
+		bits[48 + i] = (uint8_t)((hour >> (15 - i)) & 1);
+	for (int i = 0; i < 96; i++)
+		bits[64 + i] = (uint8_t)((full[i / 8] >> (7 - i % 8)) & 1);
+	for (int c = 0; c < TOKEN_ADDR_EXP_LEN; c++) {
+		unsigned v = 0;
+		for (int k = 0; k < 5; k++)
+			v = v << 1 | bits[5 * c + k];
+		text[c] = B32[v];
+	}
+	text[TOKEN_ADDR_EXP_LEN] = '\0';
+}
+
+/* token_addr_encode_exp of (p, list, sub, expires) into text[33]. */
+static void exp_enc(enum token_purpose p, uint64_t list, uint64_t sub, int64_t expires, char *text)
+{
+	struct token t = {p, list, sub, expires};
+	struct buf b;
+	buf_init(&b, LK_MAX_TOKEN);
+	assert_int_equal(token_addr_encode_exp(&K, &t, &b), 0);
+	assert_int_equal(b.len, TOKEN_ADDR_EXP_LEN);
+	memcpy(text, b.data, TOKEN_ADDR_EXP_LEN + 1);
+	buf_free(&b);
+}
+
+static enum token_status exp_dec(const char *text, size_t len, enum token_purpose p, uint64_t list,
+				 int64_t now)
+{
+	struct token t;
+	return token_addr_decode_exp(&K, text, len, p, list, now, &t);
+}
+
+static void test_exp_golden(void **state)
+{
+	(void)state;
+	char text[TOKEN_ADDR_EXP_LEN + 1], raw[TOKEN_ADDR_EXP_LEN + 1];
+	/* Python: blake2b("lk-addr" 02 purpose list sub hour, key=mac,
+	 * digest_size=16)[:12]; base64.b32encode(bytes([0x20 | purpose]) +
+	 * sub(5) + (hour & 0xffff)(2) + mac).lower() */
+	exp_enc(TOKEN_CONFIRM, 1, 42, NOW + 3600, text);
+	assert_string_equal(text, "eeaaaaaafi2kamr4j64jeaiu4oqsrlxn");
+	exp_enc(TOKEN_SET_DIGEST, 7, TOKEN_ADDR_MAX_SUBSCRIBER, NOW + 168 * 3600 + 1, text);
+	assert_string_equal(text, "e3777777742upehlg5zbwihz5jw5a2ks");
+	exp_mint_raw(2, TOKEN_SET_DIGEST, 7, TOKEN_ADDR_MAX_SUBSCRIBER, TOKEN_ADDR_MAX_SUBSCRIBER,
+		     472391, 472391, raw);
+	assert_string_equal(raw, text);
+	exp_enc(TOKEN_SET_TEXT, 3, 1, NOW + 1, text);
+	assert_string_equal(text, "fmaaaaaaae2j6zamm6wtr35vcym2dcwz");
+	struct token t;
+	exp_enc(TOKEN_CONFIRM, 1, 42, NOW + 3600, text);
+	assert_int_equal(
+	    token_addr_decode_exp(&K, text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 1, NOW, &t),
+	    TOKEN_OK);
+	assert_int_equal(t.purpose, TOKEN_CONFIRM);
+	assert_int_equal(t.list_id, 1);
+	assert_int_equal(t.subscriber_id, 42);
+	assert_int_equal(t.expires, 472224 * 3600);
+}
+
+static void test_exp_roundtrip_and_refusals(void **state)
+{
+	(void)state;
+	char text[TOKEN_ADDR_EXP_LEN + 1];
+	const uint64_t ids[] = {0, 1, 42, UINT64_C(0xffffffff), TOKEN_ADDR_MAX_SUBSCRIBER};
+	for (int p = TOKEN_CONFIRM; p <= TOKEN_PURPOSE_LAST; p++)
+		for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+			struct token t;
+			exp_enc((enum token_purpose)p, 3, ids[i], NOW + 7200, text);
+			for (size_t j = 0; j < TOKEN_ADDR_EXP_LEN; j++)
+				assert_non_null(strchr(B32, text[j])); /* lower case */
+			assert_int_equal(token_addr_decode_exp(&K, text, TOKEN_ADDR_EXP_LEN,
+							       (enum token_purpose)p, 3, NOW, &t),
+					 TOKEN_OK);
+			assert_int_equal(t.subscriber_id, ids[i]);
+			/* another purpose: authentic, not for this; another list: forged */
+			for (int q = TOKEN_CONFIRM; q <= TOKEN_PURPOSE_LAST; q++)
+				if (q != p)
+					assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN,
+								 (enum token_purpose)q, 3, NOW),
+							 TOKEN_WRONG_PURPOSE);
+			assert_int_equal(
+			    exp_dec(text, TOKEN_ADDR_EXP_LEN, (enum token_purpose)p, 4, NOW),
+			    TOKEN_BAD_MAC);
+			assert_int_equal(
+			    exp_dec(text, TOKEN_ADDR_EXP_LEN, (enum token_purpose)p, 0, NOW),
+			    TOKEN_BAD_MAC);
+		}
+	/* another subscriber in the text than in the MAC */
+	exp_mint_raw(2, TOKEN_CONFIRM, 3, 42, 43, HOURS(NOW + 60), HOURS(NOW + 60), text);
+	assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, NOW), TOKEN_BAD_MAC);
+	exp_mint_raw(2, TOKEN_CONFIRM, 3, 42, 42, HOURS(NOW + 60), HOURS(NOW + 60), text);
+	assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, NOW), TOKEN_OK);
+	/* a later expiry in the text than in the MAC */
+	exp_mint_raw(2, TOKEN_CONFIRM, 3, 42, 42, HOURS(NOW + 60), HOURS(NOW + 60) + 24, text);
+	assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, NOW), TOKEN_BAD_MAC);
+	/* the forms do not stand for each other */
+	exp_enc(TOKEN_CONFIRM, 3, 42, NOW + 60, text);
+	uint64_t sub = 0;
+	assert_int_equal(token_addr_decode(&K, text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, &sub),
+			 TOKEN_MALFORMED);
+	assert_false(token_addr_syntax(text, TOKEN_ADDR_EXP_LEN));
+	char a[TOKEN_ADDR_LEN + 1];
+	addr_enc(TOKEN_CONFIRM, 3, 42, a);
+	assert_int_equal(exp_dec(a, TOKEN_ADDR_LEN, TOKEN_CONFIRM, 3, NOW), TOKEN_MALFORMED);
+	/* encode refuses what could not be read back */
+	struct buf b;
+	buf_init(&b, LK_MAX_TOKEN);
+	struct token bad[] = {
+	    {TOKEN_CONFIRM, 3, 42, 0},
+	    {TOKEN_CONFIRM, 3, 42, -1},
+	    {TOKEN_CONFIRM, 3, 42, TOKEN_ADDR_MAX_EXPIRES + 1},
+	    {TOKEN_CONFIRM, 3, TOKEN_ADDR_MAX_SUBSCRIBER + 1, NOW},
+	    {(enum token_purpose)0, 3, 42, NOW},
+	    {(enum token_purpose)(TOKEN_PURPOSE_LAST + 1), 3, 42, NOW},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(token_addr_encode_exp(&K, &bad[i], &b), -1);
+	assert_int_equal(b.len, 0);
+	buf_free(&b);
+}
+
+static void test_exp_expiry(void **state)
+{
+	(void)state;
+	char text[TOKEN_ADDR_EXP_LEN + 1];
+	/* rounded up to the hour, never down */
+	const int64_t exp = NOW + 168 * 3600 + 1, end = HOURS(exp) * 3600;
+	exp_enc(TOKEN_CONFIRM, 3, 42, exp, text);
+	assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, NOW), TOKEN_OK);
+	assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, exp - 1), TOKEN_OK);
+	assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, end - 1), TOKEN_OK);
+	assert_true(end - exp < 3600);
+	assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, end), TOKEN_EXPIRED);
+	assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, end + 365 * 86400),
+			 TOKEN_EXPIRED);
+	/* expired longer ago than 2^15 hours: refused as forged, never alive
+	 * again, also when the 16 low bits come round (2^16 hours later) */
+	const int64_t h = 3600;
+	assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, end + 32767 * h),
+			 TOKEN_EXPIRED);
+	assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, end + 32769 * h),
+			 TOKEN_BAD_MAC);
+	for (int64_t d = -2; d <= 2; d++)
+		assert_int_equal(
+		    exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, NOW + (65536 + d) * h),
+		    TOKEN_BAD_MAC);
+	/* an expiry up to 2^15 hours (3.7 years) ahead reads; the config's
+	 * longest TTL is a year */
+	exp_enc(TOKEN_CONFIRM, 3, 42, NOW + 32766 * h, text);
+	assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, NOW), TOKEN_OK);
+	exp_enc(TOKEN_CONFIRM, 3, 42, NOW + 366 * 86400, text);
+	assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, NOW), TOKEN_OK);
+	/* a now the form does not handle */
+	assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, -1), TOKEN_MALFORMED);
+	assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 3, INT64_MAX),
+			 TOKEN_MALFORMED);
+}
+
+static void test_exp_every_bit_flip(void **state)
+{
+	(void)state;
+	char text[TOKEN_ADDR_EXP_LEN + 1], flipped[TOKEN_ADDR_EXP_LEN + 1];
+	exp_enc(TOKEN_SET_NOMAIL, 12, 34, NOW + 3600, text);
+	for (size_t c = 0; c < TOKEN_ADDR_EXP_LEN; c++)
+		for (unsigned bit = 0; bit < 5; bit++) {
+			memcpy(flipped, text, sizeof(text));
+			int v = (int)(strchr(B32, text[c]) - B32);
+			flipped[c] = B32[v ^ (1 << bit)];
+			for (int p = TOKEN_CONFIRM; p <= TOKEN_PURPOSE_LAST; p++)
+				assert_int_equal(exp_dec(flipped, TOKEN_ADDR_EXP_LEN,
+							 (enum token_purpose)p, 12, NOW),
+						 TOKEN_BAD_MAC);
+		}
+	assert_int_equal(exp_dec(text, TOKEN_ADDR_EXP_LEN, TOKEN_SET_NOMAIL, 12, NOW), TOKEN_OK);
+}
+
+static void test_exp_every_character_changed(void **state)
+{
+	(void)state;
+	char text[TOKEN_ADDR_EXP_LEN + 1], bad[TOKEN_ADDR_EXP_LEN + 1];
+	exp_enc(TOKEN_CONFIRM, 2, 77, NOW + 3600, text);
+	for (size_t c = 0; c < TOKEN_ADDR_EXP_LEN; c++)
+		for (int ch = 0; ch < 256; ch++) {
+			if (ch == text[c] ||
+			    (text[c] >= 'a' && text[c] <= 'z' && ch == text[c] - 'a' + 'A'))
+				continue; /* the same character, either case */
+			memcpy(bad, text, sizeof(text));
+			bad[c] = (char)ch;
+			enum token_status st =
+			    exp_dec(bad, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 2, NOW);
+			if (strchr(B32, ch) != NULL && ch != 0)
+				assert_int_equal(st, TOKEN_BAD_MAC);
+			else if (ch >= 'A' && ch <= 'Z')
+				assert_int_equal(st, TOKEN_BAD_MAC);
+			else
+				assert_int_equal(st, TOKEN_MALFORMED);
+		}
+}
+
+static void test_exp_case_and_length(void **state)
+{
+	(void)state;
+	char text[TOKEN_ADDR_EXP_LEN + 1], up[TOKEN_ADDR_EXP_LEN + 1], longer[64];
+	exp_enc(TOKEN_SET_HTML, 9, 123456789, NOW + 3600, text);
+	for (int mode = 0; mode < 2; mode++) {
+		for (size_t i = 0; i <= TOKEN_ADDR_EXP_LEN; i++)
+			up[i] = (char)((text[i] >= 'a' && text[i] <= 'z' && (mode == 0 || i % 2))
+					   ? text[i] - 'a' + 'A'
+					   : text[i]);
+		assert_int_equal(exp_dec(up, TOKEN_ADDR_EXP_LEN, TOKEN_SET_HTML, 9, NOW), TOKEN_OK);
+	}
+	for (size_t n = 0; n < TOKEN_ADDR_EXP_LEN; n++) {
+		assert_int_equal(exp_dec(text, n, TOKEN_SET_HTML, 9, NOW), TOKEN_MALFORMED);
+		assert_int_equal(exp_dec(text + TOKEN_ADDR_EXP_LEN - n, n, TOKEN_SET_HTML, 9, NOW),
+				 TOKEN_MALFORMED);
+	}
+	memcpy(longer, text, TOKEN_ADDR_EXP_LEN);
+	memset(longer + TOKEN_ADDR_EXP_LEN, 'a', sizeof(longer) - TOKEN_ADDR_EXP_LEN);
+	for (size_t n = TOKEN_ADDR_EXP_LEN + 1; n <= sizeof(longer); n++)
+		assert_int_equal(exp_dec(longer, n, TOKEN_SET_HTML, 9, NOW), TOKEN_MALFORMED);
+	assert_int_equal(exp_dec(NULL, 0, TOKEN_SET_HTML, 9, NOW), TOKEN_MALFORMED);
+}
+
+static void test_exp_authentic_but_malformed(void **state)
+{
+	(void)state;
+	char raw[TOKEN_ADDR_EXP_LEN + 1];
+	const uint64_t hr = HOURS(NOW + 60);
+	exp_mint_raw(2, TOKEN_CONFIRM, 4, 8, 8, hr, hr, raw);
+	assert_int_equal(exp_dec(raw, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 4, NOW), TOKEN_OK);
+	for (unsigned v = 0; v < 16; v++) {
+		if (v == 2)
+			continue;
+		exp_mint_raw(v, TOKEN_CONFIRM, 4, 8, 8, hr, hr, raw);
+		assert_int_equal(exp_dec(raw, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 4, NOW),
+				 TOKEN_MALFORMED);
+	}
+	const unsigned unknown[] = {0, TOKEN_PURPOSE_LAST + 1, 15};
+	for (size_t i = 0; i < 3; i++) {
+		exp_mint_raw(2, unknown[i], 4, 8, 8, hr, hr, raw);
+		assert_int_equal(exp_dec(raw, TOKEN_ADDR_EXP_LEN, TOKEN_CONFIRM, 4, NOW),
+				 TOKEN_MALFORMED);
+	}
+}
+
 /* The bound of core/limits.h holds: the longest local part we make fits. */
 static void test_addr_local_part(void **state)
 {
 	(void)state;
 	assert_int_equal(LK_MAX_LIST_NAME + strlen("-unsubscribe+") + TOKEN_ADDR_LEN,
+			 LK_MAX_LOCAL_PART);
+	assert_int_equal(LK_MAX_LIST_NAME + strlen("-confirm+") + TOKEN_ADDR_EXP_LEN,
 			 LK_MAX_LOCAL_PART);
 }
 
@@ -756,6 +1036,13 @@ int main(void)
 	    cmocka_unit_test(test_addr_case),
 	    cmocka_unit_test(test_addr_truncated_and_extended),
 	    cmocka_unit_test(test_addr_authentic_but_malformed),
+	    cmocka_unit_test(test_exp_golden),
+	    cmocka_unit_test(test_exp_roundtrip_and_refusals),
+	    cmocka_unit_test(test_exp_expiry),
+	    cmocka_unit_test(test_exp_every_bit_flip),
+	    cmocka_unit_test(test_exp_every_character_changed),
+	    cmocka_unit_test(test_exp_case_and_length),
+	    cmocka_unit_test(test_exp_authentic_but_malformed),
 	    cmocka_unit_test(test_addr_local_part),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -7,9 +7,13 @@
  * one spelling. The same input is offered to token_addr_decode (the address
  * form) for every purpose and lists 1 and 2: what decodes must re-encode to
  * the input in lower case (its one spelling up to case), and
- * token_addr_syntax must agree with the decoder on what is malformed.
- * Seeds: corpus/fuzz_token/ (valid tokens of both forms under this key, for
- * list 1, one upper-cased, a truncated one, garbage, empty).
+ * token_addr_syntax must agree with the decoder on what is malformed. And to
+ * token_addr_decode_exp (the expiring address form of LIST-confirm+) for
+ * every purpose, lists 1 and 2, at a few times: what decodes must be
+ * unexpired, within its hour, and re-encode to the input in lower case.
+ * Seeds: corpus/fuzz_token/ (valid tokens of all three forms under this
+ * key, for list 1, upper-cased ones, truncated ones, garbage, empty; the
+ * expiring seeds expire at hour 472224, 2023-11-14 23:00 UTC).
  *
  * TRUST: the whole input is untrusted; it is copied to an exact-size heap
  * block so that ASan catches any read past len.
@@ -102,6 +106,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 			}
 			buf_free(&out);
+		}
+	}
+	static const int64_t NOWS[] = {0, 1700000000, 1700006399, 1700006400, 1800000000};
+	for (int p = TOKEN_CONFIRM; p <= TOKEN_PURPOSE_LAST; p++) {
+		for (uint64_t list = 1; list <= 2; list++) {
+			for (size_t n = 0; n < sizeof(NOWS) / sizeof(NOWS[0]); n++) {
+				struct token t = {0};
+				enum token_status st =
+				    token_addr_decode_exp(&fuzz_keys, text, size,
+							  (enum token_purpose)p, list, NOWS[n], &t);
+				if (st < TOKEN_WRONG_PURPOSE || st > TOKEN_OK)
+					abort();
+				if (st != TOKEN_OK) {
+					if (t.subscriber_id != 0 || t.expires != 0)
+						abort();
+					continue;
+				}
+				if (size != TOKEN_ADDR_EXP_LEN ||
+				    t.purpose != (enum token_purpose)p || t.list_id != list ||
+				    t.subscriber_id > TOKEN_ADDR_MAX_SUBSCRIBER ||
+				    t.expires <= NOWS[n] || t.expires % 3600 != 0)
+					abort();
+				struct buf out;
+				buf_init(&out, LK_MAX_TOKEN);
+				if (token_addr_encode_exp(&fuzz_keys, &t, &out) != 0 ||
+				    out.len != size)
+					abort();
+				for (size_t i = 0; i < size; i++) {
+					char c = text[i];
+					if (c >= 'A' && c <= 'Z')
+						c = (char)(c - 'A' + 'a');
+					if (out.data[i] != c)
+						abort();
+				}
+				buf_free(&out);
+			}
 		}
 	}
 	free(text);
