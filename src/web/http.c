@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <time.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@
 #include "web/prefs.h"
 #include "core/secretfile.h"
 #include "web/ratelimit.h"
+#include "web/scrub.h"
 #include "web/stats.h"
 #include "web/tokpages.h"
 
@@ -74,6 +76,10 @@ struct http_server {
 	int tls;		  /* HTTPS on [http] listen */
 	char *tls_cert, *tls_key; /* PEM, for the library (key wiped at stop) */
 	pthread_key_t store_key;  /* this worker's store, opened on first use */
+	pthread_t scrubber;	  /* web/scrub.h: the WAL checkpoint after erasures */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stopping, scrubbing; /* under mu; scrubbing: the thread runs */
 	char url[128];
 };
 
@@ -531,6 +537,47 @@ static int load_tls(struct http_server *s, const struct conf *conf, struct buf *
 	return r;
 }
 
+/* Checkpoints the WAL at most every LK_WEB_SCRUB_SECONDS when a page erased
+ * someone, and once more on the way out. */
+static void *scrubber_main(void *arg)
+{
+	struct http_server *s = arg;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += LK_WEB_SCRUB_SECONDS;
+		while (!s->stopping && pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
+			;
+		int stop = s->stopping;
+		pthread_mutex_unlock(&s->mu);
+		if (web_scrub_take()) {
+			struct store *st = thread_store(s);
+			if (st != NULL && store_scrub(st) != STORE_OK) {
+				log_warnx("web: store_scrub after an erasure failed: %s",
+					  store_errmsg(st));
+				web_scrub_soon(); /* the next round tries again */
+			}
+		}
+		if (stop)
+			break;
+		pthread_mutex_lock(&s->mu);
+	}
+	return NULL; /* store_key_free closes this thread's store */
+}
+
+static void scrubber_stop(struct http_server *s)
+{
+	if (!s->scrubbing)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stopping = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->scrubber, NULL);
+	s->scrubbing = 0;
+}
+
 static void server_free(struct http_server *s)
 {
 	stats_free(s->stats);
@@ -602,8 +649,18 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 				close(fd);
 		}
 	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	if (s->d != NULL && pthread_create(&s->scrubber, NULL, scrubber_main, s) != 0) {
+		buf_puts(err, "cannot start the web server's scrubber thread");
+		MHD_stop_daemon(s->d);
+		s->d = NULL;
+	} else if (s->d != NULL)
+		s->scrubbing = 1;
 	if (s->d == NULL) {
 		pthread_key_delete(s->store_key);
+		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->mu);
 		server_free(s);
 		return NULL;
 	}
@@ -621,6 +678,9 @@ void http_server_stop(struct http_server *s)
 		return;
 	/* Joins the workers; each closes its store in store_key_free on the way out. */
 	MHD_stop_daemon(s->d);
+	scrubber_stop(s); /* after the workers: a last erasure is scrubbed too */
 	pthread_key_delete(s->store_key);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
 	server_free(s); /* the counts of the last interval are written here */
 }

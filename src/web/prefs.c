@@ -9,6 +9,7 @@
  * list.
  */
 #include "web/prefs.h"
+#include "web/scrub.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -277,8 +278,8 @@ static int save(const struct listpage_env *env, int64_t id, const struct address
 		memset(o, 0, sizeof(*o));
 		return r;
 	}
-	if (o->erased && store_scrub(env->st) != STORE_OK)
-		log_warnx("web: store_scrub after an erasure failed: %s", store_errmsg(env->st));
+	if (o->erased)
+		web_scrub_soon(); /* the WAL checkpoint, within LK_WEB_SCRUB_SECONDS */
 	log_info("web: event=preferences subscriber=%lld changed=%d options=%zu joined=%zu "
 		 "mailed=%d left=%zu erased=%d",
 		 (long long)id, o->changed, o->n_options, o->n_joined, o->mailed, o->n_left,

@@ -7,6 +7,7 @@
  * compared, never echoed.
  */
 #include "web/tokpages.h"
+#include "web/scrub.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -317,8 +318,8 @@ static int unsubscribe(const struct tokpages_env *env, const struct target *tg, 
 		store_rollback(env->st);
 		*left = 0;
 		*erased = 0;
-	} else if (*erased && store_scrub(env->st) != STORE_OK) {
-		log_warnx("web: store_scrub after an erasure failed: %s", store_errmsg(env->st));
+	} else if (*erased) {
+		web_scrub_soon(); /* the WAL checkpoint, within LK_WEB_SCRUB_SECONDS */
 	}
 	free(ids.v);
 	buf_free(&err);
