@@ -1,7 +1,9 @@
 /*
  * cmd_inject.c - `listkeeper inject [--recipient ADDR] [--sender ADDR]`:
  * one message on stdin, as an MTA's pipe transport delivers it (Postfix
- * pipe(8)), handled as the LMTP server would (intake/route.c).
+ * pipe(8)), spooled (synced) and handled at once as the LMTP server's
+ * worker would (intake/spool.h, intake/route.c); 0 only once that is
+ * durable.
  *
  * Exit codes (sysexits.h, which the MTA reads): 0 done; 65 (EX_DATAERR) a
  * message that is empty or over LK_MAX_MESSAGE, or no recipient; 67
@@ -22,7 +24,7 @@
 #include "cli/cli.h"
 #include "core/limits.h"
 #include "core/log.h"
-#include "intake/route.h"
+#include "intake/spool.h"
 
 static const char USAGE[] =
     "usage: listkeeper inject [--recipient ADDR] [--sender ADDR]\n\n"
@@ -147,18 +149,20 @@ int cmd_inject(struct cli *c, int argc, char **argv)
 		buf_free(&m);
 		return EX_TEMPFAIL;
 	}
-	if (store_set_durable(c->st, 1) != STORE_OK) {
+	struct buf err;
+	buf_init(&err, 1024);
+	struct store *sq = store_spool_open(c->conf, &err);
+	if (sq == NULL) {
+		fprintf(stderr, "listkeeper inject: %s\n", buf_cstr(&err));
+		buf_free(&err);
 		buf_free(&m);
 		return EX_TEMPFAIL;
 	}
-	struct intake *ik = intake_new(c->conf, &c->keys, c->st);
-	struct intake_target *t = NULL;
+	buf_free(&err);
 	struct intake_result res;
-	enum intake_verdict v = intake_rcpt(ik, rcpt, strlen(rcpt), &t, &res);
-	if (v == INTAKE_OK)
-		v = intake_deliver(ik, t, m.data, m.len, &res);
-	intake_target_free(t);
-	intake_free(ik);
+	enum intake_verdict v = intake_spool_inject(c->conf, &c->keys, sq, c->st, rcpt,
+						    strlen(rcpt), m.data, m.len, &res);
+	store_close(sq);
 	buf_free(&m);
 	if (v != INTAKE_OK)
 		fprintf(stderr, "listkeeper inject: %s\n", res.line);

@@ -63,19 +63,29 @@ static int tally_one(void *ctx, const struct spool_rec *r)
 	return 0;
 }
 
+/* A failure of the spool store sq (its own file: store_spool_open). */
+static int spool_fail(struct cli *c, struct store *sq, const char *what)
+{
+	struct buf e;
+	buf_init(&e, 1024);
+	buf_puts(&e, store_errmsg(sq));
+	int r = cli_store_fail(c, what, &e);
+	buf_free(&e);
+	return r;
+}
+
 /* Walks every row of one kind (pending or quarantined), a page at a time. */
-static int walk(struct cli *c, int quarantined, struct tally *t)
+static int walk(struct store *sq, int quarantined, struct tally *t)
 {
 	for (;;) {
 		int64_t before = t->n;
-		int r =
-		    store_spool_each(c->st, quarantined, t->last, INT64_MAX, 1000, tally_one, t);
+		int r = store_spool_each(sq, quarantined, t->last, INT64_MAX, 1000, tally_one, t);
 		if (r != STORE_OK || t->n - before < 1000)
 			return r;
 	}
 }
 
-static int get_row(struct cli *c, const char *arg, struct spool_rec *out)
+static int get_row(struct cli *c, struct store *sq, const char *arg, struct spool_rec *out)
 {
 	int64_t id;
 	if (num_parse_i64_z(arg, 1, INT64_MAX, &id) < 0) {
@@ -83,7 +93,7 @@ static int get_row(struct cli *c, const char *arg, struct spool_rec *out)
 		return EX_USAGE;
 	}
 	memset(out, 0, sizeof(*out));
-	int r = store_spool_get(c->st, id, out);
+	int r = store_spool_get(sq, id, out);
 	if (r == STORE_OK && out->quarantined == 0) {
 		spool_rec_free(out);
 		r = STORE_NOTFOUND;
@@ -96,18 +106,30 @@ static int get_row(struct cli *c, const char *arg, struct spool_rec *out)
 		return EX_DATAERR;
 	}
 	if (r != STORE_OK)
-		return cli_store_fail(c, "intake quarantine", NULL);
+		return spool_fail(c, sq, "intake quarantine");
 	return 0;
 }
 
-static int audited(struct cli *c, const char *action, const struct spool_rec *row,
-		   int (*change)(struct cli *c, const struct spool_rec *row))
+/* The audit row and the change of the spool (its own file, its own
+ * transaction, inside the database's). */
+static int audited(struct cli *c, struct store *sq, const char *action, const struct spool_rec *row,
+		   int (*change)(struct cli *c, struct store *sq, const struct spool_rec *row))
 {
 	char detail[48];
 	bsnprintf(detail, sizeof(detail), "spool=%lld", (long long)row->id);
 	int r = store_begin(c->st);
-	if (r == STORE_OK && change != NULL)
-		r = change(c, row);
+	if (r == STORE_OK && change != NULL) {
+		r = store_begin(sq);
+		if (r == STORE_OK)
+			r = change(c, sq, row);
+		if (r == STORE_OK)
+			r = store_commit(sq);
+		if (r != STORE_OK) {
+			store_rollback(sq);
+			store_rollback(c->st);
+			return spool_fail(c, sq, "intake quarantine");
+		}
+	}
 	if (r == STORE_OK)
 		r = store_audit(c->st, lists_now(&c->x), c->actor, action, 0, 0, detail);
 	if (r == STORE_OK)
@@ -119,23 +141,24 @@ static int audited(struct cli *c, const char *action, const struct spool_rec *ro
 	return 0;
 }
 
-static int do_drop(struct cli *c, const struct spool_rec *row)
+static int do_drop(struct cli *c, struct store *sq, const struct spool_rec *row)
 {
-	return store_spool_delete(c->st, row->id);
+	(void)c;
+	return store_spool_delete(sq, row->id);
 }
 
-static int do_retry(struct cli *c, const struct spool_rec *row)
+static int do_retry(struct cli *c, struct store *sq, const struct spool_rec *row)
 {
-	return store_spool_set(c->st, row->id, 0, 0, lists_now(&c->x));
+	return store_spool_set(sq, row->id, 0, 0, lists_now(&c->x));
 }
 
-static int quarantine_cmd(struct cli *c, int argc, char **argv)
+static int quarantine_cmd(struct cli *c, struct store *sq, int argc, char **argv)
 {
 	const char *verb = argc > 2 ? argv[2] : "";
 	if (!strcmp(verb, "ls") && argc == 3) {
 		struct tally t = {0, 0, 0, 1};
-		if (walk(c, 1, &t) != STORE_OK)
-			return cli_store_fail(c, "intake quarantine ls", NULL);
+		if (walk(sq, 1, &t) != STORE_OK)
+			return spool_fail(c, sq, "intake quarantine ls");
 		printf("%lld quarantined\n", (long long)t.n);
 		return 0;
 	}
@@ -144,7 +167,7 @@ static int quarantine_cmd(struct cli *c, int argc, char **argv)
 		return EX_USAGE;
 	}
 	struct spool_rec row;
-	int r = get_row(c, argv[3], &row);
+	int r = get_row(c, sq, argv[3], &row);
 	if (r)
 		return r;
 	if (!strcmp(verb, "show")) {
@@ -157,7 +180,7 @@ static int quarantine_cmd(struct cli *c, int argc, char **argv)
 				"open (corrupt, or sealed under another key file)\n",
 				(long long)row.id);
 			r = EX_DATAERR;
-		} else if ((r = audited(c, "intake-quarantine-show", &row, NULL)) == 0) {
+		} else if ((r = audited(c, sq, "intake-quarantine-show", &row, NULL)) == 0) {
 			printf("recipient: %.*s\n\n", (int)rcpt.len, rcpt.data);
 			fwrite(msg.data != NULL ? msg.data : "", 1, msg.len, stdout);
 		}
@@ -168,13 +191,13 @@ static int quarantine_cmd(struct cli *c, int argc, char **argv)
 		buf_free(&rcpt);
 		buf_free(&msg);
 	} else if (!strcmp(verb, "drop")) {
-		r = audited(c, "intake-quarantine-drop", &row, do_drop);
+		r = audited(c, sq, "intake-quarantine-drop", &row, do_drop);
 		if (r == 0) {
-			store_scrub(c->st);
+			store_scrub(sq);
 			printf("dropped quarantined message %lld\n", (long long)row.id);
 		}
 	} else {
-		r = audited(c, "intake-quarantine-retry", &row, do_retry);
+		r = audited(c, sq, "intake-quarantine-retry", &row, do_retry);
 		if (r == 0)
 			printf("message %lld is back in the spool; `serve --role intake` handles "
 			       "it\n",
@@ -198,12 +221,26 @@ int cmd_intake(struct cli *c, int argc, char **argv)
 	int r = cli_open(c);
 	if (r)
 		return r;
-	if (!spool)
-		return quarantine_cmd(c, argc, argv);
+	struct buf err;
+	buf_init(&err, 1024);
+	struct store *sq = store_spool_open(c->conf, &err);
+	if (sq == NULL) {
+		r = cli_store_fail(c, "intake", &err);
+		buf_free(&err);
+		return r;
+	}
+	buf_free(&err);
+	if (!spool) {
+		r = quarantine_cmd(c, sq, argc, argv);
+		store_close(sq);
+		return r;
+	}
 	struct tally p = {0}, q = {0};
-	if (walk(c, 0, &p) != STORE_OK || walk(c, 1, &q) != STORE_OK)
-		return cli_store_fail(c, "intake spool", NULL);
-	printf("pending: %lld (%lld bytes)\nquarantined: %lld (%lld bytes)\n", (long long)p.n,
-	       (long long)p.bytes, (long long)q.n, (long long)q.bytes);
-	return 0;
+	if (walk(sq, 0, &p) != STORE_OK || walk(sq, 1, &q) != STORE_OK)
+		r = spool_fail(c, sq, "intake spool");
+	else
+		printf("pending: %lld (%lld bytes)\nquarantined: %lld (%lld bytes)\n",
+		       (long long)p.n, (long long)p.bytes, (long long)q.n, (long long)q.bytes);
+	store_close(sq);
+	return r;
 }

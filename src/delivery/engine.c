@@ -22,6 +22,7 @@
 #include "crypto/rand.h"
 #include "crypto/token.h"
 #include "delivery/relay.h"
+#include "lists/bounces.h"
 #include "lists/jobs.h"
 #include "lists/lists.h"
 #include "lists/person.h"
@@ -522,6 +523,28 @@ static int held_by_hand(const struct job_rec *j)
 	       (!strcmp(j->state, "paused") && j->resume_at == 0);
 }
 
+/* A hard bounce at the relay (5xx), inside commit_batch's transaction: the
+ * same scoring as a DSN that intake reads (lists/bounces.h). */
+static int relay_bounce(struct engine *e, const struct list_rec *l, int64_t sub_id, struct buf *err)
+{
+	struct lists_bounce_policy p = {
+	    conf_get_int(e->c, "bounce", "threshold"),
+	    conf_get_int(e->c, "bounce", "decay_days") * 86400,
+	};
+	enum lists_bounce_outcome outcome = LB_NOT_SUBSCRIBED;
+	int64_t score = 0;
+	int erased = 0;
+	int r = lists_hard_bounce(&e->x, l, sub_id, &p, &outcome, &score, &erased, err);
+	if (r == STORE_NOTFOUND)
+		return STORE_OK;
+	if (r == STORE_OK && outcome != LB_SCORED)
+		log_info("list=%s subscriber=%lld hard bounce at the relay: %s", l->name,
+			 (long long)sub_id, lists_bounce_outcome_name(outcome));
+	if (r == STORE_OK && erased)
+		r = store_scrub(e->st); /* done after the commit */
+	return r;
+}
+
 /* Records the outcome of a sent batch and the new cursor, in one transaction,
  * on the job as it is in the store now (re-read: it may have been paused or
  * cancelled meanwhile), and gives the lease back. */
@@ -559,13 +582,10 @@ static int commit_batch(struct engine *e, struct job_rec *j, const struct list_r
 			df++;
 			if (rc->from_retry)
 				r = store_retry_delete(e->st, j->id, rc->sub_id);
-			struct subscription_rec sub;
-			if (r == STORE_OK && strcmp(j->kind, "campaign") == 0 &&
-			    store_subscription_get(e->st, l->id, rc->sub_id, &sub) == STORE_OK) {
-				sub.bounce_score++; /* a hard bounce (5xx at the relay) */
-				sub.updated = t;
-				r = store_subscription_put(e->st, &sub);
-			}
+			/* A hard bounce (5xx at the relay), scored as intake scores
+			 * a DSN: decayed, and disabled or removed at the threshold. */
+			if (r == STORE_OK && strcmp(j->kind, "campaign") == 0)
+				r = relay_bounce(e, l, rc->sub_id, err);
 		}
 	}
 	int64_t pending = 0, next_at = 0;

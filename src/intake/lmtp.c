@@ -149,7 +149,7 @@ static void session(struct conn *c)
 	buf_init(&out, 64 << 10);
 	buf_init(&err, 1024);
 	c->st = store_open(c->srv->conf, 0, &err);
-	if (c->st == NULL || store_set_durable(c->st, 1) != STORE_OK) {
+	if (c->st == NULL) {
 		log_warnx("intake: cannot open the store: %s", buf_cstr(&err));
 		static const char busy[] = "421 4.3.0 Store unavailable, try again later\r\n";
 		write_all(c->fd, busy, sizeof(busy) - 1);

@@ -10,8 +10,8 @@
  * Recipients are judged at RCPT time and messages handled by intake/route.c
  * (route.h lists the addresses); unknown ones get 550 5.1.1.
  *
- * Each session is a thread with its own store connection (store_open, and
- * store_set_durable: 250 only after a synced commit), at most
+ * Each session is a thread with its own store connection (store_open; the
+ * 250 waits for the spool's synced commit, intake/spool.h), at most
  * LK_LMTP_MAX_CONNECTIONS at once; past that a client gets 421 at once.
  * Logs name a list and a subscriber id, never an address.
  *

@@ -62,19 +62,19 @@ static int seal(const struct keys *keys, const char *rcpt, size_t rcpt_len, cons
 	return rc;
 }
 
-int intake_spool_put(struct store *st, const struct keys *keys, const char *rcpt, size_t rcpt_len,
+int intake_spool_put(struct store *sq, const struct keys *keys, const char *rcpt, size_t rcpt_len,
 		     const char *msg, size_t len, int64_t now, int64_t *id)
 {
 	struct spool_rec r;
 	int rc = seal(keys, rcpt, rcpt_len, msg, len, now, &r);
 	if (rc == STORE_OK)
-		rc = store_begin(st);
+		rc = store_begin(sq);
 	if (rc == STORE_OK) {
-		rc = store_spool_insert(st, &r);
+		rc = store_spool_insert(sq, &r);
 		if (rc == STORE_OK)
-			rc = store_commit(st);
+			rc = store_commit(sq);
 		if (rc != STORE_OK)
-			store_rollback(st);
+			store_rollback(sq);
 	}
 	if (rc == STORE_OK)
 		*id = r.id;
@@ -106,124 +106,10 @@ int intake_spool_open(const struct keys *keys, const struct spool_rec *r, struct
 
 /* --- handling ---------------------------------------------------------------- */
 
-/* One row's change of attempts/quarantine/time, in its own transaction. */
-static int set_row(struct store *st, int64_t id, int attempts, int64_t quarantined, int64_t updated)
-{
-	int r = store_begin(st);
-	if (r != STORE_OK)
-		return r;
-	r = store_spool_set(st, id, attempts, quarantined, updated);
-	if (r == STORE_OK)
-		r = store_commit(st);
-	if (r != STORE_OK)
-		store_rollback(st);
-	return r;
-}
-
-static int quarantine(struct store *st, const struct spool_rec *r, const char *why)
-{
-	int64_t now = now_s();
-	char detail[96];
-	bsnprintf(detail, sizeof(detail), "spool=%lld attempts=%d reason=%s", (long long)r->id,
-		  r->attempts, why);
-	int rc = store_begin(st);
-	if (rc != STORE_OK)
-		return rc;
-	rc = store_spool_set(st, r->id, r->attempts, now, now);
-	if (rc == STORE_OK)
-		rc = store_count_add(st, 0, now / 86400, "intake-quarantined", 1);
-	if (rc == STORE_OK)
-		rc = store_audit(st, now, "intake", "intake-quarantine", 0, 0, detail);
-	if (rc == STORE_OK)
-		rc = store_commit(st);
-	if (rc != STORE_OK)
-		store_rollback(st);
-	else
-		log_warnx("intake: spool=%lld set aside in quarantine (%s) after %d attempts; "
-			  "see `listkeeper intake quarantine ls`",
-			  (long long)r->id, why, r->attempts);
-	return rc;
-}
-
-static int drop(struct store *st, int64_t id)
-{
-	int r = store_begin(st);
-	if (r != STORE_OK)
-		return r;
-	r = store_spool_delete(st, id);
-	if (r == STORE_OK || r == STORE_NOTFOUND)
-		r = store_commit(st);
-	if (r != STORE_OK)
-		store_rollback(st);
-	return r;
-}
-
-/* Hands one opened row to route.c; then deletes it, or defers it (a
- * temporary failure: its attempt undone). Inside the caller's transaction
- * or not. STORE_OK, or the store error that stopped it. */
-static int handle(struct intake *in, struct store *st, const struct spool_rec *r,
-		  const struct buf *rcpt, const struct buf *msg)
-{
-	if (lk_test_intake_hook)
-		lk_test_intake_hook(msg->data != NULL ? msg->data : "", msg->len);
-	struct intake_target *t = NULL;
-	struct intake_result res;
-	const char *m = msg->data != NULL ? msg->data : "";
-	enum intake_verdict v = intake_rcpt(in, rcpt->data, rcpt->len, &t, &res);
-	if (v == INTAKE_OK)
-		v = intake_deliver(in, t, m, msg->len, &res);
-	intake_target_free(t);
-	switch (v) {
-	case INTAKE_OK:
-		break;
-	case INTAKE_UNKNOWN:
-	case INTAKE_BAD_DATA:
-		log_info("intake: spool=%lld dropped: %s", (long long)r->id, res.line);
-		break;
-	case INTAKE_TEMPFAIL:
-		log_info("intake: spool=%lld deferred %ds: %s", (long long)r->id,
-			 LK_INTAKE_RETRY_SECONDS, res.line);
-		return set_row(st, r->id, r->attempts, 0, now_s() + LK_INTAKE_RETRY_SECONDS);
-	}
-	return drop(st, r->id);
-}
-
-static void wipe(struct buf *b)
-{
-	if (b->data != NULL)
-		explicit_bzero(b->data, b->len);
-	buf_free(b);
-}
-
-/* Reads and opens row id for handling: 1 when it is to be handled (r, rcpt
- * and msg filled), 0 when there is nothing to do (gone, quarantined now),
- * or a store error (< 0). Quarantines a row tried too often or that does
- * not open. */
-static int load(const struct keys *keys, struct store *st, int64_t id, struct spool_rec *r,
-		struct buf *rcpt, struct buf *msg)
-{
-	memset(r, 0, sizeof(*r));
-	buf_init(rcpt, LK_MAX_ADDRESS + 1);
-	buf_init(msg, LK_MAX_MESSAGE);
-	int rc = store_spool_get(st, id, r);
-	if (rc != STORE_OK)
-		return rc == STORE_NOTFOUND ? 0 : rc;
-	if (r->quarantined != 0)
-		return 0;
-	if (r->attempts >= LK_INTAKE_MAX_ATTEMPTS) {
-		rc = quarantine(st, r, "crashed");
-		return rc == STORE_OK ? 0 : rc;
-	}
-	if (intake_spool_open(keys, r, rcpt, msg) < 0) {
-		rc = quarantine(st, r, "does-not-open");
-		return rc == STORE_OK ? 0 : rc;
-	}
-	return 1;
-}
-
-/* The worker and the committer take turns at writing (wmu, NULL when there
- * is no committer): SQLite's own busy handler would have one sleep up to
- * tens of milliseconds, and every session's 250 with it. */
+/* The worker and the committer take turns at writing the spool (w, NULL
+ * when there is no committer): SQLite's own busy handler would have one
+ * sleep up to tens of milliseconds, and every session's 250 with it. The
+ * handling itself writes the database, another file: no turn needed. */
 struct wturn {
 	pthread_mutex_t mu;
 	atomic_int committer_waits; /* the worker lets it go first */
@@ -244,23 +130,163 @@ static void wunlock(struct wturn *w)
 		pthread_mutex_unlock(&w->mu);
 }
 
+/* What handling needs: the spool (sq) and the database (st, that of in). */
+struct run {
+	struct intake *in;
+	const struct keys *keys;
+	struct store *sq, *st;
+	struct wturn *w;
+};
+
+/* One row's change of attempts/quarantine/time, in its own transaction. */
+static int set_row(struct run *x, int64_t id, int attempts, int64_t quarantined, int64_t updated)
+{
+	wlock(x->w);
+	int r = store_begin(x->sq);
+	if (r == STORE_OK) {
+		r = store_spool_set(x->sq, id, attempts, quarantined, updated);
+		if (r == STORE_OK)
+			r = store_commit(x->sq);
+		if (r != STORE_OK)
+			store_rollback(x->sq);
+	}
+	wunlock(x->w);
+	return r;
+}
+
+/* Set aside in the spool inside the database's transaction that counts and
+ * audits it (two files: a failed commit of the database after the spool's
+ * leaves it set aside without its count). */
+static int quarantine(struct run *x, const struct spool_rec *r, const char *why)
+{
+	int64_t now = now_s();
+	char detail[96];
+	bsnprintf(detail, sizeof(detail), "spool=%lld attempts=%d reason=%s", (long long)r->id,
+		  r->attempts, why);
+	int rc = store_begin(x->st);
+	if (rc != STORE_OK)
+		return rc;
+	rc = store_count_add(x->st, 0, now / 86400, "intake-quarantined", 1);
+	if (rc == STORE_OK)
+		rc = store_audit(x->st, now, "intake", "intake-quarantine", 0, 0, detail);
+	if (rc == STORE_OK)
+		rc = set_row(x, r->id, r->attempts, now, now);
+	if (rc == STORE_OK)
+		rc = store_commit(x->st);
+	if (rc != STORE_OK)
+		store_rollback(x->st);
+	else
+		log_warnx("intake: spool=%lld set aside in quarantine (%s) after %d attempts; "
+			  "see `listkeeper intake quarantine ls`",
+			  (long long)r->id, why, r->attempts);
+	return rc;
+}
+
+/* Deletes handled rows (their keys with them: the messages are gone), in
+ * one transaction. The database is synced first: the handling is committed
+ * there without a sync, and a deletion in the spool file must not outlive
+ * it in a power loss (two files: no order between them otherwise). */
+static int drop(struct run *x, const int64_t *ids, int n)
+{
+	if (n == 0)
+		return STORE_OK;
+	int r = store_sync(x->st);
+	if (r != STORE_OK)
+		return r;
+	wlock(x->w);
+	r = store_begin(x->sq);
+	for (int i = 0; r == STORE_OK && i < n; i++) {
+		r = store_spool_delete(x->sq, ids[i]);
+		if (r == STORE_NOTFOUND)
+			r = STORE_OK;
+	}
+	if (r == STORE_OK)
+		r = store_commit(x->sq);
+	if (r != STORE_OK)
+		store_rollback(x->sq);
+	wunlock(x->w);
+	return r;
+}
+
+/* Hands one opened row to route.c and says what became of it in *v. A
+ * temporary failure defers it (its attempt undone); otherwise the caller
+ * deletes it (drop). STORE_OK, or the store error that stopped it. */
+static int handle(struct run *x, const struct spool_rec *r, const struct buf *rcpt,
+		  const struct buf *msg, enum intake_verdict *v, struct intake_result *res)
+{
+	if (lk_test_intake_hook)
+		lk_test_intake_hook(msg->data != NULL ? msg->data : "", msg->len);
+	struct intake_target *t = NULL;
+	const char *m = msg->data != NULL ? msg->data : "";
+	*v = intake_rcpt(x->in, rcpt->data, rcpt->len, &t, res);
+	if (*v == INTAKE_OK)
+		*v = intake_deliver(x->in, t, m, msg->len, res);
+	intake_target_free(t);
+	switch (*v) {
+	case INTAKE_OK:
+		break;
+	case INTAKE_UNKNOWN:
+	case INTAKE_BAD_DATA:
+		log_info("intake: spool=%lld dropped: %s", (long long)r->id, res->line);
+		break;
+	case INTAKE_TEMPFAIL:
+		log_info("intake: spool=%lld deferred %ds: %s", (long long)r->id,
+			 LK_INTAKE_RETRY_SECONDS, res->line);
+		return set_row(x, r->id, r->attempts, 0, now_s() + LK_INTAKE_RETRY_SECONDS);
+	}
+	return STORE_OK;
+}
+
+static void wipe(struct buf *b)
+{
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->len);
+	buf_free(b);
+}
+
+/* Reads and opens row id for handling: 1 when it is to be handled (r, rcpt
+ * and msg filled), 0 when there is nothing to do (gone, quarantined now),
+ * or a store error (< 0). Quarantines a row tried too often or that does
+ * not open. */
+static int load(struct run *x, int64_t id, struct spool_rec *r, struct buf *rcpt, struct buf *msg)
+{
+	memset(r, 0, sizeof(*r));
+	buf_init(rcpt, LK_MAX_ADDRESS + 1);
+	buf_init(msg, LK_MAX_MESSAGE);
+	int rc = store_spool_get(x->sq, id, r);
+	if (rc != STORE_OK)
+		return rc == STORE_NOTFOUND ? 0 : rc;
+	if (r->quarantined != 0)
+		return 0;
+	if (r->attempts >= LK_INTAKE_MAX_ATTEMPTS) {
+		rc = quarantine(x, r, "crashed");
+		return rc == STORE_OK ? 0 : rc;
+	}
+	if (intake_spool_open(x->keys, r, rcpt, msg) < 0) {
+		rc = quarantine(x, r, "does-not-open");
+		return rc == STORE_OK ? 0 : rc;
+	}
+	return 1;
+}
+
 /* One row tried before (a crash or a failed batch): alone, its attempt
  * counted and committed first. */
-static int run_one(struct intake *in, const struct keys *keys, struct store *st, int64_t id,
-		   struct wturn *wmu)
+static int run_one(struct run *x, int64_t id)
 {
 	struct spool_rec r;
 	struct buf rcpt, msg;
-	wlock(wmu);
-	int rc = load(keys, st, id, &r, &rcpt, &msg);
+	int rc = load(x, id, &r, &rcpt, &msg);
 	if (rc == 1) {
 		r.attempts++;
-		rc = set_row(st, r.id, r.attempts, 0, now_s());
+		rc = set_row(x, r.id, r.attempts, 0, now_s());
 		r.attempts--; /* what a deferral goes back to */
+		enum intake_verdict v = INTAKE_TEMPFAIL;
+		struct intake_result res;
 		if (rc == STORE_OK)
-			rc = handle(in, st, &r, &rcpt, &msg);
+			rc = handle(x, &r, &rcpt, &msg, &v, &res);
+		if (rc == STORE_OK && v != INTAKE_TEMPFAIL)
+			rc = drop(x, &r.id, 1);
 	}
-	wunlock(wmu);
 	wipe(&rcpt);
 	wipe(&msg);
 	spool_rec_free(&r);
@@ -272,42 +298,45 @@ static int run_one(struct intake *in, const struct keys *keys, struct store *st,
  * group one attempt; from then on they go one by one (run_one), so only the
  * row that crashes again is quarantined. A store error leaves the rest of
  * the group to run_one. */
-static int run_group(struct intake *in, const struct keys *keys, struct store *st,
-		     const int64_t *ids, int n, struct wturn *wmu)
+static int run_group(struct run *x, const int64_t *ids, int n)
 {
 	int64_t now = now_s();
-	wlock(wmu);
-	int rc = store_begin(st);
+	wlock(x->w);
+	int rc = store_begin(x->sq);
 	for (int i = 0; rc == STORE_OK && i < n; i++) {
-		rc = store_spool_set(st, ids[i], 1, 0, now);
+		rc = store_spool_set(x->sq, ids[i], 1, 0, now);
 		if (rc == STORE_NOTFOUND)
 			rc = STORE_OK;
 	}
 	if (rc == STORE_OK)
-		rc = store_commit(st);
+		rc = store_commit(x->sq);
 	if (rc != STORE_OK)
-		store_rollback(st);
-	wunlock(wmu);
-	/* Each handled in its own transactions, taking turns with the
-	 * committer: holding the write lock for the whole group would hold up
-	 * the sessions' 250s. */
+		store_rollback(x->sq);
+	wunlock(x->w);
+	int64_t done[SPOOL_BATCH];
+	int nd = 0;
 	for (int i = 0; rc == STORE_OK && i < n; i++) {
 		struct spool_rec r;
 		struct buf rcpt, msg;
-		wlock(wmu);
-		int l = load(keys, st, ids[i], &r, &rcpt, &msg);
+		int l = load(x, ids[i], &r, &rcpt, &msg);
 		if (l == 1) {
+			enum intake_verdict v;
+			struct intake_result res;
 			r.attempts = 0;
-			rc = handle(in, st, &r, &rcpt, &msg);
+			rc = handle(x, &r, &rcpt, &msg, &v, &res);
+			if (rc == STORE_OK && v != INTAKE_TEMPFAIL)
+				done[nd++] = r.id;
 		} else if (l < 0) {
 			rc = l;
 		}
-		wunlock(wmu);
 		wipe(&rcpt);
 		wipe(&msg);
 		spool_rec_free(&r);
 	}
-	return rc;
+	/* One sync of the database and one commit of the spool for the group;
+	 * after a failure the rows left go one by one (attempts 1). */
+	int d = drop(x, done, nd);
+	return rc != STORE_OK ? rc : d;
 }
 
 struct batch {
@@ -328,14 +357,13 @@ static int collect(void *ctx, const struct spool_rec *r)
 /* Handles the pending rows with updated <= due: fresh ones first, as a
  * group, then those tried before, one by one, so that a message that
  * crashes its handler does not hold up the others. */
-static int drain(struct intake *in, const struct keys *keys, struct store *st, int64_t due,
-		 const atomic_int *stop, struct wturn *wmu)
+static int drain(struct run *x, int64_t due, const atomic_int *stop)
 {
 	int64_t after = 0;
 	int done = 0;
 	for (;;) {
 		struct batch b = {0};
-		if (store_spool_each(st, 0, after, due, SPOOL_BATCH, collect, &b) != STORE_OK)
+		if (store_spool_each(x->sq, 0, after, due, SPOOL_BATCH, collect, &b) != STORE_OK)
 			return -1;
 		if (b.n == 0)
 			return done;
@@ -345,20 +373,20 @@ static int drain(struct intake *in, const struct keys *keys, struct store *st, i
 		for (int i = 0; i < b.n; i++)
 			if (b.attempts[i] == 0)
 				fresh[nf++] = b.id[i];
-		int group_ok = nf == 0 || run_group(in, keys, st, fresh, nf, wmu) == STORE_OK;
+		int group_ok = nf == 0 || run_group(x, fresh, nf) == STORE_OK;
 		if (!group_ok)
-			log_warnx("intake: a group of %d spooled messages failed (%s); they are "
-				  "tried one by one",
-				  nf, store_errmsg(st));
+			log_warnx("intake: a group of %d spooled messages failed (%s / %s); they "
+				  "are tried one by one",
+				  nf, store_errmsg(x->sq), store_errmsg(x->st));
 		for (int i = 0; i < b.n; i++) {
 			if (b.attempts[i] == 0 && group_ok)
 				continue;
 			if (stop != NULL && atomic_load(stop))
 				return done;
-			int rc = run_one(in, keys, st, b.id[i], wmu);
+			int rc = run_one(x, b.id[i]);
 			if (rc != STORE_OK) {
-				log_warnx("intake: spool=%lld: %s", (long long)b.id[i],
-					  store_errmsg(st));
+				log_warnx("intake: spool=%lld: %s / %s", (long long)b.id[i],
+					  store_errmsg(x->sq), store_errmsg(x->st));
 				return -1;
 			}
 		}
@@ -366,12 +394,61 @@ static int drain(struct intake *in, const struct keys *keys, struct store *st, i
 	}
 }
 
-int intake_spool_drain(const struct conf *conf, const struct keys *keys, struct store *st)
+int intake_spool_drain(const struct conf *conf, const struct keys *keys, struct store *sq,
+		       struct store *st)
 {
-	struct intake *in = intake_new(conf, keys, st);
-	int n = drain(in, keys, st, now_s(), NULL, NULL);
-	intake_free(in);
+	struct run x = {intake_new(conf, keys, st), keys, sq, st, NULL};
+	int n = drain(&x, now_s(), NULL);
+	intake_free(x.in);
 	return n;
+}
+
+enum intake_verdict intake_spool_inject(const struct conf *conf, const struct keys *keys,
+					struct store *sq, struct store *st, const char *rcpt,
+					size_t rcpt_len, const char *msg, size_t len,
+					struct intake_result *res)
+{
+	struct run x = {intake_new(conf, keys, st), keys, sq, st, NULL};
+	struct intake_target *t = NULL;
+	enum intake_verdict v = intake_rcpt(x.in, rcpt, rcpt_len, &t, res);
+	intake_target_free(t);
+	struct spool_rec r;
+	int rc = STORE_OK;
+	if (v == INTAKE_OK) {
+		/* Spooled as begun once: a crash while we handle it leaves it to
+		 * the intake worker, counted. */
+		rc = seal(keys, rcpt, rcpt_len, msg, len, now_s(), &r);
+		r.attempts = 1;
+		if (rc == STORE_OK && (rc = store_begin(sq)) == STORE_OK) {
+			rc = store_spool_insert(sq, &r);
+			if (rc == STORE_OK)
+				rc = store_commit(sq);
+			if (rc != STORE_OK)
+				store_rollback(sq);
+		}
+		if (rc == STORE_OK) {
+			struct buf rb = {.data = (char *)rcpt, .len = rcpt_len};
+			struct buf mb = {.data = (char *)msg, .len = len};
+			r.attempts = 0;
+			v = INTAKE_TEMPFAIL;
+			rc = handle(&x, &r, &rb, &mb, &v, res);
+			/* Handled: deleted. A temporary failure is the MTA's to
+			 * retry (75): not kept either. A row that cannot be
+			 * deleted is left to the worker (handled twice at worst). */
+			if (drop(&x, &r.id, 1) != STORE_OK)
+				log_warnx("intake: spool=%lld: cannot delete it: %s",
+					  (long long)r.id, store_errmsg(sq));
+		}
+		spool_rec_free(&r);
+		if (rc != STORE_OK) {
+			bsnprintf(res->line, sizeof(res->line),
+				  "451 4.3.0 The store is busy or unavailable: %s / %s",
+				  store_errmsg(sq), store_errmsg(st));
+			v = INTAKE_TEMPFAIL;
+		}
+	}
+	intake_free(x.in);
+	return v;
 }
 
 /* --- the worker ---------------------------------------------------------------- */
@@ -387,14 +464,15 @@ struct pending {
 struct intake_spool {
 	const struct conf *conf;
 	const struct keys *keys;
-	struct store *st; /* the worker's */
+	struct store *st;  /* the worker's: the database */
+	struct store *wsq; /* the worker's: the spool, synchronous=NORMAL */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int kicked;
 	atomic_int stop;
 	/* Group commit: the sessions' messages, inserted and synced together. */
-	struct store *cst; /* the committer's, synchronous=FULL */
+	struct store *cst; /* the committer's: the spool, synchronous=FULL */
 	pthread_t cthread;
 	pthread_mutex_t cmu;
 	struct wturn wmu; /* writes of the worker and the committer take turns */
@@ -464,7 +542,8 @@ int intake_spool_submit(struct intake_spool *sp, const char *rcpt, size_t rcpt_l
 static void *worker_main(void *arg)
 {
 	struct intake_spool *sp = arg;
-	struct intake *in = intake_new(sp->conf, sp->keys, sp->st);
+	struct run x = {intake_new(sp->conf, sp->keys, sp->st), sp->keys, sp->wsq, sp->st,
+			&sp->wmu};
 	/* The first pass takes everything an earlier run left. After that, a
 	 * kick (a session's 250 is out) takes every row due now, and a pass on
 	 * the timer only rows a few seconds old: those spooled by another
@@ -473,7 +552,7 @@ static void *worker_main(void *arg)
 	int kicked = 1;
 	while (!atomic_load(&sp->stop)) {
 		int64_t now = now_s();
-		int n = drain(in, sp->keys, sp->st, kicked ? now : now - 2, &sp->stop, &sp->wmu);
+		int n = drain(&x, kicked ? now : now - 2, &sp->stop);
 		pthread_mutex_lock(&sp->mu);
 		if (!sp->kicked && !atomic_load(&sp->stop)) {
 			struct timespec ts;
@@ -485,7 +564,7 @@ static void *worker_main(void *arg)
 		sp->kicked = 0;
 		pthread_mutex_unlock(&sp->mu);
 	}
-	intake_free(in);
+	intake_free(x.in);
 	return NULL;
 }
 
@@ -505,6 +584,7 @@ static void spool_free(struct intake_spool *sp)
 	pthread_cond_destroy(&sp->cnew);
 	pthread_cond_destroy(&sp->cdone);
 	store_close(sp->st);
+	store_close(sp->wsq);
 	store_close(sp->cst);
 	free(sp);
 }
@@ -512,12 +592,15 @@ static void spool_free(struct intake_spool *sp)
 struct intake_spool *intake_spool_start(const struct conf *conf, const struct keys *keys,
 					struct buf *err)
 {
+	/* The worker's marks and deletions in the spool are not synced: a
+	 * process crash keeps them (WAL), a power loss at worst has a message
+	 * handled twice. The committer's inserts are (the 250 waits for it). */
 	struct store *st = store_open(conf, 0, err);
-	if (st == NULL)
-		return NULL;
-	struct store *cst = store_open(conf, 0, err);
-	if (cst == NULL || store_set_durable(cst, 1) != STORE_OK) {
+	struct store *wsq = st != NULL ? store_spool_open(conf, err) : NULL;
+	struct store *cst = wsq != NULL ? store_spool_open(conf, err) : NULL;
+	if (cst == NULL || store_set_durable(wsq, 0) != STORE_OK) {
 		store_close(st);
+		store_close(wsq);
 		store_close(cst);
 		return NULL;
 	}
@@ -525,6 +608,7 @@ struct intake_spool *intake_spool_start(const struct conf *conf, const struct ke
 	sp->conf = conf;
 	sp->keys = keys;
 	sp->st = st;
+	sp->wsq = wsq;
 	sp->cst = cst;
 	atomic_init(&sp->stop, 0);
 	pthread_mutex_init(&sp->mu, NULL);

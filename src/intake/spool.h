@@ -3,7 +3,8 @@
  * answered, and handled after (DESIGN.md P-durability; issue 5).
  *
  *   intake_spool_put     seals one message for one recipient and commits it
- *                        (the caller's store is durable: synchronous=FULL)
+ *                        into a spool store (store_spool_open: its own file,
+ *                        synchronous=FULL)
  *   intake_spool_submit  the same from a session of the LMTP server: the
  *                        committer thread inserts what all sessions queued in
  *                        one transaction, synced once (group commit)
@@ -19,12 +20,21 @@
  * is set aside (quarantined: kept sealed, counted, audited) and never tried
  * again, so the rest keeps flowing. An orderly temporary failure (the store
  * busy) undoes its attempt and is tried again LK_INTAKE_RETRY_SECONDS later.
+ * Handled rows are deleted a group at a time, after one sync of the
+ * database (the spool is another file: a deletion must not reach the disk
+ * before the handling it stands for). So a crash re-handles the rows of its
+ * group that were handled but not yet deleted (at most SPOOL_BATCH): at
+ * least once, never lost.
  * A row whose recipient is no longer known (a list deleted meanwhile) or
  * whose message is refused as bad data is logged and deleted: the MTA has
  * its 250 already, and nothing is answered to a bounce.
  *
  * The data is sealed (crypto/pii.h) under a fresh key per row, wrapped with
- * the master key: deleting the row destroys the message.
+ * the master key: deleting the row destroys the message. The spool file is
+ * not tied to subscribers: a pending row of a person being erased is not
+ * found by the erasure; it is deleted (secure_delete) once handled, which
+ * happens within seconds, and a quarantined one stays sealed until an
+ * operator drops it (`intake quarantine drop`).
  *
  * TRUST: the message and recipient are untrusted; they go to intake/route.c.
  * A sealed row that does not open (corrupt, or another key file) is
@@ -39,6 +49,7 @@
 #include "core/buf.h"
 #include "core/conf.h"
 #include "crypto/keys.h"
+#include "intake/route.h"
 #include "store/store.h"
 
 #define LK_INTAKE_MAX_ATTEMPTS 3
@@ -48,9 +59,9 @@
  * it, to crash a handler on purpose; the installed binary has none. */
 extern void lk_test_intake_hook(const char *msg, size_t len) __attribute__((weak));
 
-/* STORE_OK with *id set once the row is committed; a store error otherwise
- * (answer 451). now: the receiving time. */
-int intake_spool_put(struct store *st, const struct keys *keys, const char *rcpt, size_t rcpt_len,
+/* STORE_OK with *id set once the row is committed in the spool store sq; a
+ * store error otherwise (answer 451). now: the receiving time. */
+int intake_spool_put(struct store *sq, const struct keys *keys, const char *rcpt, size_t rcpt_len,
 		     const char *msg, size_t len, int64_t now, int64_t *id);
 
 /* Opens r (read with store_spool_get): the recipient into rcpt, the message
@@ -71,8 +82,20 @@ int intake_spool_submit(struct intake_spool *sp, const char *rcpt, size_t rcpt_l
 /* NULL: no-op. */
 void intake_spool_stop(struct intake_spool *sp);
 
-/* One pass over the pending rows with the given store (for `listkeeper
- * inject`'s tests and the worker): the number handled, or -1. */
-int intake_spool_drain(const struct conf *conf, const struct keys *keys, struct store *st);
+/* `listkeeper inject`: checks the recipient, spools the message in sq
+ * (synced), handles it with the database st at once, syncs st and deletes
+ * the row. The verdict (res filled when not INTAKE_OK): INTAKE_OK once the
+ * handling is durable; INTAKE_TEMPFAIL when it could not be spooled or
+ * handled now (nothing kept: the MTA retries). A crash while handling
+ * leaves the row to the intake worker, its attempt counted. */
+enum intake_verdict intake_spool_inject(const struct conf *conf, const struct keys *keys,
+					struct store *sq, struct store *st, const char *rcpt,
+					size_t rcpt_len, const char *msg, size_t len,
+					struct intake_result *res);
+
+/* One pass over the pending rows of the spool store sq, handled with the
+ * database st: the number handled, or -1. */
+int intake_spool_drain(const struct conf *conf, const struct keys *keys, struct store *sq,
+		       struct store *st);
 
 #endif

@@ -22,6 +22,16 @@ struct store *store_open(const struct conf *c, int migrate, struct buf *err)
 	return NULL;
 }
 
+struct store *store_spool_open(const struct conf *c, struct buf *err)
+{
+	const char *backend = conf_get(c, "store", "backend");
+	if (strcmp(backend, "sqlite") == 0)
+		return store_sqlite_spool_open(c, err);
+	buf_printf(err, "[store] backend = %s is not supported by this build (use sqlite)",
+		   backend);
+	return NULL;
+}
+
 static const char *STATES[] = {"pending", "active", "held", "disabled"};
 
 const char *sub_state_name(enum sub_state s)
@@ -108,6 +118,10 @@ int store_scrub(struct store *s)
 int store_set_durable(struct store *s, int on)
 {
 	return s->ops->set_durable(s, on);
+}
+int store_sync(struct store *s)
+{
+	return s->ops->sync(s);
 }
 int store_set_batch(struct store *s, int on)
 {

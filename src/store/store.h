@@ -167,6 +167,11 @@ int store_schema_version(struct store *s, int64_t *version);
 int store_scrub(struct store *s);
 /* Intake answers 250 only for durable data: sync every commit when set. */
 int store_set_durable(struct store *s, int on);
+/* Makes the transactions committed so far durable at once (one sync), when
+ * they were committed without store_set_durable: before a change elsewhere
+ * (the spool) that must not outlive them in a power loss. Not inside a
+ * transaction. */
+int store_sync(struct store *s);
 /* Batch mode, for bulk work such as an import: inner begin/commit cost
  * nothing (no savepoints). An inner rollback that comes after the inner part
  * wrote something cannot be undone alone: it dooms the whole transaction,
@@ -273,8 +278,15 @@ int store_reply_limit_hit(struct store *s, const uint8_t hash[HASH_LEN], int64_t
 int store_reply_limit_prune(struct store *s, int64_t before);
 
 /* --- intake ---------------------------------------------------------- */
+/* The intake spool is a store of its own (store_spool_open): a file next to
+ * the database whose commits are synced (synchronous=FULL), so that syncing
+ * accepted messages does not hold up the database. On a spool store only
+ * the spool_* calls, begin/commit/rollback, scrub, errmsg and close work.
+ * Rows an earlier version left in the database are moved there on open.
+ * NULL with the reason in err. */
+struct store *store_spool_open(const struct conf *c, struct buf *err);
 /* One accepted message for one recipient, kept until it is handled: the
- * intake answers 250 only once the row is committed (store_set_durable).
+ * intake answers 250 only once the row is committed (a spool store).
  * data is sealed by the intake under a data key of its own, wrapped with the
  * master key (wrapped_key); deleting the row destroys it. */
 struct spool_rec {

@@ -17,6 +17,7 @@ struct store_ops {
 	int (*schema_version)(struct store *s, int64_t *v);
 	int (*scrub)(struct store *s);
 	int (*set_durable)(struct store *s, int on);
+	int (*sync)(struct store *s);
 	int (*set_batch)(struct store *s, int on);
 	int (*begin)(struct store *s);
 	int (*commit)(struct store *s);
@@ -102,5 +103,6 @@ struct store {
 
 /* Implementations: each returns NULL with a message in err on failure. */
 struct store *store_sqlite_open(const struct conf *c, int migrate, struct buf *err);
+struct store *store_sqlite_spool_open(const struct conf *c, struct buf *err);
 
 #endif

@@ -249,6 +249,27 @@ static int sq_set_durable(struct store *s, int on)
 	return sqlite_exec(S(s), on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
+/* Syncs the WAL file, where every commit of this database is (WAL mode):
+ * what synchronous=FULL does at each commit, once for all of them. */
+static int sq_sync(struct store *s)
+{
+	struct sqlite_store *q = S(s);
+	if (q->depth > 0) {
+		bsnprintf(q->err, sizeof(q->err), "sync: inside a transaction");
+		return STORE_ERR;
+	}
+	sqlite3_file *wal = NULL;
+	if (sqlite3_file_control(q->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK)
+		return sqlite_fail(q, "find the WAL");
+	if (wal == NULL || wal->pMethods == NULL)
+		return STORE_OK; /* no WAL open: nothing committed through it */
+	if (wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) != SQLITE_OK) {
+		bsnprintf(q->err, sizeof(q->err), "sync the WAL: I/O error");
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
 /* SAVEPOINT spN / RELEASE spN as cached statements: an import opens one
  * savepoint per row, and parsing the SQL each time showed in profiles. */
 static int savepoint(struct sqlite_store *q, int release, int depth)
@@ -971,6 +992,7 @@ static const struct store_ops SQLITE_OPS = {
     .schema_version = sq_schema_version,
     .scrub = sq_scrub,
     .set_durable = sq_set_durable,
+    .sync = sq_sync,
     .set_batch = sq_set_batch,
     .begin = sq_begin,
     .commit = sq_commit,
@@ -1071,17 +1093,17 @@ static void sqlite_setup(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-struct store *store_sqlite_open(const struct conf *c, int migrate_ok, struct buf *err)
+struct sqlite_store *sqlite_connect(const char *path, const struct conf *c, int create,
+				    struct buf *err)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, sqlite_setup);
-	char *path = conf_get_path(c, "store", "path");
 	struct sqlite_store *q = xcalloc(1, sizeof(*q));
 	q->base.ops = &SQLITE_OPS;
 	/* A connection is used by one thread at a time (the web role opens one
 	 * per worker), so SQLite's own mutexes are not needed. */
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-	if (migrate_ok)
+	if (create)
 		flags |= SQLITE_OPEN_CREATE;
 	mode_t old = umask(077); /* the database and its WAL are readable by us alone */
 	int rc = sqlite3_open_v2(path, &q->db, flags, NULL);
@@ -1089,13 +1111,11 @@ struct store *store_sqlite_open(const struct conf *c, int migrate_ok, struct buf
 	if (rc != SQLITE_OK) {
 		buf_printf(err, "%s: cannot open the database: %s%s", path,
 			   q->db ? sqlite3_errmsg(q->db) : "out of memory",
-			   migrate_ok ? "" : " (run `listkeeper init` first)");
-		free(path);
+			   create ? "" : " (run `listkeeper init` first)");
 		sqlite3_close(q->db);
 		free(q);
 		return NULL;
 	}
-	free(path);
 	sqlite3_busy_timeout(q->db, (int)conf_get_int(c, "store", "busy_timeout_ms"));
 	sqlite3_extended_result_codes(q->db, 1);
 	if (sqlite_exec(q, "PRAGMA journal_mode=WAL") != STORE_OK ||
@@ -1106,8 +1126,22 @@ struct store *store_sqlite_open(const struct conf *c, int migrate_ok, struct buf
 	    /* savepoint journals in memory; a small page cache (store_set_batch
 	     * makes it larger for bulk work) */
 	    sqlite_exec(q, "PRAGMA temp_store=MEMORY") != STORE_OK ||
-	    sqlite_exec(q, "PRAGMA cache_size=-4096") != STORE_OK ||
-	    migrate(q, migrate_ok, err) < 0) {
+	    sqlite_exec(q, "PRAGMA cache_size=-4096") != STORE_OK) {
+		buf_puts(err, q->err);
+		sq_close(&q->base);
+		return NULL;
+	}
+	return q;
+}
+
+struct store *store_sqlite_open(const struct conf *c, int migrate_ok, struct buf *err)
+{
+	char *path = conf_get_path(c, "store", "path");
+	struct sqlite_store *q = sqlite_connect(path, c, migrate_ok, err);
+	free(path);
+	if (q == NULL)
+		return NULL;
+	if (migrate(q, migrate_ok, err) < 0) {
 		if (err->len == 0)
 			buf_puts(err, q->err);
 		sq_close(&q->base);

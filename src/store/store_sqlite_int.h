@@ -80,6 +80,12 @@ struct sqlite_store {
 
 #define S(s) ((struct sqlite_store *)(s))
 
+/* A connection to the SQLite file at path, set up (WAL, synchronous=NORMAL,
+ * secure_delete...), not migrated; create: make the file if missing. NULL
+ * with the reason in err. */
+struct sqlite_store *sqlite_connect(const char *path, const struct conf *c, int create,
+				    struct buf *err);
+
 /* Records the SQLite error in q->err; STORE_BUSY for a locked database. */
 int sqlite_fail(struct sqlite_store *q, const char *what);
 /* STORE_ERR unless a transaction is open (writes need one). */

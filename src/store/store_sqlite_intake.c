@@ -6,6 +6,15 @@
  *   sq_spool_insert / get / each / set / delete   intake_spool
  *   sq_count_add / sq_count_get                   daily_counts
  *   sq_ledger_counts                              consent_events by action
+ *   store_sqlite_spool_open                       the spool's own file
+ *
+ * The spool lives in a file of its own next to the database (DB-spool.db
+ * for DB.db): its commits are synced (synchronous=FULL, the 250 waits for
+ * them) while the database stays at synchronous=NORMAL, and the committer
+ * of the spool and the handling of bounces no longer take turns on one
+ * write lock. The database's intake_spool table (migration 6) is no longer
+ * written: rows an earlier version left there are moved into the spool
+ * file when it is opened.
  *
  * A spool row holds one accepted message for one recipient, sealed by the
  * caller under a key of its own (wrapped_key); this file never sees the
@@ -17,6 +26,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/xmalloc.h"
 #include "store/store_sqlite_int.h"
@@ -215,4 +225,90 @@ int sq_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t to,
 		r = sqlite_fail(q, "count ledger events");
 	sqlite3_reset(st);
 	return r;
+}
+
+/* --- the spool's own file -------------------------------------------------- */
+
+#define SPOOL_SCHEMA                                                                               \
+	"CREATE TABLE IF NOT EXISTS intake_spool(\n"                                               \
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"                                                \
+	"  received INTEGER NOT NULL,\n"                                                           \
+	"  wrapped_key BLOB NOT NULL,\n"                                                           \
+	"  data BLOB NOT NULL,\n"                                                                  \
+	"  size INTEGER NOT NULL,\n"                                                               \
+	"  attempts INTEGER NOT NULL DEFAULT 0,\n"                                                 \
+	"  quarantined INTEGER NOT NULL DEFAULT 0,\n"                                              \
+	"  updated INTEGER NOT NULL\n"                                                             \
+	");\n"                                                                                     \
+	"CREATE INDEX IF NOT EXISTS intake_spool_pending ON intake_spool(quarantined, id);\n"
+
+#define SPOOL_COPY                                                                                 \
+	"INSERT INTO main.intake_spool(received, wrapped_key, data, size, attempts, quarantined, " \
+	"updated) SELECT received, wrapped_key, data, size, attempts, quarantined, updated FROM "  \
+	"old.intake_spool ORDER BY id; DELETE FROM old.intake_spool;"
+
+/* The spool file of the database at db: DB-spool.db for DB.db, else
+ * DB-spool.db for DB. Allocated. */
+static char *spool_path(const char *db)
+{
+	size_t n = strlen(db);
+	if (n > 3 && strcmp(db + n - 3, ".db") == 0)
+		n -= 3;
+	char *p = xmalloc(n + sizeof("-spool.db"));
+	memcpy(p, db, n);
+	memcpy(p + n, "-spool.db", sizeof("-spool.db"));
+	return p;
+}
+
+/* Moves the rows an earlier version spooled in the database at db into
+ * the spool file (one transaction over both files; a crash in between can
+ * leave a row in both, never in neither: handled twice at worst). */
+static int adopt_old_rows(struct sqlite_store *q, const char *db)
+{
+	if (access(db, F_OK) != 0)
+		return STORE_OK; /* no database yet: nothing spooled there */
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(q->db, "ATTACH DATABASE ? AS old", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_fail(q, "attach the database");
+	sqlite3_bind_text(st, 1, db, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_fail(q, "attach the database");
+	int r = STORE_OK, any = 0;
+	if (sqlite3_prepare_v2(q->db,
+			       "SELECT EXISTS(SELECT 1 FROM old.sqlite_master WHERE "
+			       "name='intake_spool') AND EXISTS(SELECT 1 FROM old.intake_spool)",
+			       -1, &st, NULL) == SQLITE_OK) {
+		any = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+		sqlite3_finalize(st);
+	}
+	/* (the SELECT fails on a database without the table: nothing to move) */
+	if (any &&
+	    (sqlite_exec(q, "BEGIN IMMEDIATE") != STORE_OK ||
+	     sqlite_exec(q, SPOOL_COPY) != STORE_OK || sqlite_exec(q, "COMMIT") != STORE_OK)) {
+		r = STORE_ERR;
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	if (sqlite3_exec(q->db, "DETACH DATABASE old", NULL, NULL, NULL) != SQLITE_OK &&
+	    r == STORE_OK)
+		r = sqlite_fail(q, "detach the database");
+	return r;
+}
+
+struct store *store_sqlite_spool_open(const struct conf *c, struct buf *err)
+{
+	char *db = conf_get_path(c, "store", "path");
+	char *path = spool_path(db);
+	struct sqlite_store *q = sqlite_connect(path, c, 1, err);
+	free(path);
+	if (q != NULL && (sqlite_exec(q, SPOOL_SCHEMA) != STORE_OK ||
+			  sqlite_exec(q, "PRAGMA synchronous=FULL") != STORE_OK ||
+			  adopt_old_rows(q, db) != STORE_OK)) {
+		buf_printf(err, "the intake spool: %s", q->err);
+		store_close(&q->base);
+		q = NULL;
+	}
+	free(db);
+	return q != NULL ? &q->base : NULL;
 }

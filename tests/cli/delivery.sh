@@ -55,6 +55,10 @@ done
 check "5xx recipients not delivered" bash -c "! grep -qE '^(rcpt550-a|dot554-b)@' '$T/c1'"
 show=$(lk job show 1)
 check "job show: 2 failed, 0 deferred" bash -c "grep -q '^failed: 2' <<<'$show' && grep -q '^deferred: 0' <<<'$show'"
+# a 5xx at the relay is a hard bounce scored as intake scores a DSN
+# (lists/bounces.h): the score with its decay reference time
+check "5xx: two scores of 1, each with its decay reference time" [ "$(sqlite3 "$T/listkeeper.db" "SELECT count(*) FROM subscriptions WHERE bounce_score = 1 AND bounce_at > 0")" = 2 ]
+check "5xx: no other score" [ "$(sqlite3 "$T/listkeeper.db" "SELECT sum(bounce_score) FROM subscriptions")" = 2 ]
 check "pipelining was used" python3 -c '
 import json, sys
 assert any(json.loads(l).get("pipelined") for l in open(sys.argv[1]) if "\"message\"" in l)' "$T/rec1.jsonl"

@@ -33,8 +33,10 @@ PY
 check "five VERP addresses" [ "$(wc -l < "$T/map")" -eq 5 ]
 verp() { awk -v w="$1" '$1 == w { print $3 }' "$T/map"; }
 q() { sqlite3 "$T/listkeeper.db" "$1"; }
+SPOOL="$T/listkeeper-spool.db" # the spool's own file (synced), next to the database
+qs() { sqlite3 "$SPOOL" "$1"; }
 total() { q "SELECT coalesce(sum(bounce_score), 0) FROM subscriptions"; }
-pending() { q "SELECT count(*) FROM intake_spool WHERE quarantined = 0"; }
+pending() { qs "SELECT count(*) FROM intake_spool WHERE quarantined = 0"; }
 
 port=
 start() { # start BINARY: serve --role intake on a free port, wait until it listens
@@ -75,17 +77,19 @@ check "serve (test build) starts" start "$LKT"
 out=$(send a "$B/postfix-dsn-hard.eml" POISON-7f3a)
 check "poison message: 250 (stored before it is handled)" grep -q "<-  *250 2.0.0" <<<"$out"
 waitdead; check "crash 1: serve died of SIGABRT" [ "$ws" = 134 ]
-check "the poison message is still in the spool, one attempt" [ "$(q "SELECT attempts FROM intake_spool")" = 1 ]
+check "the poison message is still in the spool, one attempt" [ "$(qs "SELECT attempts FROM intake_spool")" = 1 ]
 launch "$LKT"; waitdead; check "crash 2 (on start: the spool is handled first)" [ "$ws" = 134 ]
 launch "$LKT"; waitdead; check "crash 3" [ "$ws" = 134 ]
-check "three attempts counted" [ "$(q "SELECT attempts FROM intake_spool")" = 3 ]
+check "three attempts counted" [ "$(qs "SELECT attempts FROM intake_spool")" = 3 ]
 check "restart after three crashes stays up" start "$LKT"
 sleep 0.5
 check "serve still running" kill -0 $serve_pid
-check "poison message quarantined" [ "$(q "SELECT count(*) FROM intake_spool WHERE quarantined > 0")" = 1 ]
+check "poison message quarantined" [ "$(qs "SELECT count(*) FROM intake_spool WHERE quarantined > 0")" = 1 ]
 check "quarantine audited" [ "$(q "SELECT count(*) FROM audit_log WHERE action = 'intake-quarantine'")" = 1 ]
 check "quarantine counted" [ "$(q "SELECT n FROM daily_counts WHERE name = 'intake-quarantined'")" = 1 ]
-check "quarantined message is sealed (no marker in the database)" bash -c "! grep -aq POISON-7f3a '$T/listkeeper.db' '$T/listkeeper.db-wal'"
+check "quarantined message is sealed (no marker in the database or the spool)" bash -c "! grep -aq POISON-7f3a '$T/listkeeper.db' '$T/listkeeper.db-wal' '$SPOOL' '$SPOOL-wal'"
+check "the spool file is ours alone (0600)" [ "$(stat -c %a "$SPOOL")" = 600 ]
+check "the database's old spool table is not written" [ "$(q "SELECT count(*) FROM intake_spool")" = 0 ]
 out=$(send b "$B/postfix-dsn-hard.eml"); settle
 check "the next message flows: 250" grep -q "<-  *250 2.0.0" <<<"$out"
 check "the next message was handled (score 1)" [ "$(total)" = 1 ]
@@ -104,7 +108,7 @@ if lk intake quarantine show 999 2>/dev/null; then bad "show of no message"; els
 kill $serve_pid; wait $serve_pid || true; serve_pid=
 unset LISTKEEPER_TEST_CRASH_ON
 check "quarantine retry" lk intake quarantine retry "$id"
-check "retried message back in the spool, attempts 0" [ "$(q "SELECT attempts, quarantined FROM intake_spool")" = "0|0" ]
+check "retried message back in the spool, attempts 0" [ "$(qs "SELECT attempts, quarantined FROM intake_spool")" = "0|0" ]
 start "$LK"; settle
 check "retried message handled once the fault is gone (score 2)" [ "$(total)" = 2 ]
 kill $serve_pid; wait $serve_pid || true; serve_pid=
@@ -125,7 +129,7 @@ unset LISTKEEPER_TEST_SLOW_MS
 start "$LK"
 check "after the restart the spool empties" settle
 check "every accepted bounce was handled (score 2 + 10)" [ "$(total)" = 12 ]
-check "nothing quarantined by the kill" [ "$(q "SELECT count(*) FROM intake_spool")" = 0 ]
+check "nothing quarantined by the kill" [ "$(qs "SELECT count(*) FROM intake_spool")" = 0 ]
 
 # --- a quarantined message can be dropped ---------------------------------
 kill $serve_pid; wait $serve_pid || true; serve_pid=
@@ -135,10 +139,16 @@ send c "$B/postfix-dsn-hard.eml" POISON-7f3a >/dev/null
 waitdead
 for i in 2 3; do launch "$LKT"; waitdead; done
 start "$LKT"
-check "quarantined again" [ "$(q "SELECT count(*) FROM intake_spool WHERE quarantined > 0")" = 1 ]
-id=$(q "SELECT id FROM intake_spool")
+check "quarantined again" [ "$(qs "SELECT count(*) FROM intake_spool WHERE quarantined > 0")" = 1 ]
+id=$(qs "SELECT id FROM intake_spool")
+# a row an earlier version left in the database's own table is moved into
+# the spool file when it is opened
+sqlite3 "$T/listkeeper.db" "ATTACH '$SPOOL' AS sp; INSERT INTO intake_spool SELECT * FROM sp.intake_spool; DELETE FROM sp.intake_spool;"
+check "a row left in the database's table by an earlier version is moved" grep -q "^1 quarantined" <<<"$(lk intake quarantine ls)"
+check "moved: the database's table is empty" [ "$(q "SELECT count(*) FROM intake_spool")" = 0 ]
+id=$(qs "SELECT id FROM intake_spool")
 check "quarantine drop" lk intake quarantine drop "$id"
-check "dropped: gone" [ "$(q "SELECT count(*) FROM intake_spool")" = 0 ]
+check "dropped: gone" [ "$(qs "SELECT count(*) FROM intake_spool")" = 0 ]
 check "drop audited" [ "$(q "SELECT count(*) FROM audit_log WHERE action = 'intake-quarantine-drop'")" = 1 ]
 kill $serve_pid; wait $serve_pid || true; serve_pid=
 check "the log names no address" bash -c "! grep -q '@example.org' '$T/serve.log'"

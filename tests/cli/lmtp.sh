@@ -82,7 +82,7 @@ check "serve --role intake printed its address" grep -q "^listkeeper: lmtp on 12
 # accepted message (the 250 comes once a message is spooled, before that).
 settle() {
   for _ in $(seq 200); do
-    [ "$(q "SELECT count(*) FROM intake_spool WHERE quarantined = 0")" = 0 ] && return 0
+    [ "$(sqlite3 "$T/listkeeper-spool.db" "SELECT count(*) FROM intake_spool WHERE quarantined = 0")" = 0 ] && return 0
     sleep 0.05
   done
   return 1

@@ -1231,6 +1231,52 @@ static int counted_cb(void *ctx, const char *action, const char *source, int64_t
 	return 0;
 }
 
+/* The spool store: a file of its own next to the database (t-spool.db), the
+ * spool calls work there, the database's own table stays empty; a row left
+ * in the database's table (an earlier version) is moved on open; store_sync
+ * works outside a transaction only. */
+static void test_spool_store(void **state)
+{
+	struct fx *f = *state;
+	struct buf err;
+	buf_init(&err, 256);
+	uint8_t blob[16] = {9};
+	struct spool_rec r = {
+	    .received = 1, .data = blob, .data_len = sizeof(blob), .size = 1, .updated = 1};
+	assert_int_equal(store_begin(f->st), STORE_OK); /* the old table, as an old version did */
+	assert_int_equal(store_spool_insert(f->st, &r), STORE_OK);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+
+	struct store *sq = store_spool_open(f->conf, &err);
+	assert_non_null(sq);
+	char path[512];
+	bsnprintf(path, sizeof(path), "%s/t-spool.db", f->dir);
+	assert_int_equal(access(path, F_OK), 0);
+	struct spool_seen s = {0};
+	assert_int_equal(store_spool_each(sq, 0, 0, 10, 10, spool_seen_cb, &s), STORE_OK);
+	assert_int_equal(s.n, 1); /* moved */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_spool_each(f->st, 0, 0, 10, 10, spool_seen_cb, &s), STORE_OK);
+	assert_int_equal(s.n, 0);
+
+	assert_int_equal(store_begin(sq), STORE_OK);
+	assert_int_equal(store_spool_insert(sq, &r), STORE_OK);
+	assert_int_equal(store_commit(sq), STORE_OK);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_spool_each(sq, 0, 0, 10, 10, spool_seen_cb, &s), STORE_OK);
+	assert_int_equal(s.n, 2);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_spool_each(f->st, 0, 0, 10, 10, spool_seen_cb, &s), STORE_OK);
+	assert_int_equal(s.n, 0);
+
+	assert_int_equal(store_sync(f->st), STORE_OK);
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_sync(f->st), STORE_ERR);
+	store_rollback(f->st);
+	store_close(sq);
+	buf_free(&err);
+}
+
 static void test_intake_tables(void **state)
 {
 	struct fx *f = *state;
@@ -1589,7 +1635,7 @@ static const struct test_case CASES[] = {
     CASE(test_confirm_limits),	CASE(test_reply_limits),
     CASE(test_job_rcpt_sealed), CASE(test_stats),
     CASE(test_audit),		CASE(test_scrub),
-    CASE(test_intake_tables),
+    CASE(test_intake_tables),	CASE(test_spool_store),
 };
 #undef CASE
 
