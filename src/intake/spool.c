@@ -183,14 +183,17 @@ static int quarantine(struct run *x, const struct spool_rec *r, const char *why)
 }
 
 /* Deletes handled rows (their keys with them: the messages are gone), in
- * one transaction. The database is synced first: the handling is committed
- * there without a sync, and a deletion in the spool file must not outlive
- * it in a power loss (two files: no order between them otherwise). */
+ * one transaction. The handling was committed in the database without a
+ * sync, and a deletion in the spool file must not reach the disk before it
+ * (two files: no order between them otherwise): alone (inject), the
+ * database is synced first; in the server (x->w set) the deletion is not
+ * synced here, and the committer syncs the database before each synced
+ * commit of the spool (the worker's spool connection never checkpoints). */
 static int drop(struct run *x, const int64_t *ids, int n)
 {
 	if (n == 0)
 		return STORE_OK;
-	int r = store_sync(x->st);
+	int r = x->w == NULL ? store_sync(x->st) : STORE_OK;
 	if (r != STORE_OK)
 		return r;
 	wlock(x->w);
@@ -313,8 +316,6 @@ static int run_group(struct run *x, const int64_t *ids, int n)
 	if (rc != STORE_OK)
 		store_rollback(x->sq);
 	wunlock(x->w);
-	int64_t done[SPOOL_BATCH];
-	int nd = 0;
 	for (int i = 0; rc == STORE_OK && i < n; i++) {
 		struct spool_rec r;
 		struct buf rcpt, msg;
@@ -325,7 +326,7 @@ static int run_group(struct run *x, const int64_t *ids, int n)
 			r.attempts = 0;
 			rc = handle(x, &r, &rcpt, &msg, &v, &res);
 			if (rc == STORE_OK && v != INTAKE_TEMPFAIL)
-				done[nd++] = r.id;
+				rc = drop(x, &r.id, 1);
 		} else if (l < 0) {
 			rc = l;
 		}
@@ -333,10 +334,7 @@ static int run_group(struct run *x, const int64_t *ids, int n)
 		wipe(&msg);
 		spool_rec_free(&r);
 	}
-	/* One sync of the database and one commit of the spool for the group;
-	 * after a failure the rows left go one by one (attempts 1). */
-	int d = drop(x, done, nd);
-	return rc != STORE_OK ? rc : d;
+	return rc;
 }
 
 struct batch {
@@ -472,7 +470,8 @@ struct intake_spool {
 	int kicked;
 	atomic_int stop;
 	/* Group commit: the sessions' messages, inserted and synced together. */
-	struct store *cst; /* the committer's: the spool, synchronous=FULL */
+	struct store *cst;  /* the committer's: the spool, synchronous=FULL */
+	struct store *cmst; /* the committer's: the database, synced before cst commits */
 	pthread_t cthread;
 	pthread_mutex_t cmu;
 	struct wturn wmu; /* writes of the worker and the committer take turns */
@@ -498,13 +497,18 @@ static void *committer_main(void *arg)
 		atomic_store(&sp->wmu.committer_waits, 1);
 		pthread_mutex_lock(&sp->wmu.mu);
 		atomic_store(&sp->wmu.committer_waits, 0);
-		int rc = store_begin(sp->cst);
+		/* The worker's deletions of handled rows are committed in the spool
+		 * unsynced; this commit syncs them: the handlings go first. */
+		int rc = store_sync(sp->cmst);
+		if (rc == STORE_OK)
+			rc = store_begin(sp->cst);
 		for (struct pending *p = batch; rc == STORE_OK && p != NULL; p = p->next)
 			rc = store_spool_insert(sp->cst, &p->r);
 		if (rc == STORE_OK)
 			rc = store_commit(sp->cst);
 		if (rc != STORE_OK) {
-			log_warnx("intake: cannot spool messages: %s", store_errmsg(sp->cst));
+			log_warnx("intake: cannot spool messages: %s / %s", store_errmsg(sp->cst),
+				  store_errmsg(sp->cmst));
 			store_rollback(sp->cst);
 		}
 		pthread_mutex_unlock(&sp->wmu.mu);
@@ -586,6 +590,7 @@ static void spool_free(struct intake_spool *sp)
 	store_close(sp->st);
 	store_close(sp->wsq);
 	store_close(sp->cst);
+	store_close(sp->cmst);
 	free(sp);
 }
 
@@ -598,10 +603,12 @@ struct intake_spool *intake_spool_start(const struct conf *conf, const struct ke
 	struct store *st = store_open(conf, 0, err);
 	struct store *wsq = st != NULL ? store_spool_open(conf, err) : NULL;
 	struct store *cst = wsq != NULL ? store_spool_open(conf, err) : NULL;
-	if (cst == NULL || store_set_durable(wsq, 0) != STORE_OK) {
+	struct store *cmst = cst != NULL ? store_open(conf, 0, err) : NULL;
+	if (cmst == NULL || store_set_durable(wsq, 0) != STORE_OK) {
 		store_close(st);
 		store_close(wsq);
 		store_close(cst);
+		store_close(cmst);
 		return NULL;
 	}
 	struct intake_spool *sp = xcalloc(1, sizeof(*sp));
@@ -610,6 +617,7 @@ struct intake_spool *intake_spool_start(const struct conf *conf, const struct ke
 	sp->st = st;
 	sp->wsq = wsq;
 	sp->cst = cst;
+	sp->cmst = cmst;
 	atomic_init(&sp->stop, 0);
 	pthread_mutex_init(&sp->mu, NULL);
 	pthread_cond_init(&sp->cv, NULL);

@@ -20,11 +20,12 @@
  * is set aside (quarantined: kept sealed, counted, audited) and never tried
  * again, so the rest keeps flowing. An orderly temporary failure (the store
  * busy) undoes its attempt and is tried again LK_INTAKE_RETRY_SECONDS later.
- * Handled rows are deleted a group at a time, after one sync of the
- * database (the spool is another file: a deletion must not reach the disk
- * before the handling it stands for). So a crash re-handles the rows of its
- * group that were handled but not yet deleted (at most SPOOL_BATCH): at
- * least once, never lost.
+ * A handled row is deleted right after its handling, unsynced; the spool is
+ * another file than the database, and a deletion must not reach the disk
+ * before the handling it stands for: the committer syncs the database before
+ * each synced commit of the spool, and only it checkpoints the spool. (The
+ * kernel's own writeback could still write a deletion first; a power loss
+ * in that instant would lose that one handling.)
  * A row whose recipient is no longer known (a list deleted meanwhile) or
  * whose message is refused as bad data is logged and deleted: the MTA has
  * its 250 already, and nothing is answered to a bounce.

@@ -281,7 +281,8 @@ int store_reply_limit_prune(struct store *s, int64_t before);
 /* The intake spool is a store of its own (store_spool_open): a file next to
  * the database whose commits are synced (synchronous=FULL), so that syncing
  * accepted messages does not hold up the database. On a spool store only
- * the spool_* calls, begin/commit/rollback, scrub, errmsg and close work.
+ * the spool_* calls, begin/commit/rollback, scrub, errmsg and close work,
+ * and set_durable: off, it also leaves checkpoints to the durable ones.
  * Rows an earlier version left in the database are moved there on open.
  * NULL with the reason in err. */
 struct store *store_spool_open(const struct conf *c, struct buf *err);

@@ -246,7 +246,10 @@ static int sq_scrub(struct store *s)
 
 static int sq_set_durable(struct store *s, int on)
 {
-	return sqlite_exec(S(s), on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+	struct sqlite_store *q = S(s);
+	if (q->spool && !on && sqlite_exec(q, "PRAGMA wal_autocheckpoint=0") != STORE_OK)
+		return STORE_ERR;
+	return sqlite_exec(q, on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
 /* Syncs the WAL file, where every commit of this database is (WAL mode):
@@ -261,8 +264,15 @@ static int sq_sync(struct store *s)
 	sqlite3_file *wal = NULL;
 	if (sqlite3_file_control(q->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK)
 		return sqlite_fail(q, "find the WAL");
-	if (wal == NULL || wal->pMethods == NULL)
-		return STORE_OK; /* no WAL open: nothing committed through it */
+	if (wal == NULL || wal->pMethods == NULL) {
+		/* not opened by this connection yet: a read opens it */
+		if (sqlite_exec(q, "SELECT count(*) FROM sqlite_master") != STORE_OK ||
+		    sqlite3_file_control(q->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) !=
+			SQLITE_OK)
+			return sqlite_fail(q, "find the WAL");
+		if (wal == NULL || wal->pMethods == NULL)
+			return STORE_OK; /* no WAL: nothing committed through one */
+	}
 	if (wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) != SQLITE_OK) {
 		bsnprintf(q->err, sizeof(q->err), "sync the WAL: I/O error");
 		return STORE_ERR;

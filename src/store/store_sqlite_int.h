@@ -64,6 +64,7 @@ struct sqlite_store {
 	int batch;			/* store_set_batch: inner levels without savepoints */
 	int doomed;			/* batch mode: an inner rollback came after a write */
 	int scrub_due; /* store_scrub inside a transaction: done after its commit */
+	int spool;     /* a spool store (store_spool_open) */
 	int64_t changes[SP_CACHED * 8]; /* batch mode: total_changes at each inner begin */
 	int head_known;			/* head_id/head_hash read in this transaction */
 	int tail_known; /* tail_id/tail_hash: the row we appended last, still there */

@@ -302,6 +302,8 @@ struct store *store_sqlite_spool_open(const struct conf *c, struct buf *err)
 	char *path = spool_path(db);
 	struct sqlite_store *q = sqlite_connect(path, c, 1, err);
 	free(path);
+	if (q != NULL)
+		q->spool = 1;
 	if (q != NULL && (sqlite_exec(q, SPOOL_SCHEMA) != STORE_OK ||
 			  sqlite_exec(q, "PRAGMA synchronous=FULL") != STORE_OK ||
 			  adopt_old_rows(q, db) != STORE_OK)) {
