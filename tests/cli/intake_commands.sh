@@ -237,7 +237,8 @@ python3 -c 'import sys; sys.stdout.write("Subject: x\n\n" + ("x" * 999 + "\n") *
 check "inject: an oversized message exits 65" [ "$(inject news-request@lists.example.org "$T/big.eml")" = 65 ]
 { echo 'BEGIN EXCLUSIVE;'; sleep 20; echo 'COMMIT;'; } | sqlite3 "$DB" &
 lock_pid=$!
-sleep 0.5
+# Until the lock is held (a write transaction of our own fails at once).
+for _ in $(seq 200); do sqlite3 "$DB" 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1 || break; sleep 0.05; done
 lockmsg=$(msg 'lock@example.org' help '')
 rc=$(LISTKEEPER_STORE_BUSY_TIMEOUT_MS=200 inject news-request@lists.example.org "$lockmsg")
 check "inject: the store locked by another process exits 75" [ "$rc" = 75 ]
