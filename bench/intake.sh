@@ -56,9 +56,12 @@ q() { sqlite3 "$w/lk/listkeeper.db" "$1"; }
 t2=$(now)
 timeout 900 "$source_bin" -L -d -s "$sessions" -m "$n" -f '' -t "$verp" -F "$w/dsn.eml" "127.0.0.1:$port"
 t3=$(now)
-# done when every bounce was handled: the spool empty
+# done when every bounce was handled: the spool empty (the spool's own file
+# since it left the database; the database's table for older binaries)
+spooled() { local f="$w/lk/listkeeper-spool.db"
+  if [ -e "$f" ]; then sqlite3 "$f" "SELECT count(*) FROM intake_spool"; else q "SELECT count(*) FROM intake_spool"; fi; }
 for _ in $(seq 6000); do
-  [ "$(q "SELECT count(*) FROM intake_spool")" = 0 ] && break; sleep 0.1
+  [ "$(spooled)" = 0 ] && break; sleep 0.1
 done
 t4=$(now)
 score=$(q "SELECT bounce_score FROM subscriptions")
