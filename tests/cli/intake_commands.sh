@@ -126,7 +126,8 @@ check "confirmation by reply: answered 'subscribed'" grep -q "CONFIRM: news conf
 
 # QUERY: only the sender's own subscriptions.
 lmtp news-request@lists.example.org "$(msg 'ada@example.org' 'query' 'QUERY news\nQUERY *\nLISTS\nINFO news\nfrobnicate')" >/dev/null
-wait_for $((before + 2))
+# Since before: the answer to her confirmation, her welcome mail, this answer.
+wait_for $((before + 3))
 r=$(last ada@example.org)
 check "QUERY news: subscribed, settings" grep -q "^QUERY news: subscribed (active), NODIGEST, MAIL, TEXT" <<<"$r"
 check "LISTS: names the lists of this domain" grep -q "news@lists.example.org  News" <<<"$r"
