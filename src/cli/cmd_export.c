@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/utc.h"
 
 static const char USAGE[] =
     "usage: listkeeper export LIST [--json] [--state STATE] [-o FILE]\n\n"
@@ -58,10 +59,7 @@ static int exp_one(void *ctx, const struct subscription_rec *sub, const struct s
 		return 0;
 	}
 	char since[32];
-	time_t t = (time_t)sub->created;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	utc_format(sub->created, UTC_ISO, since, sizeof(since));
 	const char *fmt = who->html ? "html" : "text";
 	if (e->json) {
 		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "email", p.address, "name",

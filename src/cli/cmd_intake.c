@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/utc.h"
 #include "core/limits.h"
 #include "core/num.h"
 #include "intake/spool.h"
@@ -41,10 +42,7 @@ struct tally {
 
 static void when(int64_t t, char out[32])
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		bsnprintf(out, 32, "%lld", (long long)t);
+	utc_format(t, UTC_ISO, out, 32);
 }
 
 static int tally_one(void *ctx, const struct spool_rec *r)

@@ -7,9 +7,14 @@
 
 #include <time.h>
 
-double clock_mono_s(void)
+long long clock_mono_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+double clock_mono_s(void)
+{
+	return (double)clock_mono_ns() / 1e9;
 }

@@ -7,5 +7,7 @@
 /* Seconds since an arbitrary fixed point; unaffected by changes of the
  * wall clock. */
 double clock_mono_s(void);
+/* The same clock in nanoseconds. */
+long long clock_mono_ns(void);
 
 #endif

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/xmalloc.h"
 
@@ -57,9 +58,7 @@ static void set_err(struct netio *io, enum netio_status st, const char *fmt, ...
 
 static long long now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_mono_ns() / 1000000;
 }
 
 /* Waits until fd is ready for events or the deadline passes. 0, or -1 (status set). */

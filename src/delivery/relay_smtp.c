@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/secretfile.h"
 #include "core/log.h"
@@ -92,13 +93,6 @@ struct smtp_relay {
 	double tokens, burst;
 	long long refilled_ns;
 };
-
-static long long mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* ---- settings ---- */
 
@@ -220,7 +214,7 @@ static void *smtp_relay_open(const struct conf *c, const char *arg, struct buf *
 	r->rate = conf_get_int(c, "delivery", "rate_limit");
 	r->burst = r->rate / 10 > 1 ? (double)(r->rate / 10) : 1.0;
 	r->tokens = r->burst;
-	r->refilled_ns = mono_ns();
+	r->refilled_ns = clock_mono_ns();
 
 	const char *tls = conf_get(c, "delivery", "tls");
 	r->o.tls = strcmp(tls, "none") == 0	 ? SMTP_TLS_NONE
@@ -281,7 +275,7 @@ static int fetch(void *arg, int block, const struct relay_msg **m, struct relay_
 		}
 		if (r->rate == 0)
 			break;
-		long long now = mono_ns();
+		long long now = clock_mono_ns();
 		r->tokens += (double)(now - r->refilled_ns) * (double)r->rate / 1e9;
 		r->refilled_ns = now;
 		if (r->tokens > r->burst)

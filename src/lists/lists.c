@@ -20,6 +20,18 @@ int64_t lists_now(const struct lists_ctx *x)
 	return x->now ? x->now : (int64_t)time(NULL);
 }
 
+int lists_end_txn(struct lists_ctx *x, int r, struct buf *err)
+{
+	if (r == STORE_OK)
+		r = store_commit(x->st);
+	if (r != STORE_OK) {
+		if ((r == STORE_ERR || r == STORE_BUSY) && err->len == 0)
+			buf_puts(err, store_errmsg(x->st));
+		store_rollback(x->st);
+	}
+	return r;
+}
+
 int lists_name_valid(const char *name, struct buf *err)
 {
 	size_t n = strlen(name);
@@ -297,15 +309,9 @@ int64_t lists_delete(struct lists_ctx *x, const struct list_rec *l, struct buf *
 		r = store_list_delete(x->st, l->id);
 	if (r == STORE_OK)
 		r = store_audit(x->st, lists_now(x), x->actor, "list-delete", l->id, 0, "");
-	if (r == STORE_OK)
-		r = store_commit(x->st);
 	free(d.ids);
-	if (r != STORE_OK) {
-		if (err->len == 0)
-			buf_puts(err, store_errmsg(x->st));
-		store_rollback(x->st);
+	if (lists_end_txn(x, r, err) != STORE_OK)
 		return -1;
-	}
 	store_scrub(x->st);
 	return erased;
 }

@@ -27,6 +27,12 @@ struct lists_ctx {
 };
 
 int64_t lists_now(const struct lists_ctx *x);
+/* Ends the transaction begun for one operation: commits when r is STORE_OK,
+ * else rolls back. On a store failure (STORE_ERR or STORE_BUSY, the commit's
+ * own included) an empty err gets the store's message; other results
+ * (STORE_NOTFOUND, STORE_EXISTS) are the caller's to explain. Returns the
+ * final result. */
+int lists_end_txn(struct lists_ctx *x, int r, struct buf *err);
 
 /* 1 if name is a valid list name: 1-64 of [a-z0-9._-], starting with a
  * letter or digit. Otherwise 0 and the reason in err. */

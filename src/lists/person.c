@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/utc.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/utf8.h"
@@ -39,21 +40,6 @@ static int fail_store(struct lists_ctx *x, struct buf *err)
 	if (err->len == 0)
 		buf_puts(err, store_errmsg(x->st));
 	return STORE_ERR;
-}
-
-/* Ends the transaction begun for one operation: commits when r is
- * STORE_OK, else rolls back (with the store's message in err on a store
- * error). Returns the final result. */
-static int end_txn(struct lists_ctx *x, int r, struct buf *err)
-{
-	if (r == STORE_OK)
-		r = store_commit(x->st);
-	if (r != STORE_OK) {
-		if (r == STORE_ERR)
-			fail_store(x, err);
-		store_rollback(x->st);
-	}
-	return r;
 }
 
 static json_t *open_json(const uint8_t key[PII_KEY_LEN], const char *ad, const uint8_t *p,
@@ -442,7 +428,7 @@ int lists_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t id, con
 	int64_t job;
 	if (r == STORE_OK && sub.state == SUB_STATE_ACTIVE) /* held: no welcome (yet) */
 		r = jobs_create_welcome(x, l, id, &job, err);
-	r = end_txn(x, r, err);
+	r = lists_end_txn(x, r, err);
 	subscriber_rec_free(&who);
 	explicit_bzero(key, sizeof(key));
 	return r;
@@ -473,7 +459,7 @@ int lists_set_state(struct lists_ctx *x, const struct list_rec *l, int64_t id, e
 	bsnprintf(action, sizeof(action), "state-%s", sub_state_name(state));
 	if (r == STORE_OK)
 		r = ledger_event(x, l->id, id, action, source, NULL);
-	r = end_txn(x, r, err);
+	r = lists_end_txn(x, r, err);
 	return r;
 }
 
@@ -503,7 +489,7 @@ int lists_unsubscribe(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 		if (r == STORE_OK)
 			*erased = 1;
 	}
-	r = end_txn(x, r, err);
+	r = lists_end_txn(x, r, err);
 	if (r != STORE_OK)
 		*erased = 0;
 	subscriber_rec_free(&who);
@@ -569,7 +555,7 @@ int lists_person_update(struct lists_ctx *x, int64_t id, const struct person_cha
 			  what & PERSON_CHANGED_FORMAT ? "format" : "");
 		r = store_audit(x->st, lists_now(x), x->actor, "person-update", 0, id, detail);
 	}
-	r = end_txn(x, r, err);
+	r = lists_end_txn(x, r, err);
 	if (r == STORE_OK && changed != NULL)
 		*changed = what;
 	buf_free(&sealed);
@@ -603,7 +589,7 @@ int lists_set_options(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 			r = store_audit(x->st, lists_now(x), x->actor, "options", l->id, id,
 					detail);
 	}
-	return end_txn(x, r, err);
+	return lists_end_txn(x, r, err);
 }
 
 struct drop_ctx {
@@ -640,7 +626,7 @@ int lists_erase(struct lists_ctx *x, int64_t id, const char *source, const char 
 		r = ledger_event(x, 0, id, "erase", source, NULL);
 	if (r == STORE_OK)
 		r = store_subscriber_delete(x->st, id); /* the wrapped data key goes with the row */
-	r = end_txn(x, r, err);
+	r = lists_end_txn(x, r, err);
 	subscriber_rec_free(&who);
 	if (r == STORE_OK)
 		log_info("event=erase subscriber=%lld source=%s", (long long)id, source);
@@ -670,10 +656,7 @@ int lists_person_load(struct lists_ctx *x, const struct subscriber_rec *r, struc
 static json_t *iso_time(int64_t t)
 {
 	char b[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	utc_format(t, UTC_ISO, b, sizeof(b));
 	return json_string(b);
 }
 

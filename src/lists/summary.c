@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/utc.h"
 #include "core/limits.h"
 #include "lists/jobs.h"
 
@@ -44,9 +45,7 @@ void lists_summary_text(const struct list_rec *l, const struct lists_summary *s,
 			struct buf *subject, struct buf *text)
 {
 	char date[16];
-	time_t t = (time_t)(s->day * 86400);
-	struct tm tm;
-	if (gmtime_r(&t, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
+	if (utc_format(s->day * 86400, UTC_DAY, date, sizeof(date)) < 0)
 		bsnprintf(date, sizeof(date), "day %lld", (long long)s->day);
 	buf_printf(subject, "Daily summary of %s@%s for %s", l->name, l->domain, date);
 	buf_printf(text,
@@ -110,14 +109,9 @@ enum lists_summary_result lists_summary_queue(struct lists_ctx *x, const struct 
 	/* Remembered for empty days too: a day is looked at once. */
 	if (r == STORE_OK && res != SUMMARY_SENT_ALREADY)
 		r = store_count_add(x->st, l->id, day, "summary-sent", 1);
-	if (r == STORE_OK)
-		r = store_commit(x->st);
 	buf_free(&subject);
 	buf_free(&text);
-	if (r != STORE_OK) {
-		if (err->len == 0)
-			buf_puts(err, store_errmsg(x->st));
-		store_rollback(x->st);
+	if (lists_end_txn(x, r, err) != STORE_OK) {
 		*jobs = 0;
 		return SUMMARY_ERROR;
 	}

@@ -60,8 +60,7 @@ static int load(const struct listpage_env *env, const char *path, struct list_re
 		return -1;
 	}
 	if (env->st == NULL) {
-		page_error(p, env->site, 503, "Unavailable",
-			   "The server cannot reach its data just now; please try again later.");
+		page_store_unavailable(p, env->site);
 		return -1;
 	}
 	int r = store_list_get(env->st, path + 3, l);
@@ -249,13 +248,8 @@ static int subscribe(const struct listpage_env *env, const struct listpage_defer
 	 * that a hash is kept no longer than its window and the next request. */
 	if (r == STORE_OK)
 		r = store_confirm_limit_prune(env->st, now - env->confirm_window);
-	if (r == STORE_OK)
-		r = store_commit(env->st);
-	if (r != STORE_OK) {
-		if (err->len == 0)
-			buf_puts(err, store_errmsg(env->st));
-		store_rollback(env->st);
-	} else if (job != 0) {
+	r = lists_end_txn(&x, r, err);
+	if (r == STORE_OK && job != 0) {
 		log_info("web: event=subscribe-request list=%lld subscriber=%lld job=%lld",
 			 (long long)l->id, (long long)id, (long long)job);
 	}
@@ -288,9 +282,7 @@ void listpage_post(const struct listpage_env *env, const char *path, const struc
 		list_rec_free(&l);
 		return;
 	}
-	const char *csrf = form_get(f, "csrf");
-	if (form_count(f, "csrf") != 1 ||
-	    !csrf_check(env->keys, path, env_now(env), csrf, strlen(csrf))) {
+	if (!csrf_check_form(env->keys, path, env_now(env), f)) {
 		page_error(out, env->site, 403, "Please send the form again",
 			   "This form is stale or did not come from this site. Please reload the "
 			   "list's page and fill in the form there.");

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/utc.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
@@ -171,13 +172,8 @@ static int request(const struct listpage_env *env, const struct address *a, stru
 	}
 	if (r == STORE_OK)
 		r = store_confirm_limit_prune(env->st, now - env->confirm_window);
-	if (r == STORE_OK)
-		r = store_commit(env->st);
-	if (r != STORE_OK) {
-		if (err->len == 0)
-			buf_puts(err, store_errmsg(env->st));
-		store_rollback(env->st);
-	} else if (job != 0) {
+	r = lists_end_txn(&x, r, err);
+	if (r == STORE_OK && job != 0) {
 		log_info("web: event=data-request subscriber=%lld job=%lld", (long long)id,
 			 (long long)job);
 	}
@@ -223,8 +219,7 @@ static int load_token(const struct listpage_env *env, const char *path, int64_t 
 		return -1;
 	}
 	if (env->st == NULL) {
-		page_error(p, env->site, 503, "Unavailable",
-			   "The server cannot reach its data just now; please try again later.");
+		page_store_unavailable(p, env->site);
 		return -1;
 	}
 	*id = (int64_t)t.subscriber_id;
@@ -255,10 +250,7 @@ static void render_data(const struct listpage_env *env, const char *path, const 
 			struct page *p)
 {
 	char since[32], csrf[CSRF_LEN + 1];
-	time_t tt = (time_t)m->who.created;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(since, sizeof(since), "%Y-%m-%d %H:%M UTC", &tm);
+	utc_format(m->who.created, "%Y-%m-%d %H:%M UTC", since, sizeof(since));
 	csrf_make(env->keys, path, mine_now(env), csrf);
 	struct tmpl_vars *v = tmpl_vars_new();
 	tmpl_put(v, "title", "What we hold about you");

@@ -192,6 +192,12 @@ void page_render(struct page *p, const struct site *site, const char *name, stru
 		page_error(p, site, 500, "Something went wrong", "This page cannot be shown.");
 }
 
+void page_store_unavailable(struct page *p, const struct site *site)
+{
+	page_error(p, site, 503, "Unavailable",
+		   "The server cannot reach its data just now; please try again later.");
+}
+
 void page_store_failed(struct page *p, const struct site *site, struct store *st, int r)
 {
 	log_warnx("web: store error: %s", store_errmsg(st));
@@ -293,8 +299,7 @@ void pages_get(const struct site *site, struct store *st, const char *path, stru
 	}
 	if (st == NULL) {
 		page_begin(out, 503, "no-store");
-		page_error(out, site, 503, "Unavailable",
-			   "The server cannot reach its data just now; please try again later.");
+		page_store_unavailable(out, site);
 		return;
 	}
 	index_page(site, st, out);

@@ -83,6 +83,8 @@ void page_render(struct page *p, const struct site *site, const char *name, stru
 void page_error(struct page *p, const struct site *site, unsigned status, const char *title,
 		const char *text);
 /* A begun page becomes the 503 (STORE_BUSY) or 500 for store result r (logged). */
+/* 503 "Unavailable": the request's store connection could not be opened. */
+void page_store_unavailable(struct page *p, const struct site *site);
 void page_store_failed(struct page *p, const struct site *site, struct store *st, int r);
 void page_text(struct page *p, unsigned status, const char *cache, const char *type,
 	       const char *text, size_t len);

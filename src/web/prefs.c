@@ -46,8 +46,7 @@ static int load_token(const struct listpage_env *env, const char *path, int64_t 
 		return -1;
 	}
 	if (env->st == NULL) {
-		page_error(p, env->site, 503, "Unavailable",
-			   "The server cannot reach its data just now; please try again later.");
+		page_store_unavailable(p, env->site);
 		return -1;
 	}
 	*id = (int64_t)t.subscriber_id;
@@ -269,12 +268,8 @@ static int save(const struct listpage_env *env, int64_t id, const struct address
 			r = STORE_OK;
 		list_rec_free(&l);
 	}
-	if (r == STORE_OK)
-		r = store_commit(env->st);
+	r = lists_end_txn(&x, r, err);
 	if (r != STORE_OK) {
-		if (err->len == 0)
-			buf_puts(err, store_errmsg(env->st));
-		store_rollback(env->st);
 		memset(o, 0, sizeof(*o));
 		return r;
 	}

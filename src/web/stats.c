@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/utc.h"
 #include "core/hll.h"
 #include "core/limits.h"
 #include "core/log.h"
@@ -78,10 +79,7 @@ static const unsigned char GIF[43] = {
 
 void stats_day_text(int64_t day, char out[11])
 {
-	time_t t = (time_t)(day * 86400);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	utc_format(day * 86400, UTC_DAY, out, 11);
 }
 
 static int64_t today(void)

@@ -82,8 +82,7 @@ static int load(const struct tokpages_env *env, const char *path, enum token_pur
 		return -1;
 	}
 	if (env->st == NULL) {
-		page_error(p, env->site, 503, "Unavailable",
-			   "The server cannot reach its data just now; please try again later.");
+		page_store_unavailable(p, env->site);
 		return -1;
 	}
 	int r = store_list_get_id(env->st, (int64_t)tg->t.list_id, &tg->l);
@@ -143,13 +142,6 @@ static void show(const struct tokpages_env *env, const struct target *tg, const 
 	tmpl_vars_free(v);
 }
 
-static int csrf_ok(const struct tokpages_env *env, const char *path, const struct form *f)
-{
-	const char *v = form_get(f, "csrf");
-	return form_count(f, "csrf") == 1 &&
-	       csrf_check(env->keys, path, env_now(env), v, strlen(v));
-}
-
 /* --- /c/TOKEN ------------------------------------------------------------ */
 
 static void confirm_done(const struct tokpages_env *env, const struct target *tg, int already,
@@ -199,7 +191,7 @@ static void confirm_post(const struct tokpages_env *env, const char *path, const
 		target_free(&tg);
 		return;
 	}
-	if (!csrf_ok(env, path, f)) {
+	if (!csrf_check_form(env->keys, path, env_now(env), f)) {
 		csrf_refused(env, p);
 		target_free(&tg);
 		return;
@@ -370,7 +362,7 @@ static void unsub_post(const struct tokpages_env *env, const char *path, const s
 		target_free(&tg);
 		return;
 	}
-	if (!csrf_ok(env, path, f)) {
+	if (!csrf_check_form(env->keys, path, env_now(env), f)) {
 		csrf_refused(env, p);
 		target_free(&tg);
 		return;
