@@ -45,6 +45,8 @@
 #include <string.h>
 
 #include "core/limits.h"
+#include "core/num.h"
+#include "crypto/hash.h"
 
 #define TOKEN_VERSION 1
 #define TOKEN_BODY_LEN 26 /* version..expires: what the MAC covers */
@@ -439,4 +441,55 @@ const char *token_status_str(enum token_status s)
 		return "not valid here";
 	}
 	return "unknown";
+}
+
+static void pixel_mac(const struct keys *k, int64_t job, const uint8_t who[TOKEN_PIXEL_WHO],
+		      uint8_t mac[TOKEN_PIXEL_WHO])
+{
+	static const char label[] = "lk-open"; /* apart from the other MACs' input */
+	uint8_t in[sizeof(label) - 1 + 8 + TOKEN_PIXEL_WHO];
+	memcpy(in, label, sizeof(label) - 1);
+	put_be64(in + sizeof(label) - 1, (uint64_t)job);
+	memcpy(in + sizeof(label) - 1 + 8, who, TOKEN_PIXEL_WHO);
+	uint8_t full[crypto_generichash_BYTES_MIN];
+	crypto_generichash(full, sizeof(full), in, sizeof(in), k->mac, KEYS_LEN);
+	memcpy(mac, full, TOKEN_PIXEL_WHO);
+	sodium_memzero(full, sizeof(full));
+}
+
+int token_pixel_encode(const struct keys *k, int64_t job, int64_t subscriber_id, struct buf *out)
+{
+	if (job < 1 || subscriber_id < 1)
+		return -1;
+	char idb[64];
+	uint8_t h[HASH_LEN], mac[TOKEN_PIXEL_WHO];
+	char hex[4 * TOKEN_PIXEL_WHO + 1];
+	bsnprintf(idb, sizeof(idb), "open:%lld:%lld", (long long)job, (long long)subscriber_id);
+	addr_hash(k, idb, strlen(idb), h);
+	pixel_mac(k, job, h, mac);
+	hex_encode(h, TOKEN_PIXEL_WHO, hex);
+	hex_encode(mac, TOKEN_PIXEL_WHO, hex + 2 * TOKEN_PIXEL_WHO);
+	size_t was = out->len;
+	buf_printf(out, "%lld-%s", (long long)job, hex);
+	sodium_memzero(h, sizeof(h));
+	return out->len > was ? 0 : -1;
+}
+
+int token_pixel_decode(const struct keys *k, const char *text, size_t len, int64_t *job,
+		       uint8_t who[TOKEN_PIXEL_WHO])
+{
+	memset(who, 0, TOKEN_PIXEL_WHO);
+	const char *dash = text != NULL ? memchr(text, '-', len) : NULL;
+	if (dash == NULL || len - (size_t)(dash + 1 - text) != 4 * TOKEN_PIXEL_WHO ||
+	    num_parse_i64(text, (size_t)(dash - text), 1, INT64_MAX, job) < 0)
+		return -1;
+	uint8_t h[TOKEN_PIXEL_WHO], mac[TOKEN_PIXEL_WHO], want[TOKEN_PIXEL_WHO];
+	if (hex_decode(dash + 1, 2 * TOKEN_PIXEL_WHO, h, sizeof(h)) < 0 ||
+	    hex_decode(dash + 1 + 2 * TOKEN_PIXEL_WHO, 2 * TOKEN_PIXEL_WHO, mac, sizeof(mac)) < 0)
+		return -1;
+	pixel_mac(k, *job, h, want);
+	if (!secret_eq(mac, want, sizeof(mac)))
+		return -1;
+	memcpy(who, h, TOKEN_PIXEL_WHO);
+	return 0;
 }

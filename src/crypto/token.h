@@ -154,4 +154,26 @@ enum token_status token_addr_decode_exp(const struct keys *k, const char *text, 
  * key. */
 int token_addr_syntax(const char *p, size_t len);
 
+/*
+ * The open pixel's name (the JOB-TOKEN of /o/JOB-TOKEN.gif): the job and 32
+ * lower-case hex digits, an 8-byte keyed hash of the recipient followed by an
+ * 8-byte MAC over it and the job:
+ *
+ *     who = the first 8 bytes of addr_hash(hash key, "open:JOB:SUBSCRIBER")
+ *     mac = the first 8 bytes of BLAKE2b-128 keyed with the MAC key, over
+ *           "lk-open" job(8, BE) who(8)
+ *
+ * who says nothing of the subscriber to anyone without the hash key; the
+ * server counts it into a sketch and never keeps it. The MAC makes forged
+ * pixel URLs count nothing: only the pixels the server wrote are counted.
+ */
+#define TOKEN_PIXEL_WHO 8
+/* Appends "JOB-TOKEN" for job and subscriber to out. Returns 0 or -1 (a job
+ * or subscriber id below 1, or out's max passed). */
+int token_pixel_encode(const struct keys *k, int64_t job, int64_t subscriber_id, struct buf *out);
+/* Parses and authenticates "JOB-TOKEN" (len bytes, untrusted). Returns 0 and
+ * sets *job and who, or -1 for anything malformed or forged (who zeroed). */
+int token_pixel_decode(const struct keys *k, const char *text, size_t len, int64_t *job,
+		       uint8_t who[TOKEN_PIXEL_WHO]);
+
 #endif

@@ -357,15 +357,12 @@ static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_re
 	compose_list_address(&mailto, e->k, TOKEN_UNSUBSCRIBE, l->name, l->id, l->domain, who->id,
 			     0);
 	compose_list_address(&bounce, e->k, TOKEN_BOUNCE, l->name, l->id, l->domain, who->id, 0);
-	/* The pixel names the job and a keyed hash of the recipient: enough to
-	 * count unique opens, nothing that says who opened (P5). */
+	/* The pixel names the job and a keyed hash of the recipient, with a MAC:
+	 * enough to count unique opens, nothing that says who opened (P5). */
 	if (!personal && who->html && who->tracking && l->tracking && j->body_html != NULL) {
-		uint8_t h[HASH_LEN];
-		char hex[17], idb[48];
-		bsnprintf(idb, sizeof(idb), "open:%lld:%lld", (long long)j->id, (long long)who->id);
-		addr_hash(e->k, idb, strlen(idb), h);
-		hex_encode(h, 8, hex);
-		buf_printf(&pixel, "%s/o/%lld-%s.gif", e->base_url, (long long)j->id, hex);
+		buf_printf(&pixel, "%s/o/", e->base_url);
+		token_pixel_encode(e->k, j->id, who->id, &pixel);
+		buf_puts(&pixel, ".gif");
 	}
 	buf_printf(&from, "%s@%s", l->name, l->domain);
 	{

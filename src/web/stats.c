@@ -211,24 +211,22 @@ int stats_pixel_match(const char *url)
 	return strncmp(url, "/o/", 3) == 0;
 }
 
-/* "/o/JOB-HASH.gif": JOB a decimal id, HASH 16 hex digits (delivery/engine.c). */
-static int pixel_parse(const char *url, int64_t *job, uint8_t h[8])
+/* "/o/JOB-TOKEN.gif" (crypto/token.h): only the server's own pixels count. */
+static int pixel_parse(const struct keys *k, const char *url, int64_t *job,
+		       uint8_t h[TOKEN_PIXEL_WHO])
 {
 	const char *p = url + 3;
-	const char *dash = strchr(p, '-');
-	if (dash == NULL || num_parse_i64(p, (size_t)(dash - p), 1, INT64_MAX, job) < 0)
+	size_t n = strlen(p);
+	if (n < 4 || strcmp(p + n - 4, ".gif") != 0)
 		return -1;
-	const char *hex = dash + 1;
-	if (strlen(hex) != 16 + 4 || strcmp(hex + 16, ".gif") != 0 || hex_decode(hex, 16, h, 8) < 0)
-		return -1;
-	return 0;
+	return token_pixel_decode(k, p, n - 4, job, h);
 }
 
 void stats_pixel(struct stats *s, const char *url, struct page *out)
 {
 	int64_t job;
-	uint8_t h[8];
-	if (s != NULL && pixel_parse(url, &job, h) == 0) {
+	uint8_t h[TOKEN_PIXEL_WHO];
+	if (s != NULL && pixel_parse(s->keys, url, &job, h) == 0) {
 		uint8_t in[16], hv[crypto_shorthash_BYTES];
 		for (int i = 0; i < 8; i++)
 			in[i] = (uint8_t)((uint64_t)job >> (56 - 8 * i));
@@ -340,8 +338,8 @@ void stats_metrics(struct stats *s, struct store *st, const struct sockaddr *cli
 		buf_printf(b, "listkeeper_browser_views_total{family=\"%s\"} %" PRIu64 "\n",
 			   ua_family_name((enum ua_family)f), families[f]);
 	buf_printf(b,
-		   "# HELP listkeeper_pixel_requests_total Open-pixel requests since the server "
-		   "started.\n"
+		   "# HELP listkeeper_pixel_requests_total Authentic open-pixel requests since "
+		   "the server started.\n"
 		   "# TYPE listkeeper_pixel_requests_total counter\n"
 		   "listkeeper_pixel_requests_total %" PRIu64 "\n"
 		   "# HELP listkeeper_stats_dropped_total Counts dropped because the table in "

@@ -5,7 +5,7 @@
  *   stats_new / stats_free   the in-memory aggregator and its flush thread
  *   stats_count              count one answered GET (a page view, if it was
  *                            an HTML page): route, browser family, country
- *   stats_pixel_match/stats_pixel      /o/JOB-HASH.gif: count an open, answer
+ *   stats_pixel_match/stats_pixel      /o/JOB-TOKEN.gif: count an open, answer
  *                            the 43-byte GIF
  *   stats_metrics_match/stats_metrics  /metrics in Prometheus text format
  *   stats_flush              write what was counted to the store now

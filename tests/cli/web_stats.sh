@@ -37,23 +37,27 @@ lk list set news tracking yes >/dev/null
 lk list create hidden --title "Hidden" >/dev/null
 lk list set hidden subscription_policy closed >/dev/null
 lk sub add news reader@example.org --format html --tracking --confirmed --consent-note t >/dev/null
+for i in $(seq 49); do
+  lk sub add news "r$i@example.org" --format html --tracking --confirmed --consent-note t >/dev/null
+done
 echo 'Hello' >"$T/t.txt"
 echo '<p>Hello</p>' >"$T/h.html"
 lk send news --subject "Issue 1" --text "$T/t.txt" --html "$T/h.html" --wait >/dev/null
-# The pixel URL the recipient's mail carries (quoted-printable decoded).
-pixel=$(python3 - "$T"/out/new/* <<'PY'
+# The pixel URL each recipient's mail carries (quoted-printable decoded).
+python3 - "$T"/out/new/* >"$T/pixels" <<'PY'
 import email, re, sys
 for f in sys.argv[1:]:
     m = email.message_from_binary_file(open(f, "rb"))
     for part in m.walk():
         if part.get_content_type() == "text/html":
             h = part.get_payload(decode=True).decode()
-            r = re.search(r'/o/[0-9]+-[0-9a-f]{16}\.gif', h)
+            r = re.search(r'/o/[0-9]+-[0-9a-f]{32}\.gif', h)
             if r:
                 print(r.group(0))
 PY
-)
-check "the HTML mail carries an open pixel /o/JOB-HASH.gif" test -n "$pixel"
+check "each of the 50 HTML mails carries its own open pixel /o/JOB-TOKEN.gif" \
+  test "$(sort -u "$T/pixels" | wc -l)" = 50
+pixel=$(head -1 "$T/pixels")
 job=$(echo "$pixel" | sed 's|/o/\([0-9]*\)-.*|\1|')
 
 url=
@@ -97,18 +101,28 @@ curl -s --max-time 5 -D "$T/ph" -o "$T/gif1" "$url$pixel"
 check "the pixel is a 43-byte GIF" test "$(wc -c <"$T/gif1")" = 43
 check "the pixel is image/gif" grep -qi '^content-type: image/gif' "$T/ph"
 check "the pixel is not cached" grep -qi '^cache-control: no-store' "$T/ph"
-for bad_url in "/o/garbage" "/o/$job-zzzz.gif" "/o/999999-0123456789abcdef.gif"; do
+# Forged pixels: garbage, the old unauthenticated form, a real token with
+# its MAC altered, a real token moved to another job.
+tok=${pixel#/o/$job-}
+tok=${tok%.gif}
+forged_mac="/o/$job-${tok:0:16}$(printf '%016x' 48879).gif"
+other_job="/o/$((job + 1))-$tok.gif"
+for bad_url in "/o/garbage" "/o/$job-zzzz.gif" "/o/999999-0123456789abcdef.gif" \
+  "/o/$job-0123456789abcdef.gif" "$forged_mac" "$other_job"; do
   curl -s --max-time 5 -D "$T/bh" -o "$T/gif2" "$url$bad_url"
   check "a bad pixel token ($bad_url) gets the same GIF" cmp -s "$T/gif1" "$T/gif2"
   check "... and the same headers" diff <(tr -d '\r' <"$T/ph" | grep -vi '^date:') \
     <(tr -d '\r' <"$T/bh" | grep -vi '^date:')
 done
-# The real recipient opens 20 times; 49 other (synthetic) recipients 3 times each.
+# One recipient opens 20 times; the 49 others 3 times each; 30 forged hits
+# (MACs altered: they would be 30 more unique opens) count nothing.
 {
   for _ in $(seq 20); do printf 'url = "%s"\noutput = /dev/null\n' "$url$pixel"; done
-  for i in $(seq 49); do
-    h=$(printf '%016x' $((i * 7919 + 12345)))
-    for _ in 1 2 3; do printf 'url = "%s"\noutput = /dev/null\n' "$url/o/$job-$h.gif"; done
+  tail -n +2 "$T/pixels" | while read -r p; do
+    for _ in 1 2 3; do printf 'url = "%s"\noutput = /dev/null\n' "$url$p"; done
+  done
+  for i in $(seq 30); do
+    printf 'url = "%s"\noutput = /dev/null\n' "$url/o/$job-${tok:0:16}$(printf '%016x' "$i").gif"
   done
 } >"$T/pixels.curl"
 curl -s --max-time 30 -K "$T/pixels.curl"
@@ -139,9 +153,10 @@ assert seen > 5
 PY
 # 7 pages of /l/NAME so far: Chrome 2, Edge, Safari, curl, and the two with X-Forwarded-For.
 check "/metrics counts page views by route" grep -qx 'listkeeper_page_views_total{route="/l/NAME"} 7' "$T/metrics"
-check "/metrics counts open-pixel requests" grep -qx 'listkeeper_pixel_requests_total 169' "$T/metrics"
+# 1 + 20 + 49 x 3 good pixels: the forged ones are not counted.
+check "/metrics counts open-pixel requests" grep -qx 'listkeeper_pixel_requests_total 168' "$T/metrics"
 check "/metrics counts browser families" grep -qx 'listkeeper_browser_views_total{family="chrome"} 2' "$T/metrics"
-check "/metrics names a public list" grep -q '^listkeeper_list_subscribers{list="news"} 1$' "$T/metrics"
+check "/metrics names a public list" grep -q '^listkeeper_list_subscribers{list="news"} 50$' "$T/metrics"
 check "/metrics does not name a closed list" bash -c "! grep -q hidden '$T/metrics'"
 check "/metrics is refused to a forwarded outside client" \
   test "$(get -H 'X-Forwarded-For: 203.0.113.77' "$url/metrics")" = 404
@@ -193,8 +208,9 @@ fam="$(view browser firefox) $(view browser chrome) $(view browser edge) $(view 
 check "families: firefox 7 chrome 2 edge 1 safari 1 bot 6 ($fam)" test "$fam" = "7 2 1 1 6"
 check "country from the trusted proxy's forwarded hop: NL (a page and the refused /metrics)" test "$(view country NL)" = 2
 check "country of loopback peers: IS" test "$(view country IS)" -ge 12
-# 1 + 20 + 1 (header check) from the real recipient, 49 x 3 synthetic.
+# 1 + 20 + 1 (header check) from one recipient, 49 x 3 from the others.
 check "opens of the job: 169 hits" test "$(q "SELECT value FROM stats_daily WHERE counter='opens' AND key='$job' AND list_id=$news")" = 169
+check "no row for a real pixel moved to another job" test "$(q "SELECT count(*) FROM stats_daily WHERE counter='opens' AND key='$((job + 1))'")" = 0
 check "no row for the pixel of a job that does not exist" test "$(q "SELECT count(*) FROM stats_daily WHERE counter='opens' AND key='999999'")" = 0
 
 lk stats news >"$T/stats.out"

@@ -1013,6 +1013,57 @@ static void test_addr_local_part(void **state)
 			 LK_MAX_LOCAL_PART);
 }
 
+/* The open pixel: a round trip, the layout, one token per recipient and job,
+ * and every altered character, another job or another key refused. */
+static void test_pixel(void **state)
+{
+	(void)state;
+	struct buf a, b;
+	buf_init(&a, 128);
+	buf_init(&b, 128);
+	assert_int_equal(token_pixel_encode(&K, 42, 7, &a), 0);
+	assert_int_equal(token_pixel_encode(&K, 42, 8, &b), 0);
+	assert_int_equal(a.len, 3 + 32);
+	assert_memory_equal(a.data, "42-", 3);
+	assert_string_not_equal(buf_cstr(&a), buf_cstr(&b));
+	for (size_t i = 3; i < a.len; i++) {
+		int c = a.data[i];
+		assert_true((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+	}
+	int64_t job = 0;
+	uint8_t who[TOKEN_PIXEL_WHO], who2[TOKEN_PIXEL_WHO];
+	assert_int_equal(token_pixel_decode(&K, a.data, a.len, &job, who), 0);
+	assert_int_equal(job, 42);
+	assert_int_equal(token_pixel_decode(&K, b.data, b.len, &job, who2), 0);
+	assert_memory_not_equal(who, who2, TOKEN_PIXEL_WHO);
+	/* every character changed */
+	char t[64];
+	for (size_t i = 0; i < a.len; i++) {
+		memcpy(t, a.data, a.len);
+		t[i] = t[i] == '0' ? '1' : (t[i] == '-' ? '0' : '0');
+		assert_int_equal(token_pixel_decode(&K, t, a.len, &job, who), -1);
+	}
+	/* truncated, extended, the same who under another job */
+	assert_int_equal(token_pixel_decode(&K, a.data, a.len - 1, &job, who), -1);
+	memcpy(t, a.data, a.len);
+	t[a.len] = '0';
+	assert_int_equal(token_pixel_decode(&K, t, a.len + 1, &job, who), -1);
+	t[0] = '3';
+	assert_int_equal(token_pixel_decode(&K, t, a.len, &job, who), -1);
+	/* the old unauthenticated form, garbage, another MAC key */
+	assert_int_equal(token_pixel_decode(&K, "42-0123456789abcdef", 19, &job, who), -1);
+	assert_int_equal(token_pixel_decode(&K, "", 0, &job, who), -1);
+	assert_int_equal(token_pixel_decode(&K, "-", 1, &job, who), -1);
+	struct keys k2 = K;
+	k2.mac[0] ^= 1;
+	assert_int_equal(token_pixel_decode(&k2, a.data, a.len, &job, who), -1);
+	/* refusals */
+	assert_int_equal(token_pixel_encode(&K, 0, 7, &a), -1);
+	assert_int_equal(token_pixel_encode(&K, 42, 0, &a), -1);
+	buf_free(&a);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1044,6 +1095,7 @@ int main(void)
 	    cmocka_unit_test(test_exp_case_and_length),
 	    cmocka_unit_test(test_exp_authentic_but_malformed),
 	    cmocka_unit_test(test_addr_local_part),
+	    cmocka_unit_test(test_pixel),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
