@@ -46,6 +46,7 @@
 #include "web/prefs.h"
 #include "core/secretfile.h"
 #include "web/ratelimit.h"
+#include "web/response.h"
 #include "web/scrub.h"
 #include "web/stats.h"
 #include "web/tokpages.h"
@@ -137,12 +138,8 @@ static int add_headers(struct MHD_Response *r, const struct page *p, const char 
 static enum MHD_Result respond(struct MHD_Connection *conn, struct page *p, const char *allow,
 			       int close)
 {
-	size_t len = 0;
-	char *body = buf_steal(&p->body, &len);
-	struct MHD_Response *r =
-	    MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	struct MHD_Response *r = response_from_buf(&p->body); /* wiped when let go */
 	if (r == NULL) {
-		free(body);
 		page_free(p);
 		return MHD_NO;
 	}
