@@ -480,9 +480,15 @@ int token_pixel_decode(const struct keys *k, const char *text, size_t len, int64
 {
 	memset(who, 0, TOKEN_PIXEL_WHO);
 	const char *dash = text != NULL ? memchr(text, '-', len) : NULL;
-	if (dash == NULL || len - (size_t)(dash + 1 - text) != 4 * TOKEN_PIXEL_WHO ||
+	/* One spelling: the job in decimal without sign or leading zero, the
+	 * rest in lower-case hex (hex_decode would take either case). */
+	if (dash == NULL || dash == text || text[0] < '1' || text[0] > '9' ||
+	    len - (size_t)(dash + 1 - text) != 4 * TOKEN_PIXEL_WHO ||
 	    num_parse_i64(text, (size_t)(dash - text), 1, INT64_MAX, job) < 0)
 		return -1;
+	for (const char *p = dash + 1; p < text + len; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return -1;
 	uint8_t h[TOKEN_PIXEL_WHO], mac[TOKEN_PIXEL_WHO], want[TOKEN_PIXEL_WHO];
 	if (hex_decode(dash + 1, 2 * TOKEN_PIXEL_WHO, h, sizeof(h)) < 0 ||
 	    hex_decode(dash + 1 + 2 * TOKEN_PIXEL_WHO, 2 * TOKEN_PIXEL_WHO, mac, sizeof(mac)) < 0)

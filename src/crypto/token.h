@@ -171,8 +171,9 @@ int token_addr_syntax(const char *p, size_t len);
 /* Appends "JOB-TOKEN" for job and subscriber to out. Returns 0 or -1 (a job
  * or subscriber id below 1, or out's max passed). */
 int token_pixel_encode(const struct keys *k, int64_t job, int64_t subscriber_id, struct buf *out);
-/* Parses and authenticates "JOB-TOKEN" (len bytes, untrusted). Returns 0 and
- * sets *job and who, or -1 for anything malformed or forged (who zeroed). */
+/* Parses and authenticates "JOB-TOKEN" (len bytes, untrusted), in its one
+ * spelling (no sign or leading zero, lower-case hex). Returns 0 and sets *job
+ * and who, or -1 for anything malformed or forged (who zeroed). */
 int token_pixel_decode(const struct keys *k, const char *text, size_t len, int64_t *job,
 		       uint8_t who[TOKEN_PIXEL_WHO]);
 

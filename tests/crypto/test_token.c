@@ -1025,6 +1025,13 @@ static void test_pixel(void **state)
 	assert_int_equal(token_pixel_encode(&K, 42, 8, &b), 0);
 	assert_int_equal(a.len, 3 + 32);
 	assert_memory_equal(a.data, "42-", 3);
+	/* golden, as computed apart (Python's hashlib.blake2b): the seed
+	 * corpus/fuzz_token/pixel-1-1 */
+	struct buf g;
+	buf_init(&g, 64);
+	assert_int_equal(token_pixel_encode(&K, 1, 1, &g), 0);
+	assert_string_equal(buf_cstr(&g), "1-44e5806e15f986b76caf199083353d3c");
+	buf_free(&g);
 	assert_string_not_equal(buf_cstr(&a), buf_cstr(&b));
 	for (size_t i = 3; i < a.len; i++) {
 		int c = a.data[i];
@@ -1049,6 +1056,18 @@ static void test_pixel(void **state)
 	t[a.len] = '0';
 	assert_int_equal(token_pixel_decode(&K, t, a.len + 1, &job, who), -1);
 	t[0] = '3';
+	assert_int_equal(token_pixel_decode(&K, t, a.len, &job, who), -1);
+	/* second spellings: a leading zero or sign, upper-case hex */
+	buf_reset(&b);
+	buf_putc(&b, '0');
+	buf_append(&b, a.data, a.len);
+	assert_int_equal(token_pixel_decode(&K, b.data, b.len, &job, who), -1);
+	b.data[0] = '+';
+	assert_int_equal(token_pixel_decode(&K, b.data, b.len, &job, who), -1);
+	memcpy(t, a.data, a.len);
+	for (size_t i = 3; i < a.len; i++)
+		if (t[i] >= 'a' && t[i] <= 'f')
+			t[i] = (char)(t[i] - 'a' + 'A');
 	assert_int_equal(token_pixel_decode(&K, t, a.len, &job, who), -1);
 	/* the old unauthenticated form, garbage, another MAC key */
 	assert_int_equal(token_pixel_decode(&K, "42-0123456789abcdef", 19, &job, who), -1);

@@ -11,7 +11,9 @@
  * token_addr_decode_exp (the expiring address form of LIST-confirm+) for
  * every purpose, lists 1 and 2, at a few times: what decodes must be
  * unexpired, within its hour, and re-encode to the input in lower case.
- * Seeds: corpus/fuzz_token/ (valid tokens of all three forms under this
+ * And to token_pixel_decode: what decodes must be the server's own pixel
+ * token, byte for byte (a forgery or a second spelling that passed would
+ * abort). Seeds: corpus/fuzz_token/ (valid tokens of all three forms under this
  * key, for list 1, upper-cased ones, truncated ones, garbage, empty; the
  * expiring seeds expire at hour 472224, 2023-11-14 23:00 UTC).
  *
@@ -142,6 +144,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				}
 				buf_free(&out);
 			}
+		}
+	}
+	/* The open pixel: only the server's own spelling of its own pixels
+	 * decodes (the seeds: jobs 1 and 7, subscribers 1 to 3). */
+	{
+		int64_t job = 0;
+		uint8_t who[TOKEN_PIXEL_WHO];
+		if (token_pixel_decode(&fuzz_keys, text, size, &job, who) == 0) {
+			int found = 0;
+			for (int64_t sub = 1; sub <= 3 && !found; sub++) {
+				struct buf out;
+				buf_init(&out, 64);
+				if (token_pixel_encode(&fuzz_keys, job, sub, &out) == 0 &&
+				    out.len == size && memcmp(out.data, text, size) == 0)
+					found = 1;
+				buf_free(&out);
+			}
+			if (!found || job < 1)
+				abort();
 		}
 	}
 	free(text);
