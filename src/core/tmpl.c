@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/html.h"
 #include "core/limits.h"
 #include "core/utf8.h"
 #include "core/xmalloc.h"
@@ -571,41 +572,6 @@ int tmpl_set_check(const struct tmpl_set *s, struct buf *err)
 /* ------------------------------------------------------------------ */
 /* Rendering.                                                          */
 
-int tmpl_escape_html(struct buf *out, const char *p, size_t len)
-{
-	size_t start = 0;
-	for (size_t i = 0; i < len; i++) {
-		const char *rep;
-		size_t rl;
-		switch (p[i]) {
-		case '&':
-			rep = "&amp;", rl = 5;
-			break;
-		case '<':
-			rep = "&lt;", rl = 4;
-			break;
-		case '>':
-			rep = "&gt;", rl = 4;
-			break;
-		case '"':
-			rep = "&quot;", rl = 6;
-			break;
-		case '\'':
-			rep = "&#39;", rl = 5;
-			break;
-		case '\0':
-			rep = "&#xFFFD;", rl = 8;
-			break;
-		default:
-			continue;
-		}
-		if (buf_append(out, p + start, i - start) < 0 || buf_append(out, rep, rl) < 0)
-			return -1;
-		start = i + 1;
-	}
-	return buf_append(out, p + start, len - start);
-}
-
 /* Values visible at once: the top-level ones and one item per open list
  * section, over every include level. */
 #define CTX_MAX (LK_TMPL_MAX_NESTING * (LK_TMPL_MAX_INCLUDES + 1) + 1)
@@ -665,7 +631,7 @@ static int render_range(struct render *r, const struct tmpl *t, size_t from, siz
 				if (nd->kind == N_RAW || r->text_mode)
 					buf_append(r->out, x->s, x->len);
 				else
-					tmpl_escape_html(r->out, x->s, x->len);
+					html_escape_buf(r->out, x->s, x->len, 0);
 			}
 			i++;
 			break;

@@ -2,8 +2,8 @@
  * tmpl.h - templates that escape by default (a small subset of Mustache).
  *
  * Syntax (docs/templates.md has the full description):
- *   {{name}}            the value, HTML-escaped (& < > " ' : safe in element
- *                       content and in quoted attributes)
+ *   {{name}}            the value, HTML-escaped by core/html.h (& < > " ' :
+ *                       safe in element content and in quoted attributes)
  *   {{{name}}}          the value as it is: raw output is asked for by name,
  *                       and only this way ({{&name}} is refused)
  *   {{#name}}..{{/name}} a section: shown once when name is a non-empty
@@ -103,10 +103,5 @@ int tmpl_set_check(const struct tmpl_set *s, struct buf *err);
  * that is no longer changed. */
 int tmpl_render(const struct tmpl_set *s, const char *name, const struct tmpl_vars *v,
 		struct buf *out, struct buf *err);
-
-/* Appends len bytes of p with & < > " ' replaced by character references
- * and NUL by U+FFFD: safe in element content and quoted attributes. Returns
- * 0 or -1 (out->err set). */
-int tmpl_escape_html(struct buf *out, const char *p, size_t len);
 
 #endif

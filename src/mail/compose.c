@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/html.h"
 #include "core/limits.h"
 #include "core/utf8.h"
 #include "mail/encode.h"
@@ -99,51 +100,6 @@ struct fields {
 	size_t n;
 };
 
-static void put_html(sink_fn *put, void *ctx, const char *p, size_t n, int br)
-{
-	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *ent;
-		size_t el;
-		switch (p[i]) {
-		case '&':
-			ent = "&amp;", el = 5;
-			break;
-		case '<':
-			ent = "&lt;", el = 4;
-			break;
-		case '>':
-			ent = "&gt;", el = 4;
-			break;
-		case '"':
-			ent = "&quot;", el = 6;
-			break;
-		case '\'':
-			ent = "&#39;", el = 5;
-			break;
-		case '\r':
-			if (!br || i + 1 >= n || p[i + 1] != '\n')
-				continue;
-			ent = "", el = 0; /* CRLF: the LF makes the <br> */
-			break;
-		case '\n':
-			if (!br)
-				continue;
-			ent = "<br>\r\n", el = 6;
-			break;
-		default:
-			continue;
-		}
-		if (i > run)
-			put(ctx, p + run, i - run);
-		if (el)
-			put(ctx, ent, el);
-		run = i + 1;
-	}
-	if (n > run)
-		put(ctx, p + run, n - run);
-}
-
 static int field_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
@@ -189,7 +145,7 @@ static void merge(const char *t, size_t len, const struct fields *f, int html, s
 			put(ctx, t + lit, i - lit);
 		const char *v = f->values[k] != NULL ? f->values[k] : "";
 		if (html)
-			put_html(put, ctx, v, strlen(v), 0);
+			html_escape(put, ctx, v, strlen(v), 0);
 		else
 			put(ctx, v, strlen(v));
 		i = lit = j + 2;
@@ -531,23 +487,23 @@ static void html_footer(const struct compose_in *in, struct encode_qp *q, int pi
 		   "<div style=\"font-size:12px;color:#666\">\r\n");
 	if (*footer) {
 		qp_puts(q, "<p>");
-		put_html(sink_qp, q, footer, strlen(footer), 1);
+		html_escape(sink_qp, q, footer, strlen(footer), HTML_BR);
 		qp_puts(q, "</p>\r\n");
 	}
 	qp_puts(q, "<p><a href=\"");
-	put_html(sink_qp, q, in->unsubscribe_url, strlen(in->unsubscribe_url), 0);
+	html_escape(sink_qp, q, in->unsubscribe_url, strlen(in->unsubscribe_url), 0);
 	qp_puts(q, "\">Unsubscribe</a> &middot; <a href=\"");
-	put_html(sink_qp, q, in->preferences_url, strlen(in->preferences_url), 0);
+	html_escape(sink_qp, q, in->preferences_url, strlen(in->preferences_url), 0);
 	qp_puts(q, "\">Preferences</a></p>\r\n");
 	if (*postal) {
 		qp_puts(q, "<p>");
-		put_html(sink_qp, q, postal, strlen(postal), 1);
+		html_escape(sink_qp, q, postal, strlen(postal), HTML_BR);
 		qp_puts(q, "</p>\r\n");
 	}
 	qp_puts(q, "</div>\r\n");
 	if (pixel) {
 		qp_puts(q, "<img src=\"");
-		put_html(sink_qp, q, in->pixel_url, strlen(in->pixel_url), 0);
+		html_escape(sink_qp, q, in->pixel_url, strlen(in->pixel_url), 0);
 		qp_puts(q, "\" width=\"1\" height=\"1\" alt=\"\">\r\n");
 	}
 }
