@@ -17,8 +17,8 @@
 #include "cli/cli.h"
 #include "core/hll.h"
 #include "core/num.h"
+#include "core/utc.h"
 #include "core/xmalloc.h"
-#include "web/stats.h"
 
 static const char USAGE[] =
     "usage: listkeeper stats [LIST] [--days N]\n\n"
@@ -78,9 +78,11 @@ struct gather {
 static int one(void *ctx, const struct stat_rec *r)
 {
 	struct gather *g = ctx;
-	if (!strcmp(r->counter, "view"))
-		add(&g->views, r->day, r->key, r->value);
-	else if (!strcmp(r->counter, "browser"))
+	if (!strcmp(r->counter, "view")) {
+		char day[16];
+		utc_format(r->day * 86400, UTC_DAY, day, sizeof(day));
+		add(&g->views, day, r->key, r->value);
+	} else if (!strcmp(r->counter, "browser"))
 		add(&g->browsers, "", r->key, r->value);
 	else if (!strcmp(r->counter, "country"))
 		add(&g->countries, "", r->key, r->value);
@@ -155,11 +157,12 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	if (name != NULL && (r = cli_list(c, name, &l)) != 0)
 		return r;
 	int64_t today = (int64_t)time(NULL) / 86400;
-	char from[11], to[11];
-	stats_day_text(today - days + 1, from);
-	stats_day_text(today, to);
+	char from[16], to[16];
+	utc_format((today - days + 1) * 86400, UTC_DAY, from, sizeof(from));
+	utc_format(today * 86400, UTC_DAY, to, sizeof(to));
 	struct gather g = {0};
-	int sr = store_stats_each(c->st, from, to, name != NULL ? l.id : -1, one, &g);
+	int sr =
+	    store_stats_each(c->st, today - days + 1, today, name != NULL ? l.id : -1, one, &g);
 	if (sr != STORE_OK) {
 		list_rec_free(&l);
 		return cli_store_fail(c, "read the statistics", NULL);

@@ -37,7 +37,7 @@ int lists_summary_counts(struct lists_ctx *x, const struct list_rec *l, int64_t 
 	out->day = day;
 	int r = store_ledger_counts(x->st, l->id, day * 86400, (day + 1) * 86400, count_event, out);
 	if (r == STORE_OK)
-		r = store_count_get(x->st, l->id, day, "bounce-unparsable", &out->unparsable);
+		r = store_stats_get(x->st, day, l->id, "bounce-unparsable", "", &out->unparsable);
 	return r;
 }
 
@@ -78,7 +78,7 @@ enum lists_summary_result lists_summary_queue(struct lists_ctx *x, const struct 
 	int64_t sent = 0;
 	struct lists_summary s;
 	enum lists_summary_result res = SUMMARY_QUEUED;
-	r = store_count_get(x->st, l->id, day, "summary-sent", &sent);
+	r = store_stats_get(x->st, day, l->id, "summary-sent", "", &sent);
 	if (r == STORE_OK && sent > 0)
 		res = SUMMARY_SENT_ALREADY;
 	if (r == STORE_OK && res == SUMMARY_QUEUED)
@@ -108,7 +108,11 @@ enum lists_summary_result lists_summary_queue(struct lists_ctx *x, const struct 
 	}
 	/* Remembered for empty days too: a day is looked at once. */
 	if (r == STORE_OK && res != SUMMARY_SENT_ALREADY)
-		r = store_count_add(x->st, l->id, day, "summary-sent", 1);
+		r = store_stats_add(x->st, &(struct stat_rec){.day = day,
+							      .list_id = l->id,
+							      .counter = "summary-sent",
+							      .key = "",
+							      .value = 1});
 	buf_free(&subject);
 	buf_free(&text);
 	if (lists_end_txn(x, r, err) != STORE_OK) {

@@ -245,7 +245,16 @@ static const char M8[] = "CREATE TABLE stats_daily(\n"
 			 "  PRIMARY KEY (day, list_id, counter, key)\n"
 			 ") WITHOUT ROWID;\n";
 
-static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6, M7, M8};
+/* One table of daily counters: the intake's (daily_counts, migration 6:
+ * unparsable bounces, quarantined spool rows, summaries sent) move into
+ * stats_daily with their name as the counter and an empty key. */
+static const char M9[] =
+    "INSERT INTO stats_daily(day, list_id, counter, key, value)\n"
+    "  SELECT date(day * 86400, 'unixepoch'), list_id, name, '', n FROM daily_counts WHERE 1\n"
+    "  ON CONFLICT (day, list_id, counter, key) DO UPDATE SET value = value + excluded.value;\n"
+    "DROP TABLE daily_counts;\n";
+
+static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6, M7, M8, M9};
 
 int migrations_sqlite_count(void)
 {

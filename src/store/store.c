@@ -291,14 +291,6 @@ int store_spool_delete(struct store *s, int64_t id)
 {
 	return s->ops->spool_delete(s, id);
 }
-int store_count_add(struct store *s, int64_t list_id, int64_t day, const char *name, int64_t n)
-{
-	return s->ops->count_add(s, list_id, day, name, n);
-}
-int store_count_get(struct store *s, int64_t list_id, int64_t day, const char *name, int64_t *n)
-{
-	return s->ops->count_get(s, list_id, day, name, n);
-}
 int store_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t to,
 			int (*cb)(void *ctx, const char *action, const char *source, int64_t n),
 			void *ctx)
@@ -322,7 +314,13 @@ int store_stats_add(struct store *s, const struct stat_rec *r)
 	return s->ops->stats_add(s, r);
 }
 
-int store_stats_each(struct store *s, const char *from_day, const char *to_day, int64_t list_id,
+int store_stats_get(struct store *s, int64_t day, int64_t list_id, const char *counter,
+		    const char *key, int64_t *value)
+{
+	return s->ops->stats_get(s, day, list_id, counter, key, value);
+}
+
+int store_stats_each(struct store *s, int64_t from_day, int64_t to_day, int64_t list_id,
 		     int (*cb)(void *ctx, const struct stat_rec *r), void *ctx)
 {
 	return s->ops->stats_each(s, from_day, to_day, list_id, cb, ctx);

@@ -312,23 +312,22 @@ int store_spool_set(struct store *s, int64_t id, int attempts, int64_t quarantin
 		    int64_t updated);
 int store_spool_delete(struct store *s, int64_t id);
 
-/* Per-list daily counters (aggregates only): day is days since the epoch
- * (UTC); list_id 0 for the server as a whole. add creates the row. */
-int store_count_add(struct store *s, int64_t list_id, int64_t day, const char *name, int64_t n);
-int store_count_get(struct store *s, int64_t list_id, int64_t day, const char *name, int64_t *n);
 /* The ledger events of a list with from <= time < to, counted by action and
  * source (the owners' daily summary). */
 int store_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t to,
 			int (*cb)(void *ctx, const char *action, const char *source, int64_t n),
 			void *ctx);
 
-/* --- aggregate statistics (P6) ------------------------------------- */
-/* One counter of one day: nothing per visit or per person. */
+/* --- daily counters and aggregate statistics (P6) ------------------ */
+/* One counter of one day: nothing per visit or per person. The web role's
+ * statistics (view, browser, country, opens) and the intake's and owners'
+ * counts (bounce-unparsable, intake-quarantined, summary-sent; key "") are
+ * all kept this way. */
 struct stat_rec {
-	const char *day;       /* YYYY-MM-DD, UTC */
-	int64_t list_id;       /* 0: not about one list */
-	const char *counter;   /* e.g. view, browser, country, opens */
-	const char *key;       /* e.g. a route pattern, a family, a country code, a job id */
+	int64_t day;	       /* days since the epoch, UTC */
+	int64_t list_id;       /* 0: not about one list (the server as a whole) */
+	const char *counter;   /* e.g. view, browser, country, opens, bounce-unparsable */
+	const char *key;       /* e.g. a route pattern, a family, a country code, a job id; or "" */
 	int64_t value;	       /* a count */
 	const uint8_t *sketch; /* NULL, or a HyperLogLog sketch (core/hll.h) */
 	size_t sketch_len;
@@ -338,9 +337,12 @@ struct stat_rec {
  * HyperLogLog sketches); a stored sketch of another length is replaced. Needs
  * a transaction. */
 int store_stats_add(struct store *s, const struct stat_rec *r);
-/* The rows with from_day <= day <= to_day (YYYY-MM-DD), of one list or of
- * every list (list_id < 0), ordered by day, list, counter and key. */
-int store_stats_each(struct store *s, const char *from_day, const char *to_day, int64_t list_id,
+/* The value of one counter in *value: 0 when it has no row. */
+int store_stats_get(struct store *s, int64_t day, int64_t list_id, const char *counter,
+		    const char *key, int64_t *value);
+/* The rows with from_day <= day <= to_day, of one list or of every list
+ * (list_id < 0), ordered by day, list, counter and key. */
+int store_stats_each(struct store *s, int64_t from_day, int64_t to_day, int64_t list_id,
 		     int (*cb)(void *ctx, const struct stat_rec *r), void *ctx);
 
 /* --- audit log (P8) ---------------------------------------------------- */

@@ -82,15 +82,13 @@ struct store_ops {
 	int (*spool_set)(struct store *s, int64_t id, int attempts, int64_t quarantined,
 			 int64_t updated);
 	int (*spool_delete)(struct store *s, int64_t id);
-	int (*count_add)(struct store *s, int64_t list_id, int64_t day, const char *name,
-			 int64_t n);
-	int (*count_get)(struct store *s, int64_t list_id, int64_t day, const char *name,
-			 int64_t *n);
 	int (*ledger_counts)(struct store *s, int64_t list_id, int64_t from, int64_t to,
 			     int (*cb)(void *, const char *, const char *, int64_t), void *ctx);
 
 	int (*stats_add)(struct store *s, const struct stat_rec *r);
-	int (*stats_each)(struct store *s, const char *from, const char *to, int64_t list_id,
+	int (*stats_get)(struct store *s, int64_t day, int64_t list_id, const char *counter,
+			 const char *key, int64_t *value);
+	int (*stats_each)(struct store *s, int64_t from, int64_t to, int64_t list_id,
 			  int (*cb)(void *, const struct stat_rec *), void *ctx);
 
 	int (*audit)(struct store *s, int64_t time, const char *actor, const char *action,

@@ -1046,12 +1046,11 @@ static const struct store_ops SQLITE_OPS = {
     .spool_each = sq_spool_each,
     .spool_set = sq_spool_set,
     .spool_delete = sq_spool_delete,
-    .count_add = sq_count_add,
-    .count_get = sq_count_get,
     .ledger_counts = sq_ledger_counts,
     .reply_limit_hit = sq_reply_limit_hit,
     .reply_limit_prune = sq_reply_limit_prune,
     .stats_add = sq_stats_add,
+    .stats_get = sq_stats_get,
     .stats_each = sq_stats_each,
     .audit = sq_audit,
 };

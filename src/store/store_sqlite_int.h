@@ -13,8 +13,8 @@
 
 #define SQLITE_JOB_STMTS 24
 #define SQLITE_LIMIT_STMTS 6
-#define SQLITE_INTAKE_STMTS 8
-#define SQLITE_STATS_STMTS 4
+#define SQLITE_INTAKE_STMTS 6
+#define SQLITE_STATS_STMTS 5
 
 /* The cached statements of store_sqlite.c. */
 enum stmt_id {
@@ -127,14 +127,14 @@ int sq_spool_each(struct store *s, int quarantined, int64_t after, int64_t due, 
 		  int (*cb)(void *, const struct spool_rec *), void *ctx);
 int sq_spool_set(struct store *s, int64_t id, int attempts, int64_t quarantined, int64_t updated);
 int sq_spool_delete(struct store *s, int64_t id);
-int sq_count_add(struct store *s, int64_t list_id, int64_t day, const char *name, int64_t n);
-int sq_count_get(struct store *s, int64_t list_id, int64_t day, const char *name, int64_t *n);
 int sq_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t to,
 		     int (*cb)(void *, const char *, const char *, int64_t), void *ctx);
 
 /* The aggregate statistics (store_sqlite_stats.c). */
 int sq_stats_add(struct store *s, const struct stat_rec *r);
-int sq_stats_each(struct store *s, const char *from, const char *to, int64_t list_id,
+int sq_stats_get(struct store *s, int64_t day, int64_t list_id, const char *counter,
+		 const char *key, int64_t *value);
+int sq_stats_each(struct store *s, int64_t from, int64_t to, int64_t list_id,
 		  int (*cb)(void *, const struct stat_rec *), void *ctx);
 
 #endif

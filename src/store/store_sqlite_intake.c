@@ -1,10 +1,10 @@
 /*
  * store_sqlite_intake.c - the intake's tables in the SQLite store
- * (migration 6): the spool of accepted messages, the per-list daily
- * counters, and the ledger counts of the owners' daily summary.
+ * (migration 6): the spool of accepted messages and the ledger counts of
+ * the owners' daily summary (its other counts are statistics rows,
+ * store_sqlite_stats.c).
  *
  *   sq_spool_insert / get / each / set / delete   intake_spool
- *   sq_count_add / sq_count_get                   daily_counts
  *   sq_ledger_counts                              consent_events by action
  *   store_sqlite_spool_open                       the spool's own file
  *
@@ -18,8 +18,7 @@
  *
  * A spool row holds one accepted message for one recipient, sealed by the
  * caller under a key of its own (wrapped_key); this file never sees the
- * plaintext. daily_counts holds aggregates only: a list, a day, a name, a
- * number.
+ * plaintext.
  *
  * TRUST: records come from the intake layer; everything is bound, never
  * put into SQL text.
@@ -37,8 +36,6 @@ enum {
 	I_SPOOL_EACH,
 	I_SPOOL_SET,
 	I_SPOOL_DELETE,
-	I_COUNT_ADD,
-	I_COUNT_GET,
 	I_LEDGER_COUNTS,
 };
 
@@ -52,9 +49,6 @@ static const char *const ISQL[SQLITE_INTAKE_STMTS] = {
 		     "AND id > ?2 AND updated <= ?3 ORDER BY id LIMIT ?4",
     [I_SPOOL_SET] = "UPDATE intake_spool SET attempts=?, quarantined=?, updated=? WHERE id=?",
     [I_SPOOL_DELETE] = "DELETE FROM intake_spool WHERE id=?",
-    [I_COUNT_ADD] = "INSERT INTO daily_counts(list_id, day, name, n) VALUES (?1,?2,?3,?4) "
-		    "ON CONFLICT(list_id, day, name) DO UPDATE SET n = n + ?4",
-    [I_COUNT_GET] = "SELECT n FROM daily_counts WHERE list_id=? AND day=? AND name=?",
     [I_LEDGER_COUNTS] = "SELECT action, source, count(*) FROM consent_events WHERE list_id=? "
 			"AND time >= ? AND time < ? GROUP BY action, source ORDER BY action, "
 			"source",
@@ -168,38 +162,6 @@ int sq_spool_delete(struct store *s, int64_t id)
 	int r = sqlite_run(q, st, "delete from the spool");
 	if (r == STORE_OK && sqlite3_changes(q->db) == 0)
 		return STORE_NOTFOUND;
-	return r;
-}
-
-int sq_count_add(struct store *s, int64_t list_id, int64_t day, const char *name, int64_t n)
-{
-	struct sqlite_store *q = S(s);
-	sqlite3_stmt *st;
-	if (sqlite_need_txn(q) || (st = iprep(q, I_COUNT_ADD)) == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(st, 1, list_id);
-	sqlite3_bind_int64(st, 2, day);
-	sqlite_bind_text(st, 3, name);
-	sqlite3_bind_int64(st, 4, n);
-	return sqlite_run(q, st, "count");
-}
-
-int sq_count_get(struct store *s, int64_t list_id, int64_t day, const char *name, int64_t *n)
-{
-	struct sqlite_store *q = S(s);
-	sqlite3_stmt *st = iprep(q, I_COUNT_GET);
-	if (st == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(st, 1, list_id);
-	sqlite3_bind_int64(st, 2, day);
-	sqlite_bind_text(st, 3, name);
-	int rc = sqlite3_step(st), r = STORE_OK;
-	*n = 0;
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
-		r = sqlite_fail(q, "read a count");
-	sqlite3_reset(st);
 	return r;
 }
 

@@ -1,15 +1,19 @@
 /*
- * store_sqlite_stats.c - the aggregate statistics in the SQLite store
- * (table stats_daily, migration 8).
+ * store_sqlite_stats.c - the daily counters and aggregate statistics in the
+ * SQLite store (table stats_daily, migration 8; the intake's daily_counts
+ * moved in by migration 9).
  *
  *   sq_stats_add   add to a day's counter, merging its sketch
+ *   sq_stats_get   one counter of one day
  *   sq_stats_each  the rows of a range of days
  *
  * A row is a day, a list id, a counter name, a key, a count and maybe a
- * HyperLogLog sketch: nothing per visit or per person (P6).
+ * HyperLogLog sketch: nothing per visit or per person (P6). The interface
+ * counts days since the epoch; the table keeps them as UTC dates
+ * (YYYY-MM-DD), readable in a dump, converted here in SQL.
  *
- * TRUST: the values come from the web role's aggregator and the CLI; the
- * sketch bytes are opaque here (merged by byte-wise maximum).
+ * TRUST: the values come from the web role's aggregator, the intake and
+ * the CLI; the sketch bytes are opaque here (merged by byte-wise maximum).
  */
 #include "store/store_sqlite_int.h"
 
@@ -21,21 +25,27 @@
 enum {
 	T_SKETCH,
 	T_PUT,
+	T_GET,
 	T_RANGE,
 	T_RANGE_LIST,
 };
 
-#define COLS "day, list_id, counter, key, value, sketch"
+#define DAY(n) "date(?" #n " * 86400, 'unixepoch')"
+#define ROW_KEY "day = " DAY(1) " AND list_id = ?2 AND counter = ?3 AND key = ?4"
+#define COLS "CAST(strftime('%s', day) AS INTEGER) / 86400, list_id, counter, key, value, sketch"
 
 static const char *const TSQL[] = {
-    [T_SKETCH] = "SELECT sketch FROM stats_daily WHERE day=? AND list_id=? AND counter=? AND key=?",
-    [T_PUT] = ("INSERT INTO stats_daily(" COLS ") VALUES (?,?,?,?,?,?) "
-	       "ON CONFLICT (day, list_id, counter, key) DO UPDATE SET "
-	       "value = value + excluded.value, sketch = coalesce(excluded.sketch, sketch)"),
-    [T_RANGE] = ("SELECT " COLS " FROM stats_daily WHERE day >= ? AND day <= ? "
-		 "ORDER BY day, list_id, counter, key"),
-    [T_RANGE_LIST] = ("SELECT " COLS " FROM stats_daily WHERE day >= ? AND day <= ? "
-		      "AND list_id = ? ORDER BY day, list_id, counter, key"),
+    [T_SKETCH] = "SELECT sketch FROM stats_daily WHERE " ROW_KEY,
+    [T_PUT] = ("INSERT INTO stats_daily(day, list_id, counter, key, value, sketch) "
+	       "VALUES (" DAY(
+		   1) ", ?2, ?3, ?4, ?5, ?6) "
+		      "ON CONFLICT (day, list_id, counter, key) DO UPDATE SET "
+		      "value = value + excluded.value, sketch = coalesce(excluded.sketch, sketch)"),
+    [T_GET] = "SELECT value FROM stats_daily WHERE " ROW_KEY,
+    [T_RANGE] = ("SELECT " COLS " FROM stats_daily WHERE day >= " DAY(1) " AND day <= " DAY(
+	2) " ORDER BY day, list_id, counter, key"),
+    [T_RANGE_LIST] = ("SELECT " COLS " FROM stats_daily WHERE day >= " DAY(1) " AND day <= " DAY(
+	2) " AND list_id = ?3 ORDER BY day, list_id, counter, key"),
 };
 
 static sqlite3_stmt *tprep(struct sqlite_store *q, int id)
@@ -43,12 +53,13 @@ static sqlite3_stmt *tprep(struct sqlite_store *q, int id)
 	return sqlite_cached(q, &q->sstmt[id], TSQL[id]);
 }
 
-static void bind_row_key(sqlite3_stmt *st, const struct stat_rec *r)
+static void bind_row_key(sqlite3_stmt *st, int64_t day, int64_t list_id, const char *counter,
+			 const char *key)
 {
-	sqlite_bind_text(st, 1, r->day);
-	sqlite3_bind_int64(st, 2, r->list_id);
-	sqlite_bind_text(st, 3, r->counter);
-	sqlite_bind_text(st, 4, r->key);
+	sqlite3_bind_int64(st, 1, day);
+	sqlite3_bind_int64(st, 2, list_id);
+	sqlite_bind_text(st, 3, counter);
+	sqlite_bind_text(st, 4, key);
 }
 
 int sq_stats_add(struct store *s, const struct stat_rec *r)
@@ -62,7 +73,7 @@ int sq_stats_add(struct store *s, const struct stat_rec *r)
 		/* Read the stored sketch and merge it into a copy of ours. */
 		if ((st = tprep(q, T_SKETCH)) == NULL)
 			return STORE_ERR;
-		bind_row_key(st, r);
+		bind_row_key(st, r->day, r->list_id, r->counter, r->key);
 		merged = xmalloc(r->sketch_len);
 		memcpy(merged, r->sketch, r->sketch_len);
 		int rc = sqlite3_step(st);
@@ -83,7 +94,7 @@ int sq_stats_add(struct store *s, const struct stat_rec *r)
 		free(merged);
 		return STORE_ERR;
 	}
-	bind_row_key(st, r);
+	bind_row_key(st, r->day, r->list_id, r->counter, r->key);
 	sqlite3_bind_int64(st, 5, r->value);
 	if (merged != NULL)
 		sqlite3_bind_blob(st, 6, merged, (int)r->sketch_len, SQLITE_STATIC);
@@ -94,28 +105,47 @@ int sq_stats_add(struct store *s, const struct stat_rec *r)
 	return ret;
 }
 
-int sq_stats_each(struct store *s, const char *from, const char *to, int64_t list_id,
+int sq_stats_get(struct store *s, int64_t day, int64_t list_id, const char *counter,
+		 const char *key, int64_t *value)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = tprep(q, T_GET);
+	*value = 0;
+	if (st == NULL)
+		return STORE_ERR;
+	bind_row_key(st, day, list_id, counter, key);
+	int rc = sqlite3_step(st), r = STORE_OK;
+	if (rc == SQLITE_ROW)
+		*value = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		r = sqlite_fail(q, "read a counter");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return r;
+}
+
+int sq_stats_each(struct store *s, int64_t from, int64_t to, int64_t list_id,
 		  int (*cb)(void *, const struct stat_rec *), void *ctx)
 {
 	struct sqlite_store *q = S(s);
 	sqlite3_stmt *st = tprep(q, list_id < 0 ? T_RANGE : T_RANGE_LIST);
 	if (st == NULL)
 		return STORE_ERR;
-	sqlite_bind_text(st, 1, from);
-	sqlite_bind_text(st, 2, to);
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
 	if (list_id >= 0)
 		sqlite3_bind_int64(st, 3, list_id);
 	int rc, ret = STORE_OK;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct stat_rec r = {0};
-		r.day = (const char *)sqlite3_column_text(st, 0);
+		r.day = sqlite3_column_int64(st, 0);
 		r.list_id = sqlite3_column_int64(st, 1);
 		r.counter = (const char *)sqlite3_column_text(st, 2);
 		r.key = (const char *)sqlite3_column_text(st, 3);
 		r.value = sqlite3_column_int64(st, 4);
 		r.sketch = sqlite3_column_blob(st, 5);
 		r.sketch_len = (size_t)sqlite3_column_bytes(st, 5);
-		if (r.day == NULL || r.counter == NULL || r.key == NULL)
+		if (r.counter == NULL || r.key == NULL)
 			continue;
 		if (cb(ctx, &r) != 0)
 			break;

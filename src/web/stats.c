@@ -23,7 +23,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/utc.h"
 #include "core/hll.h"
 #include "core/limits.h"
 #include "core/log.h"
@@ -76,11 +75,6 @@ static const unsigned char GIF[43] = {
     0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
     0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
     0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
-
-void stats_day_text(int64_t day, char out[11])
-{
-	utc_format(day * 86400, UTC_DAY, out, 11);
-}
 
 static int64_t today(void)
 {
@@ -423,9 +417,7 @@ static int write_one(struct store *st, struct entry *e)
 		if (r != STORE_OK && r != STORE_NOTFOUND)
 			return r;
 	}
-	char day[11];
-	stats_day_text(e->day, day);
-	struct stat_rec rec = {day,
+	struct stat_rec rec = {e->day,
 			       list_id,
 			       COUNTERS[e->counter],
 			       e->key,

@@ -78,7 +78,4 @@ void stats_metrics(struct stats *s, struct store *st, const struct sockaddr *cli
  * counts kept for the next try. */
 int stats_flush(struct stats *s, struct store *st);
 
-/* "YYYY-MM-DD" of a UTC day number (days since 1970-01-01). */
-void stats_day_text(int64_t day, char out[11]);
-
 #endif

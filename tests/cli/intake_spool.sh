@@ -86,7 +86,7 @@ sleep 0.5
 check "serve still running" kill -0 $serve_pid
 check "poison message quarantined" [ "$(qs "SELECT count(*) FROM intake_spool WHERE quarantined > 0")" = 1 ]
 check "quarantine audited" [ "$(q "SELECT count(*) FROM audit_log WHERE action = 'intake-quarantine'")" = 1 ]
-check "quarantine counted" [ "$(q "SELECT n FROM daily_counts WHERE name = 'intake-quarantined'")" = 1 ]
+check "quarantine counted" [ "$(q "SELECT value FROM stats_daily WHERE counter = 'intake-quarantined'")" = 1 ]
 check "quarantined message is sealed (no marker in the database or the spool)" bash -c "! grep -aq POISON-7f3a '$T/listkeeper.db' '$T/listkeeper.db-wal' '$SPOOL' '$SPOOL-wal'"
 check "the spool file is ours alone (0600)" [ "$(stat -c %a "$SPOOL")" = 600 ]
 check "the database's old spool table is not written" [ "$(q "SELECT count(*) FROM intake_spool")" = 0 ]

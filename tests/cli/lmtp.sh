@@ -121,7 +121,7 @@ bounce_for keep "$B/garbled-truncated.eml"
 check "garbled bounce: 250 (dropped)" grep -q "<-  *250 2.0.0" <<<"$(lmtp "$(verp keep)" "$T/msg.eml")"
 check "soft and garbled: score 0" [ "$(score keep)" = 0 ]
 check "garbled bounce counted (an aggregate for the list and day)" \
-  [ "$(q "SELECT sum(n) FROM daily_counts WHERE name = 'bounce-unparsable'")" = 1 ]
+  [ "$(q "SELECT sum(value) FROM stats_daily WHERE counter = 'bounce-unparsable'")" = 1 ]
 
 # An ARF complaint unsubscribes at once; it was the last list: erased.
 bounce_for complaint "$B/arf-abuse.eml"

@@ -19,8 +19,7 @@ q() { sqlite3 "$T/listkeeper.db" "$1"; }
 # a complaint, a bounce removal and an unparsable bounce, as the intake records them
 news=$(q "SELECT id FROM lists WHERE name = 'news'")
 today=$(date -u +%F)
-day=$(( $(date -u +%s) / 86400 ))
-q "INSERT INTO daily_counts(list_id, day, name, n) VALUES ($news, $day, 'bounce-unparsable', 2)"
+q "INSERT INTO stats_daily(day, list_id, counter, key, value) VALUES ('$today', $news, 'bounce-unparsable', '', 2)"
 
 out=$(lk summary show news --day "$today")
 check "show: subject names the list and the day" grep -q "^Subject: Daily summary of news@lists.example.org for $today" <<<"$out"

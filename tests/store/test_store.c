@@ -1330,16 +1330,19 @@ static void test_intake_tables(void **state)
 	assert_int_equal(store_spool_delete(f->st, a), STORE_OK);
 	assert_int_equal(store_spool_delete(f->st, a), STORE_NOTFOUND);
 	/* counters: created, then added to */
-	assert_int_equal(store_count_add(f->st, 1, 20000, "x", 2), STORE_OK);
-	assert_int_equal(store_count_add(f->st, 1, 20000, "x", 3), STORE_OK);
-	assert_int_equal(store_count_add(f->st, 1, 20001, "x", 1), STORE_OK);
+	struct stat_rec cnt = {.day = 20000, .list_id = 1, .counter = "x", .key = "", .value = 2};
+	assert_int_equal(store_stats_add(f->st, &cnt), STORE_OK);
+	cnt.value = 3;
+	assert_int_equal(store_stats_add(f->st, &cnt), STORE_OK);
+	cnt.day = 20001, cnt.value = 1;
+	assert_int_equal(store_stats_add(f->st, &cnt), STORE_OK);
 	assert_int_equal(store_commit(f->st), STORE_OK);
 	int64_t n = -1;
-	assert_int_equal(store_count_get(f->st, 1, 20000, "x", &n), STORE_OK);
+	assert_int_equal(store_stats_get(f->st, 20000, 1, "x", "", &n), STORE_OK);
 	assert_int_equal(n, 5);
-	assert_int_equal(store_count_get(f->st, 1, 20002, "x", &n), STORE_OK);
+	assert_int_equal(store_stats_get(f->st, 20002, 1, "x", "", &n), STORE_OK);
 	assert_int_equal(n, 0);
-	assert_int_equal(store_count_add(f->st, 1, 20000, "x", 1), STORE_ERR); /* no txn */
+	assert_int_equal(store_stats_add(f->st, &cnt), STORE_ERR); /* no txn */
 
 	/* ledger counts by action and source in a time range */
 	int64_t l1 = add_list(f, "counted");
@@ -1474,7 +1477,7 @@ static void test_job_rcpt_sealed(void **state)
 
 struct stats_seen {
 	int rows;
-	int64_t value[4];
+	int64_t value[4], day[4];
 	uint8_t sketch[4];
 	size_t sketch_len;
 };
@@ -1484,6 +1487,7 @@ static int stats_one(void *ctx, const struct stat_rec *r)
 	struct stats_seen *w = ctx;
 	if (w->rows < 4) {
 		w->value[w->rows] = r->value;
+		w->day[w->rows] = r->day;
 		if (r->sketch_len == 4) {
 			memcpy(w->sketch, r->sketch, 4);
 			w->sketch_len = 4;
@@ -1499,23 +1503,22 @@ static void test_stats(void **state)
 {
 	struct fx *f = *state;
 	const uint8_t s1[4] = {1, 5, 0, 2}, s2[4] = {3, 1, 0, 2};
-	struct stat_rec r = {"2026-03-01", 7, "view", "/l/NAME", 2, NULL, 0};
+	struct stat_rec r = {20513, 7, "view", "/l/NAME", 2, NULL, 0};
 	assert_int_equal(store_stats_add(f->st, &r), STORE_ERR); /* no transaction */
 	assert_int_equal(store_begin(f->st), STORE_OK);
 	assert_int_equal(store_stats_add(f->st, &r), STORE_OK);
 	r.value = 3;
 	assert_int_equal(store_stats_add(f->st, &r), STORE_OK);
-	struct stat_rec o = {"2026-03-01", 7, "opens", "12", 1, s1, 4};
+	struct stat_rec o = {20513, 7, "opens", "12", 1, s1, 4};
 	assert_int_equal(store_stats_add(f->st, &o), STORE_OK);
 	o.sketch = s2;
 	assert_int_equal(store_stats_add(f->st, &o), STORE_OK);
-	struct stat_rec other = {"2026-03-02", 0, "browser", "firefox", 1, NULL, 0};
+	struct stat_rec other = {20514, 0, "browser", "firefox", 1, NULL, 0};
 	assert_int_equal(store_stats_add(f->st, &other), STORE_OK);
 	assert_int_equal(store_commit(f->st), STORE_OK);
 
 	struct stats_seen w = {0};
-	assert_int_equal(store_stats_each(f->st, "2026-03-01", "2026-03-01", 7, stats_one, &w),
-			 STORE_OK);
+	assert_int_equal(store_stats_each(f->st, 20513, 20513, 7, stats_one, &w), STORE_OK);
 	assert_int_equal(w.rows, 2);
 	assert_int_equal(w.value[0], 2); /* "opens" sorts first */
 	assert_int_equal(w.value[1], 5);
@@ -1523,12 +1526,12 @@ static void test_stats(void **state)
 	assert_int_equal(w.sketch_len, 4);
 	assert_memory_equal(w.sketch, want, 4);
 	memset(&w, 0, sizeof(w));
-	assert_int_equal(store_stats_each(f->st, "2026-01-01", "2026-12-31", -1, stats_one, &w),
-			 STORE_OK);
+	assert_int_equal(store_stats_each(f->st, 20454, 20818, -1, stats_one, &w), STORE_OK);
 	assert_int_equal(w.rows, 3);
+	assert_int_equal(w.day[0], 20513); /* days since the epoch, as written */
+	assert_int_equal(w.day[2], 20514);
 	memset(&w, 0, sizeof(w));
-	assert_int_equal(store_stats_each(f->st, "2026-03-02", "2026-03-09", 7, stats_one, &w),
-			 STORE_OK);
+	assert_int_equal(store_stats_each(f->st, 20514, 20521, 7, stats_one, &w), STORE_OK);
 	assert_int_equal(w.rows, 0);
 }
 
