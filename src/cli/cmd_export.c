@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "core/utc.h"
+#include "core/xmalloc.h"
 
 static const char USAGE[] =
     "usage: listkeeper export LIST [--json] [--state STATE] [-o FILE]\n\n"
@@ -69,7 +70,7 @@ static int exp_one(void *ctx, const struct subscription_rec *sub, const struct s
 		if (txt != NULL) {
 			fputs(txt, e->fp);
 			fputc('\n', e->fp);
-			free(txt);
+			xfree_wipe(txt, strlen(txt)); /* an address and a name */
 		}
 		json_decref(o);
 	} else {
