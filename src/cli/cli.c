@@ -71,8 +71,25 @@ int cli_open(struct cli *c)
 	return 0;
 }
 
+int cli_templates(struct cli *c)
+{
+	if (c->tmpl != NULL)
+		return 0;
+	struct buf err;
+	buf_init(&err, 4096);
+	c->tmpl = tmpl_set_load_conf(c->conf, &err);
+	if (c->tmpl == NULL)
+		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
+	buf_free(&err);
+	c->x.tmpl = c->tmpl;
+	return c->tmpl != NULL ? 0 : EX_CONFIG;
+}
+
 void cli_close(struct cli *c)
 {
+	tmpl_set_free(c->tmpl);
+	c->tmpl = NULL;
+	c->x.tmpl = NULL;
 	store_close(c->st);
 	c->st = NULL;
 	conf_free(c->conf);

@@ -13,6 +13,7 @@
 #include <sysexits.h>
 
 #include "core/conf.h"
+#include "core/tmpl.h"
 #include "crypto/keys.h"
 #include "lists/lists.h"
 #include "lists/person.h"
@@ -25,6 +26,7 @@ struct cli {
 	struct keys keys;
 	struct store *st;
 	struct lists_ctx x;
+	struct tmpl_set *tmpl; /* cli_templates; freed by cli_close */
 	char actor[64];
 	int migrate; /* set before cli_open: bring the schema up to date (serve) */
 };
@@ -33,6 +35,12 @@ struct cli {
  * to fix on stderr and returns the exit code (non-zero). */
 int cli_open(struct cli *c);
 void cli_close(struct cli *c);
+/* Loads the templates (core/tmpl.h tmpl_set_load_conf: the built-ins and
+ * [web] templates) for a command that queues a confirmation, welcome or
+ * goodbye mail, and gives them to c->x: the command line sends the same
+ * mails as the web role. After cli_open. On failure prints what to fix and
+ * returns EX_CONFIG. */
+int cli_templates(struct cli *c);
 /* Finds the configuration file to use (never NULL). */
 const char *cli_config_path(const struct cli *c);
 

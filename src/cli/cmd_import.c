@@ -357,6 +357,8 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	}
 	int r = cli_open(c);
 	struct list_rec l = {0};
+	if (r == 0 && !confirmed) /* pending people get the confirmation mail */
+		r = cli_templates(c);
 	if (r == 0)
 		r = cli_list(c, list, &l);
 	if (r) {

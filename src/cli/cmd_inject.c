@@ -145,6 +145,8 @@ int cmd_inject(struct cli *c, int argc, char **argv)
 
 	/* Whatever keeps us from the store is temporary for the MTA: 75. */
 	int r = cli_open(c);
+	if (r == 0)
+		r = cli_templates(c); /* the mails that commands queue */
 	if (r != 0) {
 		buf_free(&m);
 		return EX_TEMPFAIL;
@@ -160,7 +162,7 @@ int cmd_inject(struct cli *c, int argc, char **argv)
 	}
 	buf_free(&err);
 	struct intake_result res;
-	enum intake_verdict v = intake_spool_inject(c->conf, &c->keys, sq, c->st, rcpt,
+	enum intake_verdict v = intake_spool_inject(c->conf, &c->keys, sq, c->st, c->tmpl, rcpt,
 						    strlen(rcpt), m.data, m.len, &res);
 	store_close(sq);
 	buf_free(&m);

@@ -98,6 +98,8 @@ static int add(struct cli *c, int argc, char **argv)
 	struct address a = {0};
 	struct list_rec l = {0};
 	int r = cli_address(argv[3], &a);
+	if (r == 0 && !rq.confirmed) /* a pending person gets the confirmation mail */
+		r = cli_templates(c);
 	if (r == 0)
 		r = cli_list(c, argv[2], &l);
 	if (r) {

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/conf.h"
 #include "core/html.h"
 #include "core/limits.h"
 #include "core/utf8.h"
@@ -551,6 +552,25 @@ int tmpl_set_add_builtins(struct tmpl_set *s, struct buf *err)
 			return -1;
 	}
 	return 0;
+}
+
+struct tmpl_set *tmpl_set_load_conf(const struct conf *conf, struct buf *err)
+{
+	struct tmpl_set *s = tmpl_set_new();
+	int rc = tmpl_set_add_builtins(s, err);
+	if (rc == 0 && conf_get(conf, "web", "templates")[0] != '\0') {
+		char *dir = conf_get_path(conf, "web", "templates");
+		if ((rc = tmpl_set_load_dir(s, dir, err)) < 0)
+			buf_puts(err, " ([web] templates)");
+		free(dir);
+	}
+	if (rc == 0)
+		rc = tmpl_set_check(s, err);
+	if (rc < 0) {
+		tmpl_set_free(s);
+		return NULL;
+	}
+	return s;
 }
 
 int tmpl_set_check(const struct tmpl_set *s, struct buf *err)

@@ -26,8 +26,9 @@
  *   struct tmpl_vars   the values: strings and lists of items (each item a
  *                      struct tmpl_vars of its own); copies what it is given
  *   struct tmpl_set    named templates, parsed once (built-ins, then the
- *                      files of a folder that override them one by one);
- *                      read-only once loaded, so threads may share it
+ *                      files of a folder that override them one by one:
+ *                      tmpl_set_load_conf); read-only once loaded, so
+ *                      threads may share it
  *
  * TRUST: template text is untrusted (an admin's folder, the fuzzer): it is
  * parsed with bounds (LK_MAX_TEMPLATE bytes, LK_TMPL_MAX_NESTING sections
@@ -43,6 +44,7 @@
 
 #include "core/buf.h"
 
+struct conf;
 struct tmpl_vars;
 struct tmpl_set;
 
@@ -90,6 +92,14 @@ extern const struct tmpl_builtin tmpl_builtins[];
 /* Adds the built-in templates. Returns 0, or -1 with the error in err (a
  * broken built-in: a bug that the unit tests catch). */
 int tmpl_set_add_builtins(struct tmpl_set *s, struct buf *err);
+/* The site's templates: the built-ins, overridden file by file by the
+ * folder of [web] templates when it is set, and checked (tmpl_set_check).
+ * The one set that the web pages and every mail (confirmation, welcome,
+ * goodbye, from the web, the command line and email commands) are rendered
+ * from; each role or command loads it once and shares it read-only.
+ * Returns NULL with the reason in err ("FILE:LINE: ...", naming [web]
+ * templates): a configuration error for the operator to fix. */
+struct tmpl_set *tmpl_set_load_conf(const struct conf *conf, struct buf *err);
 /* 1 if the set holds name. */
 int tmpl_set_has(const struct tmpl_set *s, const char *name);
 /* Checks that every include names a template of the set. Returns 0, or -1

@@ -155,7 +155,7 @@ static void session(struct conn *c)
 		write_all(c->fd, busy, sizeof(busy) - 1);
 		goto done;
 	}
-	c->in = intake_new(c->srv->conf, c->srv->keys, c->st);
+	c->in = intake_new(c->srv->conf, c->srv->keys, c->st, NULL); /* recipients only */
 	struct lmtp_session *s =
 	    lmtp_session_new(&HANDLER, c, conf_get(c->srv->conf, "general", "domain"));
 	lmtp_session_greet(s, &out);

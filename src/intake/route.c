@@ -60,7 +60,8 @@ struct intake {
 	struct lists_ctx x;
 };
 
-struct intake *intake_new(const struct conf *conf, const struct keys *keys, struct store *st)
+struct intake *intake_new(const struct conf *conf, const struct keys *keys, struct store *st,
+			  const struct tmpl_set *tmpl)
 {
 	struct intake *in = xcalloc(1, sizeof(*in));
 	in->conf = conf;
@@ -70,6 +71,7 @@ struct intake *intake_new(const struct conf *conf, const struct keys *keys, stru
 	in->x.keys = keys;
 	in->x.policy_version = conf_get(conf, "general", "consent_version");
 	in->x.actor = "intake";
+	in->x.tmpl = tmpl;
 	return in;
 }
 

@@ -37,6 +37,7 @@
 
 #include "core/buf.h"
 #include "core/conf.h"
+#include "core/tmpl.h"
 #include "crypto/keys.h"
 #include "store/store.h"
 
@@ -57,8 +58,12 @@ struct intake_result {
 };
 
 /* A context over st (not owned; store_set_durable is the caller's). conf,
- * keys and st must outlive it. */
-struct intake *intake_new(const struct conf *conf, const struct keys *keys, struct store *st);
+ * keys, st and tmpl must outlive it. tmpl: the templates of the mails that
+ * commands queue (confirmation, welcome; core/tmpl.h tmpl_set_load_conf);
+ * NULL (the built-ins) only for a context that judges recipients and
+ * delivers nothing. */
+struct intake *intake_new(const struct conf *conf, const struct keys *keys, struct store *st,
+			  const struct tmpl_set *tmpl);
 void intake_free(struct intake *in);
 /* Fixes the clock (tests); 0: the real one. */
 void intake_set_now(struct intake *in, int64_t now);

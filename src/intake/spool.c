@@ -395,20 +395,21 @@ static int drain(struct run *x, int64_t due, const atomic_int *stop)
 }
 
 int intake_spool_drain(const struct conf *conf, const struct keys *keys, struct store *sq,
-		       struct store *st)
+		       struct store *st, const struct tmpl_set *tmpl)
 {
-	struct run x = {intake_new(conf, keys, st), keys, sq, st, NULL};
+	struct run x = {intake_new(conf, keys, st, tmpl), keys, sq, st, NULL};
 	int n = drain(&x, now_s(), NULL);
 	intake_free(x.in);
 	return n;
 }
 
 enum intake_verdict intake_spool_inject(const struct conf *conf, const struct keys *keys,
-					struct store *sq, struct store *st, const char *rcpt,
+					struct store *sq, struct store *st,
+					const struct tmpl_set *tmpl, const char *rcpt,
 					size_t rcpt_len, const char *msg, size_t len,
 					struct intake_result *res)
 {
-	struct run x = {intake_new(conf, keys, st), keys, sq, st, NULL};
+	struct run x = {intake_new(conf, keys, st, tmpl), keys, sq, st, NULL};
 	struct intake_target *t = NULL;
 	enum intake_verdict v = intake_rcpt(x.in, rcpt, rcpt_len, &t, res);
 	intake_target_free(t);
@@ -464,8 +465,9 @@ struct pending {
 struct intake_spool {
 	const struct conf *conf;
 	const struct keys *keys;
-	struct store *st;  /* the worker's: the database */
-	struct store *wsq; /* the worker's: the spool, synchronous=NORMAL */
+	struct tmpl_set *tmpl; /* the mails that commands queue (tmpl_set_load_conf) */
+	struct store *st;      /* the worker's: the database */
+	struct store *wsq;     /* the worker's: the spool, synchronous=NORMAL */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -548,7 +550,7 @@ int intake_spool_submit(struct intake_spool *sp, const char *rcpt, size_t rcpt_l
 static void *worker_main(void *arg)
 {
 	struct intake_spool *sp = arg;
-	struct run x = {intake_new(sp->conf, sp->keys, sp->st), sp->keys, sp->wsq, sp->st,
+	struct run x = {intake_new(sp->conf, sp->keys, sp->st, sp->tmpl), sp->keys, sp->wsq, sp->st,
 			&sp->wmu};
 	/* The first pass takes everything an earlier run left. After that, a
 	 * kick (a session's 250 is out) takes every row due now, and a pass on
@@ -583,6 +585,7 @@ static void stop_worker(struct intake_spool *sp)
 
 static void spool_free(struct intake_spool *sp)
 {
+	tmpl_set_free(sp->tmpl);
 	pthread_mutex_destroy(&sp->mu);
 	pthread_cond_destroy(&sp->cv);
 	pthread_mutex_destroy(&sp->cmu);
@@ -602,11 +605,13 @@ struct intake_spool *intake_spool_start(const struct conf *conf, const struct ke
 	/* The worker's marks and deletions in the spool are not synced: a
 	 * process crash keeps them (WAL), a power loss at worst has a message
 	 * handled twice. The committer's inserts are (the 250 waits for it). */
-	struct store *st = store_open(conf, 0, err);
+	struct tmpl_set *tmpl = tmpl_set_load_conf(conf, err);
+	struct store *st = tmpl != NULL ? store_open(conf, 0, err) : NULL;
 	struct store *wsq = st != NULL ? store_spool_open(conf, err) : NULL;
 	struct store *cst = wsq != NULL ? store_spool_open(conf, err) : NULL;
 	struct store *cmst = cst != NULL ? store_open(conf, 0, err) : NULL;
 	if (cmst == NULL || store_set_durable(wsq, 0) != STORE_OK) {
+		tmpl_set_free(tmpl);
 		store_close(st);
 		store_close(wsq);
 		store_close(cst);
@@ -616,6 +621,7 @@ struct intake_spool *intake_spool_start(const struct conf *conf, const struct ke
 	struct intake_spool *sp = xcalloc(1, sizeof(*sp));
 	sp->conf = conf;
 	sp->keys = keys;
+	sp->tmpl = tmpl;
 	sp->st = st;
 	sp->wsq = wsq;
 	sp->cst = cst;

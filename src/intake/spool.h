@@ -71,7 +71,9 @@ int intake_spool_open(const struct keys *keys, const struct spool_rec *r, struct
 		      struct buf *msg);
 
 struct intake_spool;
-/* NULL with the reason in err. conf and keys must outlive it. */
+/* NULL with the reason in err (a store that does not open, templates of
+ * [web] templates that do not load: tmpl_set_load_conf). conf and keys must
+ * outlive it. */
 struct intake_spool *intake_spool_start(const struct conf *conf, const struct keys *keys,
 					struct buf *err);
 void intake_spool_kick(struct intake_spool *sp);
@@ -84,19 +86,20 @@ int intake_spool_submit(struct intake_spool *sp, const char *rcpt, size_t rcpt_l
 void intake_spool_stop(struct intake_spool *sp);
 
 /* `listkeeper inject`: checks the recipient, spools the message in sq
- * (synced), handles it with the database st at once, syncs st and deletes
- * the row. The verdict (res filled when not INTAKE_OK): INTAKE_OK once the
- * handling is durable; INTAKE_TEMPFAIL when it could not be spooled or
- * handled now (nothing kept: the MTA retries). A crash while handling
- * leaves the row to the intake worker, its attempt counted. */
+ * (synced), handles it with the database st at once (the mails it queues
+ * rendered from tmpl: intake_new), syncs st and deletes the row. The verdict (res filled when not
+ * INTAKE_OK): INTAKE_OK once the handling is durable; INTAKE_TEMPFAIL when it could not be spooled
+ * or handled now (nothing kept: the MTA retries). A crash while handling leaves the row to the
+ * intake worker, its attempt counted. */
 enum intake_verdict intake_spool_inject(const struct conf *conf, const struct keys *keys,
-					struct store *sq, struct store *st, const char *rcpt,
+					struct store *sq, struct store *st,
+					const struct tmpl_set *tmpl, const char *rcpt,
 					size_t rcpt_len, const char *msg, size_t len,
 					struct intake_result *res);
 
 /* One pass over the pending rows of the spool store sq, handled with the
- * database st: the number handled, or -1. */
+ * database st and the templates tmpl: the number handled, or -1. */
 int intake_spool_drain(const struct conf *conf, const struct keys *keys, struct store *sq,
-		       struct store *st);
+		       struct store *st, const struct tmpl_set *tmpl);
 
 #endif

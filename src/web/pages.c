@@ -91,20 +91,12 @@ static int load_logo(struct site_owned *so, const struct conf *conf, struct buf 
 struct site *site_new(const struct conf *conf, struct buf *err)
 {
 	struct site_owned *so = xcalloc(1, sizeof(*so));
-	so->tmpl = tmpl_set_new();
+	so->tmpl = tmpl_set_load_conf(conf, err);
 	so->site.tmpl = so->tmpl;
 	so->site.logo_url = "";
 	so->name = xstrdup(conf_get(conf, "general", "site_name"));
 	so->site.name = so->name;
-	char *dir = conf_get(conf, "web", "templates")[0] != '\0'
-			? conf_get_path(conf, "web", "templates")
-			: NULL;
-	int rc = tmpl_set_add_builtins(so->tmpl, err);
-	if (rc == 0 && dir != NULL && (rc = tmpl_set_load_dir(so->tmpl, dir, err)) < 0)
-		buf_puts(err, " ([web] templates)");
-	free(dir);
-	if (rc == 0)
-		rc = tmpl_set_check(so->tmpl, err);
+	int rc = so->tmpl != NULL ? 0 : -1;
 	size_t css_len = 0, n;
 	if (rc == 0)
 		rc = render_text(so->tmpl, "consent.txt", LK_MAX_CONSENT, &so->consent, &n, err);

@@ -172,17 +172,40 @@ static const char *read_form(const struct form *f, const struct mine *m, struct 
 	return NULL;
 }
 
+/* Queues the goodbye to a person who left lists with the form, as the
+ * unsubscribe button of /u/ does (web/tokpages.c): one for all of them when
+ * they left every list they were on (more than one), else one per list
+ * left; the last says their data is deleted when it is. to and name are
+ * read before an erasure made them unreadable. */
+static int goodbyes(struct lists_ctx *x, const int64_t *left, size_t n_left, int erased,
+		    const char *to, const char *name, struct buf *err)
+{
+	int all = erased && n_left > 1;
+	int r = STORE_OK;
+	for (size_t i = 0; r == STORE_OK && i < (all ? 1 : n_left); i++) {
+		struct list_rec l = {0};
+		int64_t job = 0;
+		r = store_list_get_id(x->st, left[i], &l);
+		if (r == STORE_OK)
+			r = jobs_create_goodbye(x, &l, to, name, all, erased && i + 1 == n_left,
+						&job, err);
+		list_rec_free(&l);
+	}
+	return r;
+}
+
 /* Does what w asks, in one transaction. a is the person's address (parsed
- * again from their data: lists_subscribe finds people by address). Returns a
+ * again from their data: lists_subscribe finds people by address); p their
+ * data as the form showed it (the goodbye's address and name). Returns a
  * STORE_* code; o says what was done. */
 static int save(const struct listpage_env *env, int64_t id, const struct address *a,
-		const struct wanted *w, struct outcome *o, struct buf *err)
+		const struct person *p, const struct wanted *w, struct outcome *o, struct buf *err)
 {
 	struct lists_ctx x;
 	mine_ctx(env, &x);
 	memset(o, 0, sizeof(*o));
 	int64_t now = mine_now(env);
-	int64_t joins[PREFS_MAX_LISTS];
+	int64_t joins[PREFS_MAX_LISTS], left[PREFS_MAX_LISTS];
 	int r = store_begin(env->st);
 	if (r != STORE_OK) {
 		buf_puts(err, store_errmsg(env->st));
@@ -262,12 +285,17 @@ static int save(const struct listpage_env *env, int64_t id, const struct address
 		r = store_list_get_id(env->st, c->e->id, &l);
 		if (r == STORE_OK)
 			r = lists_unsubscribe(&x, &l, id, "web", &o->erased, err);
-		if (r == STORE_OK)
+		if (r == STORE_OK) {
+			left[o->n_left] = l.id;
 			o->left[o->n_left++] = c->e->title;
+		}
 		if (r == STORE_NOTFOUND)
 			r = STORE_OK;
 		list_rec_free(&l);
 	}
+	if (r == STORE_OK && o->n_left > 0)
+		r = goodbyes(&x, left, o->n_left, o->erased, p->address,
+			     w->name != NULL ? w->name : p->name, err);
 	r = lists_end_txn(&x, r, err);
 	if (r != STORE_OK) {
 		memset(o, 0, sizeof(*o));
@@ -422,7 +450,7 @@ void prefs_post(const struct listpage_env *env, const char *path, const struct f
 		page_free(out);
 		page_begin(out, 400, "no-store");
 		render_form(env, path, &m, NULL, msg, out);
-	} else if ((r = save(env, id, &a, &w, &o, &err)) != STORE_OK) {
+	} else if ((r = save(env, id, &a, &m.p, &w, &o, &err)) != STORE_OK) {
 		log_warnx("web: preferences subscriber=%lld failed: %s", (long long)id,
 			  buf_cstr(&err));
 		page_store_failed(out, env->site, env->st, r);

@@ -22,7 +22,10 @@
  *         before leaves, so that someone who moves from one list to another
  *         keeps their data; leaving the last list erases the person and the
  *         page says plainly that their personal data has been deleted (P3).
- *         Otherwise the form comes back with what was done.
+ *         A leave queues the goodbye (mail_goodbye.txt) as the unsubscribe
+ *         button of /u/ does: one per list left, or one for all when the
+ *         person left every list they were on, saying so when their data is
+ *         deleted. Otherwise the form comes back with what was done.
  *
  * An invalid token is a 400; a person who is no longer held (erased) gets a
  * 410 that says so. A missing or stale CSRF field is a 403; a value that

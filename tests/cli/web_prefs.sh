@@ -7,8 +7,9 @@
 #    nothing; bad values give the form back and change nothing;
 #  - /p/ saves name, format, tracking consent (a ledger event), delivery
 #    options, joins (pending: the confirmation mail goes out, P1) and leaves;
-#    a forged field cannot join a closed list; leaving the last list says
-#    plainly that the personal data has been deleted, and it is (P3);
+#    a forged field cannot join a closed list; a leave mails the goodbye as
+#    /u/ does; leaving the last list says plainly, on the page and in the
+#    goodbye, that the personal data has been deleted, and it is (P3);
 #  - /me answers byte for byte the same for an address that is held, one that
 #    is not and one that was erased; only the held address gets a mail, and
 #    only one per window; past the per-client limit the answer is 429;
@@ -165,10 +166,19 @@ if grep -aqF "personal data has been deleted" "$T/b"; then bad "it claims an era
   ok "no erasure claimed while on another list"; fi
 check "pat left news" [ -z "$(state_of news pat@example.org)" ]
 check "pat is still held" held pat@example.org
+# goodbyes N: the files of the goodbyes to pat@, once she has N mails
+goodbyes() { wait_to pat@ "$1" && grep -l '^Subject: You have left' $(grep -l '^To: .*pat@' "$T"/out/new/*); }
+bye=$(goodbyes 3 || true); bye=${bye:-/dev/null}
+check "a goodbye is mailed for news, as after /u/" grep -q '^Subject: You have left News & <b>views</b>' $bye
+if grep -q 'personal data has been deleted' $bye; then bad "the goodbye claims an erasure"; else
+  ok "the goodbye claims no erasure while on another list"; fi
 check "leaving the last list is 200" \
   [ "$(req "$p" --data "csrf=$csrf&format=html&l.$other_id=leave")" = 200 ]
 check "it says plainly: personal data has been deleted" \
   contains "$T/b" "Your personal data has been deleted."
+bye=$(goodbyes 4 | grep -vxF "$bye" || true); bye=${bye:-/dev/null}
+check "a second goodbye is mailed, for other" grep -q '^Subject: You have left Other' $bye
+check "it says the personal data has been deleted" grep -q 'personal data has been deleted' $bye
 check "nothing is held about pat" \
   grep -q "nothing is held about that address" <<<"$(lk person show pat@example.org)"
 check "GET /p/ now says nothing is held (410)" [ "$(req "$p")" = 410 ]
@@ -206,7 +216,7 @@ me=$(body_path "$m" me)
 check "it holds a /me/ link" [ "${me:0:4}" = /me/ ]
 sleep 1
 check "nobody@ gets nothing" [ "$(mails_to nobody@)" = 0 ]
-check "erased pat@ gets nothing more" [ "$(mails_to pat@)" = 2 ]
+check "erased pat@ gets nothing more" [ "$(mails_to pat@)" = 4 ]
 check "one request job was queued (for sam only)" \
   [ "$(sqlite3 "$db" "SELECT count(*) FROM jobs WHERE kind = 'request'")" = $((jobs0 + 1)) ]
 check "asking again for sam: the same answer" \

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# The confirmation, welcome and goodbye mails come from one template set,
+# the built-ins overridden by [web] templates, whatever sends them: with a
+# folder whose mail_confirm.txt, mail_welcome.txt and mail_goodbye.txt carry
+# marker text, the mails of `sub add`, `import`, an email SUBSCRIBE (through
+# `listkeeper inject`), the web form, a confirmation on /c/, by an email
+# CONFIRM command and by a reply to LIST-confirm+TOKEN@ (over LMTP, to the
+# intake role), and the goodbyes of /u/ and /p/ all carry the markers, read
+# back from the Maildir relay of a live `serve` (web, delivery and intake);
+# leaving the last list on /p/ says on the page and in the goodbye that the
+# personal data has been deleted. A broken mail template stops `sub add`
+# and `inject` (exit 75: the MTA tries again) with its file and line, and
+# queues nothing.
+LK=$1
+. "$(dirname "$0")/lib.bash"
+
+pid=
+stop() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  pid=
+}
+trap 'rc=$?; stop || true; rm -rf "$T"; exit $rc' EXIT
+
+lk init --dir "$T" --domain lists.example.org >/dev/null
+export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_HTTP_LISTEN=127.0.0.1:0
+export LISTKEEPER_DELIVERY_RETRY_BASE_SECONDS=1
+lk list create news --title 'News' >/dev/null
+lk list create club --title 'Club' >/dev/null
+db=$T/listkeeper.db
+
+mkdir "$T/tpl"
+printf 'Subject: MARK-C-SUBJECT {{list_title}}\n\nMARK-CONFIRM for {{email}}: {{confirm_url}}\n' \
+  >"$T/tpl/mail_confirm.txt"
+printf 'Subject: MARK-W-SUBJECT {{list_title}}\n\nMARK-WELCOME for {{email}}: {{preferences_url}}\n' \
+  >"$T/tpl/mail_welcome.txt"
+printf 'Subject: MARK-G-SUBJECT {{list_title}}\n\nMARK-GOODBYE for {{email}}\n{{#erased}}\nMARK-ERASED\n{{/erased}}\n' \
+  >"$T/tpl/mail_goodbye.txt"
+export LISTKEEPER_WEB_TEMPLATES="$T/tpl"
+
+url= port=
+start() { # start [TRIES]: serve with every role in the background; sets url and port
+  for _ in $(seq "${1:-5}"); do
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    LISTKEEPER_LMTP_LISTEN=127.0.0.1:$port "$LK" serve >"$T/serve.out" 2>"$T/log" &
+    pid=$!
+    for _ in $(seq 100); do
+      grep -q '^listkeeper: lmtp on' "$T/serve.out" && grep -q '^listkeeper: serving' "$T/serve.out" && break
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    url=$(sed -n 's|^listkeeper: serving \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$T/serve.out")
+    grep -q "^listkeeper: lmtp on 127.0.0.1:$port$" "$T/serve.out" && [ -n "$url" ] && return 0
+    stop
+  done
+  return 1
+}
+# get PATH [CURL ARGS]: status on stdout, body in $T/b
+get() { local p=$1; shift; curl -s --max-time 5 -o "$T/b" -w '%{http_code}' "$@" "$url$p"; }
+csrf_of() { sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/b" | head -1; }
+# mail TO MARKER: waits (10 s at most) for a message to TO whose subject or
+# decoded text holds MARKER; prints its subject and text
+mail() {
+  for _ in $(seq 200); do
+    python3 - "$T/out/new" "$1" "$2" <<'PY' && return 0
+import email, email.policy, os, sys
+d, to, mark = sys.argv[1:]
+for f in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+    m = email.message_from_binary_file(open(os.path.join(d, f), "rb"), policy=email.policy.default)
+    t = "Subject: %s\n%s" % (m["Subject"], m.get_body(("plain",)).get_content())
+    if to in str(m["To"]) and mark in t:
+        print(t)
+        sys.exit(0)
+sys.exit(1)
+PY
+    sleep 0.05
+  done
+  return 1
+}
+has() { mail "$@" >/dev/null; } # has TO MARKER: mail, quietly
+# link TEXT PREFIX: the first /PREFIX/TOKEN in TEXT
+link() { grep -m1 -oE "/$2/[A-Za-z0-9_-]+" <<<"$1" || true; }
+n=0
+msg() { # msg FROM BODY: a message file, printed path
+  n=$((n + 1)); local f="$T/m$n.eml"
+  printf 'From: %s\nTo: listkeeper@lists.example.org\nSubject: x\nMessage-ID: <m%s@example.org>\n\n%b\n' \
+    "$1" "$n" "$2" >"$f"
+  echo "$f"
+}
+inject() { # inject TO FILE: exit status of listkeeper inject
+  local rc=0; "$LK" inject --recipient "$1" --sender sender@example.org <"$2" 2>>"$T/inject.err" || rc=$?; echo $rc
+}
+# web_confirm TEXT: presses the button of the /c/ link in TEXT
+web_confirm() {
+  local c; c=$(link "$1" c)
+  [ -n "$c" ] && get "$c" >/dev/null && [ "$(get "$c" --data-urlencode "csrf=$(csrf_of)")" = 200 ]
+}
+
+check "serve starts with the template folder" start
+
+# sub add: the confirmation; /c/: the welcome
+lk sub add news ada@example.org >/dev/null
+m=$(mail ada@example.org MARK-CONFIRM) || m=
+check "sub add: the confirmation is the folder's" grep -q '^Subject: MARK-C-SUBJECT News' <<<"$m"
+check "... merged for ada" grep -q '^MARK-CONFIRM for ada@example.org: http.*/c/' <<<"$m"
+check "web /c/: confirmed" web_confirm "$m"
+check "... and the welcome is the folder's" has ada@example.org MARK-WELCOME
+
+# import: the confirmation; an email CONFIRM command: the welcome
+printf 'email,name\nbob@example.org,Bob\n' >"$T/p.csv"
+lk import news "$T/p.csv" >/dev/null 2>&1
+m=$(mail bob@example.org MARK-CONFIRM) || m=
+check "import: the confirmation is the folder's" grep -q '^MARK-CONFIRM for bob@example.org' <<<"$m"
+tok=$(link "$m" c); tok=${tok#/c/}
+check "CONFIRM by mail (inject): exit 0" \
+  [ "$(inject listkeeper@lists.example.org "$(msg bob@example.org "CONFIRM $tok")")" = 0 ]
+check "... and the welcome is the folder's" has bob@example.org MARK-WELCOME
+
+# an email SUBSCRIBE (inject): the confirmation; a reply to its Reply-To
+# over LMTP (the intake role's own templates): the welcome
+check "SUBSCRIBE by mail (inject): exit 0" \
+  [ "$(inject listkeeper@lists.example.org "$(msg 'Cy <cy@example.org>' 'SUBSCRIBE news')")" = 0 ]
+check "... the confirmation is the folder's" has cy@example.org MARK-CONFIRM
+rt=$(python3 - "$T/out/new" <<'PY'
+import email, email.policy, os, sys
+d = sys.argv[1]
+for f in os.listdir(d):
+    m = email.message_from_binary_file(open(os.path.join(d, f), "rb"), policy=email.policy.default)
+    if "cy@" in str(m["To"]) and "MARK-C-SUBJECT" in str(m["Subject"]) and m["Reply-To"]:
+        print(m["Reply-To"].addresses[0].addr_spec)
+PY
+)
+check "... with a news-confirm+TOKEN@ Reply-To" grep -q '^news-confirm+.*@lists.example.org$' <<<"$rt"
+out=$(swaks --server 127.0.0.1 --port "$port" --protocol LMTP --helo test.example \
+  --from cy@example.org --to "$rt" --data "@$(msg cy@example.org 'yes')" --timeout 20 </dev/null 2>&1 || true)
+check "the reply over LMTP: 250" grep -q '<-  *250 2.0.0' <<<"$out"
+check "... and the welcome is the folder's" has cy@example.org MARK-WELCOME
+
+# the web form: the confirmation
+get /l/news >/dev/null
+get /l/news --data-urlencode "csrf=$(csrf_of)" --data-urlencode 'address=dee@example.org' >/dev/null
+check "the web form: the confirmation is the folder's" has dee@example.org MARK-CONFIRM
+
+# /u/: the goodbye (bob is on no other list: erased)
+m=$(mail bob@example.org MARK-WELCOME) || m=
+u=$(link "$m" u)
+get "$u" >/dev/null
+get "$u" --data-urlencode "csrf=$(csrf_of)" >/dev/null
+m=$(mail bob@example.org MARK-GOODBYE) || m=
+check "/u/: the goodbye is the folder's" grep -q '^Subject: MARK-G-SUBJECT News' <<<"$m"
+check "... saying the data is deleted" grep -q '^MARK-ERASED' <<<"$m"
+
+# /p/: leaving one of two lists, then the last
+lk sub add club ada@example.org --confirmed --consent-note test >/dev/null
+m=$(mail ada@example.org MARK-WELCOME) || m=
+p=$(link "$m" p)
+news_id=$(sqlite3 "$db" "SELECT id FROM lists WHERE name = 'news'")
+club_id=$(sqlite3 "$db" "SELECT id FROM lists WHERE name = 'club'")
+get "$p" >/dev/null
+check "/p/: leaving news is 200" [ "$(get "$p" --data "csrf=$(csrf_of)&format=text&l.$news_id=leave")" = 200 ]
+if grep -aqF 'personal data has been deleted' "$T/b"; then bad "/p/ claims an erasure"; else
+  ok "/p/ claims no erasure while on club"; fi
+m=$(mail ada@example.org 'MARK-G-SUBJECT News') || m=
+check "/p/: the goodbye is the folder's" grep -q '^MARK-GOODBYE for ada@example.org' <<<"$m"
+if grep -q MARK-ERASED <<<"$m"; then bad "the goodbye claims an erasure"; else
+  ok "the goodbye claims no erasure"; fi
+get "$p" >/dev/null
+check "/p/: leaving club, the last list, is 200" \
+  [ "$(get "$p" --data "csrf=$(csrf_of)&format=text&l.$club_id=leave")" = 200 ]
+check "the page says plainly: personal data has been deleted" \
+  contains "$T/b" 'Your personal data has been deleted.'
+m=$(mail ada@example.org 'MARK-G-SUBJECT Club') || m=
+check "the last goodbye is the folder's, saying so" grep -q '^MARK-ERASED' <<<"$m"
+check "nothing is held about ada" grep -q 'nothing is held about that address' <<<"$(lk person show ada@example.org)"
+
+# nothing came from the built-ins
+builtin=$(grep -lE '^Subject: (Please confirm your subscription|Welcome to|You have left)' "$T"/out/new/* || true)
+check "no mail used a built-in mail template" [ -z "$builtin" ]
+stop
+
+# A broken mail template: sub add and inject refuse, naming file and line,
+# and queue nothing.
+printf 'Subject: x\n\n{{#erased}}\n' >"$T/tpl/mail_goodbye.txt"
+jobs0=$(sqlite3 "$db" 'SELECT count(*) FROM jobs')
+rc=0; lk sub add news eve@example.org >/dev/null 2>"$T/err" || rc=$?
+check "sub add with a broken template: exit 78" [ "$rc" = 78 ]
+check "... naming the file and line" grep -qF "$T/tpl/mail_goodbye.txt:4: the section \"erased\"" "$T/err"
+check "... eve was not added" grep -q 'nothing is held about that address' <<<"$(lk person show eve@example.org)"
+check "inject with a broken template: exit 75" \
+  [ "$(inject listkeeper@lists.example.org "$(msg eve@example.org 'SUBSCRIBE news')")" = 75 ]
+check "no job was queued" [ "$(sqlite3 "$db" 'SELECT count(*) FROM jobs')" = "$jobs0" ]
+if start 1; then bad "serve started with a broken mail template"; stop; else
+  check "serve refuses it at start-up, naming the file" grep -qF "$T/tpl/mail_goodbye.txt:4:" "$T/log"
+fi
+finish
