@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "core/xmalloc.h"
 #include "core/log.h"
 
 #define VERSION "0.1.0"
@@ -54,7 +55,8 @@ int main(int argc, char **argv)
 {
 	struct cli c;
 	memset(&c, 0, sizeof(c));
-	umask(077); /* everything we create holds personal data or keys */
+	umask(077);	     /* everything we create holds personal data or keys */
+	xmalloc_wipe_json(); /* JSON values hold addresses and names */
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];

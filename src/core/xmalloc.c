@@ -6,6 +6,8 @@
  */
 #include "core/xmalloc.h"
 
+#include <jansson.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,4 +81,22 @@ void xfree_wipe(void *p, size_t n)
 		return;
 	explicit_bzero(p, n);
 	free(p);
+}
+
+void xfree_wipe_usable(void *p)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+static void *json_xmalloc(size_t n)
+{
+	return xmalloc(n);
+}
+
+void xmalloc_wipe_json(void)
+{
+	json_set_alloc_funcs(json_xmalloc, xfree_wipe_usable);
 }

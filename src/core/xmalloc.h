@@ -21,5 +21,13 @@ char *xstrdup(const char *z);
 char *xmemdup(const void *p, size_t n);
 /* Zeroes n bytes of p (not optimised away), then frees p. NULL is a no-op. */
 void xfree_wipe(void *p, size_t n);
+/* Zeroes the whole usable size of a block from malloc (glibc's
+ * malloc_usable_size), then frees it: the free function for libraries that
+ * free without saying the size (jansson, see xmalloc_wipe_json). */
+void xfree_wipe_usable(void *p);
+/* Makes jansson allocate with xmalloc and free with xfree_wipe_usable, so
+ * that the addresses and names a JSON value held do not linger in freed
+ * memory. Call once at start, before any thread uses jansson. */
+void xmalloc_wipe_json(void);
 
 #endif
