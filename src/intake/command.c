@@ -283,26 +283,87 @@ static void do_set(struct ctx *c, struct str rest, struct command *cmd)
 	add(c, cmd);
 }
 
+/* Strips a prefix (any case) from w: 1 if it was there. */
+static int strip_prefix(struct str *w, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	if (w->len < n || !str_eq_nocase_z((struct str){w->ptr, n}, prefix))
+		return 0;
+	*w = (struct str){w->ptr + n, w->len - n};
+	return 1;
+}
+
+/* The token part of what a confirmation mail shows (command.h): the bare
+ * token, the link (its last path segment), or the address
+ * LIST-confirm+TOKEN@DOMAIN / LIST-unsubscribe+TOKEN@DOMAIN (the list into
+ * list). 0 if w is none of these. */
+static int confirm_word(struct str w, struct str *tok, char list[LK_MAX_LIST_NAME + 1])
+{
+	if (w.len > 0 && w.ptr[0] == '<')
+		w = (struct str){w.ptr + 1, w.len - 1};
+	while (w.len > 0 && (w.ptr[w.len - 1] == '>' || w.ptr[w.len - 1] == '.' ||
+			     w.ptr[w.len - 1] == ',' || w.ptr[w.len - 1] == ')'))
+		w.len--;
+	strip_prefix(&w, "mailto:");
+	list[0] = '\0';
+	long at = str_find(w, '@');
+	struct str url = w;
+	if (strip_prefix(&url, "https://") || strip_prefix(&url, "http://")) {
+		/* BASE/c/TOKEN, BASE/u/TOKEN: the last segment, without a query */
+		size_t end = url.len;
+		for (size_t i = 0; i < url.len; i++)
+			if (url.ptr[i] == '?' || url.ptr[i] == '#') {
+				end = i;
+				break;
+			}
+		size_t start = end;
+		while (start > 0 && url.ptr[start - 1] != '/')
+			start--;
+		if (start == 0)
+			return 0;
+		w = (struct str){url.ptr + start, end - start};
+	} else if (at >= 0) {
+		struct str local = {w.ptr, (size_t)at};
+		long plus = str_find(local, '+');
+		if (plus < 0)
+			return 0;
+		struct str base = {local.ptr, (size_t)plus};
+		static const char *const kinds[] = {"-confirm", "-unsubscribe"};
+		size_t n = 0;
+		for (size_t i = 0; i < 2 && n == 0; i++) {
+			size_t kl = strlen(kinds[i]);
+			if (base.len > kl &&
+			    str_eq_nocase_z((struct str){base.ptr + base.len - kl, kl}, kinds[i]))
+				n = base.len - kl;
+		}
+		if (n == 0 || !list_word((struct str){base.ptr, n}, 0, list))
+			return 0;
+		w = (struct str){local.ptr + plus + 1, local.len - (size_t)plus - 1};
+	}
+	if (w.len == 0 || w.len > LK_MAX_TOKEN)
+		return 0;
+	for (size_t i = 0; i < w.len; i++) {
+		int ch = lower((unsigned char)w.ptr[i]);
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+		      ch == '_'))
+			return 0;
+	}
+	*tok = w;
+	return 1;
+}
+
 static void do_confirm(struct ctx *c, struct str rest, struct command *cmd)
 {
-	struct str w;
+	struct str w, tok;
 	if (!next_word(&rest, &w)) {
 		error(c, "CONFIRM needs a token");
 		return;
 	}
-	if (w.len > LK_MAX_TOKEN) {
+	if (!confirm_word(w, &tok, cmd->list)) {
 		error(c, "bad token");
 		return;
 	}
-	for (size_t i = 0; i < w.len; i++) {
-		int ch = lower((unsigned char)w.ptr[i]);
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-		      ch == '_')) {
-			error(c, "bad token");
-			return;
-		}
-	}
-	cmd->arg = xstrndup(w.ptr, w.len);
+	cmd->arg = xstrndup(tok.ptr, tok.len);
 	add(c, cmd);
 }
 

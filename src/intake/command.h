@@ -7,6 +7,10 @@
  *   SET list DIGEST|NODIGEST|MAIL|NOMAIL|HTML|TEXT
  *   QUERY list | *        LISTS        INDEX [list]        INFO list
  *   HELP                  CONFIRM token
+ * CONFIRM takes what a confirmation mail shows: the token, the link
+ * (http[s]://.../c/TOKEN or /u/TOKEN: the last path segment is kept), or
+ * the address LIST-confirm+TOKEN@DOMAIN or LIST-unsubscribe+TOKEN@DOMAIN
+ * (angle brackets and mailto: allowed; the list is kept in `list`).
  * Mail to LIST-request@ names its list already: the caller passes it as
  * implied_list, and a command may then leave the list out (Mailman's
  * "subscribe", "unsubscribe", "set digest"); a list name written anyway
@@ -71,7 +75,8 @@ enum command_stop {
 
 struct command {
 	enum command_verb verb;
-	char list[LK_MAX_LIST_NAME + 1]; /* lower case; "*" for all; "" for none */
+	char list[LK_MAX_LIST_NAME + 1]; /* lower case; "*" for all; "" for none;
+					    CONFIRM: the list of an address form */
 	enum command_option option;	 /* SET */
 	char *arg;     /* SUBSCRIBE full name or CONFIRM token (UTF-8); owned; or NULL */
 	char *address; /* Mailman address=..., normalised; owned; or NULL */

@@ -436,9 +436,9 @@ static int do_info(struct mailcmd_env *env, const struct command *c, struct buf 
 	buf_printf(out, "%s\n", l.title && l.title[0] ? l.title : l.name);
 	if (l.description != NULL && l.description[0] != '\0')
 		buf_printf(out, "  %s\n", l.description);
-	buf_printf(out, "  An %s list. To join, send SUBSCRIBE %s to %s-request@%s.\n",
-		   strcmp(l.kind, "announce") == 0 ? "announcement" : "discussion", l.name, l.name,
-		   l.domain);
+	buf_printf(out, "  %s list. To join, send SUBSCRIBE %s to %s-request@%s.\n",
+		   strcmp(l.kind, "announce") == 0 ? "An announcement" : "A discussion", l.name,
+		   l.name, l.domain);
 	list_rec_free(&l);
 	return 0;
 }
@@ -455,6 +455,16 @@ enum token_status mailcmd_token_decode(const struct keys *k, const char *tok, si
 	};
 	size_t n = sizeof(P) / sizeof(P[0]) - (with_unsubscribe ? 0 : 1);
 	enum token_status ts = TOKEN_MALFORMED;
+	if (list_id != 0 && len == TOKEN_ADDR_LEN) {
+		/* LIST-unsubscribe+TOKEN's form: it does not expire */
+		uint64_t id = 0;
+		if (!with_unsubscribe)
+			return TOKEN_MALFORMED;
+		ts = token_addr_decode(k, tok, len, TOKEN_UNSUBSCRIBE, list_id, &id);
+		if (ts == TOKEN_OK)
+			*t = (struct token){TOKEN_UNSUBSCRIBE, list_id, id, 0};
+		return ts;
+	}
 	for (size_t i = 0; i < n; i++) {
 		ts = list_id != 0 && len == TOKEN_ADDR_EXP_LEN
 			 ? token_addr_decode_exp(k, tok, len, P[i], list_id, now, t)
@@ -473,7 +483,8 @@ int mailcmd_token(struct mailcmd_env *env, const char *tok, size_t len, int64_t 
 						    lists_now(env->x), 1, &t);
 	buf_puts(out, "CONFIRM: ");
 	if (ts == TOKEN_EXPIRED) {
-		buf_puts(out, "this request has expired; send the command again.\n");
+		buf_puts(out, "this request has expired, and nothing was changed. Send your "
+			      "command again (or HELP) to get a new request to confirm.\n");
 		return 0;
 	}
 	struct list_rec l = {0};
@@ -544,6 +555,56 @@ int mailcmd_token(struct mailcmd_env *env, const char *tok, size_t len, int64_t 
 	return store_err(env, err);
 }
 
+struct token_list {
+	const struct keys *k;
+	const char *domain, *tok;
+	size_t len;
+	int64_t now, list_id;
+};
+
+static int token_list_cb(void *ctx, const struct list_rec *l)
+{
+	struct token_list *f = ctx;
+	struct token t;
+	if (l->domain == NULL || strcasecmp(l->domain, f->domain) != 0)
+		return 0;
+	/* The MAC binds the list: any answer but "forged" names it. */
+	if (mailcmd_token_decode(f->k, f->tok, f->len, (uint64_t)l->id, f->now, 1, &t) ==
+	    TOKEN_BAD_MAC)
+		return 0;
+	f->list_id = l->id;
+	return 1;
+}
+
+/* CONFIRM: the token of a link (it names its list) or of an address form,
+ * whose list is the one its address named, or else the list of this domain
+ * whose MAC it carries (the list of LIST-request@ need not be the one). */
+static int do_confirm(struct mailcmd_env *env, const struct command *c, struct buf *out,
+		      struct buf *err)
+{
+	size_t len = strlen(c->arg);
+	const char *name = c->list[0] ? c->list : NULL;
+	struct token_list f = {env->x->keys, env->domain, c->arg, len, lists_now(env->x), 0};
+	if (len == TOKEN_TEXT_LEN)
+		return mailcmd_token(env, c->arg, len, 0, out, err);
+	if (name != NULL) {
+		struct list_rec l = {0};
+		int r = store_list_get(env->x->st, name, &l);
+		if (r != STORE_OK && r != STORE_NOTFOUND)
+			return store_err(env, err);
+		f.list_id = r == STORE_OK ? l.id : 0;
+		list_rec_free(&l);
+	} else if (len == TOKEN_ADDR_LEN || len == TOKEN_ADDR_EXP_LEN) {
+		if (store_list_each(env->x->st, token_list_cb, &f) != STORE_OK)
+			return store_err(env, err);
+	}
+	if (f.list_id == 0) {
+		buf_puts(out, "CONFIRM: this is not a valid confirmation.\n");
+		return 0;
+	}
+	return mailcmd_token(env, c->arg, len, f.list_id, out, err);
+}
+
 /* --- the whole message -------------------------------------------------------- */
 
 int mailcmd_run(struct mailcmd_env *env, const char *subject, const char *text, size_t text_len,
@@ -581,8 +642,7 @@ int mailcmd_run(struct mailcmd_env *env, const char *subject, const char *text, 
 			buf_puts(out, HELP);
 			break;
 		case CMD_CONFIRM:
-			r = c->arg != NULL ? mailcmd_token(env, c->arg, strlen(c->arg), 0, out, err)
-					   : 0;
+			r = c->arg != NULL ? do_confirm(env, c, out, err) : 0;
 			break;
 		}
 	}

@@ -72,6 +72,19 @@ static const struct {
      "name; .eot"},
     {NULL, NULL, "CONFIRM AbC-_09\nconfirm\nCONFIRM a+b\n",
      "1 CONFIRM  arg=AbC-_09; 2 !CONFIRM needs a token; 3 !bad token; .eot"},
+    /* CONFIRM takes what the confirmation mail shows: link, address */
+    {NULL, NULL,
+     "CONFIRM https://lists.example.org/c/AbC-_09\nconfirm <http://x.example/l/u/Tok?x=1>\n"
+     "CONFIRM News-Confirm+abcd2345@lists.example.org\n"
+     "confirm <mailto:news-unsubscribe+wxyz@lists.example.org>.\n",
+     "1 CONFIRM  arg=AbC-_09; 2 CONFIRM  arg=Tok; 3 CONFIRM news arg=abcd2345; "
+     "4 CONFIRM news arg=wxyz; .eot"},
+    {NULL, NULL,
+     "CONFIRM https://lists.example.org/\nCONFIRM news+abc@x.example\n"
+     "CONFIRM news-owner+abc@x\nCONFIRM -confirm+abc@x\nCONFIRM news-confirm+@x\n"
+     "CONFIRM ftp://x/c/abc\nCONFIRM news-confirm+a.b@x\n",
+     "1 !bad token; 2 !bad token; 3 !bad token; 4 !bad token; 5 !bad token; 6 !bad token; "
+     "7 !bad token; .eot"},
     /* stops */
     {NULL, NULL, "HELP\nEND\nLISTS\n", "1 HELP ; .end"},
     {NULL, NULL, "help\nquit\nLISTS\n", "1 HELP ; .end"},
