@@ -186,9 +186,10 @@ static int do_subscribe(struct mailcmd_env *env, const struct command *c, struct
 
 /* --- SIGNOFF and SET: a request to confirm ------------------------------ */
 
-/* Queues the request to confirm: Reply-To LIST-KIND+TOKEN@DOMAIN. */
+/* Queues the request to confirm (mail_command_confirm.txt): Reply-To
+ * LIST-KIND+TOKEN@DOMAIN. setting: SET's option, or NULL for SIGNOFF. */
 static int ask(struct mailcmd_env *env, const struct list_rec *l, int64_t id, enum token_purpose p,
-	       const char *what, struct buf *out, struct buf *err)
+	       const char *setting, struct buf *out, struct buf *err)
 {
 	const struct keys *k = env->x->keys;
 	int64_t exp =
@@ -196,33 +197,34 @@ static int ask(struct mailcmd_env *env, const struct list_rec *l, int64_t id, en
 		? 0
 		: lists_now(env->x) + conf_get_int(env->conf, "tokens", "confirm_ttl_hours") * 3600;
 	struct token t = {p, (uint64_t)l->id, (uint64_t)id, exp};
-	struct buf tok, reply_to, subject, text;
+	struct buf tok, reply_to, url;
 	buf_init(&tok, LK_MAX_TOKEN + 1);
 	buf_init(&reply_to, LK_MAX_ADDRESS + 1);
-	buf_init(&subject, 1024);
-	buf_init(&text, 8192);
+	buf_init(&url, 8192);
 	token_encode(k, &t, &tok);
 	/* LIST-unsubscribe+ takes token.h's address form, as in the
 	 * List-Unsubscribe mailto; LIST-confirm+ its expiring variant. */
 	if (compose_list_address(&reply_to, k, p, l->name, l->id, l->domain, id, exp) < 0)
 		reply_to.err = 1;
-	buf_printf(&subject, "Please confirm: %s", what);
-	buf_printf(&text,
-		   "Hello,\n\n"
-		   "someone, hopefully you, asked by mail to %s.\n\n"
-		   "To confirm, reply to this message (the text does not matter).\n",
-		   what);
 	if (p == TOKEN_UNSUBSCRIBE)
-		buf_printf(&text,
-			   "Or open this link and press the button on the page:\n\n  %s/u/%s\n",
-			   conf_get(env->conf, "general", "base_url"), buf_cstr(&tok));
-	buf_puts(&text, "\nIf it was not you, ignore this message: nothing changes.\n");
+		buf_printf(&url, "%s/u/%s", conf_get(env->conf, "general", "base_url"),
+			   buf_cstr(&tok));
+	struct tmpl_vars *v = tmpl_vars_new();
+	tmpl_put(v, "email", env->from->addr);
+	tmpl_put(v, "list", l->name);
+	tmpl_put(v, "list_title", lists_title(l));
+	tmpl_put_bool(v, "signoff", p == TOKEN_UNSUBSCRIBE);
+	tmpl_put(v, "setting", setting);
+	tmpl_put(v, "unsubscribe_url", buf_cstr(&url));
+	char *subject = NULL, *text = NULL;
+	int r = reply_to.err || url.err
+		    ? STORE_ERR
+		    : jobs_mail_text(env->x, "mail_command_confirm.txt", v, &subject, &text, err);
+	tmpl_vars_free(v);
 	int sent = 0;
-	int r =
-	    reply_to.err || text.err
-		? STORE_ERR
-		: answer_queue(env->x, env->conf, l->id, "confirm", env->from, buf_cstr(&reply_to),
-			       buf_cstr(&subject), buf_cstr(&text), &sent, err);
+	if (r == STORE_OK)
+		r = answer_queue(env->x, env->conf, l->id, "confirm", env->from,
+				 buf_cstr(&reply_to), subject, text, &sent, err);
 	if (r == STORE_OK)
 		buf_puts(out, sent ? "we sent you a request to confirm, in a separate message: "
 				     "reply to it.\n"
@@ -230,8 +232,10 @@ static int ask(struct mailcmd_env *env, const struct list_rec *l, int64_t id, en
 				     "hour; try again later.\n");
 	buf_free(&tok);
 	buf_free(&reply_to);
-	buf_free(&subject);
-	buf_free(&text);
+	buf_free(&url);
+	free(subject);
+	if (text != NULL)
+		xfree_wipe(text, strlen(text)); /* it holds the address */
 	return r == STORE_OK ? 0 : store_err(env, err);
 }
 
@@ -247,11 +251,8 @@ static int signoff_one(struct mailcmd_env *env, const char *name, struct buf *ou
 	r = sender_sub(env, &l, &id, &sub, err);
 	if (r == 0)
 		buf_puts(out, "this address is not subscribed to this list.\n");
-	if (r == 1) {
-		char what[LK_MAX_LIST_NAME + 64];
-		bsnprintf(what, sizeof(what), "leave the list %s", l.name);
-		r = ask(env, &l, id, TOKEN_UNSUBSCRIBE, what, out, err);
-	}
+	if (r == 1)
+		r = ask(env, &l, id, TOKEN_UNSUBSCRIBE, NULL, out, err);
 	list_rec_free(&l);
 	return r < 0 ? -1 : 0;
 }
@@ -324,11 +325,8 @@ static int do_set(struct mailcmd_env *env, const struct command *c, struct buf *
 		r = 0;
 	}
 	if (r == 1) {
-		char what[LK_MAX_LIST_NAME + 64];
-		bsnprintf(what, sizeof(what), "set %s for the list %s", opt_name(c->option),
-			  l.name);
 		enum token_purpose p = TOKEN_SET_DIGEST + (c->option - CMD_OPT_DIGEST);
-		r = ask(env, &l, id, p, what, out, err);
+		r = ask(env, &l, id, p, opt_name(c->option), out, err);
 	}
 	list_rec_free(&l);
 	return r < 0 ? -1 : 0;
@@ -433,7 +431,7 @@ static int do_info(struct mailcmd_env *env, const struct command *c, struct buf 
 	int r = get_list(env, c->list, &l, out, err);
 	if (r <= 0)
 		return r;
-	buf_printf(out, "%s\n", l.title && l.title[0] ? l.title : l.name);
+	buf_printf(out, "%s\n", lists_title(&l));
 	if (l.description != NULL && l.description[0] != '\0')
 		buf_printf(out, "  %s\n", l.description);
 	buf_printf(out, "  %s list. To join, send SUBSCRIBE %s to %s-request@%s.\n",

@@ -10,7 +10,8 @@
  *   - nothing changes a subscription on the strength of the From header:
  *     SUBSCRIBE queues the double opt-in request (a confirm job, limited by
  *     [web] confirm_per_address like the web form); SIGNOFF and SET queue a
- *     request to confirm (a single confirm job to the sender, whose
+ *     request to confirm (mail_command_confirm.txt of the context's
+ *     templates: a single confirm job to the sender, whose
  *     Reply-To carries the token: LIST-unsubscribe+TOKEN@ for SIGNOFF,
  *     LIST-confirm+TOKEN@ for SET, expiring after [tokens]
  *     confirm_ttl_hours); only a valid token acts at once;

@@ -108,12 +108,8 @@ static void builtin_load(void)
 	buf_free(&err);
 }
 
-/* Renders mail template name ("Subject: ..." line, empty line, text) with
- * values given (NULL: the sender's merge fields, each rendered as itself, so
- * that {{email}} stays {{email}} and the engine fills it in for each
- * message, mail/compose.h) into *subject and *text (the caller frees). */
-static int mail_text(const struct lists_ctx *x, const char *name, const struct tmpl_vars *given,
-		     char **subject, char **text, struct buf *err)
+int jobs_mail_text(const struct lists_ctx *x, const char *name, const struct tmpl_vars *given,
+		   char **subject, char **text, struct buf *err)
 {
 	static const char *const fields[] = {"name",	    "email",	       "list",
 					     "list_title",  "unsubscribe_url", "preferences_url",
@@ -181,7 +177,7 @@ static int templated(struct lists_ctx *x, const struct list_rec *l, const char *
 		     const char *name, int64_t subscriber_id, int64_t *id, struct buf *err)
 {
 	char *subject = NULL, *text = NULL;
-	int r = mail_text(x, name, NULL, &subject, &text, err);
+	int r = jobs_mail_text(x, name, NULL, &subject, &text, err);
 	if (r == STORE_OK)
 		r = one_recipient(x, l, kind, subject, text, subscriber_id, id, err);
 	free(subject);
@@ -313,11 +309,11 @@ int jobs_create_goodbye(struct lists_ctx *x, const struct list_rec *l, const cha
 	tmpl_put(v, "email", to);
 	tmpl_put(v, "name", name);
 	tmpl_put(v, "list", l->name);
-	tmpl_put(v, "list_title", l->title != NULL && l->title[0] ? l->title : l->name);
+	tmpl_put(v, "list_title", lists_title(l));
 	tmpl_put_bool(v, "all", all);
 	tmpl_put_bool(v, "erased", erased);
 	char *subject = NULL, *text = NULL;
-	int r = mail_text(x, "mail_goodbye.txt", v, &subject, &text, err);
+	int r = jobs_mail_text(x, "mail_goodbye.txt", v, &subject, &text, err);
 	tmpl_vars_free(v);
 	if (r == STORE_OK)
 		r = jobs_create_single(x, l->id, "notice", to, NULL, subject, text, id, err);

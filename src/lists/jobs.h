@@ -34,8 +34,9 @@ int jobs_create_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t s
 			int64_t *id, struct buf *err);
 /* Queues the welcome (kind "notice") to a subscriber whose confirmation has
  * just made the subscription active. Its wording is mail_welcome.txt, as
- * the confirmation request's is mail_confirm.txt (x->tmpl, or the
- * built-ins; docs/templates.md). */
+ * the confirmation request's is mail_confirm.txt (x->tmpl: the set every
+ * role and command loads with tmpl_set_load_conf; NULL, the built-ins, is
+ * for tests; docs/templates.md). */
 int jobs_create_welcome(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
 			int64_t *id, struct buf *err);
 /* Queues the goodbye (kind "notice", mail_goodbye.txt) to a person who has
@@ -51,6 +52,16 @@ int jobs_create_goodbye(struct lists_ctx *x, const struct list_rec *l, const cha
  * [tokens] request_ttl_hours. */
 int jobs_create_request(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
 			int64_t *id, struct buf *err);
+/* Renders mail template name of x->tmpl ("Subject: ..." line, empty line,
+ * text) with the values given (NULL: the sender's merge fields, each
+ * rendered as itself, so that {{email}} stays {{email}} and the engine
+ * fills it in for each message, mail/compose.h) into *subject and *text
+ * (allocated; the caller frees them, wiping a text that holds an address).
+ * STORE_OK, or STORE_ERR with the reason in err (a template that fails, or
+ * whose first line is not "Subject: ..."). */
+int jobs_mail_text(const struct lists_ctx *x, const char *name, const struct tmpl_vars *given,
+		   char **subject, char **text, struct buf *err);
+
 /* A job to one address that need not be a subscriber's (kind "reply" or
  * "confirm"; list_id 0 for the server-wide command address). subject and
  * text are sent as they are (no merge fields). to and reply_to (NULL: none)

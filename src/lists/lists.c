@@ -32,6 +32,11 @@ int lists_end_txn(struct lists_ctx *x, int r, struct buf *err)
 	return r;
 }
 
+const char *lists_title(const struct list_rec *l)
+{
+	return l->title != NULL && l->title[0] != '\0' ? l->title : l->name;
+}
+
 int lists_name_valid(const char *name, struct buf *err)
 {
 	size_t n = strlen(name);

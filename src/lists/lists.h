@@ -38,6 +38,9 @@ int lists_end_txn(struct lists_ctx *x, int r, struct buf *err);
  * letter or digit. Otherwise 0 and the reason in err. */
 int lists_name_valid(const char *name, struct buf *err);
 
+/* A list's title, or its name when it has none (not owned). */
+const char *lists_title(const struct list_rec *l);
+
 /* Fills l with the defaults for a new list called name in domain. */
 void lists_defaults(struct list_rec *l, const char *name, const char *domain);
 /* Sets one field by its name (as `listkeeper list set` and `list create`

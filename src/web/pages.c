@@ -202,7 +202,7 @@ void page_store_failed(struct page *p, const struct site *site, struct store *st
 
 const char *page_list_title(const struct list_rec *l)
 {
-	return l->title != NULL && l->title[0] != '\0' ? l->title : l->name;
+	return lists_title(l);
 }
 
 int page_list_public(const struct list_rec *l)

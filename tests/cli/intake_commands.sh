@@ -94,7 +94,11 @@ wait_for $((before + 2))
 check "forged SIGNOFF: still active" [ "$(state news keep)" = active ]
 unsub=$(reply_to keep@example.org)
 check "forged SIGNOFF: a request to confirm went to the address itself" grep -q "^news-unsubscribe+" <<<"$unsub"
-check "the request to leave has a link" grep -q "/u/[A-Za-z0-9_-]\{56\}" <<<"$(last keep@example.org rt)"
+r=$(last keep@example.org rt)
+check "the request to leave has a link" grep -q "/u/[A-Za-z0-9_-]\{56\}" <<<"$r"
+check "... and says what it is for (mail_command_confirm.txt)" \
+  grep -q '^Subject: Please confirm: leave the list news$' <<<"$r"
+check "... in the text too" grep -q 'asked by mail to leave the list news\.$' <<<"$r"
 lmtp news@lists.example.org "$(msg 'dan@example.org' 'x' 'SUBSCRIBE news')" >/dev/null
 rc=$(inject listkeeper@lists.example.org "$(msg 'dan@example.org' 'x' 'SUBSCRIBE news')")
 check "forged SUBSCRIBE: pending only" [ "$(state news dan)" = pending ]
@@ -108,6 +112,8 @@ lmtp news-request@lists.example.org "$(msg 'ada@example.org' 'set nomail' '')" >
 wait_for $((before + 2))
 check "SET NOMAIL: asked, not yet set" [ "$(q "SELECT nomail FROM subscriptions WHERE list_id = (SELECT id FROM lists WHERE name = 'news') AND state = 1")" = 0 ]
 setc=$(reply_to ada@example.org)
+check "SET: the request names the setting" \
+  grep -q "^Subject: Please confirm: set NOMAIL for the list news$" <<<"$(last ada@example.org rt)"
 check "SET: its confirmation is news-confirm+TOKEN@" grep -q "^news-confirm+[a-z2-7]\{32\}@lists.example.org$" <<<"$setc"
 # An MTA may change the case of the local part: the token reads the same.
 lmtp "${setc^^}" "$(msg 'ada@example.org' 'Re: x' 'ok')" >/dev/null

@@ -2,10 +2,12 @@
 # The confirmation, welcome and goodbye mails come from one template set,
 # the built-ins overridden by [web] templates, whatever sends them: with a
 # folder whose mail_confirm.txt, mail_welcome.txt and mail_goodbye.txt carry
-# marker text, the mails of `sub add`, `import`, an email SUBSCRIBE (through
-# `listkeeper inject`), the web form, a confirmation on /c/, by an email
-# CONFIRM command and by a reply to LIST-confirm+TOKEN@ (over LMTP, to the
-# intake role), and the goodbyes of /u/ and /p/ all carry the markers, read
+# marker text (and mail_command_confirm.txt, the request to confirm a SIGNOFF
+# or SET by mail), the mails of `sub add`, `import`, an email SUBSCRIBE,
+# SIGNOFF and SET (through `listkeeper inject`), the web form, a
+# confirmation on /c/, by an email CONFIRM command and by a reply to
+# LIST-confirm+TOKEN@ (over LMTP, to the intake role), and the goodbyes of
+# /u/ and /p/ all carry the markers, read
 # back from the Maildir relay of a live `serve` (web, delivery and intake);
 # leaving the last list on /p/ says on the page and in the goodbye that the
 # personal data has been deleted. A broken mail template stops `sub add`
@@ -26,7 +28,7 @@ trap 'rc=$?; stop || true; rm -rf "$T"; exit $rc' EXIT
 
 lk init --dir "$T" --domain lists.example.org >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_HTTP_LISTEN=127.0.0.1:0
-export LISTKEEPER_DELIVERY_RETRY_BASE_SECONDS=1
+export LISTKEEPER_DELIVERY_RETRY_BASE_SECONDS=1 LISTKEEPER_INTAKE_REPLIES_PER_HOUR=50
 lk list create news --title 'News' >/dev/null
 lk list create club --title 'Club' >/dev/null
 db=$T/listkeeper.db
@@ -38,6 +40,8 @@ printf 'Subject: MARK-W-SUBJECT {{list_title}}\n\nMARK-WELCOME for {{email}}: {{
   >"$T/tpl/mail_welcome.txt"
 printf 'Subject: MARK-G-SUBJECT {{list_title}}\n\nMARK-GOODBYE for {{email}}\n{{#erased}}\nMARK-ERASED\n{{/erased}}\n' \
   >"$T/tpl/mail_goodbye.txt"
+printf 'Subject: MARK-K-SUBJECT {{list_title}}\n\nMARK-COMMAND {{#signoff}}leave at {{unsubscribe_url}}{{/signoff}}{{^signoff}}set {{setting}}{{/signoff}} for {{email}}\n' \
+  >"$T/tpl/mail_command_confirm.txt"
 export LISTKEEPER_WEB_TEMPLATES="$T/tpl"
 
 url= port=
@@ -137,6 +141,17 @@ out=$(swaks --server 127.0.0.1 --port "$port" --protocol LMTP --helo test.exampl
   --from cy@example.org --to "$rt" --data "@$(msg cy@example.org 'yes')" --timeout 20 </dev/null 2>&1 || true)
 check "the reply over LMTP: 250" grep -q '<-  *250 2.0.0' <<<"$out"
 check "... and the welcome is the folder's" has cy@example.org MARK-WELCOME
+# SIGNOFF and SET by mail: the requests to confirm them
+check "SIGNOFF by mail (inject): exit 0" \
+  [ "$(inject listkeeper@lists.example.org "$(msg cy@example.org 'SIGNOFF news')")" = 0 ]
+m=$(mail cy@example.org 'MARK-COMMAND leave') || m=
+check "... the request to confirm is the folder's, with the /u/ link" \
+  grep -q '^MARK-COMMAND leave at http://.*/u/[A-Za-z0-9_-]* for cy@example.org$' <<<"$m"
+check "SET by mail (inject): exit 0" \
+  [ "$(inject listkeeper@lists.example.org "$(msg cy@example.org 'SET news NOMAIL')")" = 0 ]
+m=$(mail cy@example.org 'MARK-COMMAND set') || m=
+check "... the request to confirm is the folder's" grep -q '^Subject: MARK-K-SUBJECT News' <<<"$m"
+check "... naming the setting" grep -q '^MARK-COMMAND set NOMAIL for cy@example.org$' <<<"$m"
 
 # the web form: the confirmation
 get /l/news >/dev/null
@@ -176,7 +191,7 @@ check "the last goodbye is the folder's, saying so" grep -q '^MARK-ERASED' <<<"$
 check "nothing is held about ada" grep -q 'nothing is held about that address' <<<"$(lk person show ada@example.org)"
 
 # nothing came from the built-ins
-builtin=$(grep -lE '^Subject: (Please confirm your subscription|Welcome to|You have left)' "$T"/out/new/* || true)
+builtin=$(grep -lE '^Subject: (Please confirm|Welcome to|You have left)' "$T"/out/new/* || true)
 check "no mail used a built-in mail template" [ -z "$builtin" ]
 stop
 

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/conf.h"
 #include "core/limits.h"
 #include "core/tmpl.h"
 
@@ -387,6 +388,50 @@ static void test_load_dir(void **state)
 	rmdir(dir);
 }
 
+/* tmpl_set_load_conf: the built-ins without [web] templates; with it, the
+ * folder's files win (a mail template too) and the others stay; a broken
+ * file gives NULL and an error naming the file and the key. */
+static void test_load_conf(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_tmpl_conf.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char cpath[256], tpath[256], text[512];
+	snprintf(cpath, sizeof(cpath), "%s/lk.conf", dir);
+	snprintf(tpath, sizeof(tpath), "%s/mail_welcome.txt", dir);
+	unsetenv("LISTKEEPER_WEB_TEMPLATES");
+	struct buf err;
+	buf_init(&err, 1024);
+	for (int with = 0; with < 3; with++) {
+		snprintf(text, sizeof(text), "[web]\ntemplates = %s\n", with ? dir : "");
+		write_file(cpath, text);
+		write_file(tpath, with == 2 ? "Subject: x\n{{#a}}\n" : "Subject: Ours\n\nHi\n");
+		struct conf *c = conf_load(cpath, &err);
+		if (c == NULL)
+			fail_msg("%s", buf_cstr(&err));
+		struct tmpl_set *s = tmpl_set_load_conf(c, &err);
+		if (with == 2) {
+			assert_null(s);
+			assert_non_null(strstr(buf_cstr(&err), "mail_welcome.txt:3:"));
+			assert_non_null(strstr(buf_cstr(&err), "[web] templates"));
+		} else {
+			assert_non_null(s);
+			char *o = render(s, "mail_welcome.txt", NULL, 4096, &err);
+			assert_non_null(o);
+			assert_int_equal(strncmp(o, "Subject: Ours", 13) == 0, with);
+			free(o);
+			assert_true(tmpl_set_has(s, "mail_confirm.txt")); /* still the built-in */
+		}
+		tmpl_set_free(s);
+		conf_free(c);
+		buf_reset(&err);
+	}
+	buf_free(&err);
+	unlink(cpath);
+	unlink(tpath);
+	rmdir(dir);
+}
+
 /* Every built-in parses, and includes only built-ins. */
 static void test_builtins(void **state)
 {
@@ -408,6 +453,7 @@ int main(void)
 	    cmocka_unit_test(test_work_bound), cmocka_unit_test(test_output_bound),
 	    cmocka_unit_test(test_nesting),    cmocka_unit_test(test_values),
 	    cmocka_unit_test(test_load_dir),   cmocka_unit_test(test_builtins),
+	    cmocka_unit_test(test_load_conf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
