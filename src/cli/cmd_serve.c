@@ -1,9 +1,9 @@
 /*
- * cmd_serve.c - `listkeeper serve [--role web|delivery|intake]...`: run the server
+ * cmd_serve.c - `listkeeper serve [--role web|delivery|intake|scheduler]...`: run the server
  * in the foreground until SIGINT or SIGTERM.
  *
- * Roles so far: web, delivery and intake (all by default); the scheduler
- * joins when it is written. Each role gets the configuration and opens its
+ * Roles: web, delivery, intake and scheduler (cli/scheduler.h; all by
+ * default). Each role gets the configuration and opens its
  * own store connections: roles share nothing but the store (DESIGN.md
  * section 2), so each can also run alone, as its own process or node.
  *
@@ -18,17 +18,19 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/scheduler.h"
 #include "core/log.h"
 #include "delivery/role.h"
 #include "intake/lmtp.h"
 #include "web/http.h"
 
 static const char USAGE[] =
-    "usage: listkeeper serve [--role web|delivery|intake]...\n\n"
+    "usage: listkeeper serve [--role web|delivery|intake|scheduler]...\n\n"
     "Runs the server in the foreground until SIGINT (Ctrl-C) or SIGTERM.\n"
     "  --role web       the web pages; address from [http] listen\n"
     "  --role delivery  sends jobs to [delivery] relay\n"
     "  --role intake    the LMTP server for bounces and unsubscribes; [lmtp] listen\n"
+    "  --role scheduler timed work: the owners' daily summary at [summary] hour\n"
     "Without --role, every role runs. Give --role more than once for several.\n";
 
 int cmd_serve(struct cli *c, int argc, char **argv)
@@ -37,7 +39,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		fputs(USAGE, stdout);
 		return 0;
 	}
-	int want_web = 0, want_delivery = 0, want_intake = 0;
+	int want_web = 0, want_delivery = 0, want_intake = 0, want_sched = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *role = NULL;
 		if (!strcmp(argv[i], "--role") && i + 1 < argc)
@@ -55,17 +57,19 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 			want_delivery = 1;
 		} else if (!strcmp(role, "intake")) {
 			want_intake = 1;
+		} else if (!strcmp(role, "scheduler")) {
+			want_sched = 1;
 		} else {
 			fprintf(
 			    stderr,
 			    "listkeeper serve: role '%s' is not in this release (web, delivery, "
-			    "intake)\n",
+			    "intake, scheduler)\n",
 			    role);
 			return EX_USAGE;
 		}
 	}
-	if (!want_web && !want_delivery && !want_intake)
-		want_web = want_delivery = want_intake = 1;
+	if (!want_web && !want_delivery && !want_intake && !want_sched)
+		want_web = want_delivery = want_intake = want_sched = 1;
 	c->migrate = 1; /* the schema is brought up to date on start */
 	int r = cli_open(c);
 	if (r)
@@ -91,6 +95,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	struct http_server *http = NULL;
 	struct delivery_role *delivery = NULL;
 	struct lmtp_server *lmtp = NULL;
+	struct scheduler *sched = NULL;
 	if (want_web && http_listen_check(conf_get(c->conf, "http", "listen"), &err) < 0) {
 		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
 		buf_free(&err);
@@ -121,7 +126,21 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		delivery_role_stop(delivery);
 		return EX_OSERR;
 	}
+	if (want_sched && (sched = scheduler_start(c->conf, &c->keys, &err)) == NULL) {
+		fprintf(stderr, "listkeeper: scheduler: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		lmtp_server_stop(lmtp);
+		if (http != NULL)
+			http_server_stop(http);
+		delivery_role_stop(delivery);
+		return EX_CONFIG;
+	}
 	buf_free(&err);
+	if (sched != NULL) {
+		log_info("serve: role=scheduler summary_hour=%lld",
+			 (long long)conf_get_int(c->conf, "summary", "hour"));
+		printf("listkeeper: scheduler on\n");
+	}
 	if (delivery != NULL) {
 		log_info("serve: role=delivery relay=%s", conf_get(c->conf, "delivery", "relay"));
 		printf("listkeeper: delivering to %s\n", conf_get(c->conf, "delivery", "relay"));
@@ -140,6 +159,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	if (sigwait(&set, &sig) != 0) /* only fails for a bad set: a bug */
 		log_warnx("serve: sigwait failed, stopping");
 	log_info("serve: signal=%d, stopping", sig);
+	scheduler_stop(sched);
 	lmtp_server_stop(lmtp);
 	if (http != NULL)
 		http_server_stop(http);

@@ -1,9 +1,10 @@
 /*
  * cmd_summary.c - `listkeeper summary show|send`: the owners' daily summary
- * (lists/summary.h). Run `summary send` once a day from cron, after
- * midnight UTC: it queues yesterday's summary of every list with owners as
- * notice jobs, which serve's delivery role sends. Running it twice for a
- * day queues nothing more.
+ * (lists/summary.h). serve's scheduler role queues yesterday's summaries
+ * every day at [summary] hour; `summary send` does the same from cron
+ * (lists_summary_send_all, one code path) for those who set the hour to -1
+ * or run no scheduler. The delivery role sends them. Running it twice for
+ * a day queues nothing more.
  *
  * TRUST: arguments are the operator's.
  */
@@ -13,7 +14,6 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "core/xmalloc.h"
 #include "lists/summary.h"
 
 static const char USAGE[] =
@@ -42,32 +42,11 @@ static int parse_day(const char *z, int64_t *day)
 	return 0;
 }
 
-struct send_ctx {
-	struct cli *c;
-	int64_t day;
-	int failed;
-	int64_t *ids; /* the lists, collected first: no write inside the walk */
-	size_t n, cap;
-};
-
-static int collect(void *ctx, const struct list_rec *l)
+/* What `summary send` prints for one list. */
+static void said(void *ctx, const struct list_rec *l, enum lists_summary_result r, int jobs,
+		 const char *err)
 {
-	struct send_ctx *s = ctx;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 64;
-		s->ids = xreallocarray(s->ids, s->cap, sizeof(*s->ids));
-	}
-	s->ids[s->n++] = l->id;
-	return 0;
-}
-
-static int send_one(void *ctx, const struct list_rec *l)
-{
-	struct send_ctx *s = ctx;
-	struct buf err;
-	buf_init(&err, 1024);
-	int jobs = 0;
-	enum lists_summary_result r = lists_summary_queue(&s->c->x, l, s->day, &jobs, &err);
+	(void)ctx;
 	switch (r) {
 	case SUMMARY_QUEUED:
 		printf("%s: summary queued to %d owner%s\n", l->name, jobs, jobs == 1 ? "" : "s");
@@ -82,12 +61,9 @@ static int send_one(void *ctx, const struct list_rec *l)
 		printf("%s: sent already for that day\n", l->name);
 		break;
 	case SUMMARY_ERROR:
-		fprintf(stderr, "listkeeper summary send: %s: %s\n", l->name, buf_cstr(&err));
-		s->failed = 1;
+		fprintf(stderr, "listkeeper summary send: %s: %s\n", l->name, err);
 		break;
 	}
-	buf_free(&err);
-	return 0;
 }
 
 int cmd_summary(struct cli *c, int argc, char **argv)
@@ -146,20 +122,25 @@ int cmd_summary(struct cli *c, int argc, char **argv)
 		list_rec_free(&l);
 		return 0;
 	}
-	struct send_ctx s = {c, day, 0, NULL, 0, 0};
+	int failed = 0;
 	if (list != NULL) {
-		send_one(&s, &l);
+		struct buf err;
+		buf_init(&err, 1024);
+		int jobs = 0;
+		enum lists_summary_result res = lists_summary_queue(&c->x, &l, day, &jobs, &err);
+		failed = res == SUMMARY_ERROR;
+		said(NULL, &l, res, jobs, buf_cstr(&err));
+		buf_free(&err);
 		list_rec_free(&l);
-	} else if (store_list_each(c->st, collect, &s) != STORE_OK) {
-		free(s.ids);
-		return cli_store_fail(c, "summary send", NULL);
+	} else {
+		struct buf err;
+		buf_init(&err, 1024);
+		int r2 = lists_summary_send_all(&c->x, day, said, NULL, &failed, &err);
+		if (r2 != STORE_OK)
+			r2 = cli_store_fail(c, "summary send", &err);
+		buf_free(&err);
+		if (r2 != STORE_OK)
+			return r2;
 	}
-	for (size_t k = 0; k < s.n; k++) {
-		struct list_rec one = {0};
-		if (store_list_get_id(c->st, s.ids[k], &one) == STORE_OK)
-			send_one(&s, &one);
-		list_rec_free(&one);
-	}
-	free(s.ids);
-	return s.failed ? EX_TEMPFAIL : 0;
+	return failed ? EX_TEMPFAIL : 0;
 }

@@ -145,6 +145,9 @@ static const struct conf_key KEYS[] = {
     {"intake", "replies_per_hour", CT_INT, "5", 1, 1000, NULL,
      "Answers to mail (replies, requests to confirm a command) sent to one address per "
      "hour, at most; past it, mail from that address is still read but not answered."},
+    {"summary", "hour", CT_INT, "6", -1, 23, NULL,
+     "From this hour (UTC) on, serve's scheduler role queues the owners' daily summary of "
+     "the day before, once a day; -1: never (run `listkeeper summary send` from cron)."},
     {"import", "batch", CT_INT, "10000", 1, 100000, NULL,
      "Rows per store transaction when `listkeeper import` starts; a long import doubles it, "
      "up to ten times, each batch ending by half of [store] busy_timeout_ms."},

@@ -5,11 +5,13 @@
  */
 #include "lists/summary.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/utc.h"
 #include "core/limits.h"
+#include "core/xmalloc.h"
 #include "lists/jobs.h"
 
 static int count_event(void *ctx, const char *action, const char *source, int64_t n)
@@ -120,4 +122,99 @@ enum lists_summary_result lists_summary_queue(struct lists_ctx *x, const struct 
 		return SUMMARY_ERROR;
 	}
 	return res;
+}
+
+struct all_ctx {
+	int64_t *ids; /* the lists, collected first: no write inside the walk */
+	size_t n, cap;
+};
+
+static int collect(void *ctx, const struct list_rec *l)
+{
+	struct all_ctx *a = ctx;
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->ids = xreallocarray(a->ids, a->cap, sizeof(*a->ids));
+	}
+	a->ids[a->n++] = l->id;
+	return 0;
+}
+
+int lists_summary_send_all(struct lists_ctx *x, int64_t day, lists_summary_fn *fn, void *ctx,
+			   int *failed, struct buf *err)
+{
+	struct all_ctx a = {NULL, 0, 0};
+	*failed = 0;
+	int r = store_list_each(x->st, collect, &a);
+	struct buf e;
+	buf_init(&e, 1024);
+	for (size_t k = 0; r == STORE_OK && k < a.n; k++) {
+		struct list_rec l = {0};
+		r = store_list_get_id(x->st, a.ids[k], &l);
+		if (r == STORE_NOTFOUND) { /* deleted meanwhile */
+			r = STORE_OK;
+			continue;
+		}
+		if (r != STORE_OK)
+			break;
+		int jobs = 0;
+		buf_reset(&e);
+		enum lists_summary_result res = lists_summary_queue(x, &l, day, &jobs, &e);
+		if (res == SUMMARY_ERROR)
+			(*failed)++;
+		if (fn != NULL)
+			fn(ctx, &l, res, jobs, buf_cstr(&e));
+		list_rec_free(&l);
+	}
+	if (r != STORE_OK && err->len == 0)
+		buf_puts(err, store_errmsg(x->st));
+	buf_free(&e);
+	free(a.ids);
+	return r;
+}
+
+int64_t lists_summary_due_day(int64_t now, int hour)
+{
+	if (hour < 0 || hour > 23 || now < 0)
+		return -1;
+	int64_t today = now / 86400;
+	return now % 86400 >= (int64_t)hour * 3600 ? today - 1 : today - 2;
+}
+
+int lists_summary_daily(struct lists_ctx *x, int hour, int64_t *done, struct buf *err)
+{
+	int64_t day = lists_summary_due_day(lists_now(x), hour);
+	if (day < 0 || day <= *done)
+		return 0;
+	int64_t ran = 0;
+	int r = store_stats_get(x->st, day, 0, "summary-run", "", &ran);
+	if (r == STORE_OK && ran > 0) {
+		*done = day;
+		return 0;
+	}
+	int failed = 0;
+	if (r == STORE_OK)
+		r = lists_summary_send_all(x, day, NULL, NULL, &failed, err);
+	if (r != STORE_OK) {
+		if (err->len == 0)
+			buf_puts(err, store_errmsg(x->st));
+		return -1;
+	}
+	/* A list that failed is tried again at the next call; the others
+	 * remember their day themselves. */
+	if (failed > 0) {
+		buf_printf(err, "the summary of %d list%s could not be queued", failed,
+			   failed == 1 ? "" : "s");
+		return -1;
+	}
+	r = store_begin(x->st);
+	if (r == STORE_OK)
+		r = store_stats_add(
+		    x->st,
+		    &(struct stat_rec){
+			.day = day, .list_id = 0, .counter = "summary-run", .key = "", .value = 1});
+	if (lists_end_txn(x, r, err) != STORE_OK)
+		return -1;
+	*done = day;
+	return 1;
 }

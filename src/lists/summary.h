@@ -48,4 +48,32 @@ enum lists_summary_result {
 enum lists_summary_result lists_summary_queue(struct lists_ctx *x, const struct list_rec *l,
 					      int64_t day, int *jobs, struct buf *err);
 
+/* Called by lists_summary_send_all for each list: its result, the number
+ * of jobs queued, and the reason of an error (or ""). */
+typedef void lists_summary_fn(void *ctx, const struct list_rec *l, enum lists_summary_result r,
+			      int jobs, const char *err);
+/* Queues the summary of day for every list (lists_summary_queue, each in
+ * its own transaction), in the order of their ids, telling fn (when not
+ * NULL) the result of each. The one way to send them all: `summary send`
+ * (cron) and serve's scheduler role. Returns STORE_OK, or a store error
+ * while reading the lists (reason in err); *failed counts the lists whose
+ * summary could not be queued. */
+int lists_summary_send_all(struct lists_ctx *x, int64_t day, lists_summary_fn *fn, void *ctx,
+			   int *failed, struct buf *err);
+
+/* The day (days since the epoch, UTC) whose summary is due at now when the
+ * summaries go out at hour o'clock UTC ([summary] hour): yesterday from
+ * that hour on, else the day before; -1 when hour is -1 (off). */
+int64_t lists_summary_due_day(int64_t now, int hour);
+
+/* The scheduler's daily run: when the summary of lists_summary_due_day is
+ * not yet recorded as sent by the server (a counter "summary-run" of list 0
+ * for that day, written after every list was tried), sends them all and
+ * records it, so that a day is sent once, across restarts too (and the
+ * per-list counter "summary-sent" keeps a list from getting two for one
+ * day). *done is the last day known done (start at 0): then the store is
+ * not asked. Returns 1 when it sent, 0 when nothing was due, -1 on a store
+ * error (reason in err; tried again at the next call). */
+int lists_summary_daily(struct lists_ctx *x, int hour, int64_t *done, struct buf *err);
+
 #endif

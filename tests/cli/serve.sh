@@ -19,7 +19,7 @@ trap cleanup EXIT
 
 quiet() { "$@" >/dev/null 2>&1; }
 check "serve --help exits 0" quiet lk serve --help
-set +e; lk serve --role scheduler >/dev/null 2>&1; rc=$?; set -e
+set +e; lk serve --role bogus >/dev/null 2>&1; rc=$?; set -e
 check "an unknown role is a usage error" [ "$rc" -eq 64 ]
 
 lk init --dir "$T" >/dev/null

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The owners' daily summary: counts of one day from the ledger and the daily
 # counters, queued once per list and day as notice jobs to the owners, sent by
-# the delivery role; counts only, no address of a subscriber.
+# the delivery role; counts only, no address of a subscriber. serve's
+# scheduler role queues yesterday's by itself from [summary] hour on, once a
+# day across restarts; hour -1 turns it off.
 LK=$1
 . "$(dirname "$0")/lib.bash"
 pid=
@@ -51,4 +53,36 @@ check "one to second" grep -q '^To: .*second@example.org' "$T/summaries"
 check "the summaries name no subscriber" bash -c "! grep -qE '(^|[^a-z])(a|b|c|pending)@example.org' '$T/summaries'"
 check "the notice jobs are done and their recipients gone" \
   [ "$(q "SELECT count(*) FROM jobs WHERE kind = 'notice' AND state = 'done' AND rcpt_sealed IS NULL")" = 2 ]
+
+# The scheduler role: yesterday's summary, once, from [summary] hour on.
+yesterday=$(date -u -d yesterday +%F)
+q "INSERT INTO stats_daily(day, list_id, counter, key, value) VALUES ('$yesterday', $news, 'bounce-unparsable', '', 3)"
+notices() { q "SELECT count(*) FROM jobs WHERE kind = 'notice' AND subject LIKE '%$yesterday%'"; }
+# sched HOUR: serve --role scheduler with that [summary] hour, until it has
+# looked at the clock once (at start; the debug log says so), then stopped.
+sched() {
+  : > "$T/sched.log"
+  LISTKEEPER_SUMMARY_HOUR=$1 LISTKEEPER_LOG_LEVEL=debug timeout 60 "$LK" serve --role scheduler \
+    > "$T/sched.out" 2> "$T/sched.log" &
+  pid=$!
+  for _ in $(seq 400); do grep -q "scheduler: tick" "$T/sched.log" && break; sleep 0.05; done
+  kill $pid; wait $pid || true; pid=
+}
+hour=$((10#$(date -u +%H)))
+sched -1
+check "hour -1: the scheduler queues nothing" [ "$(notices)" = 0 ]
+if [ "$hour" -lt 23 ]; then
+  sched $((hour + 1))
+  check "before the hour: yesterday's summary not yet queued" [ "$(notices)" = 0 ]
+fi
+sched "$hour"
+check "from the hour on: yesterday's summary queued to both owners" [ "$(notices)" = 2 ]
+check "the scheduler logs the day it sent" grep -q "scheduler: event=summary day=" "$T/sched.log"
+check "the store records the day as sent" \
+  [ "$(q "SELECT value FROM stats_daily WHERE day = '$yesterday' AND list_id = 0 AND counter = 'summary-run'")" = 1 ]
+sched "$hour"
+check "restarted: not queued twice" [ "$(notices)" = 2 ]
+check "summary send (cron) for that day: sent already" grep -q "^news: sent already" <<<"$(lk summary send --day "$yesterday")"
+check "still not queued twice" [ "$(notices)" = 2 ]
+check "the scheduler's log names no address" bash -c "! grep -q '@example.org' '$T/sched.log'"
 finish
