@@ -113,6 +113,7 @@ int intake_spool_open(const struct keys *keys, const struct spool_rec *r, struct
 struct wturn {
 	pthread_mutex_t mu;
 	atomic_int committer_waits; /* the worker lets it go first */
+	atomic_ulong synced;	    /* the committer's synced commits so far */
 };
 
 static void wlock(struct wturn *w)
@@ -130,13 +131,52 @@ static void wunlock(struct wturn *w)
 		pthread_mutex_unlock(&w->mu);
 }
 
-/* What handling needs: the spool (sq) and the database (st, that of in). */
+/* A list of spool row ids. */
+struct ids {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static void ids_add(struct ids *a, int64_t id)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? 2 * a->cap : 64;
+		a->v = xreallocarray(a->v, a->cap, sizeof(*a->v));
+	}
+	a->v[a->n++] = id;
+}
+
+static void ids_move(struct ids *to, struct ids *from)
+{
+	for (size_t i = 0; i < from->n; i++)
+		ids_add(to, from->v[i]);
+	from->n = 0;
+}
+
+/* What handling needs: the spool (sq) and the database (st, that of in).
+ * A handled row is marked in the database in its handling's transaction
+ * (store_spool_claim), then deleted from the spool with others later
+ * (gone); its marker is forgotten once that deletion is synced (unsynced,
+ * then forget). A crash between the two leaves a marked row, which is not
+ * handled again. */
 struct run {
 	struct intake *in;
 	const struct keys *keys;
 	struct store *sq, *st;
 	struct wturn *w;
+	struct ids gone;	   /* handled: to delete from the spool */
+	struct ids unsynced;	   /* deleted from the spool, the deletion maybe not synced */
+	unsigned long unsynced_at; /* w->synced when the last of them was deleted */
+	struct ids forget;	   /* deleted and synced: markers to forget */
 };
+
+static void run_free(struct run *x)
+{
+	intake_free(x->in);
+	free(x->gone.v);
+	free(x->unsynced.v);
+	free(x->forget.v);
+}
 
 /* One row's change of attempts/quarantine/time, in its own transaction. */
 static int set_row(struct run *x, int64_t id, int attempts, int64_t quarantined, int64_t updated)
@@ -184,49 +224,144 @@ static int quarantine(struct run *x, const struct spool_rec *r, const char *why)
 	return rc;
 }
 
-/* Deletes handled rows (their keys with them: the messages are gone), in
- * one transaction. The handling was committed in the database without a
- * sync, and a deletion in the spool file must not reach the disk before it
- * (two files: no order between them otherwise): alone (inject), the
- * database is synced first; in the server (x->w set) the deletion is not
- * synced here, and the committer syncs the database before each synced
- * commit of the spool (the worker's spool connection never checkpoints). */
-static int drop(struct run *x, const int64_t *ids, int n)
+/* The markers of x->forget, inside the database's open transaction. */
+static int unclaim_all(struct run *x)
 {
-	if (n == 0)
+	int r = STORE_OK;
+	for (size_t i = 0; r == STORE_OK && i < x->forget.n; i++)
+		r = store_spool_unclaim(x->st, x->forget.v[i]);
+	return r;
+}
+
+/* The same in a transaction of its own. */
+static int forget(struct run *x)
+{
+	if (x->forget.n == 0)
 		return STORE_OK;
-	int r = x->w == NULL ? store_sync(x->st) : STORE_OK;
+	int r = store_begin(x->st);
+	if (r != STORE_OK)
+		return r;
+	r = unclaim_all(x);
+	if (r == STORE_OK)
+		r = store_commit(x->st);
+	if (r != STORE_OK)
+		store_rollback(x->st);
+	else
+		x->forget.n = 0;
+	return r;
+}
+
+/* One transaction of the spool: deletes the handled rows (x->gone; their
+ * keys with them: the messages are gone) and counts an attempt for each
+ * row of mark (fresh rows about to be handled). The handlings were
+ * committed in the database without a sync, and a deletion in the spool
+ * file must not reach the disk before them (two files: no order between
+ * them otherwise): alone (inject), the database is synced first and the
+ * spool's commit is synced; in the server (x->w set) the deletion is not
+ * synced here, and the committer syncs the database before each synced
+ * commit of the spool (the worker's spool connection never checkpoints):
+ * the markers of the deleted rows are forgotten once such a commit came
+ * after. */
+static int spool_write(struct run *x, const int64_t *mark, int nmark, int64_t now)
+{
+	if (x->gone.n == 0 && nmark == 0)
+		return STORE_OK;
+	int r = x->w == NULL && x->gone.n > 0 ? store_sync(x->st) : STORE_OK;
 	if (r != STORE_OK)
 		return r;
 	wlock(x->w);
+	if (x->w != NULL && x->unsynced.n > 0 && atomic_load(&x->w->synced) != x->unsynced_at)
+		ids_move(&x->forget, &x->unsynced);
 	r = store_begin(x->sq);
-	for (int i = 0; r == STORE_OK && i < n; i++) {
-		r = store_spool_delete(x->sq, ids[i]);
+	for (size_t i = 0; r == STORE_OK && i < x->gone.n; i++) {
+		r = store_spool_delete(x->sq, x->gone.v[i]);
+		if (r == STORE_NOTFOUND)
+			r = STORE_OK;
+	}
+	for (int i = 0; r == STORE_OK && i < nmark; i++) {
+		r = store_spool_set(x->sq, mark[i], 1, 0, now);
 		if (r == STORE_NOTFOUND)
 			r = STORE_OK;
 	}
 	if (r == STORE_OK)
 		r = store_commit(x->sq);
-	if (r != STORE_OK)
+	if (r != STORE_OK) {
 		store_rollback(x->sq);
+	} else if (x->w == NULL) {
+		ids_move(&x->forget, &x->gone);
+	} else {
+		ids_move(&x->unsynced, &x->gone);
+		x->unsynced_at = atomic_load(&x->w->synced);
+	}
 	wunlock(x->w);
 	return r;
 }
 
-/* Hands one opened row to route.c and says what became of it in *v. A
- * temporary failure defers it (its attempt undone); otherwise the caller
- * deletes it (drop). STORE_OK, or the store error that stopped it. */
-static int handle(struct run *x, const struct spool_rec *r, const struct buf *rcpt,
-		  const struct buf *msg, enum intake_verdict *v, struct intake_result *res)
+/* In the server, when no commit of the committer comes (no mail): syncs the
+ * database, then the spool's deletions, and forgets their markers. */
+static int settle(struct run *x)
 {
-	if (lk_test_intake_hook)
-		lk_test_intake_hook(msg->data != NULL ? msg->data : "", msg->len);
-	struct intake_target *t = NULL;
-	const char *m = msg->data != NULL ? msg->data : "";
-	*v = intake_rcpt(x->in, rcpt->data, rcpt->len, &t, res);
-	if (*v == INTAKE_OK)
-		*v = intake_deliver(x->in, t, m, msg->len, res);
-	intake_target_free(t);
+	if (x->unsynced.n == 0)
+		return forget(x);
+	int r = store_sync(x->st);
+	if (r == STORE_OK) {
+		wlock(x->w);
+		r = store_sync(x->sq);
+		wunlock(x->w);
+	}
+	if (r == STORE_OK) {
+		ids_move(&x->forget, &x->unsynced);
+		r = forget(x);
+	}
+	return r;
+}
+
+/* Hands one opened row to route.c in a transaction of the database (a
+ * savepoint when the caller has one open) that first marks it handled
+ * (store_spool_claim): a row marked already (handled before a crash took
+ * its deletion, or by another process) is not handled again (*again set).
+ * What became of it in *v. A temporary failure rolls its transaction back
+ * and defers the row (its attempt undone); otherwise the row is to be
+ * deleted once the outermost transaction is committed. STORE_OK, or the
+ * store error that stopped it. */
+static int handle(struct run *x, const struct spool_rec *r, const struct buf *rcpt,
+		  const struct buf *msg, enum intake_verdict *v, int *again,
+		  struct intake_result *res)
+{
+	*v = INTAKE_TEMPFAIL;
+	*again = 0;
+	int rc = store_begin(x->st);
+	int begun = rc == STORE_OK;
+	if (begun)
+		rc = store_spool_claim(x->st, r->id, r->wrapped_key);
+	if (rc == STORE_EXISTS) {
+		log_info("intake: spool=%lld handled already", (long long)r->id);
+		*again = 1;
+		*v = res->verdict = INTAKE_OK;
+		bsnprintf(res->line, sizeof(res->line), "250 2.0.0 Ok");
+		rc = STORE_OK;
+	} else if (rc == STORE_OK) {
+		if (lk_test_intake_hook)
+			lk_test_intake_hook(msg->data != NULL ? msg->data : "", msg->len);
+		struct intake_target *t = NULL;
+		const char *m = msg->data != NULL ? msg->data : "";
+		*v = intake_rcpt(x->in, rcpt->data, rcpt->len, &t, res);
+		if (*v == INTAKE_OK)
+			*v = intake_deliver(x->in, t, m, msg->len, res);
+		intake_target_free(t);
+	}
+	if (rc == STORE_OK && *v != INTAKE_TEMPFAIL)
+		rc = store_commit(x->st);
+	if (rc != STORE_OK || *v == INTAKE_TEMPFAIL) {
+		if (begun)
+			store_rollback(x->st);
+		if (rc != STORE_OK) {
+			log_info("intake: spool=%lld: %s", (long long)r->id, store_errmsg(x->st));
+			bsnprintf(res->line, sizeof(res->line),
+				  "451 4.3.0 Temporary local problem, try again later");
+			res->verdict = *v = INTAKE_TEMPFAIL;
+		}
+	}
 	switch (*v) {
 	case INTAKE_OK:
 		break;
@@ -240,6 +375,14 @@ static int handle(struct run *x, const struct spool_rec *r, const struct buf *rc
 		return set_row(x, r->id, r->attempts, 0, now_s() + LK_INTAKE_RETRY_SECONDS);
 	}
 	return STORE_OK;
+}
+
+/* A row handled now (not again) and committed: its deletion to come. */
+static void handled(struct run *x, const struct spool_rec *r, const struct buf *msg, int again)
+{
+	ids_add(&x->gone, r->id);
+	if (!again && lk_test_intake_handled_hook)
+		lk_test_intake_handled_hook(msg->data != NULL ? msg->data : "", msg->len);
 }
 
 static void wipe(struct buf *b)
@@ -274,7 +417,7 @@ static int load(struct run *x, int64_t id, struct spool_rec *r, struct buf *rcpt
 	return 1;
 }
 
-/* One row tried before (a crash or a failed batch): alone, its attempt
+/* One row tried before (a crash or a failed group): alone, its attempt
  * counted and committed first. */
 static int run_one(struct run *x, int64_t id)
 {
@@ -286,11 +429,12 @@ static int run_one(struct run *x, int64_t id)
 		rc = set_row(x, r.id, r.attempts, 0, now_s());
 		r.attempts--; /* what a deferral goes back to */
 		enum intake_verdict v = INTAKE_TEMPFAIL;
+		int again = 0;
 		struct intake_result res;
 		if (rc == STORE_OK)
-			rc = handle(x, &r, &rcpt, &msg, &v, &res);
+			rc = handle(x, &r, &rcpt, &msg, &v, &again, &res);
 		if (rc == STORE_OK && v != INTAKE_TEMPFAIL)
-			rc = drop(x, &r.id, 1);
+			handled(x, &r, &msg, again);
 	}
 	wipe(&rcpt);
 	wipe(&msg);
@@ -298,44 +442,60 @@ static int run_one(struct run *x, int64_t id)
 	return rc < 0 ? rc : STORE_OK;
 }
 
-/* Fresh rows (never tried), as a group: one commit counts an attempt for
- * each, then each is handled and deleted. A crash charges every row of the
- * group one attempt; from then on they go one by one (run_one), so only the
- * row that crashes again is quarantined. A store error leaves the rest of
- * the group to run_one. */
+/* A row of a group, opened. */
+struct slot {
+	struct spool_rec r;
+	struct buf rcpt, msg;
+	int todo; /* load's answer */
+	enum intake_verdict v;
+	int again;
+};
+
+/* Fresh rows (never tried), as a group: one commit of the spool counts an
+ * attempt for each (and deletes the rows handled before), then all are
+ * handled in one transaction of the database. A crash charges every row of
+ * the group one attempt; from then on they go one by one (run_one), so only
+ * the row that crashes again is quarantined. A store error leaves the rest
+ * of the group to run_one. */
 static int run_group(struct run *x, const int64_t *ids, int n)
 {
-	int64_t now = now_s();
-	wlock(x->w);
-	int rc = store_begin(x->sq);
-	for (int i = 0; rc == STORE_OK && i < n; i++) {
-		rc = store_spool_set(x->sq, ids[i], 1, 0, now);
-		if (rc == STORE_NOTFOUND)
-			rc = STORE_OK;
+	int rc = spool_write(x, ids, n, now_s());
+	if (rc != STORE_OK)
+		return rc;
+	struct slot *s = xcalloc((size_t)n, sizeof(*s));
+	for (int i = 0; i < n; i++) {
+		s[i].todo = load(x, ids[i], &s[i].r, &s[i].rcpt, &s[i].msg);
+		if (s[i].todo < 0)
+			rc = s[i].todo;
 	}
 	if (rc == STORE_OK)
-		rc = store_commit(x->sq);
-	if (rc != STORE_OK)
-		store_rollback(x->sq);
-	wunlock(x->w);
-	for (int i = 0; rc == STORE_OK && i < n; i++) {
-		struct spool_rec r;
-		struct buf rcpt, msg;
-		int l = load(x, ids[i], &r, &rcpt, &msg);
-		if (l == 1) {
-			enum intake_verdict v;
+		rc = store_begin(x->st);
+	if (rc == STORE_OK) {
+		rc = unclaim_all(x);
+		for (int i = 0; rc == STORE_OK && i < n; i++) {
 			struct intake_result res;
-			r.attempts = 0;
-			rc = handle(x, &r, &rcpt, &msg, &v, &res);
-			if (rc == STORE_OK && v != INTAKE_TEMPFAIL)
-				rc = drop(x, &r.id, 1);
-		} else if (l < 0) {
-			rc = l;
+			s[i].v = INTAKE_TEMPFAIL;
+			if (s[i].todo == 1)
+				rc = handle(x, &s[i].r, &s[i].rcpt, &s[i].msg, &s[i].v, &s[i].again,
+					    &res);
 		}
-		wipe(&rcpt);
-		wipe(&msg);
-		spool_rec_free(&r);
+		if (rc == STORE_OK)
+			rc = store_commit(x->st);
+		if (rc != STORE_OK) {
+			store_rollback(x->st);
+		} else {
+			x->forget.n = 0;
+			for (int i = 0; i < n; i++)
+				if (s[i].todo == 1 && s[i].v != INTAKE_TEMPFAIL)
+					handled(x, &s[i].r, &s[i].msg, s[i].again);
+		}
 	}
+	for (int i = 0; i < n; i++) {
+		wipe(&s[i].rcpt);
+		wipe(&s[i].msg);
+		spool_rec_free(&s[i].r);
+	}
+	free(s);
 	return rc;
 }
 
@@ -357,7 +517,7 @@ static int collect(void *ctx, const struct spool_rec *r)
 /* Handles the pending rows with updated <= due: fresh ones first, as a
  * group, then those tried before, one by one, so that a message that
  * crashes its handler does not hold up the others. */
-static int drain(struct run *x, int64_t due, const atomic_int *stop)
+static int drain_rows(struct run *x, int64_t due, const atomic_int *stop)
 {
 	int64_t after = 0;
 	int done = 0;
@@ -394,12 +554,25 @@ static int drain(struct run *x, int64_t due, const atomic_int *stop)
 	}
 }
 
+/* drain_rows, then the handled rows deleted (and, alone, their markers
+ * forgotten). */
+static int drain(struct run *x, int64_t due, const atomic_int *stop)
+{
+	int n = drain_rows(x, due, stop);
+	if (spool_write(x, NULL, 0, 0) != STORE_OK || (x->w == NULL && forget(x) != STORE_OK)) {
+		log_warnx("intake: cannot delete handled messages from the spool: %s / %s",
+			  store_errmsg(x->sq), store_errmsg(x->st));
+		return -1;
+	}
+	return n;
+}
+
 int intake_spool_drain(const struct conf *conf, const struct keys *keys, struct store *sq,
 		       struct store *st, const struct tmpl_set *tmpl)
 {
-	struct run x = {intake_new(conf, keys, st, tmpl), keys, sq, st, NULL};
+	struct run x = {.in = intake_new(conf, keys, st, tmpl), .keys = keys, .sq = sq, .st = st};
 	int n = drain(&x, now_s(), NULL);
-	intake_free(x.in);
+	run_free(&x);
 	return n;
 }
 
@@ -409,7 +582,7 @@ enum intake_verdict intake_spool_inject(const struct conf *conf, const struct ke
 					size_t rcpt_len, const char *msg, size_t len,
 					struct intake_result *res)
 {
-	struct run x = {intake_new(conf, keys, st, tmpl), keys, sq, st, NULL};
+	struct run x = {.in = intake_new(conf, keys, st, tmpl), .keys = keys, .sq = sq, .st = st};
 	struct intake_target *t = NULL;
 	enum intake_verdict v = intake_rcpt(x.in, rcpt, rcpt_len, &t, res);
 	intake_target_free(t);
@@ -430,15 +603,21 @@ enum intake_verdict intake_spool_inject(const struct conf *conf, const struct ke
 		if (rc == STORE_OK) {
 			struct buf rb = {.data = (char *)rcpt, .len = rcpt_len};
 			struct buf mb = {.data = (char *)msg, .len = len};
+			int again = 0;
 			r.attempts = 0;
 			v = INTAKE_TEMPFAIL;
-			rc = handle(&x, &r, &rb, &mb, &v, res);
-			/* Handled: deleted. A temporary failure is the MTA's to
-			 * retry (75): not kept either. A row that cannot be
-			 * deleted is left to the worker (handled twice at worst). */
-			if (drop(&x, &r.id, 1) != STORE_OK)
-				log_warnx("intake: spool=%lld: cannot delete it: %s",
-					  (long long)r.id, store_errmsg(sq));
+			rc = handle(&x, &r, &rb, &mb, &v, &again, res);
+			/* Handled (here or by the worker: again): deleted. A
+			 * temporary failure is the MTA's to retry (75): not kept
+			 * either. A row that cannot be deleted is left to the
+			 * worker, which finds it marked if it was handled. */
+			if (rc == STORE_OK && v != INTAKE_TEMPFAIL)
+				handled(&x, &r, &mb, again);
+			else
+				ids_add(&x.gone, r.id);
+			if (spool_write(&x, NULL, 0, 0) != STORE_OK || forget(&x) != STORE_OK)
+				log_warnx("intake: spool=%lld: cannot delete it: %s / %s",
+					  (long long)r.id, store_errmsg(sq), store_errmsg(st));
 		}
 		spool_rec_free(&r);
 		if (rc != STORE_OK) {
@@ -448,7 +627,7 @@ enum intake_verdict intake_spool_inject(const struct conf *conf, const struct ke
 			v = INTAKE_TEMPFAIL;
 		}
 	}
-	intake_free(x.in);
+	run_free(&x);
 	return v;
 }
 
@@ -510,6 +689,8 @@ static void *committer_main(void *arg)
 			rc = store_spool_insert(sp->cst, &p->r);
 		if (rc == STORE_OK)
 			rc = store_commit(sp->cst);
+		if (rc == STORE_OK)
+			atomic_fetch_add(&sp->wmu.synced, 1);
 		if (rc != STORE_OK) {
 			log_warnx("intake: cannot spool messages: %s / %s", store_errmsg(sp->cst),
 				  store_errmsg(sp->cmst));
@@ -550,8 +731,11 @@ int intake_spool_submit(struct intake_spool *sp, const char *rcpt, size_t rcpt_l
 static void *worker_main(void *arg)
 {
 	struct intake_spool *sp = arg;
-	struct run x = {intake_new(sp->conf, sp->keys, sp->st, sp->tmpl), sp->keys, sp->wsq, sp->st,
-			&sp->wmu};
+	struct run x = {.in = intake_new(sp->conf, sp->keys, sp->st, sp->tmpl),
+			.keys = sp->keys,
+			.sq = sp->wsq,
+			.st = sp->st,
+			.w = &sp->wmu};
 	/* The first pass takes everything an earlier run left. After that, a
 	 * kick (a session's 250 is out) takes every row due now, and a pass on
 	 * the timer only rows a few seconds old: those spooled by another
@@ -561,6 +745,13 @@ static void *worker_main(void *arg)
 	while (!atomic_load(&sp->stop)) {
 		int64_t now = now_s();
 		int n = drain(&x, kicked ? now : now - 2, &sp->stop);
+		/* No mail for a second (no synced commit of the committer), or
+		 * many deletions waiting for one: sync them ourselves. */
+		if ((!kicked && (x.unsynced.n > 0 || x.forget.n > 0)) || x.unsynced.n >= 65536) {
+			if (settle(&x) != STORE_OK)
+				log_warnx("intake: cannot sync the spool: %s / %s",
+					  store_errmsg(x.sq), store_errmsg(x.st));
+		}
 		pthread_mutex_lock(&sp->mu);
 		if (!sp->kicked && !atomic_load(&sp->stop)) {
 			struct timespec ts;
@@ -572,7 +763,10 @@ static void *worker_main(void *arg)
 		sp->kicked = 0;
 		pthread_mutex_unlock(&sp->mu);
 	}
-	intake_free(x.in);
+	if (settle(&x) != STORE_OK) /* the committer has stopped */
+		log_warnx("intake: cannot sync the spool: %s / %s", store_errmsg(x.sq),
+			  store_errmsg(x.st));
+	run_free(&x);
 	return NULL;
 }
 
@@ -632,6 +826,7 @@ struct intake_spool *intake_spool_start(const struct conf *conf, const struct ke
 	pthread_mutex_init(&sp->cmu, NULL);
 	pthread_mutex_init(&sp->wmu.mu, NULL);
 	atomic_init(&sp->wmu.committer_waits, 0);
+	atomic_init(&sp->wmu.synced, 0);
 	pthread_cond_init(&sp->cnew, NULL);
 	pthread_cond_init(&sp->cdone, NULL);
 	int worker = pthread_create(&sp->thread, NULL, worker_main, sp) == 0;

@@ -59,6 +59,9 @@
 /* Test builds only: the listkeeper-testhooks binary (tests/hooks/) defines
  * it, to crash a handler on purpose; the installed binary has none. */
 extern void lk_test_intake_hook(const char *msg, size_t len) __attribute__((weak));
+/* Likewise, after a message's handling was committed and before its row is
+ * deleted from the spool (a crash there leaves a row marked handled). */
+extern void lk_test_intake_handled_hook(const char *msg, size_t len) __attribute__((weak));
 
 /* STORE_OK with *id set once the row is committed in the spool store sq; a
  * store error otherwise (answer 451). now: the receiving time. */

@@ -254,7 +254,18 @@ static const char M9[] =
     "  ON CONFLICT (day, list_id, counter, key) DO UPDATE SET value = value + excluded.value;\n"
     "DROP TABLE daily_counts;\n";
 
-static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6, M7, M8, M9};
+/* The intake's handled markers: a spool row (its id in the spool file, never
+ * reused, and the first bytes of its random wrapped key, so that a row of a
+ * spool file made anew is not taken for an old one) marked in the handling's
+ * own transaction, so that a handled row whose deletion from the spool was
+ * lost in a crash is not handled twice (intake/spool.c). Forgotten once the
+ * row's deletion is synced. */
+static const char M10[] = "CREATE TABLE intake_handled(\n"
+			  "  spool_id INTEGER PRIMARY KEY,\n"
+			  "  tag BLOB NOT NULL\n"
+			  ");\n";
+
+static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6, M7, M8, M9, M10};
 
 int migrations_sqlite_count(void)
 {

@@ -291,6 +291,14 @@ int store_spool_delete(struct store *s, int64_t id)
 {
 	return s->ops->spool_delete(s, id);
 }
+int store_spool_claim(struct store *s, int64_t id, const uint8_t tag[STORE_SPOOL_TAG_LEN])
+{
+	return s->ops->spool_claim(s, id, tag);
+}
+int store_spool_unclaim(struct store *s, int64_t id)
+{
+	return s->ops->spool_unclaim(s, id);
+}
 int store_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t to,
 			int (*cb)(void *ctx, const char *action, const char *source, int64_t n),
 			void *ctx)

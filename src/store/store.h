@@ -311,6 +311,16 @@ int store_spool_each(struct store *s, int quarantined, int64_t after, int64_t du
 int store_spool_set(struct store *s, int64_t id, int attempts, int64_t quarantined,
 		    int64_t updated);
 int store_spool_delete(struct store *s, int64_t id);
+/* Handled markers, in the database (not the spool store), written in the
+ * transaction of a row's handling: claim marks spool row id (tag: the first
+ * STORE_SPOOL_TAG_LEN bytes of its wrapped key) handled: STORE_OK when it
+ * was not yet (a marker of another row with that id, from a spool file made
+ * anew, is replaced), STORE_EXISTS when it was (by this process or
+ * another: write transactions take turns, so one of two claims wins). unclaim forgets
+ * the marker once the row's deletion from the spool is durable. */
+#define STORE_SPOOL_TAG_LEN 8
+int store_spool_claim(struct store *s, int64_t id, const uint8_t tag[STORE_SPOOL_TAG_LEN]);
+int store_spool_unclaim(struct store *s, int64_t id);
 
 /* The ledger events of a list with from <= time < to, counted by action and
  * source (the owners' daily summary). */

@@ -82,6 +82,8 @@ struct store_ops {
 	int (*spool_set)(struct store *s, int64_t id, int attempts, int64_t quarantined,
 			 int64_t updated);
 	int (*spool_delete)(struct store *s, int64_t id);
+	int (*spool_claim)(struct store *s, int64_t id, const uint8_t *tag);
+	int (*spool_unclaim)(struct store *s, int64_t id);
 	int (*ledger_counts)(struct store *s, int64_t list_id, int64_t from, int64_t to,
 			     int (*cb)(void *, const char *, const char *, int64_t), void *ctx);
 

@@ -13,7 +13,7 @@
 
 #define SQLITE_JOB_STMTS 24
 #define SQLITE_LIMIT_STMTS 6
-#define SQLITE_INTAKE_STMTS 6
+#define SQLITE_INTAKE_STMTS 8
 #define SQLITE_STATS_STMTS 5
 
 /* The cached statements of store_sqlite.c. */
@@ -127,6 +127,8 @@ int sq_spool_each(struct store *s, int quarantined, int64_t after, int64_t due, 
 		  int (*cb)(void *, const struct spool_rec *), void *ctx);
 int sq_spool_set(struct store *s, int64_t id, int attempts, int64_t quarantined, int64_t updated);
 int sq_spool_delete(struct store *s, int64_t id);
+int sq_spool_claim(struct store *s, int64_t id, const uint8_t *tag);
+int sq_spool_unclaim(struct store *s, int64_t id);
 int sq_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t to,
 		     int (*cb)(void *, const char *, const char *, int64_t), void *ctx);
 

@@ -5,6 +5,7 @@
  * store_sqlite_stats.c).
  *
  *   sq_spool_insert / get / each / set / delete   intake_spool
+ *   sq_spool_claim / unclaim                      intake_handled (migration 10)
  *   sq_ledger_counts                              consent_events by action
  *   store_sqlite_spool_open                       the spool's own file
  *
@@ -37,6 +38,8 @@ enum {
 	I_SPOOL_SET,
 	I_SPOOL_DELETE,
 	I_LEDGER_COUNTS,
+	I_SPOOL_CLAIM,
+	I_SPOOL_UNCLAIM,
 };
 
 #define SPOOL_COLS "id, received, size, attempts, quarantined, updated"
@@ -52,6 +55,11 @@ static const char *const ISQL[SQLITE_INTAKE_STMTS] = {
     [I_LEDGER_COUNTS] = "SELECT action, source, count(*) FROM consent_events WHERE list_id=? "
 			"AND time >= ? AND time < ? GROUP BY action, source ORDER BY action, "
 			"source",
+    /* a new marker, or one of another row with that id (a spool file made
+     * anew) replaced: one change; the same row's marker: none */
+    [I_SPOOL_CLAIM] = "INSERT INTO intake_handled(spool_id, tag) VALUES (?1,?2) "
+		      "ON CONFLICT(spool_id) DO UPDATE SET tag = ?2 WHERE tag <> ?2",
+    [I_SPOOL_UNCLAIM] = "DELETE FROM intake_handled WHERE spool_id=?",
 };
 
 static sqlite3_stmt *iprep(struct sqlite_store *q, int id)
@@ -163,6 +171,30 @@ int sq_spool_delete(struct store *s, int64_t id)
 	if (r == STORE_OK && sqlite3_changes(q->db) == 0)
 		return STORE_NOTFOUND;
 	return r;
+}
+
+int sq_spool_claim(struct store *s, int64_t id, const uint8_t *tag)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st;
+	if (sqlite_need_txn(q) || (st = iprep(q, I_SPOOL_CLAIM)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_blob(st, 2, tag, STORE_SPOOL_TAG_LEN, SQLITE_STATIC);
+	int r = sqlite_run(q, st, "mark a spooled message handled");
+	if (r == STORE_OK && sqlite3_changes(q->db) == 0)
+		return STORE_EXISTS;
+	return r;
+}
+
+int sq_spool_unclaim(struct store *s, int64_t id)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st;
+	if (sqlite_need_txn(q) || (st = iprep(q, I_SPOOL_UNCLAIM)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(st, 1, id);
+	return sqlite_run(q, st, "forget a handled mark");
 }
 
 int sq_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t to,

@@ -4,7 +4,8 @@
 # listkeeper), a marked message crashes its handler (SIGABRT): three crashes
 # and it is set aside in quarantine, the next messages flow; and after a
 # kill -9 of serve with messages waiting in the spool, nothing accepted is
-# lost.
+# lost; a crash after a handling, before its row leaves the spool, does not
+# have it handled twice.
 LK=$1
 . "$(dirname "$0")/lib.bash"
 B="$(dirname "$(readlink -f "$0")")/../intake/bounces"
@@ -130,6 +131,30 @@ start "$LK"
 check "after the restart the spool empties" settle
 check "every accepted bounce was handled (score 2 + 10)" [ "$(total)" = 12 ]
 check "nothing quarantined by the kill" [ "$(qs "SELECT count(*) FROM intake_spool")" = 0 ]
+
+# --- a crash after the handling, before the row leaves the spool ----------
+# The handling marks the row handled in its own transaction (intake_handled,
+# in the database): a restart finds the row and does not score it twice.
+kill $serve_pid; wait $serve_pid || true; serve_pid=
+export LISTKEEPER_TEST_CRASH_AFTER=AFTER-51c2
+start "$LKT"
+send d "$B/postfix-dsn-hard.eml" AFTER-51c2 >/dev/null
+waitdead
+check "crash after the handling was committed (SIGABRT)" [ "$ws" = 134 ]
+check "the handled message is still in the spool" [ "$(pending)" = 1 ]
+check "its bounce was scored once (score 13)" [ "$(total)" = 13 ]
+sid=$(qs "SELECT id FROM intake_spool")
+marked() { q "SELECT count(*) FROM intake_handled WHERE spool_id = $sid"; }
+check "the row is marked handled in the database" [ "$(marked)" = 1 ]
+start "$LKT" # the same fault: it would crash again if the row were handled again
+check "after the restart the handled row leaves the spool" settle
+check "not scored twice (still 13)" [ "$(total)" = 13 ]
+check "serve still running" kill -0 $serve_pid
+for _ in $(seq 100); do [ "$(marked)" = 0 ] && break; sleep 0.05; done
+check "its marker forgotten once the deletion is synced" [ "$(marked)" = 0 ]
+out=$(send e "$B/postfix-dsn-hard.eml"); settle
+check "the next bounce is scored (14)" [ "$(total)" = 14 ]
+unset LISTKEEPER_TEST_CRASH_AFTER
 
 # --- a quarantined message can be dropped ---------------------------------
 kill $serve_pid; wait $serve_pid || true; serve_pid=

@@ -4,7 +4,9 @@
  * intake spool worker aborts (SIGABRT) on any message that holds MARKER, as
  * a handler with a crashing bug would; with LISTKEEPER_TEST_SLOW_MS=N it
  * sleeps N ms before each message, so that a test can kill the server while
- * accepted messages wait in the spool (tests/cli/intake_spool.sh).
+ * accepted messages wait in the spool (tests/cli/intake_spool.sh); with
+ * LISTKEEPER_TEST_CRASH_AFTER=MARKER it aborts once such a message's
+ * handling is committed, before its row leaves the spool.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,4 +26,11 @@ void lk_test_intake_hook(const char *msg, size_t len)
 		if (ms > 0)
 			nanosleep(&ts, NULL);
 	}
+}
+
+void lk_test_intake_handled_hook(const char *msg, size_t len)
+{
+	const char *marker = getenv("LISTKEEPER_TEST_CRASH_AFTER");
+	if (marker != NULL && *marker != '\0' && memmem(msg, len, marker, strlen(marker)) != NULL)
+		abort();
 }
