@@ -122,19 +122,23 @@ static const struct lmtp_handler HANDLER = {on_rcpt, on_deliver, on_drop};
 
 /* --- sessions ----------------------------------------------------------------- */
 
-/* Writes all of p. Returns 0 or -1. */
+/* Writes all of p: sent at once when the socket has room (a reply almost
+ * always has), polled for room otherwise. Returns 0 or -1. */
 static int write_all(int fd, const char *p, size_t len)
 {
 	while (len > 0) {
-		struct pollfd pfd = {fd, POLLOUT, 0};
-		int pr = poll(&pfd, 1, LK_LMTP_TIMEOUT_SECONDS * 1000);
-		if (pr < 0 && errno == EINTR)
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (pr <= 0)
-			return -1;
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pfd = {fd, POLLOUT, 0};
+			int pr = poll(&pfd, 1, LK_LMTP_TIMEOUT_SECONDS * 1000);
+			if (pr < 0 && errno == EINTR)
+				continue;
+			if (pr <= 0)
+				return -1;
 			continue;
+		}
 		if (n <= 0)
 			return -1;
 		p += n;

@@ -256,17 +256,17 @@ static int forget(struct run *x)
  * row of mark (fresh rows about to be handled). The handlings were
  * committed in the database without a sync, and a deletion in the spool
  * file must not reach the disk before them (two files: no order between
- * them otherwise): alone (inject), the database is synced first and the
- * spool's commit is synced; in the server (x->w set) the deletion is not
- * synced here, and the committer syncs the database before each synced
- * commit of the spool (the worker's spool connection never checkpoints):
- * the markers of the deleted rows are forgotten once such a commit came
- * after. */
+ * them otherwise): the database is synced first (one sync for the group).
+ * Alone (inject) the spool's commit is synced and the markers of the
+ * deleted rows can go at once; in the server (x->w set) the deletion is not
+ * synced here (the worker's spool connection never checkpoints either), and
+ * their markers are kept until a synced commit of the committer came after
+ * (or settle). */
 static int spool_write(struct run *x, const int64_t *mark, int nmark, int64_t now)
 {
 	if (x->gone.n == 0 && nmark == 0)
 		return STORE_OK;
-	int r = x->w == NULL && x->gone.n > 0 ? store_sync(x->st) : STORE_OK;
+	int r = x->gone.n > 0 ? store_sync(x->st) : STORE_OK;
 	if (r != STORE_OK)
 		return r;
 	wlock(x->w);
@@ -298,17 +298,14 @@ static int spool_write(struct run *x, const int64_t *mark, int nmark, int64_t no
 }
 
 /* In the server, when no commit of the committer comes (no mail): syncs the
- * database, then the spool's deletions, and forgets their markers. */
+ * spool's deletions and forgets their markers. */
 static int settle(struct run *x)
 {
 	if (x->unsynced.n == 0)
 		return forget(x);
-	int r = store_sync(x->st);
-	if (r == STORE_OK) {
-		wlock(x->w);
-		r = store_sync(x->sq);
-		wunlock(x->w);
-	}
+	wlock(x->w);
+	int r = store_sync(x->sq);
+	wunlock(x->w);
 	if (r == STORE_OK) {
 		ids_move(&x->forget, &x->unsynced);
 		r = forget(x);
@@ -636,8 +633,9 @@ enum intake_verdict intake_spool_inject(const struct conf *conf, const struct ke
 /* A message waiting for the committer: sealed by its session. */
 struct pending {
 	struct spool_rec r;
-	int rc;	  /* the outcome, once done */
-	int done; /* under the committer's mutex */
+	int rc;		   /* the outcome, once done */
+	int done;	   /* under the committer's mutex */
+	pthread_cond_t cv; /* done: its session alone is woken */
 	struct pending *next;
 };
 
@@ -653,12 +651,11 @@ struct intake_spool {
 	int kicked;
 	atomic_int stop;
 	/* Group commit: the sessions' messages, inserted and synced together. */
-	struct store *cst;  /* the committer's: the spool, synchronous=FULL */
-	struct store *cmst; /* the committer's: the database, synced before cst commits */
+	struct store *cst; /* the committer's: the spool, synchronous=FULL */
 	pthread_t cthread;
 	pthread_mutex_t cmu;
 	struct wturn wmu; /* writes of the worker and the committer take turns */
-	pthread_cond_t cnew, cdone;
+	pthread_cond_t cnew;
 	struct pending *queue;
 	int cstop;
 };
@@ -680,11 +677,9 @@ static void *committer_main(void *arg)
 		atomic_store(&sp->wmu.committer_waits, 1);
 		pthread_mutex_lock(&sp->wmu.mu);
 		atomic_store(&sp->wmu.committer_waits, 0);
-		/* The worker's deletions of handled rows are committed in the spool
-		 * unsynced; this commit syncs them: the handlings go first. */
-		int rc = store_sync(sp->cmst);
-		if (rc == STORE_OK)
-			rc = store_begin(sp->cst);
+		/* This commit also syncs the worker's deletions of handled rows
+		 * (committed unsynced, after a sync of their handlings). */
+		int rc = store_begin(sp->cst);
 		for (struct pending *p = batch; rc == STORE_OK && p != NULL; p = p->next)
 			rc = store_spool_insert(sp->cst, &p->r);
 		if (rc == STORE_OK)
@@ -692,17 +687,17 @@ static void *committer_main(void *arg)
 		if (rc == STORE_OK)
 			atomic_fetch_add(&sp->wmu.synced, 1);
 		if (rc != STORE_OK) {
-			log_warnx("intake: cannot spool messages: %s / %s", store_errmsg(sp->cst),
-				  store_errmsg(sp->cmst));
+			log_warnx("intake: cannot spool messages: %s", store_errmsg(sp->cst));
 			store_rollback(sp->cst);
 		}
 		pthread_mutex_unlock(&sp->wmu.mu);
 		pthread_mutex_lock(&sp->cmu);
-		for (struct pending *p = batch; p != NULL; p = p->next) {
+		for (struct pending *p = batch, *next; p != NULL; p = next) {
+			next = p->next; /* p is its session's once done */
 			p->rc = rc;
 			p->done = 1;
+			pthread_cond_signal(&p->cv);
 		}
-		pthread_cond_broadcast(&sp->cdone);
 	}
 	pthread_mutex_unlock(&sp->cmu);
 	return NULL;
@@ -715,13 +710,15 @@ int intake_spool_submit(struct intake_spool *sp, const char *rcpt, size_t rcpt_l
 	memset(&p, 0, sizeof(p));
 	int rc = seal(sp->keys, rcpt, rcpt_len, msg, len, now_s(), &p.r);
 	if (rc == STORE_OK) {
+		pthread_cond_init(&p.cv, NULL);
 		pthread_mutex_lock(&sp->cmu);
 		p.next = sp->queue;
 		sp->queue = &p;
 		pthread_cond_signal(&sp->cnew);
 		while (!p.done)
-			pthread_cond_wait(&sp->cdone, &sp->cmu);
+			pthread_cond_wait(&p.cv, &sp->cmu);
 		pthread_mutex_unlock(&sp->cmu);
+		pthread_cond_destroy(&p.cv);
 		rc = p.rc;
 	}
 	spool_rec_free(&p.r);
@@ -785,11 +782,9 @@ static void spool_free(struct intake_spool *sp)
 	pthread_mutex_destroy(&sp->cmu);
 	pthread_mutex_destroy(&sp->wmu.mu);
 	pthread_cond_destroy(&sp->cnew);
-	pthread_cond_destroy(&sp->cdone);
 	store_close(sp->st);
 	store_close(sp->wsq);
 	store_close(sp->cst);
-	store_close(sp->cmst);
 	free(sp);
 }
 
@@ -797,19 +792,19 @@ struct intake_spool *intake_spool_start(const struct conf *conf, const struct ke
 					struct buf *err)
 {
 	/* The worker's marks and deletions in the spool are not synced: a
-	 * process crash keeps them (WAL), a power loss at worst has a message
-	 * handled twice. The committer's inserts are (the 250 waits for it). */
+	 * process crash keeps them (WAL), a power loss at worst loses an
+	 * attempt's count (a deleted row comes back with its handling's marker,
+	 * synced before the deletion). The committer's inserts are (the 250
+	 * waits for it). */
 	struct tmpl_set *tmpl = tmpl_set_load_conf(conf, err);
 	struct store *st = tmpl != NULL ? store_open(conf, 0, err) : NULL;
 	struct store *wsq = st != NULL ? store_spool_open(conf, err) : NULL;
 	struct store *cst = wsq != NULL ? store_spool_open(conf, err) : NULL;
-	struct store *cmst = cst != NULL ? store_open(conf, 0, err) : NULL;
-	if (cmst == NULL || store_set_durable(wsq, 0) != STORE_OK) {
+	if (cst == NULL || store_set_durable(wsq, 0) != STORE_OK) {
 		tmpl_set_free(tmpl);
 		store_close(st);
 		store_close(wsq);
 		store_close(cst);
-		store_close(cmst);
 		return NULL;
 	}
 	struct intake_spool *sp = xcalloc(1, sizeof(*sp));
@@ -819,7 +814,6 @@ struct intake_spool *intake_spool_start(const struct conf *conf, const struct ke
 	sp->st = st;
 	sp->wsq = wsq;
 	sp->cst = cst;
-	sp->cmst = cmst;
 	atomic_init(&sp->stop, 0);
 	pthread_mutex_init(&sp->mu, NULL);
 	pthread_cond_init(&sp->cv, NULL);
@@ -828,7 +822,6 @@ struct intake_spool *intake_spool_start(const struct conf *conf, const struct ke
 	atomic_init(&sp->wmu.committer_waits, 0);
 	atomic_init(&sp->wmu.synced, 0);
 	pthread_cond_init(&sp->cnew, NULL);
-	pthread_cond_init(&sp->cdone, NULL);
 	int worker = pthread_create(&sp->thread, NULL, worker_main, sp) == 0;
 	int committer = worker && pthread_create(&sp->cthread, NULL, committer_main, sp) == 0;
 	if (!committer) {

@@ -20,12 +20,17 @@
  * is set aside (quarantined: kept sealed, counted, audited) and never tried
  * again, so the rest keeps flowing. An orderly temporary failure (the store
  * busy) undoes its attempt and is tried again LK_INTAKE_RETRY_SECONDS later.
- * A handled row is deleted right after its handling, unsynced; the spool is
- * another file than the database, and a deletion must not reach the disk
- * before the handling it stands for: the committer syncs the database before
- * each synced commit of the spool, and only it checkpoints the spool. (The
- * kernel's own writeback could still write a deletion first; a power loss
- * in that instant would lose that one handling.)
+ * Fresh rows are handled in groups: one spool commit counts an attempt for
+ * each, one database transaction handles them all (a crash charges each an
+ * attempt, and from then on they go one by one, so only the one that
+ * crashes again is quarantined). Nothing is handled twice: the handling's
+ * transaction marks the row handled in the database (store_spool_claim), and
+ * a marked row found again (its deletion lost in a crash, or handled by
+ * another process) is only deleted. Handled rows are deleted a group at a
+ * time, unsynced, after one sync of the database (a deletion must not reach
+ * the disk before the handling it stands for: two files); a marker is
+ * forgotten once its row's deletion is synced (the committer's next synced
+ * commit, or the worker's own sync after a second without mail).
  * A row whose recipient is no longer known (a list deleted meanwhile) or
  * whose message is refused as bad data is logged and deleted: the MTA has
  * its 250 already, and nothing is answered to a bounce.
