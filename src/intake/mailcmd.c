@@ -497,7 +497,17 @@ int mailcmd_token(struct mailcmd_env *env, const char *tok, size_t len, int64_t 
 	}
 	if (r != STORE_OK)
 		return store_err(env, err);
-	int64_t id = (int64_t)t.subscriber_id;
+	int64_t id = (int64_t)t.subscriber_id, sid = 0;
+	/* A token acts whoever sends it (it proves the mailbox it was sent
+	 * to), but the answer goes to the sender: when that is another address,
+	 * it says nothing of the token's subscriber (subscribed or not, done
+	 * before or not). Asked before acting: leaving may erase the sender. */
+	int own = sender_id(env, &sid, err);
+	if (own < 0) {
+		list_rec_free(&l);
+		return -1;
+	}
+	own = own == 1 && sid == id;
 	const char *done = NULL;
 	if (t.purpose == TOKEN_CONFIRM) {
 		r = lists_confirm(env->x, &l, id, "email", NULL, err);
@@ -545,6 +555,9 @@ int mailcmd_token(struct mailcmd_env *env, const char *tok, size_t len, int64_t 
 		done = r == STORE_NOTFOUND ? "this address is not subscribed to this list."
 					   : "done: your setting is changed.";
 	}
+	if (!own)
+		done = "request carried out, if it still applied; we tell the answer only to the "
+		       "address it was sent to.";
 	if (r == STORE_OK || r == STORE_EXISTS || r == STORE_NOTFOUND)
 		buf_printf(out, "%s %s\n", l.name, done);
 	list_rec_free(&l);

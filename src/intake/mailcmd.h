@@ -16,8 +16,9 @@
  *     LIST-confirm+TOKEN@ for SET, expiring after [tokens]
  *     confirm_ttl_hours); only a valid token acts at once;
  *   - every answer is about the sender's own address: QUERY tells only the
- *     sender's own subscriptions, and Mailman's address=X is refused when X
- *     is not the sender;
+ *     sender's own subscriptions, Mailman's address=X is refused when X
+ *     is not the sender, and a token of another subscriber acts but is
+ *     answered with one neutral line, whatever the outcome;
  *   - the reply text never quotes the message: a command is named by its
  *     verb and list (a checked list name), errors by line number and a
  *     static reason.
