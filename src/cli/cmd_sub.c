@@ -1,16 +1,19 @@
 /*
- * cmd_sub.c - `listkeeper sub add|rm|ls`.
+ * cmd_sub.c - `listkeeper sub add|rm|ls|held|approve|reject`.
  *
  * TRUST: addresses and names are the operator's but treated as untrusted
- * text (mail/address.c, lists/person.c check them). `sub ls` shows personal
- * data and writes an audit row (P8).
+ * text (mail/address.c, lists/person.c check them). `sub ls` and `sub held`
+ * show personal data and write an audit row (P8).
  */
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/utc.h"
+#include "core/xmalloc.h"
 #include "lists/jobs.h"
 
 static const char USAGE[] =
@@ -18,7 +21,10 @@ static const char USAGE[] =
     "                          [--format text|html] [--tracking]\n"
     "                          [--confirmed --consent-note TEXT] [--source-ip IP]\n"
     "       listkeeper sub rm LIST ADDRESS\n"
-    "       listkeeper sub ls LIST [--state pending|active|held|disabled]\n\n"
+    "       listkeeper sub ls LIST [--state pending|active|held|disabled]\n"
+    "       listkeeper sub held LIST\n"
+    "       listkeeper sub approve LIST ADDRESS... | --all\n"
+    "       listkeeper sub reject LIST ADDRESS... | --all [--reason TEXT] [--quiet]\n\n"
     "add: the person is pending until they confirm from their own mailbox\n"
     "     (double opt-in). --confirmed makes them active at once and needs\n"
     "     --consent-note saying where their consent was given; it is kept in the\n"
@@ -26,7 +32,16 @@ static const char USAGE[] =
     "     from (when migrating from another system), encrypted, as proof of consent.\n"
     "     Addresses that opted out are refused.\n"
     "rm:  unsubscribes; a person on no other list is erased (their data destroyed).\n"
-    "ls:  prints id, state and address; every listing is written to the audit log.\n";
+    "ls:  prints id, state and address; every listing is written to the audit log.\n"
+    "held: on a list whose subscription_policy is owner, a confirmed request waits\n"
+    "     for the owners: prints id, when it was requested and confirmed, address\n"
+    "     and name of each (audited, as ls).\n"
+    "approve: makes held requests active and queues each person's welcome.\n"
+    "reject: deletes held requests and queues a short \"not accepted\" mail (with\n"
+    "     --reason, one line; none with --quiet); a person on no other list is\n"
+    "     erased. No opt-out is recorded: they may ask again.\n"
+    "     An address that is not held (pending, active, not on the list) is\n"
+    "     reported and the others are done; the exit status is then 65.\n";
 
 static int add(struct cli *c, int argc, char **argv)
 {
@@ -259,6 +274,232 @@ static int ls(struct cli *c, int argc, char **argv)
 	return r;
 }
 
+/* --- held, approve, reject ------------------------------------------------ */
+
+static int held_one(void *ctx, const struct subscription_rec *sub, const struct subscriber_rec *who)
+{
+	struct ls_ctx *lc = ctx;
+	struct person p;
+	char asked[32], confirmed[32];
+	lc->last = sub->subscriber_id;
+	lc->n++;
+	utc_format(sub->created, UTC_ISO, asked, sizeof(asked));
+	utc_format(sub->updated, UTC_ISO, confirmed, sizeof(confirmed));
+	if (lists_person_load(&lc->c->x, who, &p) < 0) {
+		printf("%lld\t%s\t%s\t(unreadable)\n", (long long)who->id, asked, confirmed);
+		return 0;
+	}
+	printf("%lld\t%s\t%s\t%s\t%s\n", (long long)who->id, asked, confirmed, p.address, p.name);
+	person_free(&p);
+	return 0;
+}
+
+static int held(struct cli *c, int argc, char **argv)
+{
+	if (argc != 3) {
+		fputs(USAGE, stderr);
+		return EX_USAGE;
+	}
+	struct list_rec l = {0};
+	int r = cli_list(c, argv[2], &l);
+	if (r)
+		return r;
+	struct ls_ctx lc = {c, 0, 0};
+	for (;;) {
+		int64_t before = lc.n;
+		if (store_members_page(c->st, l.id, SUB_STATE_HELD, lc.last, 1000, held_one, &lc) !=
+		    STORE_OK) {
+			r = cli_store_fail(c, "sub held", NULL);
+			break;
+		}
+		if (lc.n == before)
+			break;
+	}
+	if (r == 0 && lc.n == 0)
+		fprintf(stderr, "listkeeper sub held: no requests wait on %s\n", l.name);
+	char detail[64];
+	bsnprintf(detail, sizeof(detail), "rows=%lld", (long long)lc.n);
+	store_audit(c->st, lists_now(&c->x), c->actor, "sub-held", l.id, 0, detail);
+	list_rec_free(&l);
+	return r;
+}
+
+/* The ids of a list's held requests (--all), collected before any changes. */
+struct ids {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static int collect_id(void *ctx, const struct subscription_rec *sub,
+		      const struct subscriber_rec *who)
+{
+	(void)who;
+	struct ids *ids = ctx;
+	if (ids->n == ids->cap) {
+		ids->cap = ids->cap ? 2 * ids->cap : 64;
+		ids->v = xreallocarray(ids->v, ids->cap, sizeof(*ids->v));
+	}
+	ids->v[ids->n++] = sub->subscriber_id;
+	return 0;
+}
+
+static int held_ids(struct cli *c, const struct list_rec *l, struct ids *ids)
+{
+	for (;;) {
+		size_t before = ids->n;
+		int64_t after = ids->n ? ids->v[ids->n - 1] : 0;
+		if (store_members_page(c->st, l->id, SUB_STATE_HELD, after, 1000, collect_id,
+				       ids) != STORE_OK)
+			return -1;
+		if (ids->n == before)
+			return 0;
+	}
+}
+
+/* Why who (an address as typed, or "subscriber N") cannot be decided on. */
+static void not_held(const char *verb, const char *who, const struct list_rec *l, int found,
+		     enum sub_state st)
+{
+	if (!found)
+		fprintf(stderr, "listkeeper sub %s: %s: no request on %s\n", verb, who, l->name);
+	else if (st == SUB_STATE_PENDING)
+		fprintf(stderr,
+			"listkeeper sub %s: %s: not confirmed yet; a request is held for the "
+			"owners only once the person has confirmed it from their own mailbox\n",
+			verb, who);
+	else
+		fprintf(stderr, "listkeeper sub %s: %s: not waiting for approval (%s on %s)\n",
+			verb, who, sub_state_name(st), l->name);
+}
+
+struct decision {
+	int reject, quiet;
+	const char *reason;
+	int failed, erased;
+};
+
+/* Approves or rejects subscriber id; who names them in messages. Returns 0,
+ * or an exit code for a store failure (the rest is not done). */
+static int decide_one(struct cli *c, const struct list_rec *l, int64_t id, const char *who,
+		      struct decision *d)
+{
+	const char *verb = d->reject ? "reject" : "approve";
+	struct buf err;
+	buf_init(&err, 4096);
+	enum sub_state st = SUB_STATE_PENDING;
+	int64_t job = 0;
+	int erased = 0, r;
+	if (d->reject)
+		r = lists_reject(&c->x, l, id, "cli", d->reason, !d->quiet, &st, &erased, &job,
+				 &err);
+	else
+		r = lists_approve(&c->x, l, id, "cli", &st, &job, &err);
+	int rc = 0;
+	if (r == STORE_NOTFOUND || r == STORE_EXISTS) {
+		not_held(verb, who, l, r == STORE_EXISTS, st);
+		d->failed = 1;
+	} else if (r != STORE_OK) {
+		char what[32];
+		bsnprintf(what, sizeof(what), "sub %s", verb);
+		rc = cli_store_fail(c, what, &err);
+	} else if (!d->reject) {
+		printf("subscriber %lld approved on %s: active; welcome queued (job %lld)\n",
+		       (long long)id, l->name, (long long)job);
+	} else {
+		printf("subscriber %lld rejected on %s", (long long)id, l->name);
+		if (job)
+			printf("; \"not accepted\" mail queued (job %lld)", (long long)job);
+		printf("%s\n",
+		       erased ? "; on no other list, so their personal data was erased" : "");
+		d->erased |= erased;
+	}
+	buf_free(&err);
+	return rc;
+}
+
+static int decide(struct cli *c, int argc, char **argv, int reject)
+{
+	static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
+					     {"reason", required_argument, NULL, 'r'},
+					     {"quiet", no_argument, NULL, 'q'},
+					     {NULL, 0, NULL, 0}};
+	struct decision d = {reject, 0, NULL, 0, 0};
+	int all = 0, o;
+	optind = 3; /* options and addresses follow LIST */
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'a') {
+			all = 1;
+		} else if (o == 'r' && reject) {
+			d.reason = optarg;
+		} else if (o == 'q' && reject) {
+			d.quiet = 1;
+		} else {
+			fputs(USAGE, stderr);
+			return EX_USAGE;
+		}
+	}
+	if (argv[2][0] == '-' || all == (optind < argc)) {
+		fprintf(stderr, "listkeeper sub %s: give the addresses, or --all\n", argv[1]);
+		return EX_USAGE;
+	}
+	if (d.quiet && d.reason != NULL) {
+		fprintf(stderr, "listkeeper sub reject: --reason goes into the mail that --quiet "
+				"does not send\n");
+		return EX_USAGE;
+	}
+	struct buf err;
+	buf_init(&err, 1024);
+	if (!jobs_reason_valid(d.reason, &err)) {
+		fprintf(stderr, "listkeeper sub reject: --reason: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		return EX_USAGE;
+	}
+	buf_free(&err);
+	struct list_rec l = {0};
+	int r = d.quiet ? 0 : cli_templates(c); /* the welcome, or the "not accepted" mail */
+	if (r == 0)
+		r = cli_list(c, argv[2], &l);
+	if (r)
+		return r;
+	if (all) {
+		struct ids ids = {0};
+		if (held_ids(c, &l, &ids) < 0)
+			r = cli_store_fail(c, reject ? "sub reject" : "sub approve", NULL);
+		if (r == 0 && ids.n == 0)
+			fprintf(stderr, "listkeeper sub %s: no requests wait on %s\n", argv[1],
+				l.name);
+		for (size_t i = 0; r == 0 && i < ids.n; i++) {
+			char who[32];
+			bsnprintf(who, sizeof(who), "subscriber %lld", (long long)ids.v[i]);
+			r = decide_one(c, &l, ids.v[i], who, &d);
+		}
+		free(ids.v);
+	}
+	for (int i = optind; !all && r == 0 && i < argc; i++) {
+		struct address a = {0};
+		int64_t id = 0;
+		if (cli_address(argv[i], &a) != 0) {
+			d.failed = 1;
+			continue;
+		}
+		struct person_addr pa = {a.addr, a.key};
+		int f = lists_find(&c->x, &pa, &id);
+		if (f == STORE_NOTFOUND) {
+			not_held(argv[1], argv[i], &l, 0, SUB_STATE_PENDING);
+			d.failed = 1;
+		} else if (f != STORE_OK) {
+			r = cli_store_fail(c, reject ? "sub reject" : "sub approve", NULL);
+		} else {
+			r = decide_one(c, &l, id, argv[i], &d);
+		}
+		address_free(&a);
+	}
+	if (d.erased)
+		store_scrub(c->st);
+	list_rec_free(&l);
+	return r ? r : d.failed ? EX_DATAERR : 0;
+}
+
 int cmd_sub(struct cli *c, int argc, char **argv)
 {
 	if (argc < 2 || cli_wants_help(argc, argv)) {
@@ -266,7 +507,11 @@ int cmd_sub(struct cli *c, int argc, char **argv)
 		return argc < 2 ? EX_USAGE : 0;
 	}
 	const char *verb = argv[1];
-	if (strcmp(verb, "add") && strcmp(verb, "rm") && strcmp(verb, "ls")) {
+	static const char *const verbs[] = {"add", "rm", "ls", "held", "approve", "reject"};
+	size_t v = 0;
+	while (v < sizeof(verbs) / sizeof(verbs[0]) && strcmp(verb, verbs[v]) != 0)
+		v++;
+	if (v == sizeof(verbs) / sizeof(verbs[0])) {
 		fprintf(stderr, "listkeeper sub: unknown command '%s'\n", verb);
 		fputs(USAGE, stderr);
 		return EX_USAGE;
@@ -282,5 +527,9 @@ int cmd_sub(struct cli *c, int argc, char **argv)
 		return add(c, argc, argv);
 	if (!strcmp(verb, "rm"))
 		return rm(c, argc, argv);
+	if (!strcmp(verb, "held"))
+		return held(c, argc, argv);
+	if (!strcmp(verb, "approve") || !strcmp(verb, "reject"))
+		return decide(c, argc, argv, !strcmp(verb, "reject"));
 	return ls(c, argc, argv);
 }

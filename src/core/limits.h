@@ -30,6 +30,7 @@
 
 /* Owner addresses of one list (lists.owners) */
 #define LK_MAX_LIST_OWNERS 16
+#define LK_MAX_REASON 1000 /* the owners' reason for refusing a subscription request */
 
 /* Tokens and secrets */
 #define LK_MAX_TOKEN 128 /* the text of a token, either form */

@@ -302,6 +302,22 @@ void jobs_rcpt_free(char *to, char *reply_to)
 		xfree_wipe(reply_to, strlen(reply_to));
 }
 
+/* A notice rendered now from mail template name with the real values v,
+ * to an address sealed into its job (jobs_create_single): for a person who
+ * may be erased by the time it is sent. */
+static int sealed_notice(struct lists_ctx *x, const struct list_rec *l, const char *name,
+			 const struct tmpl_vars *v, const char *to, int64_t *id, struct buf *err)
+{
+	char *subject = NULL, *text = NULL;
+	int r = jobs_mail_text(x, name, v, &subject, &text, err);
+	if (r == STORE_OK)
+		r = jobs_create_single(x, l->id, "notice", to, NULL, subject, text, id, err);
+	if (text != NULL)
+		xfree_wipe(text, strlen(text)); /* it holds the address */
+	free(subject);
+	return r;
+}
+
 int jobs_create_goodbye(struct lists_ctx *x, const struct list_rec *l, const char *to,
 			const char *name, int all, int erased, int64_t *id, struct buf *err)
 {
@@ -312,14 +328,29 @@ int jobs_create_goodbye(struct lists_ctx *x, const struct list_rec *l, const cha
 	tmpl_put(v, "list_title", lists_title(l));
 	tmpl_put_bool(v, "all", all);
 	tmpl_put_bool(v, "erased", erased);
-	char *subject = NULL, *text = NULL;
-	int r = jobs_mail_text(x, "mail_goodbye.txt", v, &subject, &text, err);
+	int r = sealed_notice(x, l, "mail_goodbye.txt", v, to, id, err);
 	tmpl_vars_free(v);
-	if (r == STORE_OK)
-		r = jobs_create_single(x, l->id, "notice", to, NULL, subject, text, id, err);
-	if (text != NULL)
-		xfree_wipe(text, strlen(text)); /* it holds the address */
-	free(subject);
+	return r;
+}
+
+int jobs_reason_valid(const char *reason, struct buf *err)
+{
+	return reason == NULL || text_ok("the reason", reason, LK_MAX_REASON, 1, err);
+}
+
+int jobs_create_rejected(struct lists_ctx *x, const struct list_rec *l, const char *to,
+			 const char *name, const char *reason, int64_t *id, struct buf *err)
+{
+	if (!jobs_reason_valid(reason, err))
+		return STORE_ERR;
+	struct tmpl_vars *v = tmpl_vars_new();
+	tmpl_put(v, "email", to);
+	tmpl_put(v, "name", name);
+	tmpl_put(v, "list", l->name);
+	tmpl_put(v, "list_title", lists_title(l));
+	tmpl_put(v, "reason", reason != NULL ? reason : "");
+	int r = sealed_notice(x, l, "mail_rejected.txt", v, to, id, err);
+	tmpl_vars_free(v);
 	return r;
 }
 

@@ -46,6 +46,16 @@ int jobs_create_welcome(struct lists_ctx *x, const struct list_rec *l, int64_t s
  * person has been erased, and the address goes with the job's end. */
 int jobs_create_goodbye(struct lists_ctx *x, const struct list_rec *l, const char *to,
 			const char *name, int all, int erased, int64_t *id, struct buf *err);
+/* Queues the "not accepted" notice (kind "notice", mail_rejected.txt) to a
+ * person whose subscription request to l the owners have just refused
+ * (lists_reject), rendered now with the real values (to, name, reason: the
+ * owners' one-line reason, NULL or "" for none; at most LK_MAX_REASON bytes
+ * of UTF-8 without control characters) and sealed into the job, as the
+ * goodbye: it is sent even when the person has been erased. */
+int jobs_create_rejected(struct lists_ctx *x, const struct list_rec *l, const char *to,
+			 const char *name, const char *reason, int64_t *id, struct buf *err);
+/* 1 if reason (NULL: none) may go into that mail; else 0 and why in err. */
+int jobs_reason_valid(const char *reason, struct buf *err);
 /* Queues the mail with the link to the data page of a subscriber who asked
  * for it (web form /me). l is the list it is sent from: one the person is on.
  * The engine fills in {{request_url}} with a REQUEST token that expires after

@@ -463,8 +463,13 @@ int lists_set_state(struct lists_ctx *x, const struct list_rec *l, int64_t id, e
 	return r;
 }
 
-int lists_unsubscribe(struct lists_ctx *x, const struct list_rec *l, int64_t id, const char *source,
-		      int *erased, struct buf *err)
+/* Ends the subscription of id to l with a ledger event `action`, an opt-out
+ * for the list when suppress is set, and, on the person's last list, their
+ * erasure (P3) with an all-lists suppression for erase_reason (NULL: none).
+ * Within the caller's transaction when there is one. */
+static int leave(struct lists_ctx *x, const struct list_rec *l, int64_t id, const char *action,
+		 const char *source, int suppress, const char *erase_reason, int *erased,
+		 struct buf *err)
 {
 	struct subscriber_rec who = {0};
 	int64_t left = 0;
@@ -475,17 +480,14 @@ int lists_unsubscribe(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 	if (r == STORE_OK)
 		r = store_subscription_delete(x->st, l->id, id);
 	if (r == STORE_OK)
-		r = ledger_event(x, l->id, id, "unsubscribe", source, NULL);
-	/* A list deleted by its owner is no opt-out by the person. */
-	if (r == STORE_OK && strcmp(source, "list-delete") != 0)
+		r = ledger_event(x, l->id, id, action, source, NULL);
+	if (r == STORE_OK && suppress)
 		r = store_suppression_add(x->st, who.addr_hash, l->id, "unsubscribed",
 					  lists_now(x));
 	if (r == STORE_OK)
 		r = store_subscription_count(x->st, id, &left);
 	if (r == STORE_OK && left == 0) {
-		/* P3: leaving the last list destroys the person's data. */
-		r = lists_erase(x, id, source,
-				strcmp(source, "list-delete") != 0 ? "left-last-list" : NULL, err);
+		r = lists_erase(x, id, source, erase_reason, err);
 		if (r == STORE_OK)
 			*erased = 1;
 	}
@@ -494,8 +496,100 @@ int lists_unsubscribe(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 		*erased = 0;
 	subscriber_rec_free(&who);
 	if (r == STORE_OK)
-		log_info("event=unsubscribe list=%s subscriber=%lld erased=%d source=%s", l->name,
+		log_info("event=%s list=%s subscriber=%lld erased=%d source=%s", action, l->name,
 			 (long long)id, *erased, source);
+	return r;
+}
+
+int lists_unsubscribe(struct lists_ctx *x, const struct list_rec *l, int64_t id, const char *source,
+		      int *erased, struct buf *err)
+{
+	/* A list deleted by its owner is no opt-out by the person. */
+	int optout = strcmp(source, "list-delete") != 0;
+	return leave(x, l, id, "unsubscribe", source, optout, optout ? "left-last-list" : NULL,
+		     erased, err);
+}
+
+/* The subscription of id to l, which must be held: STORE_EXISTS (and *state)
+ * when it is in another state. */
+static int get_held(struct lists_ctx *x, const struct list_rec *l, int64_t id,
+		    struct subscription_rec *sub, enum sub_state *state)
+{
+	int r = store_subscription_get(x->st, l->id, id, sub);
+	if (r == STORE_OK) {
+		*state = sub->state;
+		if (sub->state != SUB_STATE_HELD)
+			r = STORE_EXISTS;
+	}
+	return r;
+}
+
+int lists_approve(struct lists_ctx *x, const struct list_rec *l, int64_t id, const char *source,
+		  enum sub_state *state, int64_t *job, struct buf *err)
+{
+	struct subscription_rec sub;
+	*job = 0;
+	if (store_begin(x->st) != STORE_OK)
+		return fail_store(x, err);
+	int r = get_held(x, l, id, &sub, state);
+	if (r == STORE_OK) {
+		sub.state = SUB_STATE_ACTIVE;
+		sub.updated = lists_now(x);
+		r = store_subscription_put(x->st, &sub);
+	}
+	if (r == STORE_OK)
+		r = ledger_event(x, l->id, id, "approve", source, NULL);
+	if (r == STORE_OK)
+		r = store_audit(x->st, lists_now(x), x->actor, "sub-approve", l->id, id, "");
+	if (r == STORE_OK) /* the welcome the confirmation held back */
+		r = jobs_create_welcome(x, l, id, job, err);
+	r = lists_end_txn(x, r, err);
+	if (r == STORE_OK)
+		log_info("event=approve list=%s subscriber=%lld source=%s", l->name, (long long)id,
+			 source);
+	else
+		*job = 0;
+	return r;
+}
+
+int lists_reject(struct lists_ctx *x, const struct list_rec *l, int64_t id, const char *source,
+		 const char *reason, int notify, enum sub_state *state, int *erased, int64_t *job,
+		 struct buf *err)
+{
+	struct subscription_rec sub;
+	struct subscriber_rec who = {0};
+	struct person p = {0};
+	*erased = 0;
+	*job = 0;
+	if (store_begin(x->st) != STORE_OK)
+		return fail_store(x, err);
+	int r = get_held(x, l, id, &sub, state);
+	if (r == STORE_OK && notify) {
+		/* Read before the erasure that may follow: the notice is sealed
+		 * into its job with the address. */
+		r = store_subscriber_get(x->st, id, &who);
+		if (r == STORE_OK && lists_person_load(x, &who, &p) < 0) {
+			buf_printf(err, "subscriber %lld: personal data does not open",
+				   (long long)id);
+			r = STORE_ERR;
+		}
+		if (r == STORE_OK)
+			r = jobs_create_rejected(x, l, p.address, p.name, reason, job, err);
+	}
+	if (r == STORE_OK)
+		r = store_audit(x->st, lists_now(x), x->actor, "sub-reject", l->id, id,
+				notify ? "notified" : "quiet");
+	/* No opt-out: the person asked to join and may ask again; and no
+	 * suppression on erasure, for the same reason. */
+	if (r == STORE_OK)
+		r = leave(x, l, id, "reject", source, 0, NULL, erased, err);
+	r = lists_end_txn(x, r, err);
+	if (r != STORE_OK) {
+		*erased = 0;
+		*job = 0;
+	}
+	person_free(&p);
+	subscriber_rec_free(&who);
 	return r;
 }
 

@@ -4,6 +4,8 @@
  * The lifecycle (DESIGN.md section 2):
  *
  *   (none) --subscribe--> pending --confirm--> active <--> held | disabled
+ *   policy "owner": pending --confirm--> held --approve--> active
+ *                                         held --reject--> gone (no opt-out)
  *      any state --unsubscribe--> gone (+ suppression for that list)
  *   leaving the last list, or an erasure request --> the subscriber's data
  *   key and rows are deleted; an all-lists suppression keeps the keyed hash
@@ -103,6 +105,29 @@ int lists_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t id, con
  * STORE_OK, STORE_NOTFOUND (no such subscription) or STORE_ERR. */
 int lists_unsubscribe(struct lists_ctx *x, const struct list_rec *l, int64_t id, const char *source,
 		      int *erased, struct buf *err);
+
+/* The owners' decision on a subscription held for their approval (a list
+ * whose subscription_policy is "owner": the person has confirmed already).
+ *
+ * lists_approve: held -> active, a ledger event "approve", an audit row
+ * "sub-approve", and the welcome the confirmation held back
+ * (jobs_create_welcome, *job), in one transaction.
+ *
+ * lists_reject: the request is deleted, with a ledger event "reject" and an
+ * audit row "sub-reject"; no opt-out is recorded (the person did not opt
+ * out, and may ask again). A person on no other list is erased (P3; no
+ * suppression either) and *erased set. With notify, the "not accepted" mail
+ * (jobs_create_rejected, reason may be NULL) is queued first (*job).
+ *
+ * Both return STORE_OK; STORE_NOTFOUND when id has no subscription to l;
+ * STORE_EXISTS when it is not held (*state says what it is: a pending one
+ * waits for the person's confirmation, P1); STORE_ERR with the reason in
+ * err. */
+int lists_approve(struct lists_ctx *x, const struct list_rec *l, int64_t id, const char *source,
+		  enum sub_state *state, int64_t *job, struct buf *err);
+int lists_reject(struct lists_ctx *x, const struct list_rec *l, int64_t id, const char *source,
+		 const char *reason, int notify, enum sub_state *state, int *erased, int64_t *job,
+		 struct buf *err);
 
 /* Sets the state of a confirmed subscription (active, held, disabled); ledger
  * event. A pending subscription is refused (STORE_ERR): only the person's

@@ -21,6 +21,10 @@ static int count_event(void *ctx, const char *action, const char *source, int64_
 		s->added += n;
 	else if (!strcmp(action, "confirm"))
 		s->confirmed += n;
+	else if (!strcmp(action, "approve"))
+		s->approved += n;
+	else if (!strcmp(action, "reject"))
+		s->rejected += n;
 	else if (!strcmp(action, "state-disabled") && !strcmp(source, "bounce"))
 		s->bounce_disabled += n;
 	else if (!strcmp(action, "unsubscribe") && !strcmp(source, "bounce"))
@@ -40,6 +44,10 @@ int lists_summary_counts(struct lists_ctx *x, const struct list_rec *l, int64_t 
 	int r = store_ledger_counts(x->st, l->id, day * 86400, (day + 1) * 86400, count_event, out);
 	if (r == STORE_OK)
 		r = store_stats_get(x->st, day, l->id, "bounce-unparsable", "", &out->unparsable);
+	int64_t n[4] = {0};
+	if (r == STORE_OK)
+		r = store_list_counts(x->st, l->id, n);
+	out->waiting = n[SUB_STATE_HELD];
 	return r;
 }
 
@@ -54,16 +62,27 @@ void lists_summary_text(const struct list_rec *l, const struct lists_summary *s,
 		   "What happened on the list %s@%s on %s (UTC):\n\n"
 		   "  new subscriptions (requested or added)   %8lld\n"
 		   "  confirmed                                %8lld\n"
+		   "  approved by the owners                   %8lld\n"
+		   "  not accepted by the owners               %8lld\n"
 		   "  left                                     %8lld\n"
 		   "  disabled by bounces                      %8lld\n"
 		   "  removed by bounces                       %8lld\n"
 		   "  complaints (unsubscribed at once)        %8lld\n"
-		   "  bounces that could not be understood     %8lld\n\n"
+		   "  bounces that could not be understood     %8lld\n\n",
+		   l->name, l->domain, date, (long long)s->added, (long long)s->confirmed,
+		   (long long)s->approved, (long long)s->rejected, (long long)s->left,
+		   (long long)s->bounce_disabled, (long long)s->bounce_removed,
+		   (long long)s->complaints, (long long)s->unparsable);
+	if (s->waiting > 0)
+		buf_printf(text,
+			   "Subscription requests waiting for your approval now: %lld.\n"
+			   "`listkeeper sub held %s` lists them; `listkeeper sub approve` and\n"
+			   "`listkeeper sub reject` decide.\n\n",
+			   (long long)s->waiting, l->name);
+	buf_printf(text,
 		   "Counts only: this summary names no one. `listkeeper list show %s` shows the\n"
 		   "list as it is now.\n",
-		   l->name, l->domain, date, (long long)s->added, (long long)s->confirmed,
-		   (long long)s->left, (long long)s->bounce_disabled, (long long)s->bounce_removed,
-		   (long long)s->complaints, (long long)s->unparsable, l->name);
+		   l->name);
 }
 
 enum lists_summary_result lists_summary_queue(struct lists_ctx *x, const struct list_rec *l,
@@ -86,8 +105,8 @@ enum lists_summary_result lists_summary_queue(struct lists_ctx *x, const struct 
 	if (r == STORE_OK && res == SUMMARY_QUEUED)
 		r = lists_summary_counts(x, l, day, &s);
 	if (r == STORE_OK && res == SUMMARY_QUEUED &&
-	    s.added + s.confirmed + s.left + s.bounce_disabled + s.bounce_removed + s.complaints +
-		    s.unparsable ==
+	    s.added + s.confirmed + s.approved + s.rejected + s.left + s.bounce_disabled +
+		    s.bounce_removed + s.complaints + s.unparsable + s.waiting ==
 		0)
 		res = SUMMARY_NOTHING;
 	struct buf subject, text;

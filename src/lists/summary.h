@@ -8,10 +8,14 @@
  *
  * Counted from the consent ledger (its events carry a list, an action, a
  * source and a time) and the daily counters: new (subscribe requests and
- * subscriptions by an administrator), confirmed, left (unsubscribed, any
- * way but a bounce or a complaint), disabled by bounces, removed by
- * bounces, complaints, and bounces that could not be understood. Counts
- * only: never an address, never a name, not even a subscriber id.
+ * subscriptions by an administrator), confirmed, approved and not accepted
+ * by the owners (policy "owner"), left (unsubscribed, any way but a bounce
+ * or a complaint), disabled by bounces, removed by bounces, complaints, and
+ * bounces that could not be understood; and, from the list as it is now,
+ * how many confirmed requests wait for the owners' approval (held): a day
+ * when requests wait is never a day with nothing to tell, so the owners
+ * are reminded daily (as Mailman's daily reminder of pending requests).
+ * Counts only: never an address, never a name, not even a subscriber id.
  *
  * TRUST: no outside input; owners' addresses were checked when they were
  * set (lists_set_field).
@@ -26,7 +30,9 @@
 
 struct lists_summary {
 	int64_t day; /* days since the epoch, UTC */
-	int64_t added, confirmed, left, bounce_disabled, bounce_removed, complaints, unparsable;
+	int64_t added, confirmed, approved, rejected, left, bounce_disabled, bounce_removed,
+	    complaints, unparsable;
+	int64_t waiting; /* held for the owners now (not on that day) */
 };
 
 int lists_summary_counts(struct lists_ctx *x, const struct list_rec *l, int64_t day,

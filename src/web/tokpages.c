@@ -147,11 +147,14 @@ static void show(const struct tokpages_env *env, const struct target *tg, const 
 static void confirm_done(const struct tokpages_env *env, const struct target *tg, int already,
 			 struct page *p)
 {
-	int held = tg->l.sub_policy != NULL && strcmp(tg->l.sub_policy, "owner") == 0;
-	if (already)
-		show(env, tg, "confirmed.html", "Already confirmed", "already", p);
-	else if (held)
+	/* A request confirmed on an owner-policy list waits for the owners: the
+	 * page says so, when it is fresh and when the link is opened again. */
+	int held = already ? tg->sub.state == SUB_STATE_HELD
+			   : tg->l.sub_policy != NULL && strcmp(tg->l.sub_policy, "owner") == 0;
+	if (held)
 		show(env, tg, "confirmed.html", "Thank you", "held", p);
+	else if (already)
+		show(env, tg, "confirmed.html", "Already confirmed", "already", p);
 	else
 		show(env, tg, "confirmed.html", "You are subscribed", "subscribed", p);
 }

@@ -383,10 +383,74 @@ static void test_owner_policy_holds(void **state)
 	assert_int_equal(confirm(f, &mod, id), STORE_OK);
 	assert_int_equal(state_of(f, &mod, id), SUB_STATE_HELD);
 	assert_false(is_recipient(f, &mod, id));
-	/* The owner approves. */
-	assert_int_equal(lists_set_state(&f->x, &mod, id, SUB_STATE_ACTIVE, "cli", &f->err),
-			 STORE_OK);
+	/* A pending request is not the owners' to approve (P1). */
+	enum sub_state st;
+	int64_t job = 0, pend;
+	assert_int_equal(subscribe_self(f, &mod, "pen@example.org", &pend), SUBSCRIBE_PENDING);
+	assert_int_equal(lists_approve(&f->x, &mod, pend, "cli", &st, &job, &f->err), STORE_EXISTS);
+	assert_int_equal(st, SUB_STATE_PENDING);
+	assert_int_equal(state_of(f, &mod, pend), SUB_STATE_PENDING);
+	/* Nor is a subscription to another list. */
+	assert_int_equal(lists_approve(&f->x, &f->news, id, "cli", &st, &job, &f->err),
+			 STORE_NOTFOUND);
+	/* The owner approves: active, and the welcome is queued. */
+	assert_int_equal(lists_approve(&f->x, &mod, id, "cli", &st, &job, &f->err), STORE_OK);
+	assert_true(job > 0);
 	assert_true(is_recipient(f, &mod, id));
+	struct job_rec j = {0};
+	assert_int_equal(store_job_get(f->st, job, &j), STORE_OK);
+	assert_string_equal(j.kind, "notice");
+	assert_int_equal(j.recipient_id, id);
+	job_rec_free(&j);
+	/* Once. */
+	assert_int_equal(lists_approve(&f->x, &mod, id, "cli", &st, &job, &f->err), STORE_EXISTS);
+	assert_int_equal(st, SUB_STATE_ACTIVE);
+	list_rec_free(&mod);
+}
+
+static void test_owner_rejects(void **state)
+{
+	struct fx *f = *state;
+	struct list_rec mod;
+	enum sub_state st;
+	int64_t lone, both, job;
+	int erased;
+
+	lists_defaults(&mod, "moderated", "example.org");
+	assert_int_equal(lists_set_field(&mod, "subscription_policy", "owner", &f->err), 0);
+	assert_int_equal(lists_create(&f->x, &mod, &f->err), STORE_OK);
+	assert_int_equal(subscribe_self(f, &mod, "lone@example.org", &lone), SUBSCRIBE_PENDING);
+	assert_int_equal(confirm(f, &mod, lone), STORE_OK);
+	both = active(f, &f->news, "both@example.org");
+	assert_int_equal(subscribe_self(f, &mod, "both@example.org", &both), SUBSCRIBE_PENDING);
+	assert_int_equal(confirm(f, &mod, both), STORE_OK);
+
+	/* A reason with a line break is refused, and nothing changes. */
+	assert_int_equal(lists_reject(&f->x, &mod, lone, "cli", "no\r\nBcc: x@example.org", 1, &st,
+				      &erased, &job, &f->err),
+			 STORE_ERR);
+	assert_int_equal(state_of(f, &mod, lone), SUB_STATE_HELD);
+
+	/* On no other list: erased, with the notice queued; no opt-out kept. */
+	assert_int_equal(
+	    lists_reject(&f->x, &mod, lone, "cli", "members only", 1, &st, &erased, &job, &f->err),
+	    STORE_OK);
+	assert_int_equal(erased, 1);
+	assert_true(job > 0);
+	struct subscriber_rec who = {0};
+	assert_int_equal(store_subscriber_get(f->st, lone, &who), STORE_NOTFOUND);
+	int64_t again;
+	assert_int_equal(subscribe(f, &mod, "lone@example.org", 0, &again), SUBSCRIBE_PENDING);
+
+	/* On another list: stays there; quiet: no notice. */
+	assert_int_equal(
+	    lists_reject(&f->x, &mod, both, "cli", NULL, 0, &st, &erased, &job, &f->err), STORE_OK);
+	assert_int_equal(erased, 0);
+	assert_int_equal(job, 0);
+	assert_int_equal(state_of(f, &f->news, both), SUB_STATE_ACTIVE);
+	assert_int_equal(
+	    lists_reject(&f->x, &mod, both, "cli", NULL, 0, &st, &erased, &job, &f->err),
+	    STORE_NOTFOUND);
 	list_rec_free(&mod);
 }
 
@@ -1032,6 +1096,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_subscribe_confirm, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_subscribe_by_admin, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_owner_policy_holds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_owner_rejects, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_closed_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_set_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unsubscribe_suppresses, setup, teardown),
