@@ -216,10 +216,54 @@ static int rm(struct cli *c, int argc, char **argv)
 	return r;
 }
 
+/* The ids of a list's held requests (--all), collected before any changes. */
+struct ids {
+	int64_t *v;
+	size_t n, cap;
+};
+
+/* The walk over a list's members: each callback counts its row (n) and
+ * remembers the id it reached (last), where the next page starts. */
 struct ls_ctx {
 	struct cli *c;
 	int64_t n, last;
+	struct ids *ids; /* collect_id */
 };
+
+/* Calls cb for every member of list_id in state (-1: any), page by page. */
+static int each_member(struct cli *c, int64_t list_id, int state, store_member_cb cb,
+		       struct ls_ctx *lc)
+{
+	for (;;) {
+		int64_t before = lc->n;
+		int r = store_members_page(c->st, list_id, state, lc->last, 1000, cb, lc);
+		if (r != STORE_OK || lc->n == before)
+			return r;
+	}
+}
+
+/* Prints the members of list name in state with cb (`sub ls`, `sub held`):
+ * personal data, so the listing is written to the audit log ("sub-VERB"). */
+static int show_members(struct cli *c, const char *name, int state, store_member_cb cb,
+			const char *verb)
+{
+	struct list_rec l = {0};
+	int r = cli_list(c, name, &l);
+	if (r)
+		return r;
+	struct ls_ctx lc = {c, 0, 0, NULL};
+	char what[32], detail[64];
+	bsnprintf(what, sizeof(what), "sub %s", verb);
+	if (each_member(c, l.id, state, cb, &lc) != STORE_OK)
+		r = cli_store_fail(c, what, NULL);
+	if (r == 0 && lc.n == 0 && !strcmp(verb, "held"))
+		fprintf(stderr, "listkeeper sub held: no requests wait on %s\n", l.name);
+	bsnprintf(what, sizeof(what), "sub-%s", verb);
+	bsnprintf(detail, sizeof(detail), "rows=%lld", (long long)lc.n);
+	store_audit(c->st, lists_now(&c->x), c->actor, what, l.id, 0, detail);
+	list_rec_free(&l);
+	return r;
+}
 
 static int ls_one(void *ctx, const struct subscription_rec *sub, const struct subscriber_rec *who)
 {
@@ -252,26 +296,7 @@ static int ls(struct cli *c, int argc, char **argv)
 		fputs(USAGE, stderr);
 		return EX_USAGE;
 	}
-	struct list_rec l = {0};
-	int r = cli_list(c, argv[2], &l);
-	if (r)
-		return r;
-	struct ls_ctx lc = {c, 0, 0};
-	for (;;) {
-		int64_t before = lc.n;
-		if (store_members_page(c->st, l.id, state, lc.last, 1000, ls_one, &lc) !=
-		    STORE_OK) {
-			r = cli_store_fail(c, "sub ls", NULL);
-			break;
-		}
-		if (lc.n == before)
-			break;
-	}
-	char detail[64];
-	bsnprintf(detail, sizeof(detail), "rows=%lld", (long long)lc.n);
-	store_audit(c->st, lists_now(&c->x), c->actor, "sub-ls", l.id, 0, detail);
-	list_rec_free(&l);
-	return r;
+	return show_members(c, argv[2], state, ls_one, "ls");
 }
 
 /* --- held, approve, reject ------------------------------------------------ */
@@ -300,60 +325,23 @@ static int held(struct cli *c, int argc, char **argv)
 		fputs(USAGE, stderr);
 		return EX_USAGE;
 	}
-	struct list_rec l = {0};
-	int r = cli_list(c, argv[2], &l);
-	if (r)
-		return r;
-	struct ls_ctx lc = {c, 0, 0};
-	for (;;) {
-		int64_t before = lc.n;
-		if (store_members_page(c->st, l.id, SUB_STATE_HELD, lc.last, 1000, held_one, &lc) !=
-		    STORE_OK) {
-			r = cli_store_fail(c, "sub held", NULL);
-			break;
-		}
-		if (lc.n == before)
-			break;
-	}
-	if (r == 0 && lc.n == 0)
-		fprintf(stderr, "listkeeper sub held: no requests wait on %s\n", l.name);
-	char detail[64];
-	bsnprintf(detail, sizeof(detail), "rows=%lld", (long long)lc.n);
-	store_audit(c->st, lists_now(&c->x), c->actor, "sub-held", l.id, 0, detail);
-	list_rec_free(&l);
-	return r;
+	return show_members(c, argv[2], SUB_STATE_HELD, held_one, "held");
 }
-
-/* The ids of a list's held requests (--all), collected before any changes. */
-struct ids {
-	int64_t *v;
-	size_t n, cap;
-};
 
 static int collect_id(void *ctx, const struct subscription_rec *sub,
 		      const struct subscriber_rec *who)
 {
 	(void)who;
-	struct ids *ids = ctx;
+	struct ls_ctx *lc = ctx;
+	struct ids *ids = lc->ids;
+	lc->last = sub->subscriber_id;
+	lc->n++;
 	if (ids->n == ids->cap) {
 		ids->cap = ids->cap ? 2 * ids->cap : 64;
 		ids->v = xreallocarray(ids->v, ids->cap, sizeof(*ids->v));
 	}
 	ids->v[ids->n++] = sub->subscriber_id;
 	return 0;
-}
-
-static int held_ids(struct cli *c, const struct list_rec *l, struct ids *ids)
-{
-	for (;;) {
-		size_t before = ids->n;
-		int64_t after = ids->n ? ids->v[ids->n - 1] : 0;
-		if (store_members_page(c->st, l->id, SUB_STATE_HELD, after, 1000, collect_id,
-				       ids) != STORE_OK)
-			return -1;
-		if (ids->n == before)
-			return 0;
-	}
 }
 
 /* Why who (an address as typed, or "subscriber N") cannot be decided on. */
@@ -463,7 +451,8 @@ static int decide(struct cli *c, int argc, char **argv, int reject)
 		return r;
 	if (all) {
 		struct ids ids = {0};
-		if (held_ids(c, &l, &ids) < 0)
+		struct ls_ctx lc = {c, 0, 0, &ids};
+		if (each_member(c, l.id, SUB_STATE_HELD, collect_id, &lc) != STORE_OK)
 			r = cli_store_fail(c, reject ? "sub reject" : "sub approve", NULL);
 		if (r == 0 && ids.n == 0)
 			fprintf(stderr, "listkeeper sub %s: no requests wait on %s\n", argv[1],

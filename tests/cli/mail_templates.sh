@@ -15,15 +15,8 @@
 # queues nothing.
 LK=$1
 . "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/mail_lib.bash"
 
-pid=
-stop() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  pid=
-}
 trap 'rc=$?; stop || true; rm -rf "$T"; exit $rc' EXIT
 
 lk init --dir "$T" --domain lists.example.org >/dev/null
@@ -64,26 +57,6 @@ start() { # start [TRIES]: serve with every role in the background; sets url and
 # get PATH [CURL ARGS]: status on stdout, body in $T/b
 get() { local p=$1; shift; curl -s --max-time 5 -o "$T/b" -w '%{http_code}' "$@" "$url$p"; }
 csrf_of() { sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/b" | head -1; }
-# mail TO MARKER: waits (10 s at most) for a message to TO whose subject or
-# decoded text holds MARKER; prints its subject and text
-mail() {
-  for _ in $(seq 200); do
-    python3 - "$T/out/new" "$1" "$2" <<'PY' && return 0
-import email, email.policy, os, sys
-d, to, mark = sys.argv[1:]
-for f in sorted(os.listdir(d)) if os.path.isdir(d) else []:
-    m = email.message_from_binary_file(open(os.path.join(d, f), "rb"), policy=email.policy.default)
-    t = "Subject: %s\n%s" % (m["Subject"], m.get_body(("plain",)).get_content())
-    if to in str(m["To"]) and mark in t:
-        print(t)
-        sys.exit(0)
-sys.exit(1)
-PY
-    sleep 0.05
-  done
-  return 1
-}
-has() { mail "$@" >/dev/null; } # has TO MARKER: mail, quietly
 # link TEXT PREFIX: the first /PREFIX/TOKEN in TEXT
 link() { grep -m1 -oE "/$2/[A-Za-z0-9_-]+" <<<"$1" || true; }
 n=0

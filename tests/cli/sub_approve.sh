@@ -14,15 +14,8 @@
 # approves every held request; the ledger chain stays whole.
 LK=$1
 . "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/mail_lib.bash"
 
-pid=
-stop() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  pid=
-}
 trap 'rc=$?; stop || true; rm -rf "$T"; exit $rc' EXIT
 
 lk init --dir "$T" --domain lists.example.org >/dev/null
@@ -31,7 +24,6 @@ export LISTKEEPER_LOG_LEVEL=warn
 lk list create club --title 'The Club' --subscription-policy owner --owner boss@example.org >/dev/null
 lk list create news --title 'News' >/dev/null
 q() { sqlite3 "$T/listkeeper.db" "$1"; }
-club=$(q "SELECT id FROM lists WHERE name = 'club'")
 
 url=
 start() {
@@ -47,28 +39,6 @@ start() {
 }
 check "serve starts" start
 
-# mail TO MARKER [N]: waits (10 s at most) for the Nth (default first)
-# message to TO whose subject or text holds MARKER; prints its subject and text
-mail() {
-  for _ in $(seq 200); do
-    python3 - "$T/out/new" "$1" "$2" "${3:-1}" <<'PY' && return 0
-import email, email.policy, os, sys
-d, to, mark, nth = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-fs = [os.path.join(d, f) for f in os.listdir(d)] if os.path.isdir(d) else []
-for f in sorted(fs, key=lambda f: (os.stat(f).st_mtime_ns, f)):
-    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
-    t = "Subject: %s\n%s" % (m["Subject"], m.get_body(("plain",)).get_content())
-    if to in str(m["To"]) and mark in t:
-        nth -= 1
-        if nth == 0:
-            print(t)
-            sys.exit(0)
-sys.exit(1)
-PY
-    sleep 0.05
-  done
-  return 1
-}
 mails_to() { { grep -l -- "^To:.*$1" "$T"/out/new/* 2>/dev/null || true; } | wc -l; }
 get() { local p=$1; shift; curl -s --max-time 5 -o "$T/b" -w '%{http_code}' "$@" "$url$p"; }
 csrf_of() { sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/b" | head -1; }
@@ -167,7 +137,6 @@ out=$(lk sub approve club --all)
 check "--all approves both" [ "$(grep -c ' approved on club: active' <<<"$out")" = 2 ]
 check "cyd and eve are active" [ "$(state club cyd@example.org)$(state club eve@example.org)" = activeactive ]
 check "nothing waits any more" grep -q "no requests wait on club" <<<"$(lk sub held club 2>&1)"
-has() { mail "$@" >/dev/null; }
 verify() { lk ledger verify >/dev/null; }
 check "eve's welcome arrives" has eve@example.org 'Welcome to The Club'
 check "the ledger chain is whole" verify
