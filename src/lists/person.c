@@ -449,6 +449,14 @@ int lists_set_state(struct lists_ctx *x, const struct list_rec *l, int64_t id, e
 				  ? "a pending subscription becomes active only by its confirmation"
 				  : "a subscription cannot be set back to pending");
 		r = STORE_ERR;
+	} else if (r == STORE_OK && (sub.state == SUB_STATE_HELD || state == SUB_STATE_HELD)) {
+		/* held is the owners' queue of confirmed requests, and nothing else:
+		 * only lists_confirm puts one there, and only lists_approve (with its
+		 * welcome) or lists_reject takes it out. */
+		buf_puts(err, sub.state == SUB_STATE_HELD
+				  ? "a held request is approved or rejected by the owners"
+				  : "only a confirmed request waiting for the owners is held");
+		r = STORE_ERR;
 	}
 	if (r == STORE_OK) {
 		sub.state = state;

@@ -3,7 +3,7 @@
  *
  * The lifecycle (DESIGN.md section 2):
  *
- *   (none) --subscribe--> pending --confirm--> active <--> held | disabled
+ *   (none) --subscribe--> pending --confirm--> active <--> disabled
  *   policy "owner": pending --confirm--> held --approve--> active
  *                                         held --reject--> gone (no opt-out)
  *      any state --unsubscribe--> gone (+ suppression for that list)
@@ -129,9 +129,11 @@ int lists_reject(struct lists_ctx *x, const struct list_rec *l, int64_t id, cons
 		 const char *reason, int notify, enum sub_state *state, int *erased, int64_t *job,
 		 struct buf *err);
 
-/* Sets the state of a confirmed subscription (active, held, disabled); ledger
+/* Sets the state of a confirmed subscription (active <-> disabled); ledger
  * event. A pending subscription is refused (STORE_ERR): only the person's
- * confirmation moves it (P1). STORE_NOTFOUND if there is no subscription. */
+ * confirmation moves it (P1); so are moves into or out of held, the owners'
+ * queue (lists_approve, lists_reject). STORE_NOTFOUND if there is no
+ * subscription. */
 int lists_set_state(struct lists_ctx *x, const struct list_rec *l, int64_t id, enum sub_state state,
 		    const char *source, struct buf *err);
 

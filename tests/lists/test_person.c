@@ -390,6 +390,10 @@ static void test_owner_policy_holds(void **state)
 	assert_int_equal(lists_approve(&f->x, &mod, pend, "cli", &st, &job, &f->err), STORE_EXISTS);
 	assert_int_equal(st, SUB_STATE_PENDING);
 	assert_int_equal(state_of(f, &mod, pend), SUB_STATE_PENDING);
+	/* Nor does a held request leave the queue but by the owners' decision. */
+	assert_int_equal(lists_set_state(&f->x, &mod, id, SUB_STATE_ACTIVE, "cli", &f->err),
+			 STORE_ERR);
+	assert_int_equal(state_of(f, &mod, id), SUB_STATE_HELD);
 	/* Nor is a subscription to another list. */
 	assert_int_equal(lists_approve(&f->x, &f->news, id, "cli", &st, &job, &f->err),
 			 STORE_NOTFOUND);
@@ -489,13 +493,17 @@ static void test_set_state(void **state)
 		assert_false(is_recipient(f, &f->news, p));
 	}
 
-	/* active <-> held | disabled */
+	/* held is the owners' queue of confirmed requests only: an active
+	 * subscription is not put there (approving it would welcome it again). */
+	buf_reset(&f->err);
 	assert_int_equal(lists_set_state(&f->x, &f->news, a, SUB_STATE_HELD, "cli", &f->err),
-			 STORE_OK);
-	assert_int_equal(state_of(f, &f->news, a), SUB_STATE_HELD);
-	assert_false(is_recipient(f, &f->news, a));
+			 STORE_ERR);
+	assert_true(f->err.len > 0);
+	assert_int_equal(state_of(f, &f->news, a), SUB_STATE_ACTIVE);
+	/* active <-> disabled */
 	assert_int_equal(lists_set_state(&f->x, &f->news, a, SUB_STATE_DISABLED, "cli", &f->err),
 			 STORE_OK);
+	assert_int_equal(state_of(f, &f->news, a), SUB_STATE_DISABLED);
 	assert_false(is_recipient(f, &f->news, a));
 	assert_int_equal(lists_set_state(&f->x, &f->news, a, SUB_STATE_ACTIVE, "cli", &f->err),
 			 STORE_OK);
@@ -507,10 +515,10 @@ static void test_set_state(void **state)
 	assert_int_equal(state_of(f, &f->news, a), SUB_STATE_ACTIVE);
 
 	/* No such subscription */
-	assert_int_equal(lists_set_state(&f->x, &f->talk, a, SUB_STATE_HELD, "cli", &f->err),
+	assert_int_equal(lists_set_state(&f->x, &f->talk, a, SUB_STATE_DISABLED, "cli", &f->err),
 			 STORE_NOTFOUND);
 	/* Refusals leave no ledger events and no open transaction. */
-	assert_int_equal(verify(f), 2 + 3);
+	assert_int_equal(verify(f), 2 + 2);
 	assert_int_equal(subscribe(f, &f->talk, "x@example.org", 1, &p), SUBSCRIBE_ACTIVE);
 }
 
@@ -995,7 +1003,7 @@ static void five_events(struct fx *f)
 	assert_int_equal(confirm(f, &f->news, a), STORE_OK);
 	b = active(f, &f->news, "l2@example.org");
 	c = active(f, &f->talk, "l3@example.org");
-	assert_int_equal(lists_set_state(&f->x, &f->talk, c, SUB_STATE_HELD, "cli", &f->err),
+	assert_int_equal(lists_set_state(&f->x, &f->talk, c, SUB_STATE_DISABLED, "cli", &f->err),
 			 STORE_OK);
 	(void)b;
 	assert_int_equal(verify(f), 5);
