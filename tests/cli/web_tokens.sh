@@ -23,6 +23,7 @@ trap cleanup EXIT
 
 lk init --dir "$T" >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_HTTP_LISTEN=127.0.0.1:0
+export LISTKEEPER_LMTP_LISTEN=127.0.0.1:0 # serve runs every role: any free port
 export LISTKEEPER_LOG_LEVEL=info
 lk list create news --title "News & <b>views</b>" >/dev/null
 lk list create other --title "Other" >/dev/null
