@@ -25,6 +25,7 @@
 
 #define SPOOL_AD "intake-spool"
 #define SPOOL_BATCH 64
+#define SPOOL_DELETE_GROUP 256 /* handled rows deleted together while mail flows */
 #define SEALED_MAX (LK_MAX_MESSAGE + LK_MAX_ADDRESS + 1 + PII_OVERHEAD)
 
 static int64_t now_s(void)
@@ -262,18 +263,19 @@ static int forget(struct run *x)
  * synced here (the worker's spool connection never checkpoints either), and
  * their markers are kept until a synced commit of the committer came after
  * (or settle). */
-static int spool_write(struct run *x, const int64_t *mark, int nmark, int64_t now)
+static int spool_write(struct run *x, const int64_t *mark, int nmark, int64_t now, int deletes)
 {
-	if (x->gone.n == 0 && nmark == 0)
+	size_t ndel = deletes ? x->gone.n : 0;
+	if (ndel == 0 && nmark == 0)
 		return STORE_OK;
-	int r = x->gone.n > 0 ? store_sync(x->st) : STORE_OK;
+	int r = ndel > 0 ? store_sync(x->st) : STORE_OK;
 	if (r != STORE_OK)
 		return r;
 	wlock(x->w);
 	if (x->w != NULL && x->unsynced.n > 0 && atomic_load(&x->w->synced) != x->unsynced_at)
 		ids_move(&x->forget, &x->unsynced);
 	r = store_begin(x->sq);
-	for (size_t i = 0; r == STORE_OK && i < x->gone.n; i++) {
+	for (size_t i = 0; r == STORE_OK && i < ndel; i++) {
 		r = store_spool_delete(x->sq, x->gone.v[i]);
 		if (r == STORE_NOTFOUND)
 			r = STORE_OK;
@@ -285,8 +287,9 @@ static int spool_write(struct run *x, const int64_t *mark, int nmark, int64_t no
 	}
 	if (r == STORE_OK)
 		r = store_commit(x->sq);
-	if (r != STORE_OK) {
-		store_rollback(x->sq);
+	if (r != STORE_OK || ndel == 0) {
+		if (r != STORE_OK)
+			store_rollback(x->sq);
 	} else if (x->w == NULL) {
 		ids_move(&x->forget, &x->gone);
 	} else {
@@ -456,7 +459,7 @@ struct slot {
  * of the group to run_one. */
 static int run_group(struct run *x, const int64_t *ids, int n)
 {
-	int rc = spool_write(x, ids, n, now_s());
+	int rc = spool_write(x, ids, n, now_s(), x->gone.n >= SPOOL_DELETE_GROUP);
 	if (rc != STORE_OK)
 		return rc;
 	struct slot *s = xcalloc((size_t)n, sizeof(*s));
@@ -497,14 +500,21 @@ static int run_group(struct run *x, const int64_t *ids, int n)
 }
 
 struct batch {
+	const struct ids *gone; /* handled, deletion to come: skipped */
 	int64_t id[SPOOL_BATCH];
 	int attempts[SPOOL_BATCH];
-	int n;
+	int n, seen;
+	int64_t last; /* the last row seen */
 };
 
 static int collect(void *ctx, const struct spool_rec *r)
 {
 	struct batch *b = ctx;
+	b->seen++;
+	b->last = r->id;
+	for (size_t i = 0; i < b->gone->n; i++)
+		if (b->gone->v[i] == r->id)
+			return 0;
 	b->id[b->n] = r->id;
 	b->attempts[b->n] = r->attempts;
 	b->n++;
@@ -519,12 +529,12 @@ static int drain_rows(struct run *x, int64_t due, const atomic_int *stop)
 	int64_t after = 0;
 	int done = 0;
 	for (;;) {
-		struct batch b = {0};
+		struct batch b = {.gone = &x->gone};
 		if (store_spool_each(x->sq, 0, after, due, SPOOL_BATCH, collect, &b) != STORE_OK)
 			return -1;
-		if (b.n == 0)
+		if (b.seen == 0)
 			return done;
-		after = b.id[b.n - 1];
+		after = b.last;
 		int64_t fresh[SPOOL_BATCH];
 		int nf = 0;
 		for (int i = 0; i < b.n; i++)
@@ -552,11 +562,15 @@ static int drain_rows(struct run *x, int64_t due, const atomic_int *stop)
 }
 
 /* drain_rows, then the handled rows deleted (and, alone, their markers
- * forgotten). */
+ * forgotten): in the server, while mail flows, once SPOOL_DELETE_GROUP of
+ * them gathered (one sync of the database for all), else by the first
+ * pass that finds nothing new. */
 static int drain(struct run *x, int64_t due, const atomic_int *stop)
 {
 	int n = drain_rows(x, due, stop);
-	if (spool_write(x, NULL, 0, 0) != STORE_OK || (x->w == NULL && forget(x) != STORE_OK)) {
+	int deletes = n <= 0 || x->w == NULL || x->gone.n >= SPOOL_DELETE_GROUP;
+	if (spool_write(x, NULL, 0, 0, deletes) != STORE_OK ||
+	    (x->w == NULL && forget(x) != STORE_OK)) {
 		log_warnx("intake: cannot delete handled messages from the spool: %s / %s",
 			  store_errmsg(x->sq), store_errmsg(x->st));
 		return -1;
@@ -612,7 +626,7 @@ enum intake_verdict intake_spool_inject(const struct conf *conf, const struct ke
 				handled(&x, &r, &mb, again);
 			else
 				ids_add(&x.gone, r.id);
-			if (spool_write(&x, NULL, 0, 0) != STORE_OK || forget(&x) != STORE_OK)
+			if (spool_write(&x, NULL, 0, 0, 1) != STORE_OK || forget(&x) != STORE_OK)
 				log_warnx("intake: spool=%lld: cannot delete it: %s / %s",
 					  (long long)r.id, store_errmsg(sq), store_errmsg(st));
 		}
@@ -760,7 +774,8 @@ static void *worker_main(void *arg)
 		sp->kicked = 0;
 		pthread_mutex_unlock(&sp->mu);
 	}
-	if (settle(&x) != STORE_OK) /* the committer has stopped */
+	/* the committer has stopped: the handled rows deleted, synced */
+	if (spool_write(&x, NULL, 0, 0, 1) != STORE_OK || settle(&x) != STORE_OK)
 		log_warnx("intake: cannot sync the spool: %s / %s", store_errmsg(x.sq),
 			  store_errmsg(x.st));
 	run_free(&x);
