@@ -71,8 +71,11 @@ enum token_purpose {
 	TOKEN_SET_NOMAIL = 9,
 	TOKEN_SET_HTML = 10,
 	TOKEN_SET_TEXT = 11,
+	/* confirm SIGNOFF * sent by mail (intake): leave every list; the token
+	 * names the list whose LIST-confirm+ address carries it */
+	TOKEN_SIGNOFF_ALL = 12,
 };
-#define TOKEN_PURPOSE_LAST TOKEN_SET_TEXT
+#define TOKEN_PURPOSE_LAST TOKEN_SIGNOFF_ALL
 
 struct token {
 	enum token_purpose purpose;

@@ -187,9 +187,11 @@ static int do_subscribe(struct mailcmd_env *env, const struct command *c, struct
 /* --- SIGNOFF and SET: a request to confirm ------------------------------ */
 
 /* Queues the request to confirm (mail_command_confirm.txt): Reply-To
- * LIST-KIND+TOKEN@DOMAIN. setting: SET's option, or NULL for SIGNOFF. */
+ * LIST-KIND+TOKEN@DOMAIN. setting: SET's option, or NULL for SIGNOFF;
+ * lists: for SIGNOFF * (TOKEN_SIGNOFF_ALL, carried by l's address), the
+ * names of the lists it leaves, else NULL. */
 static int ask(struct mailcmd_env *env, const struct list_rec *l, int64_t id, enum token_purpose p,
-	       const char *setting, struct buf *out, struct buf *err)
+	       const char *setting, const char *lists, struct buf *out, struct buf *err)
 {
 	const struct keys *k = env->x->keys;
 	int64_t exp =
@@ -214,6 +216,8 @@ static int ask(struct mailcmd_env *env, const struct list_rec *l, int64_t id, en
 	tmpl_put(v, "list", l->name);
 	tmpl_put(v, "list_title", lists_title(l));
 	tmpl_put_bool(v, "signoff", p == TOKEN_UNSUBSCRIBE);
+	tmpl_put_bool(v, "all", p == TOKEN_SIGNOFF_ALL);
+	tmpl_put(v, "lists", lists != NULL ? lists : "");
 	tmpl_put(v, "setting", setting);
 	tmpl_put(v, "unsubscribe_url", buf_cstr(&url));
 	char *subject = NULL, *text = NULL;
@@ -252,7 +256,7 @@ static int signoff_one(struct mailcmd_env *env, const char *name, struct buf *ou
 	if (r == 0)
 		buf_puts(out, "this address is not subscribed to this list.\n");
 	if (r == 1)
-		r = ask(env, &l, id, TOKEN_UNSUBSCRIBE, NULL, out, err);
+		r = ask(env, &l, id, TOKEN_UNSUBSCRIBE, NULL, NULL, out, err);
 	list_rec_free(&l);
 	return r < 0 ? -1 : 0;
 }
@@ -289,22 +293,39 @@ static int do_signoff(struct mailcmd_env *env, const struct command *c, struct b
 	if (strcmp(c->list, "*") != 0)
 		return signoff_one(env, c->list, out, err);
 	struct sub_ids ids;
+	int64_t id = 0;
 	int r = sender_lists(env, &ids, err);
+	if (r == 1)
+		r = sender_id(env, &id, err);
 	if (r <= 0) {
 		if (r == 0)
 			buf_puts(out, "SIGNOFF *: this address is on no list here.\n");
 		return r;
 	}
-	for (size_t i = 0; i < ids.n; i++) {
+	/* One request for them all (the reply limit would stop one per list),
+	 * its token carried by the first list's LIST-confirm+ address. */
+	struct list_rec first = {0};
+	struct buf names;
+	buf_init(&names, 64 * (LK_MAX_LIST_NAME + 2));
+	for (size_t i = 0; r >= 0 && i < ids.n; i++) {
 		struct list_rec l = {0};
-		if (store_list_get_id(env->x->st, ids.list[i], &l) != STORE_OK)
-			return store_err(env, err);
-		r = signoff_one(env, l.name, out, err);
-		list_rec_free(&l);
-		if (r < 0)
-			return -1;
+		if (store_list_get_id(env->x->st, ids.list[i], &l) != STORE_OK) {
+			r = store_err(env, err);
+		} else {
+			buf_printf(&names, "%s%s", i ? ", " : "", l.name);
+			if (i == 0)
+				first = l;
+			else
+				list_rec_free(&l);
+		}
 	}
-	return 0;
+	if (r >= 0) {
+		buf_puts(out, "SIGNOFF *: ");
+		r = ask(env, &first, id, TOKEN_SIGNOFF_ALL, NULL, buf_cstr(&names), out, err);
+	}
+	list_rec_free(&first);
+	buf_free(&names);
+	return r < 0 ? -1 : 0;
 }
 
 static int do_set(struct mailcmd_env *env, const struct command *c, struct buf *out,
@@ -326,7 +347,7 @@ static int do_set(struct mailcmd_env *env, const struct command *c, struct buf *
 	}
 	if (r == 1) {
 		enum token_purpose p = TOKEN_SET_DIGEST + (c->option - CMD_OPT_DIGEST);
-		r = ask(env, &l, id, p, opt_name(c->option), out, err);
+		r = ask(env, &l, id, p, opt_name(c->option), NULL, out, err);
 	}
 	list_rec_free(&l);
 	return r < 0 ? -1 : 0;
@@ -448,8 +469,9 @@ enum token_status mailcmd_token_decode(const struct keys *k, const char *tok, si
 				       struct token *t)
 {
 	static const enum token_purpose P[] = {
-	    TOKEN_CONFIRM,    TOKEN_SET_DIGEST, TOKEN_SET_NODIGEST, TOKEN_SET_MAIL,
-	    TOKEN_SET_NOMAIL, TOKEN_SET_HTML,	TOKEN_SET_TEXT,	    TOKEN_UNSUBSCRIBE,
+	    TOKEN_CONFIRM,  TOKEN_SET_DIGEST,  TOKEN_SET_NODIGEST,
+	    TOKEN_SET_MAIL, TOKEN_SET_NOMAIL,  TOKEN_SET_HTML,
+	    TOKEN_SET_TEXT, TOKEN_SIGNOFF_ALL, TOKEN_UNSUBSCRIBE,
 	};
 	size_t n = sizeof(P) / sizeof(P[0]) - (with_unsubscribe ? 0 : 1);
 	enum token_status ts = TOKEN_MALFORMED;
@@ -519,6 +541,32 @@ int mailcmd_token(struct mailcmd_env *env, const char *tok, size_t len, int64_t 
 		if (r == STORE_OK)
 			log_info("intake: event=confirm list=%s subscriber=%lld source=email",
 				 l.name, (long long)id);
+	} else if (t.purpose == TOKEN_SIGNOFF_ALL) {
+		/* every list of the token's subscriber (l only carried it) */
+		struct sub_ids ids = {.n = 0};
+		int left = 0;
+		r = store_subscriptions_of(env->x->st, id, collect, &ids);
+		for (size_t i = 0; r == STORE_OK && i < ids.n; i++) {
+			struct list_rec one = {0};
+			int erased = 0;
+			r = store_list_get_id(env->x->st, ids.list[i], &one);
+			if (r == STORE_OK)
+				r = lists_unsubscribe(env->x, &one, id, "email", &erased, err);
+			if (r == STORE_OK) {
+				left++;
+				log_info("intake: event=unsubscribe list=%s subscriber=%lld "
+					 "source=email",
+					 one.name, (long long)id);
+			}
+			if (r == STORE_NOTFOUND)
+				r = STORE_OK;
+			env->erased |= erased;
+			list_rec_free(&one);
+		}
+		done = left > 0 ? "done: you have left every list here."
+				: "this address is on no list here.";
+		if (r == STORE_OK && left == 0)
+			r = STORE_NOTFOUND;
 	} else if (t.purpose == TOKEN_UNSUBSCRIBE) {
 		int erased = 0;
 		r = lists_unsubscribe(env->x, &l, id, "email", &erased, err);
@@ -559,7 +607,8 @@ int mailcmd_token(struct mailcmd_env *env, const char *tok, size_t len, int64_t 
 		done = "request carried out, if it still applied; we tell the answer only to the "
 		       "address it was sent to.";
 	if (r == STORE_OK || r == STORE_EXISTS || r == STORE_NOTFOUND)
-		buf_printf(out, "%s %s\n", l.name, done);
+		buf_printf(out, "%s%s%s\n", t.purpose == TOKEN_SIGNOFF_ALL ? "" : l.name,
+			   t.purpose == TOKEN_SIGNOFF_ALL ? "" : " ", done);
 	list_rec_free(&l);
 	if (r == STORE_OK || r == STORE_EXISTS || r == STORE_NOTFOUND)
 		return 0;

@@ -726,8 +726,8 @@ int compose_list_address(struct buf *out, const struct keys *k, enum token_purpo
 			 const char *list_name, int64_t list_id, const char *domain,
 			 int64_t subscriber_id, int64_t expires)
 {
-	int confirm =
-	    purpose == TOKEN_CONFIRM || (purpose >= TOKEN_SET_DIGEST && purpose <= TOKEN_SET_TEXT);
+	int confirm = purpose == TOKEN_CONFIRM || purpose == TOKEN_SIGNOFF_ALL ||
+		      (purpose >= TOKEN_SET_DIGEST && purpose <= TOKEN_SET_TEXT);
 	const char *role = purpose == TOKEN_BOUNCE	  ? "bounces"
 			   : purpose == TOKEN_UNSUBSCRIBE ? "unsubscribe"
 			   : confirm			  ? "confirm"

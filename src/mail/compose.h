@@ -143,7 +143,8 @@ int compose_reply(const struct compose_reply_in *in, struct buf *out, struct buf
  * LIST-bounces+TOKEN@DOMAIN (TOKEN_BOUNCE: the VERP envelope sender) or
  * LIST-unsubscribe+TOKEN@DOMAIN (TOKEN_UNSUBSCRIBE: the List-Unsubscribe
  * mailto), TOKEN in crypto/token.h's address form, expires 0; or
- * LIST-confirm+TOKEN@DOMAIN (TOKEN_CONFIRM and the TOKEN_SET_* purposes: the
+ * LIST-confirm+TOKEN@DOMAIN (TOKEN_CONFIRM, the TOKEN_SET_* purposes and
+ * TOKEN_SIGNOFF_ALL: the
  * Reply-To of a request to confirm), TOKEN in its expiring form, expires
  * (unix seconds) not 0. For a list name of at most LK_MAX_LIST_NAME the
  * local part is at most LK_MAX_LOCAL_PART octets (RFC 5321); a longer name
