@@ -63,26 +63,6 @@ static int seal(const struct keys *keys, const char *rcpt, size_t rcpt_len, cons
 	return rc;
 }
 
-int intake_spool_put(struct store *sq, const struct keys *keys, const char *rcpt, size_t rcpt_len,
-		     const char *msg, size_t len, int64_t now, int64_t *id)
-{
-	struct spool_rec r;
-	int rc = seal(keys, rcpt, rcpt_len, msg, len, now, &r);
-	if (rc == STORE_OK)
-		rc = store_begin(sq);
-	if (rc == STORE_OK) {
-		rc = store_spool_insert(sq, &r);
-		if (rc == STORE_OK)
-			rc = store_commit(sq);
-		if (rc != STORE_OK)
-			store_rollback(sq);
-	}
-	if (rc == STORE_OK)
-		*id = r.id;
-	spool_rec_free(&r);
-	return rc;
-}
-
 int intake_spool_open(const struct keys *keys, const struct spool_rec *r, struct buf *rcpt,
 		      struct buf *msg)
 {
@@ -575,15 +555,6 @@ static int drain(struct run *x, int64_t due, const atomic_int *stop)
 			  store_errmsg(x->sq), store_errmsg(x->st));
 		return -1;
 	}
-	return n;
-}
-
-int intake_spool_drain(const struct conf *conf, const struct keys *keys, struct store *sq,
-		       struct store *st, const struct tmpl_set *tmpl)
-{
-	struct run x = {.in = intake_new(conf, keys, st, tmpl), .keys = keys, .sq = sq, .st = st};
-	int n = drain(&x, now_s(), NULL);
-	run_free(&x);
 	return n;
 }
 

@@ -2,12 +2,12 @@
  * spool.h - the intake spool: an accepted message is stored before it is
  * answered, and handled after (DESIGN.md P-durability; issue 5).
  *
- *   intake_spool_put     seals one message for one recipient and commits it
- *                        into a spool store (store_spool_open: its own file,
- *                        synchronous=FULL)
- *   intake_spool_submit  the same from a session of the LMTP server: the
- *                        committer thread inserts what all sessions queued in
- *                        one transaction, synced once (group commit)
+ *   intake_spool_submit  seals one message for one recipient and stores it,
+ *                        for a session of the LMTP server: the committer
+ *                        thread inserts what all sessions queued in one
+ *                        transaction of the spool store (store_spool_open:
+ *                        its own file, synchronous=FULL), synced once (group
+ *                        commit)
  *   intake_spool_start   the worker thread of the intake role: handles the
  *                        pending rows in id order, on start and on every kick
  *   intake_spool_kick    a row was added
@@ -68,11 +68,6 @@ extern void lk_test_intake_hook(const char *msg, size_t len) __attribute__((weak
  * deleted from the spool (a crash there leaves a row marked handled). */
 extern void lk_test_intake_handled_hook(const char *msg, size_t len) __attribute__((weak));
 
-/* STORE_OK with *id set once the row is committed in the spool store sq; a
- * store error otherwise (answer 451). now: the receiving time. */
-int intake_spool_put(struct store *sq, const struct keys *keys, const char *rcpt, size_t rcpt_len,
-		     const char *msg, size_t len, int64_t now, int64_t *id);
-
 /* Opens r (read with store_spool_get): the recipient into rcpt, the message
  * into msg. 0, or -1 when the row does not open. */
 int intake_spool_open(const struct keys *keys, const struct spool_rec *r, struct buf *rcpt,
@@ -104,10 +99,5 @@ enum intake_verdict intake_spool_inject(const struct conf *conf, const struct ke
 					const struct tmpl_set *tmpl, const char *rcpt,
 					size_t rcpt_len, const char *msg, size_t len,
 					struct intake_result *res);
-
-/* One pass over the pending rows of the spool store sq, handled with the
- * database st and the templates tmpl: the number handled, or -1. */
-int intake_spool_drain(const struct conf *conf, const struct keys *keys, struct store *sq,
-		       struct store *st, const struct tmpl_set *tmpl);
 
 #endif
