@@ -48,6 +48,7 @@
 #include "web/ratelimit.h"
 #include "web/response.h"
 #include "web/scrub.h"
+#include "web/writer.h"
 #include "web/stats.h"
 #include "web/tokpages.h"
 
@@ -78,6 +79,7 @@ struct http_server {
 	char *tls_cert, *tls_key; /* PEM, for the library (key wiped at stop) */
 	pthread_key_t store_key;  /* this worker's store, opened on first use */
 	pthread_t scrubber;	  /* web/scrub.h: the WAL checkpoint after erasures */
+	struct writer *writer;	  /* web/writer.h: the group commit of unsubscribes */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stopping, scrubbing; /* under mu; scrubbing: the thread runs */
@@ -330,8 +332,13 @@ static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *c
 		listpage_env_of(s, &env);
 		prefs_post(&env, url, f, &p);
 	} else {
-		struct tokpages_env env = {s->site, thread_store(s), s->keys,
-					   conf_get(s->conf, "general", "consent_version"), 0};
+		struct tokpages_env env = {
+		    .site = s->site,
+		    .st = thread_store(s),
+		    .keys = s->keys,
+		    .policy_version = conf_get(s->conf, "general", "consent_version"),
+		    .writer = s->writer,
+		};
 		tokpages_post(&env, url, f, &p);
 	}
 	form_free(f);
@@ -384,9 +391,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		}
 		if (tokpages_match(url)) {
-			struct tokpages_env env = {s->site, thread_store(s), s->keys,
-						   conf_get(s->conf, "general", "consent_version"),
-						   0};
+			struct tokpages_env env = {
+			    .site = s->site,
+			    .st = thread_store(s),
+			    .keys = s->keys,
+			    .policy_version = conf_get(s->conf, "general", "consent_version"),
+			    .writer = s->writer,
+			};
 			tokpages_get(&env, url, &p);
 		} else if (listpage_match(url) || prefs_match(url) || me_match(url)) {
 			struct listpage_env env;
@@ -619,6 +630,11 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 		server_free(s);
 		return NULL;
 	}
+	if ((s->writer = writer_new(conf, err)) == NULL) {
+		pthread_key_delete(s->store_key);
+		server_free(s);
+		return NULL;
+	}
 	int fd = open_listener(conf_get(conf, "http", "listen"), s->tls ? "https" : "http", s->url,
 			       sizeof(s->url), err);
 	if (fd >= 0) {
@@ -655,6 +671,7 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 	} else if (s->d != NULL)
 		s->scrubbing = 1;
 	if (s->d == NULL) {
+		writer_free(s->writer);
 		pthread_key_delete(s->store_key);
 		pthread_cond_destroy(&s->cv);
 		pthread_mutex_destroy(&s->mu);
@@ -675,7 +692,8 @@ void http_server_stop(struct http_server *s)
 		return;
 	/* Joins the workers; each closes its store in store_key_free on the way out. */
 	MHD_stop_daemon(s->d);
-	scrubber_stop(s); /* after the workers: a last erasure is scrubbed too */
+	writer_free(s->writer); /* no worker waits for it any more */
+	scrubber_stop(s);	/* after the workers: a last erasure is scrubbed too */
 	pthread_key_delete(s->store_key);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);

@@ -193,6 +193,11 @@ void page_store_unavailable(struct page *p, const struct site *site)
 void page_store_failed(struct page *p, const struct site *site, struct store *st, int r)
 {
 	log_warnx("web: store error: %s", store_errmsg(st));
+	page_store_error(p, site, r);
+}
+
+void page_store_error(struct page *p, const struct site *site, int r)
+{
 	if (r == STORE_BUSY)
 		page_error(p, site, 503, "Busy", "The server is busy; please try again shortly.");
 	else

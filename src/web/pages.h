@@ -82,10 +82,13 @@ void page_begin(struct page *p, unsigned status, const char *cache);
 void page_render(struct page *p, const struct site *site, const char *name, struct tmpl_vars *v);
 void page_error(struct page *p, const struct site *site, unsigned status, const char *title,
 		const char *text);
-/* A begun page becomes the 503 (STORE_BUSY) or 500 for store result r (logged). */
 /* 503 "Unavailable": the request's store connection could not be opened. */
 void page_store_unavailable(struct page *p, const struct site *site);
+/* A begun page becomes the 503 (STORE_BUSY) or 500 for store result r:
+ * page_store_failed logs the error of st; page_store_error logs nothing
+ * (the caller did). */
 void page_store_failed(struct page *p, const struct site *site, struct store *st, int r);
+void page_store_error(struct page *p, const struct site *site, int r);
 void page_text(struct page *p, unsigned status, const char *cache, const char *type,
 	       const char *text, size_t len);
 /* 1 if a list is shown and takes subscriptions (its policy is not closed). */

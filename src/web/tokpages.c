@@ -20,6 +20,7 @@
 #include "lists/lists.h"
 #include "lists/person.h"
 #include "web/csrf.h"
+#include "web/writer.h"
 
 int tokpages_match(const char *path)
 {
@@ -55,10 +56,10 @@ static void target_free(struct target *tg)
 	list_rec_free(&tg->l);
 }
 
-/* Authenticates the token of path for purpose and loads the list and the
- * subscription. Returns 0, or -1 with the error page in p (begun). */
-static int load(const struct tokpages_env *env, const char *path, enum token_purpose purpose,
-		struct target *tg, struct page *p)
+/* Authenticates the token of path for purpose. Returns 0, or -1 with the
+ * error page in p (begun). */
+static int decode(const struct tokpages_env *env, const char *path, enum token_purpose purpose,
+		  struct target *tg, struct page *p)
 {
 	memset(tg, 0, sizeof(*tg));
 	const char *text = path + 3;
@@ -81,6 +82,16 @@ static int load(const struct tokpages_env *env, const char *path, enum token_pur
 				 "a newer message.");
 		return -1;
 	}
+	return 0;
+}
+
+/* decode, then loads the list and the subscription. Returns 0, or -1 with
+ * the error page in p (begun). */
+static int load(const struct tokpages_env *env, const char *path, enum token_purpose purpose,
+		struct target *tg, struct page *p)
+{
+	if (decode(env, path, purpose, tg, p) < 0)
+		return -1;
 	if (env->st == NULL) {
 		page_store_unavailable(p, env->site);
 		return -1;
@@ -261,62 +272,122 @@ static int collect(void *ctx, const struct subscription_rec *r)
 	return 0;
 }
 
-/* Ends the subscriptions (one transaction). *left: how many were ended;
- * *erased: the person's data is gone. Returns a STORE_* code. */
-static int unsubscribe(const struct tokpages_env *env, const struct target *tg, int all,
-		       int goodbye, size_t *left, int *erased)
+/* The unsubscribe work, a job of the web's writer (web/writer.h): it may
+ * run twice, so it starts afresh each time. */
+struct unsub_job {
+	const struct tokpages_env *env;
+	struct target *tg;
+	int load; /* read the list and the subscription of tg->t first (one-click) */
+	int all, goodbye;
+	size_t left; /* out: how many subscriptions were ended */
+	int erased;  /* out: the person's data is gone */
+};
+
+/* Reads the list and the subscription that tg->t names. */
+static int load_in(struct store *st, struct target *tg)
 {
+	list_rec_free(&tg->l);
+	memset(&tg->l, 0, sizeof(tg->l));
+	tg->subscribed = 0;
+	int r = store_list_get_id(st, (int64_t)tg->t.list_id, &tg->l);
+	if (r == STORE_OK) {
+		r = store_subscription_get(st, (int64_t)tg->t.list_id, (int64_t)tg->t.subscriber_id,
+					   &tg->sub);
+		tg->subscribed = r == STORE_OK;
+		if (r == STORE_NOTFOUND)
+			r = STORE_OK;
+	}
+	return r;
+}
+
+/* Ends the subscriptions (one transaction, nested in the writer's). Returns
+ * a STORE_* code; STORE_NOTFOUND when load finds the list gone. */
+static int unsub_run(struct store *st, void *arg)
+{
+	struct unsub_job *j = arg;
+	const struct tokpages_env *env = j->env;
+	struct target *tg = j->tg;
 	struct lists_ctx x;
 	ctx_of(env, &x);
+	x.st = st;
 	int64_t who = (int64_t)tg->t.subscriber_id;
 	struct ids ids = {0};
 	struct buf err;
 	buf_init(&err, 1024);
-	*left = 0;
-	*erased = 0;
+	j->left = 0;
+	j->erased = 0;
 	struct person p = {0};
-	int r = store_begin(env->st);
-	if (r == STORE_OK && goodbye && tg->subscribed) {
+	int r = store_begin(st);
+	if (r == STORE_OK && j->load)
+		r = load_in(st, tg);
+	if (r == STORE_OK && j->goodbye && tg->subscribed) {
 		/* the address, read before an erasure makes it unreadable */
 		struct subscriber_rec rec = {0};
-		if (store_subscriber_get(env->st, who, &rec) == STORE_OK &&
+		if (store_subscriber_get(st, who, &rec) == STORE_OK &&
 		    lists_person_load(&x, &rec, &p) < 0)
 			memset(&p, 0, sizeof(p));
 		subscriber_rec_free(&rec);
 	}
-	if (r == STORE_OK && all)
-		r = store_subscriptions_of(env->st, who, collect, &ids);
+	if (r == STORE_OK && j->all)
+		r = store_subscriptions_of(st, who, collect, &ids);
 	else if (r == STORE_OK && tg->subscribed)
 		collect(&ids, &tg->sub);
-	for (size_t i = 0; r == STORE_OK && i < ids.n && !*erased; i++) {
+	for (size_t i = 0; r == STORE_OK && i < ids.n && !j->erased; i++) {
 		struct list_rec l;
 		memset(&l, 0, sizeof(l));
-		r = store_list_get_id(env->st, ids.v[i], &l);
+		r = store_list_get_id(st, ids.v[i], &l);
 		if (r == STORE_OK)
-			r = lists_unsubscribe(&x, &l, who, "web", erased, &err);
+			r = lists_unsubscribe(&x, &l, who, "web", &j->erased, &err);
 		if (r == STORE_NOTFOUND) /* gone meanwhile: nothing to end */
 			r = STORE_OK;
 		else if (r == STORE_OK)
-			(*left)++;
+			j->left++;
 		list_rec_free(&l);
 	}
 	int64_t job = 0;
-	if (r == STORE_OK && *left > 0 && p.address != NULL)
-		r = jobs_create_goodbye(&x, &tg->l, p.address, p.name, all, *erased, &job, &err);
+	if (r == STORE_OK && j->left > 0 && p.address != NULL)
+		r = jobs_create_goodbye(&x, &tg->l, p.address, p.name, j->all, j->erased, &job,
+					&err);
 	person_free(&p);
 	if (r == STORE_OK)
-		r = store_commit(env->st);
+		r = store_commit(st);
 	if (r != STORE_OK) {
 		if (err.len)
 			log_warnx("web: unsubscribe subscriber=%lld: %s", (long long)who,
 				  buf_cstr(&err));
-		store_rollback(env->st);
-		*left = 0;
-		*erased = 0;
-	} else if (*erased) {
-		web_scrub_soon(); /* the WAL checkpoint, within LK_WEB_SCRUB_SECONDS */
+		store_rollback(st);
+		j->left = 0;
+		j->erased = 0;
 	}
 	free(ids.v);
+	buf_free(&err);
+	return r;
+}
+
+/* Runs j by the writer (on the store alone without one) and asks for the
+ * scrub after an erasure. Returns a STORE_* code; a failure is logged. */
+static int unsubscribe(struct unsub_job *j)
+{
+	const struct tokpages_env *env = j->env;
+	struct buf err;
+	buf_init(&err, 1024);
+	int r;
+	if (env->writer != NULL)
+		r = writer_run(env->writer, unsub_run, j, &err);
+	else if (env->st != NULL)
+		r = unsub_run(env->st, j);
+	else {
+		r = STORE_ERR;
+		buf_puts(&err, "the store cannot be opened");
+	}
+	if (r < 0) {
+		log_warnx("web: unsubscribe subscriber=%lld: %s", (long long)j->tg->t.subscriber_id,
+			  err.len ? buf_cstr(&err) : "store error");
+		j->left = 0;
+		j->erased = 0;
+	}
+	if (j->erased)
+		web_scrub_soon(); /* the WAL checkpoint, within LK_WEB_SCRUB_SECONDS */
 	buf_free(&err);
 	return r;
 }
@@ -329,31 +400,35 @@ static int one_click(const struct form *f)
 	return v != NULL && str_eq_z(str_trim(str_from_z(v)), "One-Click");
 }
 
+/* A short text answer for a machine. */
+static void one_click_answer(struct page *p, unsigned status)
+{
+	const char *msg = status == 200	  ? "Unsubscribed.\n"
+			  : status == 400 ? "This unsubscribe link is not valid.\n"
+			  : status == 410 ? "This list no longer exists.\n"
+			  : status == 503 ? "Busy; please try again.\n"
+					  : "Something went wrong; please try again later.\n";
+	page_free(p);
+	page_text(p, status, "no-store", "text/plain; charset=utf-8", msg, strlen(msg));
+}
+
+/* The list and the subscription are read by the job, in the writer's
+ * transaction: no read of its own on this worker's connection. */
 static void one_click_post(const struct tokpages_env *env, const char *path, struct page *p)
 {
 	struct target tg;
-	if (load(env, path, TOKEN_UNSUBSCRIBE, &tg, p) < 0) {
-		/* A short text answer for a machine, with the status of the page. */
-		unsigned status = p->status;
-		const char *msg = status == 400	  ? "This unsubscribe link is not valid.\n"
-				  : status == 410 ? "This list no longer exists.\n"
-						  : "Please try again later.\n";
-		page_free(p);
-		page_text(p, status, "no-store", "text/plain; charset=utf-8", msg, strlen(msg));
+	if (decode(env, path, TOKEN_UNSUBSCRIBE, &tg, p) < 0) {
+		one_click_answer(p, p->status);
 		target_free(&tg);
 		return;
 	}
-	size_t left;
-	int erased;
-	int r = unsubscribe(env, &tg, 0, 0, &left, &erased); /* no goodbye: a machine asked */
-	if (r == STORE_OK)
-		page_text(p, 200, "no-store", "text/plain; charset=utf-8", "Unsubscribed.\n", 14);
-	else if (r == STORE_BUSY)
-		page_text(p, 503, "no-store", "text/plain; charset=utf-8",
-			  "Busy; please try again.\n", 24);
-	else
-		page_text(p, 500, "no-store", "text/plain; charset=utf-8",
-			  "Something went wrong; please try again later.\n", 46);
+	/* no goodbye: a machine asked */
+	struct unsub_job j = {env, &tg, 1, 0, 0, 0, 0};
+	int r = unsubscribe(&j);
+	one_click_answer(p, r == STORE_OK	  ? 200
+			    : r == STORE_NOTFOUND ? 410
+			    : r == STORE_BUSY	  ? 503
+						  : 500);
 	target_free(&tg);
 }
 
@@ -371,20 +446,19 @@ static void unsub_post(const struct tokpages_env *env, const char *path, const s
 		return;
 	}
 	int all = form_get(f, "all") != NULL;
-	size_t left;
-	int erased;
-	int r = unsubscribe(env, &tg, all, 1, &left, &erased);
+	struct unsub_job j = {env, &tg, 0, all, 1, 0, 0};
+	int r = unsubscribe(&j);
 	if (r != STORE_OK) {
-		page_store_failed(p, env->site, env->st, r);
-	} else if (left == 0) {
+		page_store_error(p, env->site, r); /* logged by unsubscribe */
+	} else if (j.left == 0) {
 		not_subscribed(env, &tg, p);
 	} else {
 		struct tmpl_vars *v = tmpl_vars_new();
 		tmpl_put(v, "title", "You are unsubscribed");
 		tmpl_put(v, "list_title", page_list_title(&tg.l));
 		tmpl_put_bool(v, "all", all);
-		tmpl_put_int(v, "left", (long long)left);
-		tmpl_put_bool(v, "erased", erased);
+		tmpl_put_int(v, "left", (long long)j.left);
+		tmpl_put_bool(v, "erased", j.erased);
 		page_begin(p, 200, "no-store");
 		page_render(p, env->site, "unsubscribed.html", v);
 		tmpl_vars_free(v);

@@ -32,6 +32,7 @@
 
 #include "crypto/keys.h"
 #include "store/store.h"
+#include "web/writer.h"
 #include "web/form.h"
 #include "web/pages.h"
 
@@ -41,6 +42,8 @@ struct tokpages_env {
 	const struct keys *keys;
 	const char *policy_version; /* [general] consent_version, for the ledger */
 	int64_t now;		    /* 0: the clock */
+	/* The unsubscribes go through it (web/writer.h); NULL: on st. */
+	struct writer *writer;
 };
 
 /* 1 if path is one of these pages (they also accept POST). */

@@ -206,6 +206,55 @@ check "dave left other" [ -z "$(state_of other dave@example.org)" ]
 check "nothing is held about dave" \
   grep -q "nothing is held about that address" <<<"$(lk person show dave@example.org)"
 
+# --- concurrent one-click POSTs (web/writer.h: committed together) -------
+# Sixteen readers of a list "burst" unsubscribe at once, one of them twice;
+# the writer runs such requests in shared transactions: each must still be
+# answered 200 only for a committed change, and all of them erased.
+{
+  echo "email,name"
+  for i in $(seq 16); do echo "burst$i@example.org,Reader $i"; done
+} >"$T/burst.csv"
+lk list create burst --title "Burst" >/dev/null
+lk import burst "$T/burst.csv" --confirmed --consent-note test >/dev/null
+lk send burst --subject s5 --text "$T/f" >/dev/null
+for _ in $(seq 100); do
+  [ "$(grep -l '^To: .*<burst' "$T"/out/new/* 2>/dev/null | wc -l)" -ge 16 ] && break
+  sleep 0.1
+done
+: >"$T/burst.paths"
+for m in $(grep -l '^To: .*<burst' "$T"/out/new/*); do
+  u=$(unsub_url "$m")
+  echo "/${u#*://*/}" >>"$T/burst.paths"
+done
+check "sixteen unsubscribe links" [ "$(sort -u "$T/burst.paths" | wc -l)" -eq 16 ]
+head -1 "$T/burst.paths" >>"$T/burst.paths" # one link twice in the burst
+n=0
+cpids=()
+while read -r p; do
+  n=$((n + 1))
+  curl -s --max-time 10 -o /dev/null -w '%{http_code}\n' -X POST \
+    -H 'Content-Type: application/x-www-form-urlencoded' --data 'List-Unsubscribe=One-Click' \
+    "$url$p" >"$T/burst.$n" &
+  cpids+=($!)
+done <"$T/burst.paths"
+wait "${cpids[@]}" # not plain wait: serve runs in the background too
+check "every concurrent one-click POST is 200" \
+  [ "$(cat "$T"/burst.[0-9]* | grep -c '^200$')" -eq 17 ]
+check "nobody is left on burst" [ -z "$(lk sub ls burst | grep '@example.org')" ]
+check "every burst reader is erased" \
+  [ "$(for i in $(seq 16); do lk person show "burst$i@example.org"; done | grep -c "nothing is held about that address")" -eq 16 ]
+check "the ledger verifies after the burst" lk ledger verify
+
+# A one-click link of a list deleted since: 410, nothing else happens.
+lk list create gone --title "Gone" >/dev/null
+lk sub add gone erin@example.org --confirmed --consent-note test >/dev/null
+lk send gone --subject s6 --text "$T/f" >/dev/null
+for _ in $(seq 100); do grep -lq '^To: erin@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
+u=$(unsub_url "$(newest_to erin@example.org)")
+lk list delete gone --yes >/dev/null
+check "one-click for a deleted list is 410" \
+  [ "$(req "/${u#*://*/}" -H 'Content-Type: application/x-www-form-urlencoded' --data 'List-Unsubscribe=One-Click')" = 410 ]
+
 if grep -aqE 'example\.org|curl/|127\.0\.0\.1:[0-9]+ ' "$T/log"; then
   bad "the log holds an address, IP or user agent"; grep -aE 'example\.org|curl/' "$T/log" | head -3
 else
