@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: an embedded SQLite setup in RUNDIR with a demo list, then the
-# server in the foreground, both roles: the web pages, and delivery into the
+# server in the foreground with every role: the web pages, intake (LMTP), the
+# scheduler, and delivery into the
 # demo Maildir RUNDIR/outbox (the default [delivery] relay, maildir:outbox).
 # Ctrl-C stops it; run again to continue where you were.
 #   usage: scripts/run.sh PATH/TO/listkeeper RUNDIR
