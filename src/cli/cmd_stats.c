@@ -24,10 +24,12 @@ static const char USAGE[] =
     "usage: listkeeper stats [LIST] [--days N]\n\n"
     "Prints the aggregate statistics of the last N days (default 7, today included;\n"
     "days are UTC): page views by day and route, browser families, countries (with\n"
-    "[stats] geoip), and the opens of each campaign: open-pixel hits and unique\n"
-    "opens, estimated (about 1% off). With LIST, only what concerns that list;\n"
-    "without, everything. The server writes its counts every [stats] flush_seconds\n"
-    "and when it stops. No figure names a person or a visit (privacy promise P6).\n";
+    "[stats] geoip), the mail received that was not understood (unparsable\n"
+    "bounces) or set aside (quarantined after crashing its handler), and the opens\n"
+    "of each campaign: open-pixel hits and unique opens, estimated (about 1% off).\n"
+    "With LIST, only what concerns that list; without, everything. The server\n"
+    "writes its page counts every [stats] flush_seconds and when it stops. No figure names a "
+    "person or a visit (privacy promise P6).\n";
 
 /* A sum under a label pair, e.g. (day, route). */
 struct sum {
@@ -70,7 +72,7 @@ struct job_opens {
 };
 
 struct gather {
-	struct sums views, browsers, countries;
+	struct sums views, browsers, countries, mail;
 	struct job_opens *jobs;
 	size_t njobs, jcap;
 };
@@ -86,6 +88,10 @@ static int one(void *ctx, const struct stat_rec *r)
 		add(&g->browsers, "", r->key, r->value);
 	else if (!strcmp(r->counter, "country"))
 		add(&g->countries, "", r->key, r->value);
+	else if (!strcmp(r->counter, "bounce-unparsable"))
+		add(&g->mail, "", "unparsable", r->value);
+	else if (!strcmp(r->counter, "intake-quarantined"))
+		add(&g->mail, "", "quarantined", r->value);
 	else if (!strcmp(r->counter, "opens")) {
 		int64_t job;
 		if (num_parse_i64_z(r->key, 1, INT64_MAX, &job) < 0)
@@ -187,6 +193,9 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	print_totals("countries (-- not in the GeoIP database)", &g.countries,
 		     "none counted (no [stats] geoip database)");
 
+	print_totals("mail received (bounces not understood, messages set aside)", &g.mail,
+		     "none counted");
+
 	printf("\nopens (HTML mail with the open pixel, recipients who agreed)\n");
 	if (g.njobs == 0)
 		printf("  none counted\n");
@@ -205,6 +214,7 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	free(g.views.s);
 	free(g.browsers.s);
 	free(g.countries.s);
+	free(g.mail.s);
 	list_rec_free(&l);
 	return 0;
 }

@@ -42,9 +42,14 @@ check "stats: /l/NAME today 7" grep -Eq "^  $today  /l/NAME +7$" <<<"$out"
 check "stats: total 16" grep -Eq "^  total +16$" <<<"$out"
 check "stats: firefox 9" grep -Eq "^  firefox +9$" <<<"$out"
 check "stats: DE 2" grep -Eq "^  DE +2$" <<<"$out"
-check "stats: the intake's counters are not page views" bash -c "! grep -q 'unparsable\|quarantined\|summary' <<<'$out'"
+check "stats: the intake's counters are no page views" bash -c "! sed -n '/^page views/,/^browsers/p' <<<'$out' | grep -q 'unparsable\|quarantined\|summary'"
+check "stats: 4 unparsable bounces (3 today, 1 yesterday)" grep -Eq "^  unparsable +4$" <<<"$out"
+check "stats: 2 messages quarantined" grep -Eq "^  quarantined +2$" <<<"$out"
+check "stats: the summaries sent are not shown" bash -c "! grep -q summary <<<'$out'"
 out=$(lk stats news)
 check "stats news: 7 views" grep -Eq "^  total +7$" <<<"$out"
+check "stats news: its 4 unparsable bounces" grep -Eq "^  unparsable +4$" <<<"$out"
+check "stats news: no quarantine (it is the server's, not the list's)" bash -c "! grep -q quarantined <<<'$out'"
 
 check "summary today: three unparsable bounces" \
   grep -Eq "could not be understood +3$" <<<"$(lk summary show news --day "$today")"
