@@ -305,6 +305,16 @@ static void listpage_env_of(struct http_server *s, struct listpage_env *env)
 	env->rl = s->rl;
 }
 
+static void tokpages_env_of(struct http_server *s, struct tokpages_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->site = s->site;
+	env->st = thread_store(s);
+	env->keys = s->keys;
+	env->policy_version = conf_get(s->conf, "general", "consent_version");
+	env->writer = s->writer;
+}
+
 /* The POST is complete: decode the body and answer. */
 static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *conn,
 				 const char *url, struct post *pp)
@@ -332,13 +342,8 @@ static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *c
 		listpage_env_of(s, &env);
 		prefs_post(&env, url, f, &p);
 	} else {
-		struct tokpages_env env = {
-		    .site = s->site,
-		    .st = thread_store(s),
-		    .keys = s->keys,
-		    .policy_version = conf_get(s->conf, "general", "consent_version"),
-		    .writer = s->writer,
-		};
+		struct tokpages_env env;
+		tokpages_env_of(s, &env);
 		tokpages_post(&env, url, f, &p);
 	}
 	form_free(f);
@@ -391,13 +396,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		}
 		if (tokpages_match(url)) {
-			struct tokpages_env env = {
-			    .site = s->site,
-			    .st = thread_store(s),
-			    .keys = s->keys,
-			    .policy_version = conf_get(s->conf, "general", "consent_version"),
-			    .writer = s->writer,
-			};
+			struct tokpages_env env;
+			tokpages_env_of(s, &env);
 			tokpages_get(&env, url, &p);
 		} else if (listpage_match(url) || prefs_match(url) || me_match(url)) {
 			struct listpage_env env;
