@@ -426,7 +426,7 @@ static int run_one(struct run *x, int64_t id)
 struct slot {
 	struct spool_rec r;
 	struct buf rcpt, msg;
-	int todo; /* load's answer */
+	int loaded; /* load's answer: 1 to handle, 0 nothing to do, < 0 a store error */
 	enum intake_verdict v;
 	int again;
 };
@@ -444,9 +444,9 @@ static int run_group(struct run *x, const int64_t *ids, int n)
 		return rc;
 	struct slot *s = xcalloc((size_t)n, sizeof(*s));
 	for (int i = 0; i < n; i++) {
-		s[i].todo = load(x, ids[i], &s[i].r, &s[i].rcpt, &s[i].msg);
-		if (s[i].todo < 0)
-			rc = s[i].todo;
+		s[i].loaded = load(x, ids[i], &s[i].r, &s[i].rcpt, &s[i].msg);
+		if (s[i].loaded < 0)
+			rc = s[i].loaded;
 	}
 	if (rc == STORE_OK)
 		rc = store_begin(x->st);
@@ -455,7 +455,7 @@ static int run_group(struct run *x, const int64_t *ids, int n)
 		for (int i = 0; rc == STORE_OK && i < n; i++) {
 			struct intake_result res;
 			s[i].v = INTAKE_TEMPFAIL;
-			if (s[i].todo == 1)
+			if (s[i].loaded == 1)
 				rc = handle(x, &s[i].r, &s[i].rcpt, &s[i].msg, &s[i].v, &s[i].again,
 					    &res);
 		}
@@ -466,7 +466,7 @@ static int run_group(struct run *x, const int64_t *ids, int n)
 		} else {
 			x->forget.n = 0;
 			for (int i = 0; i < n; i++)
-				if (s[i].todo == 1 && s[i].v != INTAKE_TEMPFAIL)
+				if (s[i].loaded == 1 && s[i].v != INTAKE_TEMPFAIL)
 					handled(x, &s[i].r, &s[i].msg, s[i].again);
 		}
 	}
