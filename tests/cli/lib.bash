@@ -15,6 +15,14 @@ check() { # check DESCRIPTION COMMAND...
   if "$@"; then ok "$d"; else bad "$d"; fi
 }
 lk() { "$LK" "$@"; }
+# eventually 'SHELL TEST': true once the test holds, retried for up to 20 s.
+# For state that a server changes after it has answered (intake handles a
+# message after its 250; the writer commits after the page).
+eventually() {
+  local i
+  for i in $(seq 400); do eval "$1" && return 0; sleep 0.05; done
+  return 1
+}
 finish() {
   echo "$pass passed, $fail failed"
   [ "$fail" -eq 0 ]
