@@ -197,24 +197,10 @@ int jobs_create_welcome(struct lists_ctx *x, const struct list_rec *l, int64_t s
 	return templated(x, l, "notice", "mail_welcome.txt", subscriber_id, id, err);
 }
 
-/* The wording of the data request mail; {{request_url}} is filled in per
- * recipient by the engine. */
-static const char REQUEST_SUBJECT[] = "Your link: what we hold about you";
-static const char REQUEST_TEXT[] =
-    "Hello,\n\n"
-    "someone, hopefully you, asked on our web site what we hold about\n"
-    "{{email}}. This link shows the lists you are on, lets you change or\n"
-    "leave them, and lets you download everything we hold about you:\n\n"
-    "  {{request_url}}\n\n"
-    "The link works for a limited time. If it was not you, ignore this\n"
-    "message: nothing has changed, and nobody but you has been told\n"
-    "whether we hold anything about this address.\n";
-
 int jobs_create_request(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
 			int64_t *id, struct buf *err)
 {
-	return one_recipient(x, l, "request", REQUEST_SUBJECT, REQUEST_TEXT, subscriber_id, id,
-			     err);
+	return templated(x, l, "request", "mail_request.txt", subscriber_id, id, err);
 }
 
 /* The sealed recipient: wrapped data key || pii_seal(to NUL reply_to). */

@@ -58,8 +58,9 @@ int jobs_create_rejected(struct lists_ctx *x, const struct list_rec *l, const ch
 int jobs_reason_valid(const char *reason, struct buf *err);
 /* Queues the mail with the link to the data page of a subscriber who asked
  * for it (web form /me). l is the list it is sent from: one the person is on.
- * The engine fills in {{request_url}} with a REQUEST token that expires after
- * [tokens] request_ttl_hours. */
+ * Its wording is mail_request.txt (x->tmpl, as the welcome's); the engine
+ * fills in {{request_url}} with a REQUEST token that expires after [tokens]
+ * request_ttl_hours. */
 int jobs_create_request(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
 			int64_t *id, struct buf *err);
 /* Renders mail template name of x->tmpl ("Subject: ..." line, empty line,

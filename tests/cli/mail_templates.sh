@@ -7,7 +7,8 @@
 # SIGNOFF and SET (through `listkeeper inject`), the web form, a
 # confirmation on /c/, by an email CONFIRM command and by a reply to
 # LIST-confirm+TOKEN@ (over LMTP, to the intake role), and the goodbyes of
-# /u/ and /p/ all carry the markers, read
+# /u/ and /p/, and the link to /me/TOKEN that /me mails (mail_request.txt)
+# all carry the markers, read
 # back from the Maildir relay of a live `serve` (web, delivery and intake);
 # leaving the last list on /p/ says on the page and in the goodbye that the
 # personal data has been deleted. A broken mail template stops `sub add`
@@ -35,6 +36,8 @@ printf 'Subject: MARK-G-SUBJECT {{list_title}}\n\nMARK-GOODBYE for {{email}}\n{{
   >"$T/tpl/mail_goodbye.txt"
 printf 'Subject: MARK-K-SUBJECT {{list_title}}\n\nMARK-COMMAND {{#signoff}}leave at {{unsubscribe_url}}{{/signoff}}{{^signoff}}set {{setting}}{{/signoff}} for {{email}}\n' \
   >"$T/tpl/mail_command_confirm.txt"
+printf 'Subject: MARK-R-SUBJECT {{list_title}}\n\nMARK-REQUEST for {{email}}: {{request_url}}\n' \
+  >"$T/tpl/mail_request.txt"
 export LISTKEEPER_WEB_TEMPLATES="$T/tpl"
 
 url= port=
@@ -84,6 +87,17 @@ check "sub add: the confirmation is the folder's" grep -q '^Subject: MARK-C-SUBJ
 check "... merged for ada" grep -q '^MARK-CONFIRM for ada@example.org: http.*/c/' <<<"$m"
 check "web /c/: confirmed" web_confirm "$m"
 check "... and the welcome is the folder's" has ada@example.org MARK-WELCOME
+
+# /me: the link to the data page
+get /me >/dev/null
+check "POST /me for ada is 200" \
+  [ "$(get /me --data-urlencode "csrf=$(csrf_of)" --data-urlencode 'address=ada@example.org')" = 200 ]
+m=$(mail ada@example.org MARK-REQUEST) || m=
+check "/me: the mail is the folder's" grep -q '^Subject: MARK-R-SUBJECT News' <<<"$m"
+check "... merged for ada, with a /me/ link" \
+  grep -q '^MARK-REQUEST for ada@example.org: http://.*/me/[A-Za-z0-9_-]*$' <<<"$m"
+opens() { [ -n "$1" ] && [ "$(get "$1")" = 200 ] && contains "$T/b" "$2"; }
+check "... that opens ada's data page" opens "$(link "$m" me)" 'ada@example.org'
 
 # import: the confirmation; an email CONFIRM command: the welcome
 printf 'email,name\nbob@example.org,Bob\n' >"$T/p.csv"
@@ -164,7 +178,7 @@ check "the last goodbye is the folder's, saying so" grep -q '^MARK-ERASED' <<<"$
 check "nothing is held about ada" grep -q 'nothing is held about that address' <<<"$(lk person show ada@example.org)"
 
 # nothing came from the built-ins
-builtin=$(grep -lE '^Subject: (Please confirm|Welcome to|You have left)' "$T"/out/new/* || true)
+builtin=$(grep -lE '^Subject: (Please confirm|Welcome to|You have left|Your link)' "$T"/out/new/* || true)
 check "no mail used a built-in mail template" [ -z "$builtin" ]
 stop
 
