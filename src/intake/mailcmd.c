@@ -715,7 +715,7 @@ int mailcmd_run(struct mailcmd_env *env, const char *subject, const char *text, 
 	if (r == 0 && cs.n == 0 && cs.nerr == 0)
 		buf_puts(out, "No command found.\n");
 	if (r == 0 && cs.nerr > 0)
-		buf_puts(out, "\nSend HELP for the commands.\n");
+		env->unclear = 1;
 	command_set_free(&cs);
 	return r;
 }

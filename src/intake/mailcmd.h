@@ -47,11 +47,14 @@ struct mailcmd_env {
 	const char *implied;	    /* LIST of LIST-request@, or NULL */
 	const struct address *from; /* the sender, normalised */
 	int erased;		    /* out: someone's data was erased (scrub after commit) */
+	int unclear;		    /* out: a line was not understood (mailcmd_run) */
 };
 
 /* Runs the commands in subject (read only with an implied list) and text,
- * appending the reply text to out. Returns 0, or -1 on a store error
- * (reason in err). */
+ * appending what each did to out (the lines of the answer; its frame is
+ * mail_answer.txt, rendered by the caller) and setting env->unclear when a
+ * line was not understood. Returns 0, or -1 on a store error (reason in
+ * err). */
 int mailcmd_run(struct mailcmd_env *env, const char *subject, const char *text, size_t text_len,
 		struct buf *out, struct buf *err);
 

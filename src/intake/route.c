@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core/limits.h"
+#include "core/tmpl.h"
 #include "core/log.h"
 #include "core/utf8.h"
 #include "core/xmalloc.h"
@@ -562,6 +563,50 @@ static const char POST_BY_OWNER[] =
     "list are not taken by mail (anyone can write any From). Send it with\n"
     "`listkeeper send` or the admin pages instead.\n";
 
+/* The answer to commands: mail_answer.txt of the intake's templates around
+ * the lines that mailcmd wrote (env: the sender, and whether a line was not
+ * understood). STORE_OK, or STORE_ERR with the reason in err (a template
+ * that fails: the MTA tries again). */
+static int answer_text(struct intake *in, const struct intake_target *t, const struct inmail *m,
+		       const struct mailcmd_env *env, const struct buf *lines, struct buf *subject,
+		       struct buf *text, struct buf *err)
+{
+	struct buf to;
+	buf_init(&to, LK_MAX_ADDRESS + 1);
+	if (t->kind == T_COMMAND)
+		buf_printf(&to, "%s@%s", conf_get(in->conf, "intake", "command_address"),
+			   t->domain);
+	else
+		buf_printf(&to, "%s-%s@%s", t->list, t->kind == T_CONFIRM ? "confirm" : "request",
+			   t->domain);
+	size_t n = lines->len;
+	if (n > 0 && lines->data[n - 1] == '\n') /* the template ends the line */
+		n--;
+	struct tmpl_vars *v = tmpl_vars_new();
+	tmpl_put(v, "email", m->from.addr);
+	tmpl_put(v, "to", buf_cstr(&to));
+	tmpl_put(v, "list", t->kind == T_COMMAND ? "" : t->list);
+	tmpl_putn(v, "answers", lines->data != NULL ? lines->data : "", n);
+	tmpl_put_bool(v, "errors", env->unclear);
+	char *subj = NULL, *body = NULL;
+	int r =
+	    to.err ? STORE_ERR : jobs_mail_text(&in->x, "mail_answer.txt", v, &subj, &body, err);
+	tmpl_vars_free(v);
+	if (r == STORE_OK) {
+		buf_puts(subject, subj);
+		buf_puts(text, body);
+		if (subject->err || text->err) {
+			buf_puts(err, "template mail_answer.txt: the answer is too long");
+			r = STORE_ERR;
+		}
+	}
+	free(subj);
+	if (body != NULL)
+		xfree_wipe(body, strlen(body)); /* it may hold the address */
+	buf_free(&to);
+	return r;
+}
+
 /* Mail that a person sent us and that gets one answer: commands, a
  * confirmation by reply, a post to an announcement list. All of it in one
  * transaction with the answer, so that a store error changes nothing and
@@ -584,9 +629,9 @@ static int answered(struct intake *in, const struct intake_target *t, const char
 		return STORE_OK;
 	}
 	struct buf text, err, subject;
-	buf_init(&text, 64 << 10);
+	buf_init(&text, LK_MAX_MESSAGE / 4); /* the frame of mail_answer.txt with 64 KiB of lines */
 	buf_init(&err, 1024);
-	buf_init(&subject, 512);
+	buf_init(&subject, LK_MAX_LINE_OCTETS);
 	if (t->kind == T_OWNER) {
 		int r = to_owners(in, t, &m, &err);
 		buf_free(&text);
@@ -596,7 +641,7 @@ static int answered(struct intake *in, const struct intake_target *t, const char
 		return r;
 	}
 	struct mailcmd_env env = {
-	    &in->x, in->conf, t->domain, t->kind == T_REQUEST ? t->list : NULL, &m.from, 0};
+	    &in->x, in->conf, t->domain, t->kind == T_REQUEST ? t->list : NULL, &m.from, 0, 0};
 	int r = store_begin(in->st);
 	if (r == STORE_OK && t->kind == T_POST) {
 		if (each_owner(t->owners, is_this, (void *)m.from.addr))
@@ -606,19 +651,19 @@ static int answered(struct intake *in, const struct intake_target *t, const char
 				   t->domain, t->list, t->domain);
 		buf_printf(&subject, "Not sent to the list %s", t->list);
 	} else if (r == STORE_OK) {
-		if (t->kind == T_COMMAND)
-			buf_printf(&text, "The answer to your message to %s@%s:\n\n",
-				   conf_get(in->conf, "intake", "command_address"), t->domain);
-		else
-			buf_printf(&text, "The answer to your message to %s-%s@%s:\n\n", t->list,
-				   t->kind == T_CONFIRM ? "confirm" : "request", t->domain);
+		struct buf lines;
+		buf_init(&lines, 64 << 10);
 		int rc =
 		    t->kind == T_CONFIRM
-			? mailcmd_token(&env, t->token, strlen(t->token), t->list_id, &text, &err)
-			: mailcmd_run(&env, m.subject, m.text, m.text_len, &text, &err);
+			? mailcmd_token(&env, t->token, strlen(t->token), t->list_id, &lines, &err)
+			: mailcmd_run(&env, m.subject, m.text, m.text_len, &lines, &err);
 		if (rc < 0)
 			r = STORE_ERR;
-		buf_puts(&subject, "The answer to your commands");
+		else if (lines.err)
+			text.err = 1; /* too long to answer; what was done stays done */
+		else
+			r = answer_text(in, t, &m, &env, &lines, &subject, &text, &err);
+		buf_free(&lines);
 	}
 	int sent = 0;
 	if (r == STORE_OK && !text.err)

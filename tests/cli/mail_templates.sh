@@ -7,8 +7,9 @@
 # SIGNOFF and SET (through `listkeeper inject`), the web form, a
 # confirmation on /c/, by an email CONFIRM command and by a reply to
 # LIST-confirm+TOKEN@ (over LMTP, to the intake role), and the goodbyes of
-# /u/ and /p/, and the link to /me/TOKEN that /me mails (mail_request.txt)
-# all carry the markers, read
+# /u/ and /p/, the link to /me/TOKEN that /me mails (mail_request.txt)
+# and the answers to email commands (mail_answer.txt, around the lines
+# that say what each command did) all carry the markers, read
 # back from the Maildir relay of a live `serve` (web, delivery and intake);
 # leaving the last list on /p/ says on the page and in the goodbye that the
 # personal data has been deleted. A broken mail template stops `sub add`
@@ -38,6 +39,8 @@ printf 'Subject: MARK-K-SUBJECT {{list_title}}\n\nMARK-COMMAND {{#signoff}}leave
   >"$T/tpl/mail_command_confirm.txt"
 printf 'Subject: MARK-R-SUBJECT {{list_title}}\n\nMARK-REQUEST for {{email}}: {{request_url}}\n' \
   >"$T/tpl/mail_request.txt"
+printf 'Subject: MARK-A-SUBJECT {{list}}\n\nMARK-ANSWER to {{to}} for {{email}}\n{{answers}}\n{{#errors}}\nMARK-ANSWER-ERRORS\n{{/errors}}\nMARK-ANSWER-END\n' \
+  >"$T/tpl/mail_answer.txt"
 export LISTKEEPER_WEB_TEMPLATES="$T/tpl"
 
 url= port=
@@ -108,6 +111,21 @@ tok=$(link "$m" c); tok=${tok#/c/}
 check "CONFIRM by mail (inject): exit 0" \
   [ "$(inject listkeeper@lists.example.org "$(msg bob@example.org "CONFIRM $tok")")" = 0 ]
 check "... and the welcome is the folder's" has bob@example.org MARK-WELCOME
+m=$(mail bob@example.org MARK-ANSWER) || m=
+check "... the answer is the folder's" grep -q '^Subject: MARK-A-SUBJECT *$' <<<"$m"
+check "... framing the command's line" \
+  grep -qx 'MARK-ANSWER to listkeeper@lists.example.org for bob@example.org' <<<"$m"
+check "... which says what was done, then the frame's end" \
+  [ "$(grep -A1 '^CONFIRM: news confirmed' <<<"$m" | tail -1)" = MARK-ANSWER-END ]
+if grep -q MARK-ANSWER-ERRORS <<<"$m"; then bad "the answer claims a line was not understood"; else
+  ok "the answer claims no line that was not understood"; fi
+check "a command with a line not understood (inject, to news-request@): exit 0" \
+  [ "$(inject news-request@lists.example.org "$(msg bob@example.org 'LISTS\nfrobnicate')")" = 0 ]
+m=$(mail bob@example.org 'MARK-A-SUBJECT news') || m=
+check "... the answer is the folder's, naming the list" \
+  grep -qx 'MARK-ANSWER to news-request@lists.example.org for bob@example.org' <<<"$m"
+check "... with the generated line for it" grep -q '^Line 2: unknown command' <<<"$m"
+check "... and the frame's part for errors" grep -qx 'MARK-ANSWER-ERRORS' <<<"$m"
 
 # an email SUBSCRIBE (inject): the confirmation; a reply to its Reply-To
 # over LMTP (the intake role's own templates): the welcome
@@ -178,7 +196,7 @@ check "the last goodbye is the folder's, saying so" grep -q '^MARK-ERASED' <<<"$
 check "nothing is held about ada" grep -q 'nothing is held about that address' <<<"$(lk person show ada@example.org)"
 
 # nothing came from the built-ins
-builtin=$(grep -lE '^Subject: (Please confirm|Welcome to|You have left|Your link)' "$T"/out/new/* || true)
+builtin=$(grep -lE '^Subject: (Please confirm|Welcome to|You have left|Your link|The answer to)' "$T"/out/new/* || true)
 check "no mail used a built-in mail template" [ -z "$builtin" ]
 stop
 
