@@ -334,6 +334,11 @@ int store_stats_each(struct store *s, int64_t from_day, int64_t to_day, int64_t 
 	return s->ops->stats_each(s, from_day, to_day, list_id, cb, ctx);
 }
 
+int store_stats_total(struct store *s, const char *counter, int64_t *value)
+{
+	return s->ops->stats_total(s, counter, value);
+}
+
 int store_audit(struct store *s, int64_t time, const char *actor, const char *action,
 		int64_t list_id, int64_t sub_id, const char *detail)
 {

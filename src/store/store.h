@@ -354,6 +354,9 @@ int store_stats_get(struct store *s, int64_t day, int64_t list_id, const char *c
  * (list_id < 0), ordered by day, list, counter and key. */
 int store_stats_each(struct store *s, int64_t from_day, int64_t to_day, int64_t list_id,
 		     int (*cb)(void *ctx, const struct stat_rec *r), void *ctx);
+/* The sum of one counter over every day, list and key in *value (0 when it
+ * has no row): a total that only grows, as the rows are never deleted. */
+int store_stats_total(struct store *s, const char *counter, int64_t *value);
 
 /* --- audit log (P8) ---------------------------------------------------- */
 int store_audit(struct store *s, int64_t time, const char *actor, const char *action,

@@ -92,6 +92,7 @@ struct store_ops {
 			 const char *key, int64_t *value);
 	int (*stats_each)(struct store *s, int64_t from, int64_t to, int64_t list_id,
 			  int (*cb)(void *, const struct stat_rec *), void *ctx);
+	int (*stats_total)(struct store *s, const char *counter, int64_t *value);
 
 	int (*audit)(struct store *s, int64_t time, const char *actor, const char *action,
 		     int64_t list_id, int64_t sub_id, const char *detail);

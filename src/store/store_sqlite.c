@@ -1054,6 +1054,7 @@ static const struct store_ops SQLITE_OPS = {
     .stats_add = sq_stats_add,
     .stats_get = sq_stats_get,
     .stats_each = sq_stats_each,
+    .stats_total = sq_stats_total,
     .audit = sq_audit,
 };
 

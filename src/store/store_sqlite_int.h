@@ -14,7 +14,7 @@
 #define SQLITE_JOB_STMTS 24
 #define SQLITE_LIMIT_STMTS 6
 #define SQLITE_INTAKE_STMTS 8
-#define SQLITE_STATS_STMTS 5
+#define SQLITE_STATS_STMTS 6
 
 /* The cached statements of store_sqlite.c. */
 enum stmt_id {
@@ -138,5 +138,6 @@ int sq_stats_get(struct store *s, int64_t day, int64_t list_id, const char *coun
 		 const char *key, int64_t *value);
 int sq_stats_each(struct store *s, int64_t from, int64_t to, int64_t list_id,
 		  int (*cb)(void *, const struct stat_rec *), void *ctx);
+int sq_stats_total(struct store *s, const char *counter, int64_t *value);
 
 #endif

@@ -6,6 +6,7 @@
  *   sq_stats_add   add to a day's counter, merging its sketch
  *   sq_stats_get   one counter of one day
  *   sq_stats_each  the rows of a range of days
+ *   sq_stats_total one counter summed over every row (/metrics)
  *
  * A row is a day, a list id, a counter name, a key, a count and maybe a
  * HyperLogLog sketch: nothing per visit or per person (P6). The interface
@@ -28,6 +29,7 @@ enum {
 	T_GET,
 	T_RANGE,
 	T_RANGE_LIST,
+	T_TOTAL,
 };
 
 #define DAY(n) "date(?" #n " * 86400, 'unixepoch')"
@@ -46,6 +48,7 @@ static const char *const TSQL[] = {
 	2) " ORDER BY day, list_id, counter, key"),
     [T_RANGE_LIST] = ("SELECT " COLS " FROM stats_daily WHERE day >= " DAY(1) " AND day <= " DAY(
 	2) " AND list_id = ?3 ORDER BY day, list_id, counter, key"),
+    [T_TOTAL] = "SELECT coalesce(sum(value), 0) FROM stats_daily WHERE counter = ?1",
 };
 
 static sqlite3_stmt *tprep(struct sqlite_store *q, int id)
@@ -155,4 +158,22 @@ int sq_stats_each(struct store *s, int64_t from, int64_t to, int64_t list_id,
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return ret;
+}
+
+int sq_stats_total(struct store *s, const char *counter, int64_t *value)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = tprep(q, T_TOTAL);
+	*value = 0;
+	if (st == NULL)
+		return STORE_ERR;
+	sqlite_bind_text(st, 1, counter);
+	int rc = sqlite3_step(st), r = STORE_OK;
+	if (rc == SQLITE_ROW)
+		*value = sqlite3_column_int64(st, 0);
+	else
+		r = sqlite_fail(q, "sum a counter");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return r;
 }

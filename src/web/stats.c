@@ -362,6 +362,22 @@ void stats_metrics(struct stats *s, struct store *st, const struct sockaddr *cli
 			buf_append(b, g.data, g.len);
 		}
 		buf_free(&g);
+		/* The intake's counters of the store (stats_daily, as `listkeeper
+		 * stats` shows them under "mail received"): totals over every day
+		 * kept, so they only grow, whichever process counted them. */
+		int64_t unparsable, quarantined;
+		if (store_stats_total(st, "bounce-unparsable", &unparsable) == STORE_OK &&
+		    store_stats_total(st, "intake-quarantined", &quarantined) == STORE_OK)
+			buf_printf(b,
+				   "# HELP listkeeper_bounces_unparsable_total Bounces received "
+				   "that were not understood (dropped), every list and day.\n"
+				   "# TYPE listkeeper_bounces_unparsable_total counter\n"
+				   "listkeeper_bounces_unparsable_total %" PRId64 "\n"
+				   "# HELP listkeeper_intake_quarantined_total Received messages "
+				   "set aside after crashing their handler, every day.\n"
+				   "# TYPE listkeeper_intake_quarantined_total counter\n"
+				   "listkeeper_intake_quarantined_total %" PRId64 "\n",
+				   unparsable, quarantined);
 	}
 	if (b->err) {
 		page_free(out);

@@ -5,7 +5,8 @@
 # pixel of a real campaign mail counts hits and unique opens (a HyperLogLog
 # sketch: many hits from one recipient count once) and answers the same
 # 43-byte GIF to a bad token; `listkeeper stats` prints it all; /metrics is
-# Prometheus text for loopback only; X-Forwarded-For is believed only from
+# Prometheus text for loopback only, with the intake's counters of the store
+# (a garbled bounce through `listkeeper inject`, quarantined messages); X-Forwarded-For is believed only from
 # [http] trusted_proxies (a second loopback address, 127.0.0.2, plays the
 # untrusted peer); the security headers on every answer; and after the
 # browsing session no table, nor the raw database and WAL files, holds a
@@ -127,6 +128,22 @@ done
 } >"$T/pixels.curl"
 curl -s --max-time 30 -K "$T/pixels.curl"
 
+# --- the intake's counters, for /metrics -------------------------------------
+# A bounce that is not understood, to the VERP address of a campaign mail,
+# through `listkeeper inject` (as a pipe transport would hand it over); and
+# messages quarantined on two days, written as the intake spool counts them
+# (tests/cli/intake_spool.sh makes a real one).
+verp=$(sed -n 's/^Return-Path: <\(.*\)>$/\1/p' "$(ls "$T"/out/new/* | head -1)")
+garbled() { # garbled: exit status of inject for a garbled bounce to $verp
+  local rc=0
+  sed "s/news-bounces+[a-z2-7]*@lists.example.org/$verp/g" "$here/../intake/bounces/garbled-truncated.eml" |
+    "$LK" inject --recipient "$verp" --sender '' 2>>"$T/log" || rc=$?
+  echo $rc
+}
+check "a garbled bounce to a VERP address ($verp): inject exits 0" [ "$(garbled)" = 0 ]
+sqlite3 "$T/listkeeper.db" "INSERT INTO stats_daily(day, list_id, counter, key, value) VALUES
+  (date('now'), 0, 'intake-quarantined', '', 1), (date('now', '-3 days'), 0, 'intake-quarantined', '', 2)"
+
 # --- /metrics ---------------------------------------------------------------
 curl -s --max-time 5 -D "$T/mh" -o "$T/metrics" "$url/metrics"
 check "/metrics answers loopback" grep -q '^HTTP/1.1 200' "$T/mh"
@@ -158,6 +175,13 @@ check "/metrics counts open-pixel requests" grep -qx 'listkeeper_pixel_requests_
 check "/metrics counts browser families" grep -qx 'listkeeper_browser_views_total{family="chrome"} 2' "$T/metrics"
 check "/metrics names a public list" grep -q '^listkeeper_list_subscribers{list="news"} 50$' "$T/metrics"
 check "/metrics does not name a closed list" bash -c "! grep -q hidden '$T/metrics'"
+check "/metrics has the unparsable bounces, a counter" bash -c "grep -qx '# TYPE listkeeper_bounces_unparsable_total counter' '$T/metrics' &&
+  grep -qx 'listkeeper_bounces_unparsable_total 1' '$T/metrics'"
+check "/metrics has the quarantined messages of every day, a counter" bash -c "grep -qx '# TYPE listkeeper_intake_quarantined_total counter' '$T/metrics' &&
+  grep -qx 'listkeeper_intake_quarantined_total 3' '$T/metrics'"
+check "a second garbled bounce: inject exits 0" [ "$(garbled)" = 0 ]
+check "... and /metrics counts it at once" \
+  grep -qx 'listkeeper_bounces_unparsable_total 2' <(curl -s --max-time 5 "$url/metrics")
 check "/metrics is refused to a forwarded outside client" \
   test "$(get -H 'X-Forwarded-For: 203.0.113.77' "$url/metrics")" = 404
 

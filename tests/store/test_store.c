@@ -1533,6 +1533,18 @@ static void test_stats(void **state)
 	memset(&w, 0, sizeof(w));
 	assert_int_equal(store_stats_each(f->st, 20514, 20521, 7, stats_one, &w), STORE_OK);
 	assert_int_equal(w.rows, 0);
+	/* a total over every day, list and key of one counter */
+	struct stat_rec t1 = {20400, 0, "view", "/", 4, NULL, 0};
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_stats_add(f->st, &t1), STORE_OK);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+	int64_t n = -1;
+	assert_int_equal(store_stats_total(f->st, "view", &n), STORE_OK);
+	assert_int_equal(n, 9);
+	assert_int_equal(store_stats_total(f->st, "browser", &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_stats_total(f->st, "none-such", &n), STORE_OK);
+	assert_int_equal(n, 0);
 }
 
 static void test_audit(void **state)
