@@ -50,7 +50,7 @@ struct intake_target {
 	char domain[LK_MAX_DOMAIN + 1];
 	char token[LK_MAX_TOKEN + 1]; /* T_CONFIRM */
 	char *owners;		      /* T_POST, T_OWNER: the list's owners, "a@x,b@y" */
-	char *title;		      /* T_OWNER */
+	char *title;		      /* T_POST, T_OWNER */
 	char *addr;		      /* the envelope recipient, for bounce_parse; wiped */
 };
 
@@ -449,13 +449,6 @@ static int bounce(struct intake *in, const struct intake_target *tg, const char 
 
 /* --- commands, confirmations, posts ---------------------------------------- */
 
-static const char POST_REFUSED[] =
-    "Your message to %s@%s was not sent to the list.\n\n"
-    "%s is an announcement list: only its owners send to it, and not by mail\n"
-    "to this address. To reach the owners, write to %s-owner@%s.\n\n"
-    "To leave or change how you receive the list, write to %s-request@%s\n"
-    "with the word HELP in the body.\n";
-
 /* Calls fn for each owner address of "a@x,b@y" (NUL-terminated copies);
  * stops at the first non-zero return and returns it. */
 static int each_owner(const char *owners, int (*fn)(void *ctx, const char *addr), void *ctx)
@@ -558,15 +551,62 @@ static int to_owners(struct intake *in, const struct intake_target *t, const str
 	return r;
 }
 
-static const char POST_BY_OWNER[] =
-    "Your message to %s@%s was not sent to the list: posts to an announcement\n"
-    "list are not taken by mail (anyone can write any From). Send it with\n"
-    "`listkeeper send` or the admin pages instead.\n";
+/* Renders mail template name of the intake's templates with v into subject
+ * and text. STORE_OK, or STORE_ERR with the reason in err (a template that
+ * fails: the MTA tries again). */
+static int answer_render(struct intake *in, const char *name, const struct tmpl_vars *v,
+			 struct buf *subject, struct buf *text, struct buf *err)
+{
+	char *subj = NULL, *body = NULL;
+	int r = jobs_mail_text(&in->x, name, v, &subj, &body, err);
+	if (r == STORE_OK) {
+		buf_puts(subject, subj);
+		buf_puts(text, body);
+		if (subject->err || text->err) {
+			buf_printf(err, "template %s: the answer is too long", name);
+			r = STORE_ERR;
+		}
+	}
+	free(subj);
+	if (body != NULL)
+		xfree_wipe(body, strlen(body)); /* it may hold the address */
+	return r;
+}
+
+/* The reply to a post to an announcement list: mail_post_refused.txt, with
+ * owner set when the sender is one of the list's owners. */
+static int post_text(struct intake *in, const struct intake_target *t, const struct inmail *m,
+		     struct buf *subject, struct buf *text, struct buf *err)
+{
+	enum { ADDR = LK_MAX_LIST_NAME + sizeof("-request@") + LK_MAX_DOMAIN }; /* room for each */
+	struct buf to, owners, request;
+	buf_init(&to, ADDR);
+	buf_init(&owners, ADDR);
+	buf_init(&request, ADDR);
+	buf_printf(&to, "%s@%s", t->list, t->domain);
+	buf_printf(&owners, "%s-owner@%s", t->list, t->domain);
+	buf_printf(&request, "%s-request@%s", t->list, t->domain);
+	struct tmpl_vars *v = tmpl_vars_new();
+	tmpl_put(v, "email", m->from.addr);
+	tmpl_put(v, "list", t->list);
+	tmpl_put(v, "list_title", t->title[0] ? t->title : t->list);
+	tmpl_put(v, "to", buf_cstr(&to));
+	tmpl_put(v, "owners_address", buf_cstr(&owners));
+	tmpl_put(v, "request_address", buf_cstr(&request));
+	tmpl_put_bool(v, "owner", each_owner(t->owners, is_this, (void *)m->from.addr));
+	int r = to.err || owners.err || request.err
+		    ? STORE_ERR
+		    : answer_render(in, "mail_post_refused.txt", v, subject, text, err);
+	tmpl_vars_free(v);
+	buf_free(&to);
+	buf_free(&owners);
+	buf_free(&request);
+	return r;
+}
 
 /* The answer to commands: mail_answer.txt of the intake's templates around
  * the lines that mailcmd wrote (env: the sender, and whether a line was not
- * understood). STORE_OK, or STORE_ERR with the reason in err (a template
- * that fails: the MTA tries again). */
+ * understood). STORE_OK, or STORE_ERR as answer_render. */
 static int answer_text(struct intake *in, const struct intake_target *t, const struct inmail *m,
 		       const struct mailcmd_env *env, const struct buf *lines, struct buf *subject,
 		       struct buf *text, struct buf *err)
@@ -588,21 +628,8 @@ static int answer_text(struct intake *in, const struct intake_target *t, const s
 	tmpl_put(v, "list", t->kind == T_COMMAND ? "" : t->list);
 	tmpl_putn(v, "answers", lines->data != NULL ? lines->data : "", n);
 	tmpl_put_bool(v, "errors", env->unclear);
-	char *subj = NULL, *body = NULL;
-	int r =
-	    to.err ? STORE_ERR : jobs_mail_text(&in->x, "mail_answer.txt", v, &subj, &body, err);
+	int r = to.err ? STORE_ERR : answer_render(in, "mail_answer.txt", v, subject, text, err);
 	tmpl_vars_free(v);
-	if (r == STORE_OK) {
-		buf_puts(subject, subj);
-		buf_puts(text, body);
-		if (subject->err || text->err) {
-			buf_puts(err, "template mail_answer.txt: the answer is too long");
-			r = STORE_ERR;
-		}
-	}
-	free(subj);
-	if (body != NULL)
-		xfree_wipe(body, strlen(body)); /* it may hold the address */
 	buf_free(&to);
 	return r;
 }
@@ -644,12 +671,7 @@ static int answered(struct intake *in, const struct intake_target *t, const char
 	    &in->x, in->conf, t->domain, t->kind == T_REQUEST ? t->list : NULL, &m.from, 0, 0};
 	int r = store_begin(in->st);
 	if (r == STORE_OK && t->kind == T_POST) {
-		if (each_owner(t->owners, is_this, (void *)m.from.addr))
-			buf_printf(&text, POST_BY_OWNER, t->list, t->domain);
-		else
-			buf_printf(&text, POST_REFUSED, t->list, t->domain, t->list, t->list,
-				   t->domain, t->list, t->domain);
-		buf_printf(&subject, "Not sent to the list %s", t->list);
+		r = post_text(in, t, &m, &subject, &text, &err);
 	} else if (r == STORE_OK) {
 		struct buf lines;
 		buf_init(&lines, 64 << 10);

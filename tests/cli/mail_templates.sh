@@ -7,9 +7,11 @@
 # SIGNOFF and SET (through `listkeeper inject`), the web form, a
 # confirmation on /c/, by an email CONFIRM command and by a reply to
 # LIST-confirm+TOKEN@ (over LMTP, to the intake role), and the goodbyes of
-# /u/ and /p/, the link to /me/TOKEN that /me mails (mail_request.txt)
-# and the answers to email commands (mail_answer.txt, around the lines
-# that say what each command did) all carry the markers, read
+# /u/ and /p/, the link to /me/TOKEN that /me mails (mail_request.txt),
+# the answers to email commands (mail_answer.txt, around the lines that
+# say what each command did) and the replies to posts to an announcement
+# list, from someone and from an owner (mail_post_refused.txt), all carry
+# the markers, read
 # back from the Maildir relay of a live `serve` (web, delivery and intake);
 # leaving the last list on /p/ says on the page and in the goodbye that the
 # personal data has been deleted. A broken mail template stops `sub add`
@@ -41,6 +43,8 @@ printf 'Subject: MARK-R-SUBJECT {{list_title}}\n\nMARK-REQUEST for {{email}}: {{
   >"$T/tpl/mail_request.txt"
 printf 'Subject: MARK-A-SUBJECT {{list}}\n\nMARK-ANSWER to {{to}} for {{email}}\n{{answers}}\n{{#errors}}\nMARK-ANSWER-ERRORS\n{{/errors}}\nMARK-ANSWER-END\n' \
   >"$T/tpl/mail_answer.txt"
+printf 'Subject: MARK-P-SUBJECT {{list_title}}\n\n{{#owner}}MARK-POST-OWNER for {{email}}{{/owner}}{{^owner}}MARK-POST to {{to}} for {{email}}: {{owners_address}} {{request_address}}{{/owner}}\n' \
+  >"$T/tpl/mail_post_refused.txt"
 export LISTKEEPER_WEB_TEMPLATES="$T/tpl"
 
 url= port=
@@ -127,6 +131,19 @@ check "... the answer is the folder's, naming the list" \
 check "... with the generated line for it" grep -q '^Line 2: unknown command' <<<"$m"
 check "... and the frame's part for errors" grep -qx 'MARK-ANSWER-ERRORS' <<<"$m"
 
+# a post to an announcement list (inject, to news@): the reply to someone,
+# and to an owner
+check "a post to news@ (inject): exit 0" \
+  [ "$(inject news@lists.example.org "$(msg fan@example.org 'Hello all')")" = 0 ]
+m=$(mail fan@example.org MARK-POST) || m=
+check "... the reply is the folder's" grep -q '^Subject: MARK-P-SUBJECT News' <<<"$m"
+check "... with the list's addresses" grep -qx 'MARK-POST to news@lists.example.org for fan@example.org: news-owner@lists.example.org news-request@lists.example.org' <<<"$m"
+lk list set news --owner boss@example.org >/dev/null
+check "an owner's post to news@ (inject): exit 0" \
+  [ "$(inject news@lists.example.org "$(msg boss@example.org 'Issue 2')")" = 0 ]
+m=$(mail boss@example.org MARK-P-SUBJECT) || m=
+check "... the reply is the folder's part for owners" grep -qx 'MARK-POST-OWNER for boss@example.org' <<<"$m"
+
 # an email SUBSCRIBE (inject): the confirmation; a reply to its Reply-To
 # over LMTP (the intake role's own templates): the welcome
 check "SUBSCRIBE by mail (inject): exit 0" \
@@ -196,7 +213,7 @@ check "the last goodbye is the folder's, saying so" grep -q '^MARK-ERASED' <<<"$
 check "nothing is held about ada" grep -q 'nothing is held about that address' <<<"$(lk person show ada@example.org)"
 
 # nothing came from the built-ins
-builtin=$(grep -lE '^Subject: (Please confirm|Welcome to|You have left|Your link|The answer to)' "$T"/out/new/* || true)
+builtin=$(grep -lE '^Subject: (Please confirm|Welcome to|You have left|Your link|The answer to|Not sent to)' "$T"/out/new/* || true)
 check "no mail used a built-in mail template" [ -z "$builtin" ]
 stop
 
