@@ -48,7 +48,7 @@
 #define LK_HTTP_TIMEOUT_SECONDS 30     /* idle connection timeout */
 #define LK_HTTP_CONN_MEMORY (32 << 10) /* per connection: request line and headers must fit */
 #define LK_HTTP_BACKLOG 128
-#define LK_WEB_SCRUB_SECONDS 1 /* at most this long between an erasure and its WAL scrub */
+#define LK_WEB_SCRUB_MS 250 /* at most this long between an erasure and its WAL scrub */
 #define LK_WEB_WRITER_BATCH 64 /* write jobs of web workers committed together (web/writer.h) */
 #define LK_HTTP_MAX_BODY (64u << 10)   /* a POST body, whole; bigger is a 413 */
 #define LK_HTTP_MAX_FIELDS 32	       /* form fields in one body */

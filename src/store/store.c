@@ -115,6 +115,10 @@ int store_scrub(struct store *s)
 {
 	return s->ops->scrub(s);
 }
+int store_checkpoint(struct store *s)
+{
+	return s->ops->checkpoint(s);
+}
 int store_set_durable(struct store *s, int on)
 {
 	return s->ops->set_durable(s, on);

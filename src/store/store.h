@@ -165,6 +165,11 @@ int store_schema_version(struct store *s, int64_t *version);
  * transaction it is done right after the outermost commit (and not at all
  * after a rollback). */
 int store_scrub(struct store *s);
+/* Copies what is committed into the database file without waiting for other
+ * connections or holding up their writes (SQLite: a passive checkpoint), so
+ * that a store_scrub that follows soon has little left to do while it holds
+ * the writers back. It scrubs nothing by itself. Not inside a transaction. */
+int store_checkpoint(struct store *s);
 /* Intake answers 250 only for durable data: sync every commit when set. */
 int store_set_durable(struct store *s, int on);
 /* Makes the transactions committed so far durable at once (one sync), when

@@ -16,6 +16,7 @@ struct store_ops {
 	const char *(*errmsg)(const struct store *s);
 	int (*schema_version)(struct store *s, int64_t *v);
 	int (*scrub)(struct store *s);
+	int (*checkpoint)(struct store *s);
 	int (*set_durable)(struct store *s, int on);
 	int (*sync)(struct store *s);
 	int (*set_batch)(struct store *s, int on);

@@ -244,6 +244,17 @@ static int sq_scrub(struct store *s)
 	return STORE_OK;
 }
 
+static int sq_checkpoint(struct store *s)
+{
+	struct sqlite_store *q = S(s);
+	if (q->depth > 0) {
+		bsnprintf(q->err, sizeof(q->err), "checkpoint: inside a transaction");
+		return STORE_ERR;
+	}
+	int rc = sqlite3_wal_checkpoint_v2(q->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return rc == SQLITE_OK ? STORE_OK : sqlite_fail(q, "wal checkpoint");
+}
+
 static int sq_set_durable(struct store *s, int on)
 {
 	struct sqlite_store *q = S(s);
@@ -1001,6 +1012,7 @@ static const struct store_ops SQLITE_OPS = {
     .errmsg = sq_errmsg,
     .schema_version = sq_schema_version,
     .scrub = sq_scrub,
+    .checkpoint = sq_checkpoint,
     .set_durable = sq_set_durable,
     .sync = sq_sync,
     .set_batch = sq_set_batch,

@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -83,6 +84,11 @@ struct http_server {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stopping, scrubbing; /* under mu; scrubbing: the thread runs */
+	/* One-click POSTs whose connection is suspended until the writer is
+	 * done (oneclick_suspend); none may be left when the library stops. */
+	pthread_cond_t resumed; /* suspended went down to 0 */
+	size_t suspended;	/* under mu */
+	int quiescing;		/* under mu: stopping; no more suspending */
 	char url[128];
 };
 
@@ -160,6 +166,11 @@ struct post {
 	struct buf body;
 	struct listpage_deferred *later; /* a subscribe to do once answered */
 	struct me_deferred *me_later;	 /* a data request to do once answered */
+	/* A one-click POST at the writer, its connection suspended meanwhile */
+	struct tokpages_oneclick *oc;
+	atomic_int oc_done; /* the writer is done with oc */
+	struct http_server *s;
+	struct MHD_Connection *conn;
 };
 
 static void listpage_env_of(struct http_server *s, struct listpage_env *env);
@@ -183,6 +194,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			pp->later = NULL;
 			pp->me_later = NULL;
 		}
+		if (pp->oc != NULL) /* resumed, then gone before its answer */
+			tokpages_oneclick_finish(pp->oc, NULL);
 		buf_free(&pp->body); /* wiped: it may hold a person's form */
 		free(pp);
 	}
@@ -315,6 +328,50 @@ static void tokpages_env_of(struct http_server *s, struct tokpages_env *env)
 	env->writer = s->writer;
 }
 
+/* Called by the writer when the one-click POST of pp is done: the
+ * connection goes on, and its handler answers (on_request). */
+static void oneclick_resume(void *arg)
+{
+	struct post *pp = arg;
+	struct http_server *s = pp->s;
+	struct MHD_Connection *conn = pp->conn;
+	atomic_store(&pp->oc_done, 1);
+	MHD_resume_connection(conn); /* pp may be freed from here on */
+	pthread_mutex_lock(&s->mu);
+	if (--s->suspended == 0)
+		pthread_cond_broadcast(&s->resumed);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* A one-click POST (RFC 8058) goes to the writer without this worker
+ * waiting for it: the connection is suspended until the writer's batch is
+ * committed, and the worker serves other connections meanwhile; so every
+ * one-click POST in flight can join one batch, not one per worker. 1 if so
+ * (the answer comes on resume), 0 if the request is to be answered as any
+ * other (an invalid token, or the server stopping). */
+static int oneclick_suspend(struct http_server *s, struct MHD_Connection *conn, struct post *pp,
+			    const struct tokpages_env *env, const char *url, const struct form *f)
+{
+	struct tokpages_oneclick *oc = tokpages_oneclick_start(env, url, f);
+	if (oc == NULL)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	int ok = !s->quiescing;
+	if (ok)
+		s->suspended++;
+	pthread_mutex_unlock(&s->mu);
+	if (!ok) {
+		tokpages_oneclick_finish(oc, NULL); /* nothing ran: nothing to say */
+		return 0;
+	}
+	pp->oc = oc;
+	pp->s = s;
+	pp->conn = conn;
+	MHD_suspend_connection(conn); /* before the writer may resume it */
+	tokpages_oneclick_submit(oc, oneclick_resume, pp);
+	return 1;
+}
+
 /* The POST is complete: decode the body and answer. */
 static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *conn,
 				 const char *url, struct post *pp)
@@ -344,6 +401,10 @@ static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *c
 	} else {
 		struct tokpages_env env;
 		tokpages_env_of(s, &env);
+		if (oneclick_suspend(s, conn, pp, &env, url, f)) {
+			form_free(f);
+			return MHD_YES;
+		}
 		tokpages_post(&env, url, f, &p);
 	}
 	form_free(f);
@@ -423,6 +484,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return respond(conn, &p, allow, 0);
 	}
 	struct post *pp = *req_cls;
+	if (pp->oc != NULL) { /* resumed (oneclick_suspend) */
+		if (!atomic_load(&pp->oc_done))
+			return MHD_YES;
+		tokpages_oneclick_finish(pp->oc, &p);
+		pp->oc = NULL;
+		return respond(conn, &p, allow, 0);
+	}
 	if (*upload_data_size != 0) {
 		if (buf_append(&pp->body, upload_data, *upload_data_size) < 0)
 			/* A body without a declared length that outgrew the bound:
@@ -545,28 +613,46 @@ static int load_tls(struct http_server *s, const struct conf *conf, struct buf *
 	return r;
 }
 
-/* Checkpoints the WAL at most every LK_WEB_SCRUB_SECONDS when a page erased
- * someone, and once more on the way out. */
+/* One scrub (web/scrub.h): a passive checkpoint on this thread's connection,
+ * which copies the WAL into the database while the writer goes on, then the
+ * truncating one by the writer between two batches, with little left to
+ * copy. 0, or -1 (logged). */
+static int scrub_once(struct http_server *s)
+{
+	struct store *st = thread_store(s);
+	if (st == NULL)
+		return -1;
+	struct buf err;
+	buf_init(&err, 1024);
+	int r = store_checkpoint(st); /* busy is no failure: the scrub copies it all */
+	if (r != STORE_OK && r != STORE_BUSY)
+		log_warnx("web: checkpoint before a scrub failed: %s", store_errmsg(st));
+	r = writer_scrub(s->writer, &err);
+	if (r != STORE_OK)
+		log_warnx("web: store_scrub after an erasure failed: %s", buf_cstr(&err));
+	buf_free(&err);
+	return r == STORE_OK ? 0 : -1;
+}
+
+/* Scrubs at most every LK_WEB_SCRUB_MS when a page erased someone, and once
+ * more on the way out. */
 static void *scrubber_main(void *arg)
 {
 	struct http_server *s = arg;
+	pthread_setname_np(pthread_self(), "lk-web-scrub");
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += LK_WEB_SCRUB_SECONDS;
+		until.tv_nsec += (long)(LK_WEB_SCRUB_MS % 1000) * 1000000L;
+		until.tv_sec += LK_WEB_SCRUB_MS / 1000 + until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
 		while (!s->stopping && pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
 			;
 		int stop = s->stopping;
 		pthread_mutex_unlock(&s->mu);
-		if (web_scrub_take()) {
-			struct store *st = thread_store(s);
-			if (st != NULL && store_scrub(st) != STORE_OK) {
-				log_warnx("web: store_scrub after an erasure failed: %s",
-					  store_errmsg(st));
-				web_scrub_soon(); /* the next round tries again */
-			}
-		}
+		if (web_scrub_take() && scrub_once(s) < 0)
+			web_scrub_soon(); /* the next round tries again */
 		if (stop)
 			break;
 		pthread_mutex_lock(&s->mu);
@@ -584,6 +670,18 @@ static void scrubber_stop(struct http_server *s)
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->scrubber, NULL);
 	s->scrubbing = 0;
+}
+
+/* No connection may be suspended when the library stops: the one-click
+ * POSTs at the writer are let finish, and later ones are answered by their
+ * worker waiting for the writer (tokpages_post), as before this began. */
+static void drain_suspended(struct http_server *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->quiescing = 1;
+	while (s->suspended > 0)
+		pthread_cond_wait(&s->resumed, &s->mu);
+	pthread_mutex_unlock(&s->mu);
 }
 
 static void server_free(struct http_server *s)
@@ -635,10 +733,14 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 		server_free(s);
 		return NULL;
 	}
+	pthread_mutex_init(&s->mu, NULL); /* before the first request */
+	pthread_cond_init(&s->cv, NULL);
+	pthread_cond_init(&s->resumed, NULL);
 	int fd = open_listener(conf_get(conf, "http", "listen"), s->tls ? "https" : "http", s->url,
 			       sizeof(s->url), err);
 	if (fd >= 0) {
-		unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | (s->tls ? MHD_USE_TLS : 0);
+		unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+				     (s->tls ? MHD_USE_TLS : 0);
 		/* The certificate and key, when HTTPS is on (the library copies neither). */
 		struct MHD_OptionItem tls_opts[] = {
 		    {s->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, s->tls_key},
@@ -662,10 +764,9 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 				close(fd);
 		}
 	}
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
 	if (s->d != NULL && pthread_create(&s->scrubber, NULL, scrubber_main, s) != 0) {
 		buf_puts(err, "cannot start the web server's scrubber thread");
+		drain_suspended(s);
 		MHD_stop_daemon(s->d);
 		s->d = NULL;
 	} else if (s->d != NULL)
@@ -673,6 +774,7 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 	if (s->d == NULL) {
 		writer_free(s->writer);
 		pthread_key_delete(s->store_key);
+		pthread_cond_destroy(&s->resumed);
 		pthread_cond_destroy(&s->cv);
 		pthread_mutex_destroy(&s->mu);
 		server_free(s);
@@ -690,11 +792,13 @@ void http_server_stop(struct http_server *s)
 {
 	if (s == NULL)
 		return;
+	drain_suspended(s);
 	/* Joins the workers; each closes its store in store_key_free on the way out. */
 	MHD_stop_daemon(s->d);
-	writer_free(s->writer); /* no worker waits for it any more */
 	scrubber_stop(s);	/* after the workers: a last erasure is scrubbed too */
+	writer_free(s->writer); /* after the scrubber, whose last scrub it runs */
 	pthread_key_delete(s->store_key);
+	pthread_cond_destroy(&s->resumed);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	server_free(s); /* the counts of the last interval are written here */

@@ -302,7 +302,7 @@ static int save(const struct listpage_env *env, int64_t id, const struct address
 		return r;
 	}
 	if (o->erased)
-		web_scrub_soon(); /* the WAL checkpoint, within LK_WEB_SCRUB_SECONDS */
+		web_scrub_soon(); /* the WAL checkpoint, within LK_WEB_SCRUB_MS */
 	log_info("web: event=preferences subscriber=%lld changed=%d options=%zu joined=%zu "
 		 "mailed=%d left=%zu erased=%d",
 		 (long long)id, o->changed, o->n_options, o->n_joined, o->mailed, o->n_left,

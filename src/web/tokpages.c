@@ -364,6 +364,21 @@ static int unsub_run(struct store *st, void *arg)
 	return r;
 }
 
+/* What follows a run of j that returned r (err: its message): a failure is
+ * logged, an erasure asks for the scrub. Returns r. */
+static int unsubscribed(struct unsub_job *j, int r, const struct buf *err)
+{
+	if (r < 0) {
+		log_warnx("web: unsubscribe subscriber=%lld: %s", (long long)j->tg->t.subscriber_id,
+			  err->len ? buf_cstr(err) : "store error");
+		j->left = 0;
+		j->erased = 0;
+	}
+	if (j->erased)
+		web_scrub_soon(); /* the WAL checkpoint, within LK_WEB_SCRUB_MS */
+	return r;
+}
+
 /* Runs j by the writer (on the store alone without one) and asks for the
  * scrub after an erasure. Returns a STORE_* code; a failure is logged. */
 static int unsubscribe(struct unsub_job *j)
@@ -380,14 +395,7 @@ static int unsubscribe(struct unsub_job *j)
 		r = STORE_ERR;
 		buf_puts(&err, "the store cannot be opened");
 	}
-	if (r < 0) {
-		log_warnx("web: unsubscribe subscriber=%lld: %s", (long long)j->tg->t.subscriber_id,
-			  err.len ? buf_cstr(&err) : "store error");
-		j->left = 0;
-		j->erased = 0;
-	}
-	if (j->erased)
-		web_scrub_soon(); /* the WAL checkpoint, within LK_WEB_SCRUB_SECONDS */
+	r = unsubscribed(j, r, &err);
 	buf_free(&err);
 	return r;
 }
@@ -412,6 +420,11 @@ static void one_click_answer(struct page *p, unsigned status)
 	page_text(p, status, "no-store", "text/plain; charset=utf-8", msg, strlen(msg));
 }
 
+static unsigned one_click_status(int r)
+{
+	return r == STORE_OK ? 200 : r == STORE_NOTFOUND ? 410 : r == STORE_BUSY ? 503 : 500;
+}
+
 /* The list and the subscription are read by the job, in the writer's
  * transaction: no read of its own on this worker's connection. */
 static void one_click_post(const struct tokpages_env *env, const char *path, struct page *p)
@@ -424,12 +437,72 @@ static void one_click_post(const struct tokpages_env *env, const char *path, str
 	}
 	/* no goodbye: a machine asked */
 	struct unsub_job j = {env, &tg, 1, 0, 0, 0, 0};
-	int r = unsubscribe(&j);
-	one_click_answer(p, r == STORE_OK	  ? 200
-			    : r == STORE_NOTFOUND ? 410
-			    : r == STORE_BUSY	  ? 503
-						  : 500);
+	one_click_answer(p, one_click_status(unsubscribe(&j)));
 	target_free(&tg);
+}
+
+/* A one-click POST handed to the writer (tokpages.h). */
+struct tokpages_oneclick {
+	struct tokpages_env env; /* a copy: the request's is gone by the time it runs */
+	struct target tg;
+	struct unsub_job j;
+	struct buf err;
+	int code;
+	void (*done)(void *arg);
+	void *done_arg;
+};
+
+static int oneclick_run(struct store *st, void *arg)
+{
+	struct tokpages_oneclick *oc = arg;
+	return unsub_run(st, &oc->j);
+}
+
+static void oneclick_ran(void *arg, int code)
+{
+	struct tokpages_oneclick *oc = arg;
+	oc->code = code;
+	oc->done(oc->done_arg);
+}
+
+struct tokpages_oneclick *tokpages_oneclick_start(const struct tokpages_env *env, const char *path,
+						  const struct form *form)
+{
+	if (env->writer == NULL || strncmp(path, "/u/", 3) != 0 || !one_click(form))
+		return NULL;
+	struct tokpages_oneclick *oc = xcalloc(1, sizeof(*oc));
+	const char *text = path + 3;
+	if (token_decode(env->keys, text, strlen(text), TOKEN_UNSUBSCRIBE, env_now(env),
+			 &oc->tg.t) != TOKEN_OK) {
+		free(oc); /* tokpages_post says what is wrong */
+		return NULL;
+	}
+	oc->env = *env;
+	oc->env.st = NULL; /* the job runs on the writer's */
+	/* no goodbye: a machine asked */
+	oc->j = (struct unsub_job){&oc->env, &oc->tg, 1, 0, 0, 0, 0};
+	buf_init(&oc->err, 1024);
+	oc->code = STORE_ERR;
+	return oc;
+}
+
+void tokpages_oneclick_submit(struct tokpages_oneclick *oc, void (*done)(void *arg), void *arg)
+{
+	oc->done = done;
+	oc->done_arg = arg;
+	writer_submit(oc->env.writer, oneclick_run, oc, &oc->err, oneclick_ran);
+}
+
+void tokpages_oneclick_finish(struct tokpages_oneclick *oc, struct page *out)
+{
+	int r = unsubscribed(&oc->j, oc->code, &oc->err);
+	if (out != NULL) {
+		page_begin(out, 200, "no-store");
+		one_click_answer(out, one_click_status(r));
+	}
+	target_free(&oc->tg);
+	buf_free(&oc->err);
+	free(oc);
 }
 
 static void unsub_post(const struct tokpages_env *env, const char *path, const struct form *f,

@@ -54,4 +54,18 @@ void tokpages_get(const struct tokpages_env *env, const char *path, struct page 
 void tokpages_post(const struct tokpages_env *env, const char *path, const struct form *form,
 		   struct page *out);
 
+/* The one-click POST without a worker waiting for the writer: when env has
+ * a writer, path is /u/ with a valid token and form is the one-click body,
+ * tokpages_oneclick_start returns the unsubscribe to run (else NULL: answer
+ * with tokpages_post). tokpages_oneclick_submit hands it to the writer,
+ * which calls done(arg) on its own thread once it is committed or has
+ * failed; only then may tokpages_oneclick_finish fill out (200 only if
+ * committed, as tokpages_post would) and free it. out may be NULL when the
+ * answer can no longer be sent. */
+struct tokpages_oneclick;
+struct tokpages_oneclick *tokpages_oneclick_start(const struct tokpages_env *env, const char *path,
+						  const struct form *form);
+void tokpages_oneclick_submit(struct tokpages_oneclick *oc, void (*done)(void *arg), void *arg);
+void tokpages_oneclick_finish(struct tokpages_oneclick *oc, struct page *out);
+
 #endif

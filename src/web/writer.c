@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/limits.h"
 #include "core/log.h"
@@ -22,7 +23,8 @@ struct job {
 	void *arg;
 	struct buf *err;
 	int result;
-	int done; /* under mu */
+	int done;		/* under mu */
+	writer_done_fn on_done; /* writer_submit: called, then the job freed */
 	struct job *next;
 };
 
@@ -31,10 +33,14 @@ struct writer {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t work; /* a job was queued, or stopping */
-	pthread_cond_t done; /* a batch ended */
+	pthread_cond_t done; /* a batch or a scrub ended */
 	struct job *head, **tail;
 	int stopping;
-	struct store *st; /* the writer thread's own; opened on first use */
+	/* writer_scrub: asked and done so far, and the code of the last one */
+	unsigned long scrubs_asked, scrubs_done;
+	int scrub_result;
+	char scrub_err[256]; /* the store's message when scrub_result is not STORE_OK */
+	struct store *st;    /* the writer thread's own; opened on first use */
 };
 
 static void set_err(struct job *j, struct store *st)
@@ -106,31 +112,75 @@ static void run_batch(struct writer *w, struct job *first, size_t n)
 	web_scrub_soon(); /* the checkpoint this connection leaves to the scrubber */
 }
 
+/* store_scrub on the writer's connection, between two batches; the
+ * message of a failure in msg. */
+static int run_scrub(struct writer *w, char *msg, size_t cap)
+{
+	struct store *st = writer_store(w);
+	int r = st != NULL ? store_scrub(st) : STORE_ERR;
+	if (r != STORE_OK)
+		bsnprintf(msg, cap, "%s",
+			  st != NULL ? store_errmsg(st) : "the store cannot be opened");
+	return r;
+}
+
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
 	pthread_setname_np(pthread_self(), "lk-web-writer");
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->head == NULL && !w->stopping)
+		while (w->head == NULL && w->scrubs_asked == w->scrubs_done && !w->stopping)
 			pthread_cond_wait(&w->work, &w->mu);
-		if (w->head == NULL)
-			break; /* stopping, nothing left */
-		struct job *first = w->head, *last = first;
-		size_t n = 1;
-		while (n < LK_WEB_WRITER_BATCH && last->next != NULL) {
-			last = last->next;
-			n++;
+		if (w->head != NULL) {
+			struct job *first = w->head, *last = first;
+			size_t n = 1;
+			while (n < LK_WEB_WRITER_BATCH && last->next != NULL) {
+				last = last->next;
+				n++;
+			}
+			w->head = last->next;
+			if (w->head == NULL)
+				w->tail = &w->head;
+			pthread_mutex_unlock(&w->mu);
+			run_batch(w, first, n);
+			struct job *later = NULL, **later_tail = &later; /* writer_submit's */
+			pthread_mutex_lock(&w->mu);
+			for (size_t i = 0; i < n; i++) {
+				struct job *j = first;
+				first = j->next; /* read before the worker may go */
+				if (j->on_done != NULL) {
+					j->next = NULL;
+					*later_tail = j;
+					later_tail = &j->next;
+				} else
+					j->done = 1;
+			}
+			pthread_cond_broadcast(&w->done);
+			pthread_mutex_unlock(&w->mu);
+			while (later != NULL) {
+				struct job *j = later;
+				later = j->next;
+				j->on_done(j->arg, j->result);
+				free(j);
+			}
+			pthread_mutex_lock(&w->mu);
 		}
-		w->head = last->next;
-		if (w->head == NULL)
-			w->tail = &w->head;
-		pthread_mutex_unlock(&w->mu);
-		run_batch(w, first, n);
-		pthread_mutex_lock(&w->mu);
-		for (size_t i = 0; i < n; i++, first = first->next)
-			first->done = 1; /* first->next is read before the worker may go */
-		pthread_cond_broadcast(&w->done);
+		/* A scrub asked for comes after the batch in hand (its answers
+		 * do not wait for it), before the next. */
+		if (w->scrubs_asked != w->scrubs_done) {
+			unsigned long asked = w->scrubs_asked;
+			char msg[sizeof(w->scrub_err)] = "";
+			pthread_mutex_unlock(&w->mu);
+			int r = run_scrub(w, msg, sizeof(msg));
+			pthread_mutex_lock(&w->mu);
+			w->scrub_result = r;
+			memcpy(w->scrub_err, msg, sizeof(msg));
+			w->scrubs_done = asked;
+			pthread_cond_broadcast(&w->done);
+		}
+		if (w->head == NULL && w->scrubs_asked == w->scrubs_done && w->stopping)
+			break; /* nothing left */
 	}
 	pthread_mutex_unlock(&w->mu);
 	if (w->st != NULL) {
@@ -162,7 +212,7 @@ struct writer *writer_new(const struct conf *c, struct buf *err)
 
 int writer_run(struct writer *w, writer_fn fn, void *arg, struct buf *err)
 {
-	struct job j = {fn, arg, err, STORE_ERR, 0, NULL};
+	struct job j = {fn, arg, err, STORE_ERR, 0, NULL, NULL};
 	pthread_mutex_lock(&w->mu);
 	*w->tail = &j;
 	w->tail = &j.next;
@@ -171,6 +221,38 @@ int writer_run(struct writer *w, writer_fn fn, void *arg, struct buf *err)
 		pthread_cond_wait(&w->done, &w->mu);
 	pthread_mutex_unlock(&w->mu);
 	return j.result;
+}
+
+void writer_submit(struct writer *w, writer_fn fn, void *arg, struct buf *err,
+		   writer_done_fn on_done)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+	j->fn = fn;
+	j->arg = arg;
+	j->err = err;
+	j->result = STORE_ERR;
+	j->on_done = on_done;
+	pthread_mutex_lock(&w->mu);
+	*w->tail = j;
+	w->tail = &j->next;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int writer_scrub(struct writer *w, struct buf *err)
+{
+	pthread_mutex_lock(&w->mu);
+	unsigned long mine = ++w->scrubs_asked;
+	pthread_cond_signal(&w->work);
+	while (w->scrubs_done < mine)
+		pthread_cond_wait(&w->done, &w->mu);
+	int r = w->scrub_result;
+	if (r != STORE_OK && err != NULL) {
+		err->len = 0;
+		buf_puts(err, w->scrub_err);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return r;
 }
 
 void writer_free(struct writer *w)

@@ -14,6 +14,9 @@
  *
  *   writer_new(conf)           starts the thread; the store opens on first use
  *   writer_run(w, fn, arg, e)  runs fn(st, arg) in the next batch, waits
+ *   writer_submit(w, fn, arg, e, done)  the same without waiting: the writer
+ *                              calls done(arg, code) once it is committed
+ *   writer_scrub(w, e)         store_scrub between two batches, waits
  *   writer_free(w)             finishes the queued jobs, stops the thread
  *
  * A job's function must do nothing outside the store before the commit (no
@@ -25,9 +28,14 @@
  * store_rollback), as every function of the lists layer does.
  *
  * After a committed batch the writer asks the scrubber (web/scrub.h) for a
- * checkpoint: its connection leaves automatic checkpoints to that thread
- * (batch mode lets the WAL grow), so that a checkpoint never holds up a
- * batch of answers.
+ * scrub: its connection leaves automatic checkpoints to that thread (batch
+ * mode lets the WAL grow). The scrubber copies the WAL into the database
+ * with a passive checkpoint, which holds up no batch, and then has the
+ * writer truncate it (writer_scrub) between two batches: the truncating
+ * checkpoint waits for the writer lock and holds it, and taken by the
+ * writer itself it neither waits in SQLite's busy handler (whose sleeps
+ * outlast the checkpoint) nor makes a batch wait in it; it is short, for
+ * little is left to copy. A batch's answers never wait for a scrub.
  *
  * TRUST: runs only functions of this process; no outside input.
  */
@@ -42,6 +50,10 @@ struct writer;
 
 /* The function of a job: its STORE_* code. */
 typedef int (*writer_fn)(struct store *st, void *arg);
+/* Called on the writer's thread when a job of writer_submit is done: code is
+ * what writer_run would have returned. It must be quick (the next batch
+ * waits) and must not call the writer. */
+typedef void (*writer_done_fn)(void *arg, int code);
 
 /* Starts the writer thread for the store of c (c must outlive it). NULL
  * with the reason in err if the thread cannot start. */
@@ -51,8 +63,18 @@ struct writer *writer_new(const struct conf *c, struct buf *err);
  * the transaction failed, with the store's message in err (when not NULL).
  * STORE_ERR without calling fn when the store cannot be opened. */
 int writer_run(struct writer *w, writer_fn fn, void *arg, struct buf *err);
-/* Runs the jobs still queued, stops the thread and closes its store.
- * writer_free(NULL) does nothing. No writer_run may start meanwhile. */
+/* writer_run without waiting: returns at once, and on_done(arg, code) is
+ * called on the writer's thread once the job's transaction is committed (or
+ * has failed). arg and err must live until then. */
+void writer_submit(struct writer *w, writer_fn fn, void *arg, struct buf *err,
+		   writer_done_fn on_done);
+/* Runs store_scrub on the writer's connection after the batch in hand (or
+ * at once when idle) and returns its code, with the store's message in err
+ * (when not NULL) on failure. */
+int writer_scrub(struct writer *w, struct buf *err);
+/* Runs the jobs still queued (calling their on_done), stops the thread and
+ * closes its store. writer_free(NULL) does nothing. No writer_run,
+ * writer_submit or writer_scrub may start meanwhile. */
 void writer_free(struct writer *w);
 
 #endif
