@@ -495,7 +495,8 @@ void tokpages_oneclick_submit(struct tokpages_oneclick *oc, void (*done)(void *a
 
 void tokpages_oneclick_finish(struct tokpages_oneclick *oc, struct page *out)
 {
-	int r = unsubscribed(&oc->j, oc->code, &oc->err);
+	/* never submitted: nothing ran, nothing to log */
+	int r = oc->done != NULL ? unsubscribed(&oc->j, oc->code, &oc->err) : STORE_ERR;
 	if (out != NULL) {
 		page_begin(out, 200, "no-store");
 		one_click_answer(out, one_click_status(r));

@@ -61,7 +61,8 @@ void tokpages_post(const struct tokpages_env *env, const char *path, const struc
  * which calls done(arg) on its own thread once it is committed or has
  * failed; only then may tokpages_oneclick_finish fill out (200 only if
  * committed, as tokpages_post would) and free it. out may be NULL when the
- * answer can no longer be sent. */
+ * answer can no longer be sent, or when oc is let go without being
+ * submitted. */
 struct tokpages_oneclick;
 struct tokpages_oneclick *tokpages_oneclick_start(const struct tokpages_env *env, const char *path,
 						  const struct form *form);
