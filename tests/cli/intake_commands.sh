@@ -55,6 +55,7 @@ local=${conf%@*}
 check "its local part is at most 64 octets" [ "${#local}" -le 64 ]
 # A vacation reply to the confirmation confirms nothing.
 lmtp "$conf" "$(msg 'ada@example.org' 'Re: confirm' 'away' 'Auto-Submitted: auto-replied')" >/dev/null
+settle probe0@example.org # the auto-reply has been handled
 check "an auto-reply to the confirmation confirms nothing" [ "$(state news ada)" = pending ]
 # Her reply confirms at once.
 before=$(count)
@@ -178,10 +179,11 @@ check "inject: unknown address exits 67" [ "$(inject nobody@lists.example.org "$
 check "inject: an empty message exits 65" [ "$(inject news-request@lists.example.org "$T/empty.eml")" = 65 ]
 python3 -c 'import sys; sys.stdout.write("Subject: x\n\n" + ("x" * 999 + "\n") * 27000)' > "$T/big.eml"
 check "inject: an oversized message exits 65" [ "$(inject news-request@lists.example.org "$T/big.eml")" = 65 ]
-{ echo 'BEGIN EXCLUSIVE;'; sleep 20; echo 'COMMIT;'; } | sqlite3 "$DB" &
+# The lock taken (waiting out a write of serve's), and then said so: a file.
+{ echo '.timeout 10000'; echo 'BEGIN EXCLUSIVE;'; echo ".system touch '$T/locked'"
+  sleep 20; echo 'COMMIT;'; } | sqlite3 -bail "$DB" &
 lock_pid=$!
-# Until the lock is held (a write transaction of our own fails at once).
-for _ in $(seq 200); do sqlite3 "$DB" 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1 || break; sleep 0.05; done
+check "another process holds the store's lock" eventually '[ -e "$T/locked" ]'
 lockmsg=$(msg 'lock@example.org' help '')
 rc=$(LISTKEEPER_STORE_BUSY_TIMEOUT_MS=200 inject news-request@lists.example.org "$lockmsg")
 check "inject: the store locked by another process exits 75" [ "$rc" = 75 ]
