@@ -67,6 +67,7 @@ sched() {
   pid=$!
   for _ in $(seq 400); do grep -q "scheduler: tick" "$T/sched.log" && break; sleep 0.05; done
   kill $pid; wait $pid || true; pid=
+  grep -q "scheduler: tick" "$T/sched.log" || bad "the scheduler (hour $1) looked at the clock within 20 s"
 }
 hour=$((10#$(date -u +%H)))
 sched -1
