@@ -21,13 +21,13 @@ printf 'Hello {{name}}\n' > "$T/body.txt"
 
 python3 "$FR" --record "$T/rec.jsonl" --max-seconds 300 > "$T/port" 2>"$T/relay.err" &
 relay_pid=$!
-for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.1; done
 export LISTKEEPER_DELIVERY_RELAY="smtp:127.0.0.1:$(head -1 "$T/port")"
 
 "$LK" send news --subject "Crash test" --text "$T/body.txt" --wait > "$T/send.out" 2>&1 &
 send_pid=$!
 # kill at a random moment once sending has begun
-for _ in $(seq 100); do [ -s "$T/rec.jsonl" ] && break; sleep 0.05; done
+for _ in $(seq 400); do [ -s "$T/rec.jsonl" ] && break; sleep 0.05; done
 sleep "0.$(( RANDOM % 9 + 1 ))"
 kill -9 $send_pid; wait $send_pid 2>/dev/null || true
 before=$(grep -c '"message"' "$T/rec.jsonl" || true)

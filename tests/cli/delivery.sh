@@ -11,9 +11,9 @@ trap 'rc=$?; rm -rf "$T"; for p in $relay_pid $serve_pid; do kill $p 2>/dev/null
 
 start_relay() { # start_relay RECORD [ARGS...]; sets PORT
   local rec=$1; shift
-  python3 "$FR" --record "$rec" --max-seconds 120 "$@" > "$T/relay.port" 2>"$T/relay.err" &
+  python3 "$FR" --record "$rec" --max-seconds 600 "$@" > "$T/relay.port" 2>"$T/relay.err" &
   relay_pid=$!
-  for _ in $(seq 50); do [ -s "$T/relay.port" ] && break; sleep 0.1; done
+  for _ in $(seq 200); do [ -s "$T/relay.port" ] && break; sleep 0.1; done
   PORT=$(head -1 "$T/relay.port")
 }
 count() { # count RECORD: "address count" per accepted recipient
@@ -69,7 +69,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 export LISTKEEPER_DELIVERY_RELAY="smtp:127.0.0.1:$port"
 timeout 90 "$LK" send news --subject "Second" --text "$T/body.txt" --wait > "$T/send2.out" 2>&1 &
 send_pid=$!
-for _ in $(seq 50); do lk job show 2 2>/dev/null | grep -q "relay down" && break; sleep 0.2; done
+for _ in $(seq 150); do lk job show 2 2>/dev/null | grep -q "relay down" && break; sleep 0.2; done
 check "job paused because the relay is down" grep -q "paused because: relay down" <<<"$(lk job show 2)"
 start_relay "$T/rec2.jsonl" --port "$port"
 if wait $send_pid; then ok "send --wait finished after the relay came back"; else bad "send --wait failed: $(cat "$T/send2.out")"; fi
@@ -86,8 +86,9 @@ start_relay "$T/rec3.jsonl"
 export LISTKEEPER_DELIVERY_RELAY="smtp:127.0.0.1:$PORT"
 "$LK" serve --role delivery > "$T/serve.out" 2>&1 &
 serve_pid=$!
-timeout 60 "$LK" send big --subject "Both" --text "$T/body.txt" --wait > "$T/send3.out" 2>&1 || true
-for _ in $(seq 100); do lk job show 3 | grep -q "^state: done" && break; sleep 0.1; done
+# (3000 messages: minutes with the sanitizers on a loaded machine, seconds else)
+timeout 300 "$LK" send big --subject "Both" --text "$T/body.txt" --wait > "$T/send3.out" 2>&1 || true
+for _ in $(seq 300); do lk job show 3 | grep -q "^state: done" && break; sleep 0.1; done
 kill $serve_pid; wait $serve_pid 2>/dev/null || true
 check "shared job done" grep -q "^state: done" <<<"$(lk job show 3)"
 count "$T/rec3.jsonl" > "$T/c3"
@@ -103,7 +104,7 @@ timeout 60 "$LK" send news --subject "Cancel me" --text "$T/body.txt" --wait > "
 send_pid=$!
 # Cancel once the batch is at the relay: the message has been sent and its
 # final dot waits for an answer that does not come.
-for _ in $(seq 100); do grep -q '"event": "hung"' "$T/rec4.jsonl" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '"event": "hung"' "$T/rec4.jsonl" 2>/dev/null && break; sleep 0.1; done
 check "the batch hangs at the final dot" grep -q '"event": "hung"' "$T/rec4.jsonl"
 lk job cancel 4 >/dev/null
 wait $send_pid || true

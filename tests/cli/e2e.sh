@@ -75,7 +75,7 @@ for _ in 1 2 3 4 5; do
   export LISTKEEPER_HTTP_LISTEN=127.0.0.1:$port LISTKEEPER_GENERAL_BASE_URL=http://127.0.0.1:$port
   setsid "$LK" serve >"$T/serve.out" 2>"$T/log" &
   pid=$!
-  for _ in $(seq 100); do
+  for _ in $(seq 200); do
     url=$(sed -n 's|^listkeeper: serving \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$T/serve.out")
     [ -n "$url" ] && break
     kill -0 "$pid" 2>/dev/null || break

@@ -3,7 +3,7 @@
 # sub_approve.sh): source it after lib.bash. Starts nothing by itself.
 #
 #   stop               stops the server whose pid is $pid, if it runs
-#   mail TO MARKER [N] waits (10 s at most) for the Nth (default first, in
+#   mail TO MARKER [N] waits (a minute at most) for the Nth (default first, in
 #                      the order they were written) message to TO whose
 #                      subject or decoded text holds MARKER; prints its
 #                      subject and text
@@ -17,7 +17,8 @@ stop() {
   pid=
 }
 mail() {
-  for _ in $(seq 200); do
+  local end=$((SECONDS + 60))
+  while :; do
     python3 - "$T/out/new" "$1" "$2" "${3:-1}" <<'PY' && return 0
 import email, email.policy, os, sys
 d, to, mark, nth = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -32,8 +33,8 @@ for f in sorted(fs, key=lambda f: (os.stat(f).st_mtime_ns, f)):
             sys.exit(0)
 sys.exit(1)
 PY
+    [ "$SECONDS" -lt "$end" ] || return 1
     sleep 0.05
   done
-  return 1
 }
 has() { mail "$@" >/dev/null; }

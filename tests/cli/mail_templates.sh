@@ -53,7 +53,7 @@ start() { # start [TRIES]: serve with every role in the background; sets url and
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     LISTKEEPER_LMTP_LISTEN=127.0.0.1:$port "$LK" serve >"$T/serve.out" 2>"$T/log" &
     pid=$!
-    for _ in $(seq 100); do
+    for _ in $(seq 400); do
       grep -q '^listkeeper: lmtp on' "$T/serve.out" && grep -q '^listkeeper: serving' "$T/serve.out" && break
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.05

@@ -33,7 +33,7 @@ export LISTKEEPER_LOG_LEVEL=debug
 "$LK" serve --role web >"$T/out" 2>"$T/log" &
 pid=$!
 url=
-for _ in $(seq 50); do
+for _ in $(seq 200); do
   url=$(sed -n 's|^listkeeper: serving \(http://127\.0\.0\.1:[0-9]*/\)$|\1|p' "$T/out")
   [ -n "$url" ] && break
   kill -0 "$pid" 2>/dev/null || break

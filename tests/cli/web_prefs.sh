@@ -40,7 +40,7 @@ db=$T/listkeeper.db
 "$LK" serve --role web --role delivery >"$T/serve.out" 2>"$T/log" &
 pid=$!
 url=
-for _ in $(seq 50); do
+for _ in $(seq 200); do
   url=$(sed -n 's|^listkeeper: serving \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$T/serve.out")
   [ -n "$url" ] && break
   kill -0 "$pid" 2>/dev/null || break
@@ -53,9 +53,9 @@ ok "serve printed $url/"
 
 # mails_to ADDR: how many messages were delivered to ADDR
 mails_to() { grep -l -- "^To: .*$1" "$T"/out/new/* 2>/dev/null | wc -l; }
-# wait_to ADDR N: until ADDR has N messages (10 s at most)
+# wait_to ADDR N: until ADDR has N messages (20 s at most)
 wait_to() {
-  for _ in $(seq 100); do
+  for _ in $(seq 200); do
     [ "$(mails_to "$1")" -ge "$2" ] && return 0
     sleep 0.1
   done

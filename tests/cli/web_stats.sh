@@ -66,7 +66,7 @@ start() {
   "$LK" serve --role web >"$T/serve.out" 2>>"$T/log" &
   pid=$!
   url=
-  for _ in $(seq 50); do
+  for _ in $(seq 200); do
     url=$(sed -n 's|^listkeeper: serving \(https\{0,1\}://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$T/serve.out")
     [ -n "$url" ] && return 0
     kill -0 "$pid" 2>/dev/null || break

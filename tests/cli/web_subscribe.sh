@@ -45,7 +45,7 @@ start() {
   "$LK" serve --role web --role delivery >"$T/serve.out" 2>>"$T/log" &
   pid=$!
   url=
-  for _ in $(seq 50); do
+  for _ in $(seq 200); do
     url=$(sed -n 's|^listkeeper: serving \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$T/serve.out")
     [ -n "$url" ] && return 0
     kill -0 "$pid" 2>/dev/null || break
@@ -57,9 +57,9 @@ start
 ok "serve printed $url/"
 
 mails_to() { grep -l -- "^To:.*[< ]$1" "$T"/out/new/* 2>/dev/null | wc -l; }
-# wait_mail_to ADDR N: until ADDR has N messages (10 s at most)
+# wait_mail_to ADDR N: until ADDR has N messages (20 s at most)
 wait_mail_to() {
-  for _ in $(seq 100); do
+  for _ in $(seq 200); do
     [ "$(mails_to "$1")" -ge "$2" ] && return 0
     sleep 0.1
   done
@@ -104,7 +104,7 @@ if grep -aqF 'new0@' "$T/b"; then bad "the answer names the address"; else
   ok "the answer never names the address"; fi
 # The store work follows the answer (so that its timing tells nothing).
 wait_state() {
-  for _ in $(seq 50); do
+  for _ in $(seq 200); do
     [ "$(state_of "$1" "$2")" = "$3" ] && return 0
     sleep 0.1
   done

@@ -30,7 +30,7 @@ start() { # start: serve --role web in the background; sets url
   "$LK" serve >"$T/serve.out" 2>"$T/log" &
   pid=$!
   url=
-  for _ in $(seq 50); do
+  for _ in $(seq 200); do
     url=$(sed -n 's|^listkeeper: serving \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$T/serve.out")
     [ -n "$url" ] && return 0
     kill -0 "$pid" 2>/dev/null || return 1
@@ -59,7 +59,7 @@ check "the list title is escaped" contains "$T/b" 'News &amp; &lt;b&gt;views&lt;
 [ "$(get /logo)" = 404 ] && ok "no /logo without [web] logo" || bad "/logo without a logo"
 # the confirmation page and its answer
 lk sub add news grace@example.org >/dev/null
-for _ in $(seq 100); do ls "$T"/out/new/* >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 200); do ls "$T"/out/new/* >/dev/null 2>&1 && break; sleep 0.1; done
 c=$(python3 - "$T"/out/new/* <<'EOF'
 import email, re, sys
 m = email.message_from_binary_file(open(sys.argv[1], "rb"))
@@ -75,7 +75,7 @@ check "the confirmed page says so" contains "$T/b" "You are subscribed"
 check "the confirmed page is valid HTML5" valid
 # the welcome, then the goodbye after the unsubscribe button: grace is on
 # no other list, so she is erased, and the goodbye still reaches her
-waitn() { for _ in $(seq 100); do [ "$(ls "$T"/out/new | wc -l)" -ge "$1" ] && return 0; sleep 0.1; done; return 1; }
+waitn() { for _ in $(seq 200); do [ "$(ls "$T"/out/new | wc -l)" -ge "$1" ] && return 0; sleep 0.1; done; return 1; }
 check "a welcome is mailed after the confirmation" waitn 2
 wel=$(grep -l '^Subject: Welcome to' "$T"/out/new/* | head -1)
 check "the welcome names the list" grep -q 'Subject: Welcome to News & <b>views</b>' "$wel"

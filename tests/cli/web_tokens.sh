@@ -31,7 +31,7 @@ lk list create other --title "Other" >/dev/null
 "$LK" serve >"$T/serve.out" 2>"$T/log" &
 pid=$!
 url=
-for _ in $(seq 50); do
+for _ in $(seq 200); do
   url=$(sed -n 's|^listkeeper: serving \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$T/serve.out")
   [ -n "$url" ] && break
   kill -0 "$pid" 2>/dev/null || break
@@ -42,9 +42,9 @@ if [ -z "$url" ]; then
 fi
 ok "serve printed $url/"
 
-# wait_mail N: until the Maildir holds N messages (10 s at most)
+# wait_mail N: until the Maildir holds N messages (20 s at most)
 wait_mail() {
-  for _ in $(seq 100); do
+  for _ in $(seq 200); do
     [ "$(find "$T/out/new" -type f 2>/dev/null | wc -l)" -ge "$1" ] && return 0
     sleep 0.1
   done
@@ -163,7 +163,7 @@ check "... in words" contains "$T/b" "You are not subscribed"
 # The multipart form of the one-click (curl -F), for bob.
 lk sub add news bob@example.org --confirmed --consent-note test >/dev/null
 lk send news --subject s2 --text "$T/f" >/dev/null
-for _ in $(seq 100); do grep -lq '^To: bob@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 200); do grep -lq '^To: bob@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
 m=$(newest_to bob@example.org)
 u=$(unsub_url "$m")
 up=/${u#*://*/}
@@ -177,7 +177,7 @@ check "bob is erased" grep -q "nothing is held about that address" <<<"$(lk pers
 lk sub add news carol@example.org --confirmed --consent-note test >/dev/null
 lk sub add other carol@example.org --confirmed --consent-note test >/dev/null
 lk send news --subject s3 --text "$T/f" >/dev/null
-for _ in $(seq 100); do grep -lq '^To: carol@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 200); do grep -lq '^To: carol@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
 m=$(newest_to carol@example.org)
 up=$(body_path "$m" u)
 check "GET carol's /u/ is 200" [ "$(req "$up")" = 200 ]
@@ -194,7 +194,7 @@ check "carol is still on other" [ "$(state_of other carol@example.org)" = active
 lk sub add news dave@example.org --confirmed --consent-note test >/dev/null
 lk sub add other dave@example.org --confirmed --consent-note test >/dev/null
 lk send news --subject s4 --text "$T/f" >/dev/null
-for _ in $(seq 100); do grep -lq '^To: dave@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 200); do grep -lq '^To: dave@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
 m=$(newest_to dave@example.org)
 up=$(body_path "$m" u)
 req "$up" >/dev/null
@@ -217,7 +217,7 @@ check "nothing is held about dave" \
 lk list create burst --title "Burst" >/dev/null
 lk import burst "$T/burst.csv" --confirmed --consent-note test >/dev/null
 lk send burst --subject s5 --text "$T/f" >/dev/null
-for _ in $(seq 100); do
+for _ in $(seq 200); do
   [ "$(grep -l '^To: .*<burst' "$T"/out/new/* 2>/dev/null | wc -l)" -ge 16 ] && break
   sleep 0.1
 done
@@ -249,7 +249,7 @@ check "the ledger verifies after the burst" lk ledger verify
 lk list create gone --title "Gone" >/dev/null
 lk sub add gone erin@example.org --confirmed --consent-note test >/dev/null
 lk send gone --subject s6 --text "$T/f" >/dev/null
-for _ in $(seq 100); do grep -lq '^To: erin@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 200); do grep -lq '^To: erin@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
 u=$(unsub_url "$(newest_to erin@example.org)")
 lk list delete gone --yes >/dev/null
 check "one-click for a deleted list is 410" \
