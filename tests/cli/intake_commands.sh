@@ -62,7 +62,7 @@ before=$(count)
 out=$(lmtp "$conf" "$(msg 'ada@example.org' 'Re: Please confirm' '> quoted')")
 check "reply to news-confirm+TOKEN: 250" grep -q "<-  *250 2.0.0" <<<"$out"
 check "reply to the confirmation: active" eventually '[ "$(state news ada)" = active ]'
-wait_for $((before + 1))
+wait_for $((before + 2)) # her welcome, then the answer (queued after it)
 check "confirmation by reply: answered 'subscribed'" grep -q "CONFIRM: news confirmed: you are subscribed" <<<"$(last ada@example.org)"
 
 # QUERY: only the sender's own subscriptions.
