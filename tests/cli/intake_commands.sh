@@ -179,15 +179,21 @@ check "inject: unknown address exits 67" [ "$(inject nobody@lists.example.org "$
 check "inject: an empty message exits 65" [ "$(inject news-request@lists.example.org "$T/empty.eml")" = 65 ]
 python3 -c 'import sys; sys.stdout.write("Subject: x\n\n" + ("x" * 999 + "\n") * 27000)' > "$T/big.eml"
 check "inject: an oversized message exits 65" [ "$(inject news-request@lists.example.org "$T/big.eml")" = 65 ]
-# The lock taken (waiting out a write of serve's), and then said so: a file.
-{ echo '.timeout 10000'; echo 'BEGIN EXCLUSIVE;'; echo ".system touch '$T/locked'"
-  sleep 20; echo 'COMMIT;'; } | sqlite3 -bail "$DB" &
+# Another process holds the store's lock: a sqlite3 fed through a FIFO takes
+# it (waiting out a write of serve's), says so (a file), and lets it go when
+# told (COMMIT, end of input). (Killing a background pipeline's $! did not
+# stop its sqlite3: the lock was held for the whole sleep 20 of the pipe.)
+mkfifo "$T/lock.fifo"
+sqlite3 -bail "$DB" <"$T/lock.fifo" >/dev/null &
 lock_pid=$!
+exec 4>"$T/lock.fifo"
+printf '%s\n' '.timeout 10000' 'BEGIN EXCLUSIVE;' ".system touch '$T/locked'" >&4
 check "another process holds the store's lock" eventually '[ -e "$T/locked" ]'
 lockmsg=$(msg 'lock@example.org' help '')
 rc=$(LISTKEEPER_STORE_BUSY_TIMEOUT_MS=200 inject news-request@lists.example.org "$lockmsg")
 check "inject: the store locked by another process exits 75" [ "$rc" = 75 ]
-kill $lock_pid 2>/dev/null; wait $lock_pid 2>/dev/null || true; lock_pid=
+if kill -0 $lock_pid 2>/dev/null; then echo 'COMMIT;' >&4; fi; exec 4>&-
+wait $lock_pid 2>/dev/null || true; lock_pid=
 check "inject: the same message once the lock is gone exits 0" [ "$(inject news-request@lists.example.org "$lockmsg")" = 0 ]
 
 kill $serve_pid; wait $serve_pid; rc=$?; serve_pid=
