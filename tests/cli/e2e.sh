@@ -73,6 +73,7 @@ url=
 for _ in 1 2 3 4 5; do
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   export LISTKEEPER_HTTP_LISTEN=127.0.0.1:$port LISTKEEPER_GENERAL_BASE_URL=http://127.0.0.1:$port
+  : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
   setsid "$LK" serve >"$T/serve.out" 2>"$T/log" &
   pid=$!
   for _ in $(seq 200); do

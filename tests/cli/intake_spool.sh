@@ -43,6 +43,7 @@ port=
 start() { # start BINARY: serve --role intake on a free port, wait until it listens
   for _ in 1 2 3 4 5; do
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
     LISTKEEPER_LMTP_LISTEN=127.0.0.1:$port "$1" serve --role intake > "$T/serve.out" 2>> "$T/serve.log" &
     serve_pid=$!
     for _ in $(seq 400); do grep -q "^listkeeper: lmtp on" "$T/serve.out" && return 0
@@ -65,6 +66,7 @@ waitdead() { # waitdead: serve ended by itself within 20 s; its exit status in $
   ws=0; wait $serve_pid 2>/dev/null || ws=$?; serve_pid=
 }
 launch() { # launch BINARY: serve --role intake, without waiting (it may crash at once)
+  : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
   LISTKEEPER_LMTP_LISTEN=127.0.0.1:0 "$1" serve --role intake > "$T/serve.out" 2>> "$T/serve.log" &
   serve_pid=$!
 }

@@ -70,6 +70,7 @@ state() { q "SELECT state FROM subscriptions s JOIN lists l ON l.id = s.list_id 
 for _ in 1 2 3 4 5; do
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   export LISTKEEPER_LMTP_LISTEN=127.0.0.1:$port
+  : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
   "$LK" serve --role intake > "$T/serve.out" 2> "$T/serve.log" &
   serve_pid=$!
   for _ in $(seq 400); do grep -q "^listkeeper: lmtp on" "$T/serve.out" && break

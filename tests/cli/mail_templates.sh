@@ -51,6 +51,7 @@ url= port=
 start() { # start [TRIES]: serve with every role in the background; sets url and port
   for _ in $(seq "${1:-5}"); do
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
     LISTKEEPER_LMTP_LISTEN=127.0.0.1:$port "$LK" serve >"$T/serve.out" 2>"$T/log" &
     pid=$!
     for _ in $(seq 400); do

@@ -30,6 +30,7 @@ lk list create hidden --title "Hidden list" --subscription-policy closed >/dev/n
 # Port 0: the kernel picks a free port and serve prints the one it got.
 export LISTKEEPER_HTTP_LISTEN=127.0.0.1:0
 export LISTKEEPER_LOG_LEVEL=debug
+: >"$T/out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
 "$LK" serve --role web >"$T/out" 2>"$T/log" &
 pid=$!
 url=

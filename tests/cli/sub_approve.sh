@@ -27,6 +27,7 @@ q() { sqlite3 "$T/listkeeper.db" "$1"; }
 
 url=
 start() {
+  : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
   "$LK" serve --role web --role delivery >"$T/serve.out" 2>>"$T/log" &
   pid=$!
   for _ in $(seq 400); do

@@ -37,6 +37,7 @@ lk list create other --title "Other" >/dev/null
 lk list create secret --title "Secret" --subscription_policy closed >/dev/null
 db=$T/listkeeper.db
 
+: >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
 "$LK" serve --role web --role delivery >"$T/serve.out" 2>"$T/log" &
 pid=$!
 url=

@@ -63,6 +63,7 @@ job=$(echo "$pixel" | sed 's|/o/\([0-9]*\)-.*|\1|')
 
 url=
 start() {
+  : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
   "$LK" serve --role web >"$T/serve.out" 2>>"$T/log" &
   pid=$!
   url=

@@ -42,6 +42,7 @@ lk sub rm news supp@example.org >/dev/null # suppressed for news, still on plain
 
 url=
 start() {
+  : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
   "$LK" serve --role web --role delivery >"$T/serve.out" 2>>"$T/log" &
   pid=$!
   url=

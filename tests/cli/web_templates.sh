@@ -27,6 +27,7 @@ lk sub add news 'Ada <ada@example.org>' --confirmed --consent-note test >/dev/nu
 
 url=
 start() { # start: serve --role web in the background; sets url
+  : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
   "$LK" serve >"$T/serve.out" 2>"$T/log" &
   pid=$!
   url=

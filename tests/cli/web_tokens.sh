@@ -28,6 +28,7 @@ export LISTKEEPER_LOG_LEVEL=info
 lk list create news --title "News & <b>views</b>" >/dev/null
 lk list create other --title "Other" >/dev/null
 
+: >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
 "$LK" serve >"$T/serve.out" 2>"$T/log" &
 pid=$!
 url=
