@@ -32,7 +32,7 @@ sleep "0.$(( RANDOM % 9 + 1 ))"
 kill -9 $send_pid; wait $send_pid 2>/dev/null || true
 before=$(grep -c '"message"' "$T/rec.jsonl" || true)
 echo "killed after $before messages"
-check "killed mid-job" [ "$before" -gt 0 ] && [ "$before" -lt "$N" ]
+check "killed mid-job" bash -c '[ "$1" -gt 0 ] && [ "$1" -lt "$2" ]' _ "$before" "$N"
 
 # restart: the delivery role picks the job up where its cursor was
 "$LK" serve --role delivery > "$T/serve.out" 2>&1 &
