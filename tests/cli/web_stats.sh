@@ -142,7 +142,7 @@ garbled() { # garbled: exit status of inject for a garbled bounce to $verp
   echo $rc
 }
 check "a garbled bounce to a VERP address ($verp): inject exits 0" [ "$(garbled)" = 0 ]
-sqlite3 "$T/listkeeper.db" "INSERT INTO stats_daily(day, list_id, counter, key, value) VALUES
+sqlite3 -cmd '.timeout 10000' "$T/listkeeper.db" "INSERT INTO stats_daily(day, list_id, counter, key, value) VALUES
   (date('now'), 0, 'intake-quarantined', '', 1), (date('now', '-3 days'), 0, 'intake-quarantined', '', 2)"
 
 # --- /metrics ---------------------------------------------------------------
