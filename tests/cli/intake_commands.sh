@@ -8,8 +8,8 @@
 # inject's exit codes.
 LK=$1
 . "$(dirname "$0")/lib.bash"
-serve_pid= lock_pid=
-trap 'rc=$?; [ -n "$serve_pid" ] && kill $serve_pid 2>/dev/null; [ -n "$lock_pid" ] && kill $lock_pid 2>/dev/null; rm -rf "$T"; exit $rc' EXIT
+lock_pid=
+kill_at_exit lock_pid
 
 lk init --dir "$T" --domain lists.example.org >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_LOG_LEVEL=info

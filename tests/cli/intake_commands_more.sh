@@ -10,8 +10,6 @@
 # but its recipient's and ours.
 LK=$1
 . "$(dirname "$0")/lib.bash"
-serve_pid=
-trap 'rc=$?; [ -n "$serve_pid" ] && kill $serve_pid 2>/dev/null; rm -rf "$T"; exit $rc' EXIT
 
 lk init --dir "$T" --domain lists.example.org >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_LOG_LEVEL=info

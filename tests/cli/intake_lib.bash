@@ -1,29 +1,38 @@
 # Shared by the intake scenario tests (intake_commands.sh,
-# intake_commands_more.sh): source it after lib.bash and `lk init`. Starts
+# intake_commands_more.sh; lmtp.sh and intake_spool.sh use lmtp_serve and
+# define the rest their own way): source it after lib.bash and `lk init`. Starts
 # nothing by itself: intake_serve starts `serve --role intake --role
 # delivery` with its LMTP server on a free loopback port ($port) and the
 # replies going into the Maildir $T/out; the helpers send mail with swaks
 # (LMTP) or `listkeeper inject`, and read the replies back.
+serve_pid=
+kill_at_exit serve_pid
 DB="$T/listkeeper.db"
 q() { sqlite3 "$DB" "$1"; }
 state() { # state LIST ADDR-LOCALPART: via the CLI (the store holds no address)
   lk person show "$2@example.org" | awk -v l="$1" '$1 == l { print $2 }' | tr -d ,
 }
 
-intake_serve() {
+# lmtp_serve ROLE...: `serve --role ROLE...` (the binary $LK) with its LMTP
+# server on a free loopback port ($port; pid $serve_pid; stderr appended to
+# $T/serve.log); five ports at most; true once it listens there (20 s each)
+lmtp_serve() {
+  local r roles=()
+  for r in "$@"; do roles+=(--role "$r"); done
   for _ in 1 2 3 4 5; do
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    port=$(free_port)
     export LISTKEEPER_LMTP_LISTEN=127.0.0.1:$port
     : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
-    "$LK" serve --role intake --role delivery > "$T/serve.out" 2> "$T/serve.log" &
+    "$LK" serve "${roles[@]}" > "$T/serve.out" 2>> "$T/serve.log" &
     serve_pid=$!
     for _ in $(seq 400); do grep -q "^listkeeper: lmtp on" "$T/serve.out" && break
       kill -0 $serve_pid 2>/dev/null || break; sleep 0.05; done
-    grep -q "^listkeeper: lmtp on 127.0.0.1:$port$" "$T/serve.out" && break
+    grep -q "^listkeeper: lmtp on 127.0.0.1:$port$" "$T/serve.out" && return 0
     kill $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null || true; serve_pid=
   done
-  check "serve --role intake --role delivery is up" grep -q "^listkeeper: lmtp on 127.0.0.1:$port$" "$T/serve.out"
+  return 1
 }
+intake_serve() { check "serve --role intake --role delivery is up" lmtp_serve intake delivery; }
 
 # msg FROM SUBJECT BODY [EXTRA-HEADER...]: a message file, printed path.
 n=0

@@ -8,10 +8,11 @@
 # have it handled twice, nor do two servers on one store.
 LK=$1
 . "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/intake_lib.bash" # for lmtp_serve; q, settle and send are defined again below
 B="$(dirname "$(readlink -f "$0")")/../intake/bounces"
 LKT="$(dirname "$LK")/listkeeper-testhooks"
-serve_pid= other_pid=
-trap 'rc=$?; for p in $serve_pid $other_pid; do kill -9 $p 2>/dev/null; done; rm -rf "$T"; exit $rc' EXIT
+other_pid=
+kill_at_exit other_pid
 [ -x "$LKT" ] || { echo "FAIL - no $LKT (built by the listkeeper-testhooks target)"; exit 1; }
 
 lk init --dir "$T" --domain lists.example.org >/dev/null
@@ -39,19 +40,7 @@ qs() { sqlite3 "$SPOOL" "$1"; }
 total() { q "SELECT coalesce(sum(bounce_score), 0) FROM subscriptions"; }
 pending() { qs "SELECT count(*) FROM intake_spool WHERE quarantined = 0"; }
 
-port=
-start() { # start BINARY: serve --role intake on a free port, wait until it listens
-  for _ in 1 2 3 4 5; do
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
-    LISTKEEPER_LMTP_LISTEN=127.0.0.1:$port "$1" serve --role intake > "$T/serve.out" 2>> "$T/serve.log" &
-    serve_pid=$!
-    for _ in $(seq 400); do grep -q "^listkeeper: lmtp on" "$T/serve.out" && return 0
-      kill -0 $serve_pid 2>/dev/null || break; sleep 0.05; done
-    kill $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null || true; serve_pid=
-  done
-  return 1
-}
+start() { LK=$1 lmtp_serve intake; } # start BINARY: serve --role intake on a free port, wait until it listens
 # send WHO FILE [MARK]: a bounce for WHO's VERP address (with MARK in it), over LMTP
 send() {
   local v; v=$(verp "$1")

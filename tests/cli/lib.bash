@@ -3,7 +3,16 @@
 set -euo pipefail
 LK=$(readlink -f "${LK:?}")
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+# kill_at_exit VAR...: at exit, also kill (SIGKILL) the processes whose ids the variables VAR... hold then
+exit_kill=
+kill_at_exit() { exit_kill="$exit_kill $*"; }
+at_exit() {
+  local rc=$? v
+  for v in $exit_kill; do [ -z "${!v:-}" ] || { kill -KILL ${!v}; wait ${!v}; } 2>/dev/null || true; done
+  rm -rf "$T"
+  exit $rc
+}
+trap at_exit EXIT
 export LISTKEEPER_CONFIG="$T/listkeeper.conf"
 unset LISTKEEPER_STORE_PATH LISTKEEPER_KEYS_FILE LISTKEEPER_LOG_DEST LISTKEEPER_LOG_LEVEL
 pass=0
@@ -29,3 +38,5 @@ finish() {
 }
 # contains FILE STRING: the raw bytes of FILE hold STRING (binary-safe)
 contains() { [ -f "$1" ] && grep -aqF -- "$2" "$1"; }
+# free_port: a TCP port on 127.0.0.1 that was free a moment ago
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

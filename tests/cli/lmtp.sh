@@ -6,9 +6,8 @@
 # `serve --role intake`, and the store is checked with sqlite3.
 LK=$1
 . "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/intake_lib.bash" # for lmtp_serve; q, state, settle and lmtp are defined again below
 B="$(dirname "$(readlink -f "$0")")/../intake/bounces"
-serve_pid=
-trap 'rc=$?; [ -n "$serve_pid" ] && kill $serve_pid 2>/dev/null; rm -rf "$T"; exit $rc' EXIT
 
 lk init --dir "$T" --domain lists.example.org >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_LOG_LEVEL=info
@@ -67,18 +66,7 @@ score() { q "SELECT bounce_score FROM subscriptions s JOIN lists l ON l.id = s.l
 state() { q "SELECT state FROM subscriptions s JOIN lists l ON l.id = s.list_id WHERE l.name = 'news' AND s.subscriber_id = $(sid "$1");"; }
 
 # --- serve --role intake on a free port ---------------------------------
-for _ in 1 2 3 4 5; do
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  export LISTKEEPER_LMTP_LISTEN=127.0.0.1:$port
-  : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
-  "$LK" serve --role intake > "$T/serve.out" 2> "$T/serve.log" &
-  serve_pid=$!
-  for _ in $(seq 400); do grep -q "^listkeeper: lmtp on" "$T/serve.out" && break
-    kill -0 $serve_pid 2>/dev/null || break; sleep 0.05; done
-  grep -q "^listkeeper: lmtp on 127.0.0.1:$port$" "$T/serve.out" && break
-  kill $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null || true; serve_pid=
-done
-check "serve --role intake printed its address" grep -q "^listkeeper: lmtp on 127.0.0.1:$port$" "$T/serve.out"
+check "serve --role intake printed its address" lmtp_serve intake
 
 # settle: wait (at most 20 s) until the spool worker has handled every
 # accepted message (the 250 comes once a message is spooled, before that)

@@ -7,7 +7,7 @@
 LK=$1
 . "$(dirname "$0")/lib.bash"
 pid=
-trap 'rc=$?; [ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$T"; exit $rc' EXIT
+kill_at_exit pid
 lk init --dir "$T" --domain lists.example.org >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_LOG_LEVEL=warn
 lk list create news --owner 'boss@example.org,second@example.org' >/dev/null
