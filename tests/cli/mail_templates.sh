@@ -21,8 +21,6 @@ LK=$1
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/mail_lib.bash"
 
-trap 'rc=$?; stop || true; rm -rf "$T"; exit $rc' EXIT
-
 lk init --dir "$T" --domain lists.example.org >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_HTTP_LISTEN=127.0.0.1:0
 export LISTKEEPER_DELIVERY_RETRY_BASE_SECONDS=1 LISTKEEPER_INTAKE_REPLIES_PER_HOUR=50
@@ -47,27 +45,17 @@ printf 'Subject: MARK-P-SUBJECT {{list_title}}\n\n{{#owner}}MARK-POST-OWNER for 
   >"$T/tpl/mail_post_refused.txt"
 export LISTKEEPER_WEB_TEMPLATES="$T/tpl"
 
-url= port=
+port=
 start() { # start [TRIES]: serve with every role in the background; sets url and port
   for _ in $(seq "${1:-5}"); do
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
-    LISTKEEPER_LMTP_LISTEN=127.0.0.1:$port "$LK" serve >"$T/serve.out" 2>"$T/log" &
-    pid=$!
-    for _ in $(seq 400); do
-      grep -q '^listkeeper: lmtp on' "$T/serve.out" && grep -q '^listkeeper: serving' "$T/serve.out" && break
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.05
-    done
-    url=$(sed -n 's|^listkeeper: serving \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$T/serve.out")
-    grep -q "^listkeeper: lmtp on 127.0.0.1:$port$" "$T/serve.out" && [ -n "$url" ] && return 0
+    port=$(free_port)
+    : >"$T/log" # this start's errors only
+    LISTKEEPER_LMTP_LISTEN=127.0.0.1:$port web_serve &&
+      eventually "grep -q '^listkeeper: lmtp on 127.0.0.1:$port\$' '$T/serve.out'" && return 0
     stop
   done
   return 1
 }
-# get PATH [CURL ARGS]: status on stdout, body in $T/b
-get() { local p=$1; shift; curl -s --max-time 5 -o "$T/b" -w '%{http_code}' "$@" "$url$p"; }
-csrf_of() { sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/b" | head -1; }
 # link TEXT PREFIX: the first /PREFIX/TOKEN in TEXT
 link() { grep -m1 -oE "/$2/[A-Za-z0-9_-]+" <<<"$1" || true; }
 n=0
@@ -83,7 +71,7 @@ inject() { # inject TO FILE: exit status of listkeeper inject
 # web_confirm TEXT: presses the button of the /c/ link in TEXT
 web_confirm() {
   local c; c=$(link "$1" c)
-  [ -n "$c" ] && get "$c" >/dev/null && [ "$(get "$c" --data-urlencode "csrf=$(csrf_of)")" = 200 ]
+  [ -n "$c" ] && req "$c" >/dev/null && [ "$(req "$c" --data-urlencode "csrf=$(csrf_of)")" = 200 ]
 }
 
 check "serve starts with the template folder" start
@@ -97,14 +85,14 @@ check "web /c/: confirmed" web_confirm "$m"
 check "... and the welcome is the folder's" has ada@example.org MARK-WELCOME
 
 # /me: the link to the data page
-get /me >/dev/null
+req /me >/dev/null
 check "POST /me for ada is 200" \
-  [ "$(get /me --data-urlencode "csrf=$(csrf_of)" --data-urlencode 'address=ada@example.org')" = 200 ]
+  [ "$(req /me --data-urlencode "csrf=$(csrf_of)" --data-urlencode 'address=ada@example.org')" = 200 ]
 m=$(mail ada@example.org MARK-REQUEST) || m=
 check "/me: the mail is the folder's" grep -q '^Subject: MARK-R-SUBJECT News' <<<"$m"
 check "... merged for ada, with a /me/ link" \
   grep -q '^MARK-REQUEST for ada@example.org: http://.*/me/[A-Za-z0-9_-]*$' <<<"$m"
-opens() { [ -n "$1" ] && [ "$(get "$1")" = 200 ] && contains "$T/b" "$2"; }
+opens() { [ -n "$1" ] && [ "$(req "$1")" = 200 ] && contains "$T/b" "$2"; }
 check "... that opens ada's data page" opens "$(link "$m" me)" 'ada@example.org'
 
 # import: the confirmation; an email CONFIRM command: the welcome
@@ -177,15 +165,15 @@ check "... the request to confirm is the folder's" grep -q '^Subject: MARK-K-SUB
 check "... naming the setting" grep -q '^MARK-COMMAND set NOMAIL for cy@example.org$' <<<"$m"
 
 # the web form: the confirmation
-get /l/news >/dev/null
-get /l/news --data-urlencode "csrf=$(csrf_of)" --data-urlencode 'address=dee@example.org' >/dev/null
+req /l/news >/dev/null
+req /l/news --data-urlencode "csrf=$(csrf_of)" --data-urlencode 'address=dee@example.org' >/dev/null
 check "the web form: the confirmation is the folder's" has dee@example.org MARK-CONFIRM
 
 # /u/: the goodbye (bob is on no other list: erased)
 m=$(mail bob@example.org MARK-WELCOME) || m=
 u=$(link "$m" u)
-get "$u" >/dev/null
-get "$u" --data-urlencode "csrf=$(csrf_of)" >/dev/null
+req "$u" >/dev/null
+req "$u" --data-urlencode "csrf=$(csrf_of)" >/dev/null
 m=$(mail bob@example.org MARK-GOODBYE) || m=
 check "/u/: the goodbye is the folder's" grep -q '^Subject: MARK-G-SUBJECT News' <<<"$m"
 check "... saying the data is deleted" grep -q '^MARK-ERASED' <<<"$m"
@@ -196,17 +184,17 @@ m=$(mail ada@example.org MARK-WELCOME) || m=
 p=$(link "$m" p)
 news_id=$(sqlite3 "$db" "SELECT id FROM lists WHERE name = 'news'")
 club_id=$(sqlite3 "$db" "SELECT id FROM lists WHERE name = 'club'")
-get "$p" >/dev/null
-check "/p/: leaving news is 200" [ "$(get "$p" --data "csrf=$(csrf_of)&format=text&l.$news_id=leave")" = 200 ]
+req "$p" >/dev/null
+check "/p/: leaving news is 200" [ "$(req "$p" --data "csrf=$(csrf_of)&format=text&l.$news_id=leave")" = 200 ]
 if grep -aqF 'personal data has been deleted' "$T/b"; then bad "/p/ claims an erasure"; else
   ok "/p/ claims no erasure while on club"; fi
 m=$(mail ada@example.org 'MARK-G-SUBJECT News') || m=
 check "/p/: the goodbye is the folder's" grep -q '^MARK-GOODBYE for ada@example.org' <<<"$m"
 if grep -q MARK-ERASED <<<"$m"; then bad "the goodbye claims an erasure"; else
   ok "the goodbye claims no erasure"; fi
-get "$p" >/dev/null
+req "$p" >/dev/null
 check "/p/: leaving club, the last list, is 200" \
-  [ "$(get "$p" --data "csrf=$(csrf_of)&format=text&l.$club_id=leave")" = 200 ]
+  [ "$(req "$p" --data "csrf=$(csrf_of)&format=text&l.$club_id=leave")" = 200 ]
 check "the page says plainly: personal data has been deleted" \
   contains "$T/b" 'Your personal data has been deleted.'
 m=$(mail ada@example.org 'MARK-G-SUBJECT Club') || m=

@@ -16,8 +16,6 @@ LK=$1
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/mail_lib.bash"
 
-trap 'rc=$?; stop || true; rm -rf "$T"; exit $rc' EXIT
-
 lk init --dir "$T" --domain lists.example.org >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_HTTP_LISTEN=127.0.0.1:0
 export LISTKEEPER_LOG_LEVEL=warn
@@ -25,24 +23,8 @@ lk list create club --title 'The Club' --subscription-policy owner --owner boss@
 lk list create news --title 'News' >/dev/null
 q() { sqlite3 "$T/listkeeper.db" "$1"; }
 
-url=
-start() {
-  : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
-  "$LK" serve --role web --role delivery >"$T/serve.out" 2>>"$T/log" &
-  pid=$!
-  for _ in $(seq 400); do
-    url=$(sed -n 's|^listkeeper: serving \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$T/serve.out")
-    [ -n "$url" ] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  return 1
-}
-check "serve starts" start
+check "serve starts" web_serve --role web --role delivery
 
-mails_to() { { grep -l -- "^To:.*$1" "$T"/out/new/* 2>/dev/null || true; } | wc -l; }
-get() { local p=$1; shift; curl -s --max-time 5 -o "$T/b" -w '%{http_code}' "$@" "$url$p"; }
-csrf_of() { sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/b" | head -1; }
 # ask LIST WHO [N]: `sub add`, then the /c/ link of the (Nth) confirmation
 # request to WHO pressed; the confirmation page stays in $T/b
 ask() {
@@ -51,7 +33,7 @@ ask() {
   m=$(mail "${2##*<}" 'Please confirm' "${3:-1}") || return 1
   c=$(grep -m1 -oE '/c/[A-Za-z0-9_-]+' <<<"$m") || return 1
   echo "$c" >"$T/c.$1"
-  get "$c" >/dev/null && [ "$(get "$c" --data-urlencode "csrf=$(csrf_of)")" = 200 ]
+  req "$c" >/dev/null && [ "$(req "$c" --data-urlencode "csrf=$(csrf_of)")" = 200 ]
 }
 state() { lk person show "$2" 2>/dev/null | awk -v l="$1" '$1 == l { print $2 }' | tr -d ,; }
 id_of() { lk sub ls "$1" | awk -v a="$2" '$3 == a { print $1 }'; }
@@ -65,7 +47,7 @@ check "ada is held, not active" [ "$(state club ada@example.org)" = held ]
 ada=$(id_of club ada@example.org)
 check "... and no welcome is queued for her" [ "$(welcomes "$ada")" = 0 ]
 c=$(cat "$T/c.club")
-get "$c" >/dev/null
+req "$c" >/dev/null
 check "the link opened again still says it waits for the owners" grep -q "owner approves new members" "$T/b"
 
 # bob is asked but has not confirmed: pending, and not the owners' to decide

@@ -15,16 +15,7 @@
 LK=$1
 . "$(dirname "$0")/lib.bash"
 here=$(cd "$(dirname "$0")" && pwd)
-
-pid=
-stop() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  pid=
-}
-trap 'rc=$?; if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi; rm -rf "$T"; exit $rc' EXIT
+. "$(dirname "$0")/mail_lib.bash"
 
 lk init --dir "$T" >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_HTTP_LISTEN=127.0.0.1:0
@@ -61,22 +52,8 @@ check "each of the 50 HTML mails carries its own open pixel /o/JOB-TOKEN.gif" \
 pixel=$(head -1 "$T/pixels")
 job=$(echo "$pixel" | sed 's|/o/\([0-9]*\)-.*|\1|')
 
-url=
-start() {
-  : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
-  "$LK" serve --role web >"$T/serve.out" 2>>"$T/log" &
-  pid=$!
-  url=
-  for _ in $(seq 200); do
-    url=$(sed -n 's|^listkeeper: serving \(https\{0,1\}://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$T/serve.out")
-    [ -n "$url" ] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  bad "serve printed its URL"; cat "$T/log"; finish; exit 1
-}
+start() { must_serve --role web; }
 start
-ok "serve printed $url/"
 
 FF='Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0'
 CH='Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36'

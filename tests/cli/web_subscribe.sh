@@ -9,23 +9,7 @@
 # and nothing queued; markup in a name comes back escaped; oversized -> 413.
 LK=$1
 . "$(dirname "$0")/lib.bash"
-
-pid=
-stop() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  pid=
-}
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/mail_lib.bash"
 
 lk init --dir "$T" >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_HTTP_LISTEN=127.0.0.1:0
@@ -40,39 +24,9 @@ lk sub add news supp@example.org --confirmed --consent-note test >/dev/null
 lk sub add plain supp@example.org --confirmed --consent-note test >/dev/null
 lk sub rm news supp@example.org >/dev/null # suppressed for news, still on plain
 
-url=
-start() {
-  : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
-  "$LK" serve --role web --role delivery >"$T/serve.out" 2>>"$T/log" &
-  pid=$!
-  url=
-  for _ in $(seq 200); do
-    url=$(sed -n 's|^listkeeper: serving \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$T/serve.out")
-    [ -n "$url" ] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  bad "serve printed its URL"; cat "$T/log"; finish; exit 1
-}
+start() { must_serve --role web --role delivery; }
 start
-ok "serve printed $url/"
 
-mails_to() { grep -l -- "^To:.*[< ]$1" "$T"/out/new/* 2>/dev/null | wc -l; }
-# wait_mail_to ADDR N: until ADDR has N messages (20 s at most)
-wait_mail_to() {
-  for _ in $(seq 200); do
-    [ "$(mails_to "$1")" -ge "$2" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-req() {
-  local p=$1; shift
-  curl -s --max-time 5 -D "$T/h" -o "$T/b" -w '%{http_code}' "$@" "$url$p"
-}
-hdr() { tr -d '\r' <"$T/h" | grep -qiF -- "$1"; }
-csrf_of() { sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/b"; }
-state_of() { lk sub ls "$1" | awk -v a="$2" '$3 == a { print $2 }'; }
 # sub ADDR [NAME]: POST the form; status out, headers in $T/h, body in $T/b
 sub() {
   req /l/news --data-urlencode "csrf=$csrf" --data-urlencode "address=$1" \
@@ -104,15 +58,8 @@ check "it says: check your mailbox" contains "$T/b" "Check your mailbox"
 if grep -aqF 'new0@' "$T/b"; then bad "the answer names the address"; else
   ok "the answer never names the address"; fi
 # The store work follows the answer (so that its timing tells nothing).
-wait_state() {
-  for _ in $(seq 200); do
-    [ "$(state_of "$1" "$2")" = "$3" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-check "the person is pending" wait_state news new0@example.org pending
-check "the confirmation mail lands in the Maildir" wait_mail_to new0@example.org 1
+check "the person is pending" eventually '[ "$(state_of news new0@example.org)" = pending ]'
+check "the confirmation mail lands in the Maildir" wait_mails_to new0@example.org 1
 check "the second request for it is 200 too" [ "$(sub new0@example.org)" = 200 ]
 sleep 1.5
 check "... and sends no second mail" [ "$(mails_to new0@example.org)" = 1 ]

@@ -9,38 +9,14 @@
 # template that does not exist.
 LK=$1
 . "$(dirname "$0")/lib.bash"
-
-pid=
-stop() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  pid=
-}
-trap 'rc=$?; stop || true; rm -rf "$T"; exit $rc' EXIT
+. "$(dirname "$0")/mail_lib.bash"
 
 lk init --dir "$T" >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_HTTP_LISTEN=127.0.0.1:0
 lk list create news --title 'News & <b>views</b>' --description 'Weekly <i>notes</i>' >/dev/null
 lk sub add news 'Ada <ada@example.org>' --confirmed --consent-note test >/dev/null
 
-url=
-start() { # start: serve --role web in the background; sets url
-  : >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
-  "$LK" serve >"$T/serve.out" 2>"$T/log" &
-  pid=$!
-  url=
-  for _ in $(seq 200); do
-    url=$(sed -n 's|^listkeeper: serving \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$T/serve.out")
-    [ -n "$url" ] && return 0
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-# get PATH [CURL ARGS]: status on stdout, body in $T/b, headers in $T/h
-get() { local p=$1; shift; curl -s --max-time 5 -D "$T/h" -o "$T/b" -w '%{http_code}' "$@" "$url$p"; }
+start() { : >"$T/log"; web_serve; } # start: serve in the background; its errors alone in $T/log
 valid() { # valid NAME: the body is HTML5 without errors or warnings, and without script
   if ! tidy -q -errors --show-warnings yes "$T/b" >"$T/tidy" 2>&1; then
     sed 's/^/  tidy: /' "$T/tidy"; return 1
@@ -50,17 +26,17 @@ valid() { # valid NAME: the body is HTML5 without errors or warnings, and withou
 
 check "serve starts with the built-ins" start
 for p in / /l/news /nowhere /l/nosuch /c/bad-token /u/bad-token; do
-  get "$p" >/dev/null
+  req "$p" >/dev/null
   check "$p is valid HTML5 without script" valid
 done
-get /l/news >/dev/null
+req /l/news >/dev/null
 check "the consent wording is the built-in one" contains "$T/b" 'I want to receive this list&#39;s mail'
 check "the list title is escaped" contains "$T/b" 'News &amp; &lt;b&gt;views&lt;/b&gt;'
-[ "$(get /style.css)" = 200 ] && contains "$T/b" ':root{color-scheme' && ok "/style.css is the built-in" || bad "/style.css"
-[ "$(get /logo)" = 404 ] && ok "no /logo without [web] logo" || bad "/logo without a logo"
+[ "$(req /style.css)" = 200 ] && contains "$T/b" ':root{color-scheme' && ok "/style.css is the built-in" || bad "/style.css"
+[ "$(req /logo)" = 404 ] && ok "no /logo without [web] logo" || bad "/logo without a logo"
 # the confirmation page and its answer
 lk sub add news grace@example.org >/dev/null
-for _ in $(seq 200); do ls "$T"/out/new/* >/dev/null 2>&1 && break; sleep 0.1; done
+wait_mails 1 || true
 c=$(python3 - "$T"/out/new/* <<'EOF'
 import email, re, sys
 m = email.message_from_binary_file(open(sys.argv[1], "rb"))
@@ -68,24 +44,23 @@ part = next(p for p in m.walk() if p.get_content_type() == "text/plain")
 print(re.search(r"/c/[A-Za-z0-9_-]+", part.get_payload(decode=True).decode()).group(0))
 EOF
 ) || c=/c/none
-get "$c" >/dev/null
+req "$c" >/dev/null
 check "the confirmation page is valid HTML5" valid
-csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/b")
-get "$c" --data-urlencode "csrf=$csrf" >/dev/null
+csrf=$(csrf_of)
+req "$c" --data-urlencode "csrf=$csrf" >/dev/null
 check "the confirmed page says so" contains "$T/b" "You are subscribed"
 check "the confirmed page is valid HTML5" valid
 # the welcome, then the goodbye after the unsubscribe button: grace is on
 # no other list, so she is erased, and the goodbye still reaches her
-waitn() { for _ in $(seq 200); do [ "$(ls "$T"/out/new | wc -l)" -ge "$1" ] && return 0; sleep 0.1; done; return 1; }
-check "a welcome is mailed after the confirmation" waitn 2
+check "a welcome is mailed after the confirmation" wait_mails 2
 wel=$(grep -l '^Subject: Welcome to' "$T"/out/new/* | head -1)
 check "the welcome names the list" grep -q 'Subject: Welcome to News & <b>views</b>' "$wel"
 u=$(grep -m1 -ohE '/u/[A-Za-z0-9_-]+' "$wel")
-get "$u" >/dev/null
-csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/b")
-get "$u" --data-urlencode "csrf=$csrf" >/dev/null
+req "$u" >/dev/null
+csrf=$(csrf_of)
+req "$u" --data-urlencode "csrf=$csrf" >/dev/null
 check "the unsubscribe page says the data is deleted" contains "$T/b" "personal data has been deleted"
-check "a goodbye is mailed" waitn 3
+check "a goodbye is mailed" wait_mails 3
 bye=$(grep -l '^Subject: You have left' "$T"/out/new/* | head -1)
 check "the goodbye goes to the erased address" grep -q '^To: grace@example.org' "$bye"
 check "the goodbye says the data is deleted" grep -q 'personal data has been deleted' "$bye"
@@ -104,24 +79,24 @@ printf '\x89PNG\r\n\x1a\n0000' >"$T/logo.png"
 export LISTKEEPER_WEB_TEMPLATES="$T/tpl" LISTKEEPER_WEB_LOGO="$T/logo.png"
 export LISTKEEPER_GENERAL_SITE_NAME='Ex <ample> & Co'
 check "serve starts with the folder" start
-get /l/news >/dev/null
+req /l/news >/dev/null
 check "the footer is the folder's" contains "$T/b" '<footer><p>Write to us at Ex &lt;ample&gt; &amp; Co, <a href="/">home</a>.</p></footer>'
 check "the consent wording is the folder's" contains "$T/b" 'Yes, send me this list by mail.'
 check "the rest of the page is the built-in" contains "$T/b" '<h2 id="subscribe">Subscribe</h2>'
 check "the header shows the logo" contains "$T/b" '<img class="logo" src="/logo" alt="">'
 check "the overridden page is valid HTML5" valid
-[ "$(get /style.css)" = 200 ] && [ "$(cat "$T/b")" = 'body{color:#123456}' ] && ok "/style.css is the folder's" || bad "/style.css override"
-[ "$(get /logo)" = 200 ] && grep -qi '^content-type: image/png' "$T/h" && cmp -s "$T/b" "$T/logo.png" &&
+[ "$(req /style.css)" = 200 ] && [ "$(cat "$T/b")" = 'body{color:#123456}' ] && ok "/style.css is the folder's" || bad "/style.css override"
+[ "$(req /logo)" = 200 ] && grep -qi '^content-type: image/png' "$T/h" && cmp -s "$T/b" "$T/logo.png" &&
   ok "/logo serves the image" || bad "/logo"
 stop
 # the confirmation mail from the folder, for a subscribe on the web form
 printf 'Subject: Say yes to {{list_title}}\n\nHi, {{email}}: {{confirm_url}}\n' >"$T/tpl/mail_confirm.txt"
 check "serve starts with a mail template" start
-get /l/news >/dev/null
-csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/b")
+req /l/news >/dev/null
+csrf=$(csrf_of)
 rm -f "$T"/out/new/*
-get /l/news --data-urlencode "csrf=$csrf" --data-urlencode "address=hal@example.org" >/dev/null
-check "the confirmation is mailed" waitn 1
+req /l/news --data-urlencode "csrf=$csrf" --data-urlencode "address=hal@example.org" >/dev/null
+check "the confirmation is mailed" wait_mails 1
 m=$(ls "$T"/out/new/* | head -1)
 check "its subject is the folder's" grep -q '^Subject: Say yes to News & <b>views</b>' "$m"
 check "its text is the folder's, merged" grep -q '^Hi, hal@example.org: http' "$m"
