@@ -6,16 +6,7 @@
 # cleanly (exit 0) within 5 s.
 LK=$1
 . "$(dirname "$0")/lib.bash"
-
-pid=
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/mail_lib.bash" # for must_serve and hdr: no mail here
 
 quiet() { "$@" >/dev/null 2>&1; }
 check "serve --help exits 0" quiet lk serve --help
@@ -30,20 +21,8 @@ lk list create hidden --title "Hidden list" --subscription-policy closed >/dev/n
 # Port 0: the kernel picks a free port and serve prints the one it got.
 export LISTKEEPER_HTTP_LISTEN=127.0.0.1:0
 export LISTKEEPER_LOG_LEVEL=debug
-: >"$T/out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
-"$LK" serve --role web >"$T/out" 2>"$T/log" &
-pid=$!
-url=
-for _ in $(seq 200); do
-  url=$(sed -n 's|^listkeeper: serving \(http://127\.0\.0\.1:[0-9]*/\)$|\1|p' "$T/out")
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$url" ]; then
-  bad "serve printed its URL"; cat "$T/log"; finish; exit 1
-fi
-ok "serve printed $url"
+must_serve --role web
+url=$url/
 
 up=0
 for _ in $(seq 50); do
@@ -57,7 +36,6 @@ get() {
   local p=$1; shift
   curl -s --max-time 5 -D "$T/h" -o "$T/b" -w '%{http_code}' "$@" "${url}${p#/}"
 }
-hdr() { tr -d '\r' <"$T/h" | grep -qiF -- "$1"; }
 headers_ok() {
   local what=$1
   check "$what: CSP" hdr "Content-Security-Policy: default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"

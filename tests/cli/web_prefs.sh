@@ -18,16 +18,7 @@
 #  - XSS payloads in a name and a list title come out escaped.
 LK=$1
 . "$(dirname "$0")/lib.bash"
-
-pid=
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$T"
-}
-trap 'rc=$?; cleanup || true; exit $rc' EXIT
+. "$(dirname "$0")/mail_lib.bash"
 
 lk init --dir "$T" >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_HTTP_LISTEN=127.0.0.1:0
@@ -37,50 +28,8 @@ lk list create other --title "Other" >/dev/null
 lk list create secret --title "Secret" --subscription_policy closed >/dev/null
 db=$T/listkeeper.db
 
-: >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
-"$LK" serve --role web --role delivery >"$T/serve.out" 2>"$T/log" &
-pid=$!
-url=
-for _ in $(seq 200); do
-  url=$(sed -n 's|^listkeeper: serving \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$T/serve.out")
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$url" ]; then
-  bad "serve printed its URL"; cat "$T/log"; finish; exit 1
-fi
-ok "serve printed $url/"
+must_serve --role web --role delivery
 
-# mails_to ADDR: how many messages were delivered to ADDR
-mails_to() { grep -l -- "^To: .*$1" "$T"/out/new/* 2>/dev/null | wc -l; }
-# wait_to ADDR N: until ADDR has N messages (20 s at most)
-wait_to() {
-  for _ in $(seq 200); do
-    [ "$(mails_to "$1")" -ge "$2" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-newest_to() { grep -l -- "^To: .*$1" "$T"/out/new/* | xargs ls -t | head -1; }
-# body_path FILE PREFIX: the first /PREFIX/TOKEN in the decoded text body
-body_path() {
-  python3 - "$1" "$2" <<'EOF'
-import email, re, sys
-m = email.message_from_binary_file(open(sys.argv[1], "rb"))
-part = next(p for p in m.walk() if p.get_content_type() == "text/plain")
-t = part.get_payload(decode=True).decode()
-print(re.search(r"/%s/[A-Za-z0-9_-]+" % sys.argv[2], t).group(0))
-EOF
-}
-# req PATH [CURL ARGS...]: status on stdout; headers in $T/h, body in $T/b
-req() {
-  local p=$1; shift
-  curl -s --max-time 5 -D "$T/h" -o "$T/b" -w '%{http_code}' "$@" "$url$p"
-}
-hdr() { tr -d '\r' <"$T/h" | grep -qiF -- "$1"; }
-state_of() { lk sub ls "$1" | awk -v a="$2" '$3 == a { print $2 }'; }
-csrf_of() { sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/b" | head -1; }
 held() { ! grep -q "nothing is held about that address" <<<"$(lk person show "$1")"; }
 audits() { sqlite3 "$db" "SELECT count(*) FROM audit_log WHERE action = '$1'"; }
 ledger() { sqlite3 "$db" "SELECT count(*) FROM consent_events WHERE action = '$1'"; }
@@ -93,7 +42,7 @@ lk sub add news pat@example.org --name 'Pat <script>alert(1)</script>' --confirm
   --consent-note test >/dev/null
 printf 'Hello\n' >"$T/f"
 lk send news --subject s --text "$T/f" >/dev/null
-check "the campaign is delivered" wait_to pat@ 1
+check "the campaign is delivered" wait_mails_to pat@ 1
 p=$(body_path "$(newest_to pat@)" p)
 check "its footer holds a /p/ link" [ "${p:0:3}" = /p/ ]
 views=$(audits person-view)
@@ -151,7 +100,7 @@ check "... as a ledger event" [ "$(ledger tracking-consent)" -gt "$tr0" ]
 check "news is no-mail now" \
   [ "$(lk person export pat@example.org | jq -r '.subscriptions[] | select(.list == "news") | .nomail')" = true ]
 check "other is pending (double opt-in)" [ "$(state_of other pat@example.org)" = pending ]
-check "the confirmation for other is mailed" wait_to pat@ 2
+check "the confirmation for other is mailed" wait_mails_to pat@ 2
 c=$(body_path "$(newest_to pat@)" c)
 check "... with a /c/ link" [ "${c:0:3}" = /c/ ]
 check "the ledger verifies" lk ledger verify
@@ -168,7 +117,7 @@ if grep -aqF "personal data has been deleted" "$T/b"; then bad "it claims an era
 check "pat left news" [ -z "$(state_of news pat@example.org)" ]
 check "pat is still held" held pat@example.org
 # goodbyes N: the files of the goodbyes to pat@, once she has N mails
-goodbyes() { wait_to pat@ "$1" && grep -l '^Subject: You have left' $(grep -l '^To: .*pat@' "$T"/out/new/*); }
+goodbyes() { wait_mails_to pat@ "$1" && grep -l '^Subject: You have left' $(grep -l '^To: .*pat@' "$T"/out/new/*); }
 bye=$(goodbyes 3 || true); bye=${bye:-/dev/null}
 check "a goodbye is mailed for news, as after /u/" grep -q '^Subject: You have left News & <b>views</b>' $bye
 if grep -q 'personal data has been deleted' $bye; then bad "the goodbye claims an erasure"; else
@@ -210,7 +159,7 @@ check "held and erased: the same body" cmp -s "$T/body.sam@example.org" "$T/body
 check "... and the same headers" \
   bash -c "cmp -s '$T/hdr.sam@example.org' '$T/hdr.nobody@example.org' && cmp -s '$T/hdr.sam@example.org' '$T/hdr.pat@example.org'"
 check "the answer names no address" bash -c "! grep -aq '@example' '$T/body.sam@example.org'"
-check "sam gets the link" wait_to sam@ 1
+check "sam gets the link" wait_mails_to sam@ 1
 m=$(newest_to sam@)
 check "the mail is the data request" grep -q '^Subject: Your link: what we hold about you' "$m"
 me=$(body_path "$m" me)

@@ -10,16 +10,7 @@
 # and GETs change nothing.
 LK=$1
 . "$(dirname "$0")/lib.bash"
-
-pid=
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/mail_lib.bash"
 
 lk init --dir "$T" >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_HTTP_LISTEN=127.0.0.1:0
@@ -28,42 +19,8 @@ export LISTKEEPER_LOG_LEVEL=info
 lk list create news --title "News & <b>views</b>" >/dev/null
 lk list create other --title "Other" >/dev/null
 
-: >"$T/serve.out" # now: the wait below must not read an old file, or none (serve truncates it only once it runs)
-"$LK" serve >"$T/serve.out" 2>"$T/log" &
-pid=$!
-url=
-for _ in $(seq 200); do
-  url=$(sed -n 's|^listkeeper: serving \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$T/serve.out")
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$url" ]; then
-  bad "serve printed its URL"; cat "$T/log"; finish; exit 1
-fi
-ok "serve printed $url/"
+must_serve
 
-# wait_mail N: until the Maildir holds N messages (20 s at most)
-wait_mail() {
-  for _ in $(seq 200); do
-    [ "$(find "$T/out/new" -type f 2>/dev/null | wc -l)" -ge "$1" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-# newest_to ADDR: the newest message delivered to ADDR
-newest_to() { grep -l -- "^To: $1" "$T"/out/new/* | xargs ls -t | head -1; }
-# body_path FILE PREFIX: the first /PREFIX/TOKEN in the decoded text body
-# (quoted-printable soft line breaks undone)
-body_path() {
-  python3 - "$1" "$2" <<'EOF'
-import email, re, sys
-m = email.message_from_binary_file(open(sys.argv[1], "rb"))
-part = next(p for p in m.walk() if p.get_content_type() == "text/plain")
-t = part.get_payload(decode=True).decode()
-print(re.search(r"/%s/[A-Za-z0-9_-]+" % sys.argv[2], t).group(0))
-EOF
-}
 # unsub_url FILE: the https/http URL of the List-Unsubscribe header
 unsub_url() {
   python3 - "$1" <<'EOF'
@@ -73,18 +30,10 @@ h = " ".join(str(m["List-Unsubscribe"]).split())
 print(re.search(r"<(https?://[^>]+)>", h).group(1))
 EOF
 }
-# req PATH [CURL ARGS...]: status on stdout; headers in $T/h, body in $T/b
-req() {
-  local p=$1; shift
-  curl -s --max-time 5 -D "$T/h" -o "$T/b" -w '%{http_code}' "$@" "$url$p"
-}
-hdr() { tr -d '\r' <"$T/h" | grep -qiF -- "$1"; }
-state_of() { lk sub ls "$1" | awk -v a="$2" '$3 == a { print $2 }'; }
-csrf_of() { sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/b"; }
 
 # --- confirm (P1) --------------------------------------------------------
 lk sub add news alice@example.org >/dev/null
-check "the confirmation mail is delivered" wait_mail 1
+check "the confirmation mail is delivered" wait_mails 1
 m=$(newest_to alice@example.org)
 c=$(body_path "$m" c)
 check "the mail holds a /c/ link" [ -n "$c" ]
@@ -118,7 +67,7 @@ check "... says so" contains "$T/b" "Already confirmed"
 # --- the one-click unsubscribe (RFC 8058, P2, P3) ------------------------
 printf 'Hello\n' >"$T/f"
 lk send news --subject s --text "$T/f" >/dev/null
-check "the campaign is delivered" wait_mail 2
+check "the campaign is delivered" wait_mails 2
 m=$(newest_to alice@example.org)
 check "it has List-Unsubscribe-Post" grep -q '^List-Unsubscribe-Post: List-Unsubscribe=One-Click' "$m"
 u=$(unsub_url "$m")
@@ -164,7 +113,7 @@ check "... in words" contains "$T/b" "You are not subscribed"
 # The multipart form of the one-click (curl -F), for bob.
 lk sub add news bob@example.org --confirmed --consent-note test >/dev/null
 lk send news --subject s2 --text "$T/f" >/dev/null
-for _ in $(seq 200); do grep -lq '^To: bob@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
+wait_mails_to bob@ 1 || true
 m=$(newest_to bob@example.org)
 u=$(unsub_url "$m")
 up=/${u#*://*/}
@@ -178,7 +127,7 @@ check "bob is erased" grep -q "nothing is held about that address" <<<"$(lk pers
 lk sub add news carol@example.org --confirmed --consent-note test >/dev/null
 lk sub add other carol@example.org --confirmed --consent-note test >/dev/null
 lk send news --subject s3 --text "$T/f" >/dev/null
-for _ in $(seq 200); do grep -lq '^To: carol@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
+wait_mails_to carol@ 1 || true
 m=$(newest_to carol@example.org)
 up=$(body_path "$m" u)
 check "GET carol's /u/ is 200" [ "$(req "$up")" = 200 ]
@@ -195,7 +144,7 @@ check "carol is still on other" [ "$(state_of other carol@example.org)" = active
 lk sub add news dave@example.org --confirmed --consent-note test >/dev/null
 lk sub add other dave@example.org --confirmed --consent-note test >/dev/null
 lk send news --subject s4 --text "$T/f" >/dev/null
-for _ in $(seq 200); do grep -lq '^To: dave@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
+wait_mails_to dave@ 1 || true
 m=$(newest_to dave@example.org)
 up=$(body_path "$m" u)
 req "$up" >/dev/null
@@ -250,7 +199,7 @@ check "the ledger verifies after the burst" lk ledger verify
 lk list create gone --title "Gone" >/dev/null
 lk sub add gone erin@example.org --confirmed --consent-note test >/dev/null
 lk send gone --subject s6 --text "$T/f" >/dev/null
-for _ in $(seq 200); do grep -lq '^To: erin@' "$T"/out/new/* 2>/dev/null && break; sleep 0.1; done
+wait_mails_to erin@ 1 || true
 u=$(unsub_url "$(newest_to erin@example.org)")
 lk list delete gone --yes >/dev/null
 check "one-click for a deleted list is 410" \
