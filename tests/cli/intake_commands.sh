@@ -8,7 +8,6 @@
 # inject's exit codes.
 LK=$1
 . "$(dirname "$0")/lib.bash"
-lock_pid=
 kill_at_exit lock_pid
 
 lk init --dir "$T" --domain lists.example.org >/dev/null

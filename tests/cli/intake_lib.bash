@@ -5,7 +5,6 @@
 # delivery` with its LMTP server on a free loopback port ($port) and the
 # replies going into the Maildir $T/out; the helpers send mail with swaks
 # (LMTP) or `listkeeper inject`, and read the replies back.
-serve_pid=
 kill_at_exit serve_pid
 DB="$T/listkeeper.db"
 q() { sqlite3 "$DB" "$1"; }
@@ -32,6 +31,21 @@ lmtp_serve() {
   done
   return 1
 }
+# verp_map: into $T/map, a line for each message in the Maildir: the local
+# part of its To, its subscriber id, VERP sender and List-Unsubscribe mailto
+verp_map() {
+  python3 - "$T/out/new" > "$T/map" <<'PY'
+import email, email.utils, os, re, sys
+d = sys.argv[1]
+for f in sorted(os.listdir(d)):
+    m = email.message_from_binary_file(open(os.path.join(d, f), "rb"))
+    to = email.utils.parseaddr(m["To"])[1]
+    sid = re.search(r"\.s(\d+)\.", m["Message-ID"]).group(1)
+    mailto = re.search(r"<mailto:([^>?]+)", m["List-Unsubscribe"]).group(1)
+    print(to.split("@")[0], sid, m["Return-Path"].strip("<> "), mailto)
+PY
+}
+verp() { awk -v w="$1" '$1 == w { print $3 }' "$T/map"; } # verp WHO: the VERP sender of WHO's message
 intake_serve() { check "serve --role intake --role delivery is up" lmtp_serve intake delivery; }
 
 # msg FROM SUBJECT BODY [EXTRA-HEADER...]: a message file, printed path.

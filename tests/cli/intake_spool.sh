@@ -11,7 +11,6 @@ LK=$1
 . "$(dirname "$0")/intake_lib.bash" # for lmtp_serve; q, settle and send are defined again below
 B="$(dirname "$(readlink -f "$0")")/../intake/bounces"
 LKT="$(dirname "$LK")/listkeeper-testhooks"
-other_pid=
 kill_at_exit other_pid
 [ -x "$LKT" ] || { echo "FAIL - no $LKT (built by the listkeeper-testhooks target)"; exit 1; }
 
@@ -22,18 +21,8 @@ lk list create news >/dev/null
 lk import news "$T/people.csv" --confirmed --consent-note test >/dev/null
 printf 'Hello\n' > "$T/body.txt"
 timeout 60 "$LK" send news --subject "Issue 1" --text "$T/body.txt" --wait >/dev/null
-# who, subscriber id and VERP address of each recipient
-python3 - "$T/out" > "$T/map" <<'PY'
-import email, email.utils, os, re, sys
-d = os.path.join(sys.argv[1], "new")
-for f in sorted(os.listdir(d)):
-    m = email.message_from_binary_file(open(os.path.join(d, f), "rb"))
-    to = email.utils.parseaddr(m["To"])[1]
-    sid = re.search(r"\.s(\d+)\.", m["Message-ID"]).group(1)
-    print(to.split("@")[0], sid, m["Return-Path"].strip("<> "))
-PY
+verp_map # who, subscriber id and VERP address of each recipient
 check "five VERP addresses" [ "$(wc -l < "$T/map")" -eq 5 ]
-verp() { awk -v w="$1" '$1 == w { print $3 }' "$T/map"; }
 q() { sqlite3 "$T/listkeeper.db" "$1"; }
 SPOOL="$T/listkeeper-spool.db" # the spool's own file (synced), next to the database
 qs() { sqlite3 "$SPOOL" "$1"; }

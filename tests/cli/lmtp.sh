@@ -24,20 +24,9 @@ printf 'Hello {{name}}\n' > "$T/body.txt"
 timeout 60 "$LK" send news --subject "Issue 1" --text "$T/body.txt" --wait >/dev/null
 
 # For each recipient: its subscriber id, VERP sender and mailto unsubscribe.
-python3 - "$T/out" > "$T/map" <<'EOF'
-import email, email.utils, os, re, sys
-d = os.path.join(sys.argv[1], "new")
-for f in sorted(os.listdir(d)):
-    m = email.message_from_binary_file(open(os.path.join(d, f), "rb"))
-    to = email.utils.parseaddr(m["To"])[1]
-    sid = re.search(r"\.s(\d+)\.", m["Message-ID"]).group(1)
-    verp = m["Return-Path"].strip("<> ")
-    mailto = re.search(r"<mailto:([^>?]+)", m["List-Unsubscribe"]).group(1)
-    print(to.split("@")[0], sid, verp, mailto)
-EOF
+verp_map
 check "the campaign reached five people" [ "$(wc -l < "$T/map")" -eq 5 ]
 sid() { awk -v w="$1" '$1 == w { print $2 }' "$T/map"; }
-verp() { awk -v w="$1" '$1 == w { print $3 }' "$T/map"; }
 mailto() { awk -v w="$1" '$1 == w { print $4 }' "$T/map"; }
 check "VERP senders are LIST-bounces+TOKEN@DOMAIN" grep -q '^hard [0-9]* news-bounces+[a-z2-7]\{28\}@lists.example.org ' "$T/map"
 check "mailto addresses are LIST-unsubscribe+TOKEN@DOMAIN" grep -q ' news-unsubscribe+[a-z2-7]\{28\}@lists.example.org$' "$T/map"

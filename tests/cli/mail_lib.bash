@@ -23,7 +23,6 @@
 #                      subject or decoded text holds MARKER; prints its
 #                      subject and text
 #   has TO MARKER [N]  mail, quietly
-pid=
 kill_at_exit pid
 url=
 # web_serve [ARG...]: serve in the background; sets url once it is printed

@@ -6,7 +6,6 @@
 # day across restarts; hour -1 turns it off.
 LK=$1
 . "$(dirname "$0")/lib.bash"
-pid=
 kill_at_exit pid
 lk init --dir "$T" --domain lists.example.org >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_LOG_LEVEL=warn
