@@ -3,12 +3,15 @@
 set -euo pipefail
 LK=$(readlink -f "${LK:?}")
 T=$(mktemp -d)
-# kill_at_exit VAR...: sets VAR... empty; at exit, kills (SIGKILL) the processes whose ids they hold then
+# kill_at_exit VAR...: sets VAR... empty; at exit, kills (SIGKILL) the
+# processes whose ids they hold then
 exit_kill=
 kill_at_exit() { local v; for v; do printf -v "$v" ''; done; exit_kill="$exit_kill $*"; }
 at_exit() {
   local rc=$? v
-  for v in $exit_kill; do [ -z "${!v:-}" ] || { kill -KILL ${!v}; wait ${!v}; } 2>/dev/null || true; done
+  for v in $exit_kill; do
+    [ -z "${!v:-}" ] || { kill -KILL ${!v}; wait ${!v}; } 2>/dev/null || true
+  done
   rm -rf "$T"
   exit $rc
 }

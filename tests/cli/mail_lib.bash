@@ -1,7 +1,7 @@
 # Shared by the scenario tests that drive a live `serve` in the background
 # and read its mail back from the Maildir relay $T/out (mail_templates.sh,
-# sub_approve.sh, web_*.sh): source it after lib.bash. Starts nothing by
-# itself; a server still running at exit is killed.
+# sub_approve.sh, serve.sh, web_*.sh): source it after lib.bash. Starts
+# nothing by itself; a server still running at exit is killed.
 #
 #   web_serve [ARG...] starts `serve ARG...` (pid $pid, stdout $T/serve.out,
 #                      stderr appended to $T/log) and waits (20 s at most) for

@@ -124,12 +124,16 @@ if hdr "Location:"; then bad "it redirects"; else ok "no Location header (multip
 check "bob is erased" grep -q "nothing is held about that address" <<<"$(lk person show bob@example.org)"
 
 # --- the /u/ page: one list, then every list ----------------------------
-lk sub add news carol@example.org --confirmed --consent-note test >/dev/null
-lk sub add other carol@example.org --confirmed --consent-note test >/dev/null
-lk send news --subject s3 --text "$T/f" >/dev/null
-wait_mails_to carol@ 1 || true
-m=$(newest_to carol@example.org)
-up=$(body_path "$m" u)
+# two_lists WHO SUBJECT: WHO@example.org joins news and other, and a campaign
+# SUBJECT goes to news; up is the /u/ path in the text of WHO's copy
+two_lists() {
+  lk sub add news "$1@example.org" --confirmed --consent-note test >/dev/null
+  lk sub add other "$1@example.org" --confirmed --consent-note test >/dev/null
+  lk send news --subject "$2" --text "$T/f" >/dev/null
+  wait_mails_to "$1@" 1 || true
+  up=$(body_path "$(newest_to "$1@example.org")" u)
+}
+two_lists carol s3
 check "GET carol's /u/ is 200" [ "$(req "$up")" = 200 ]
 csrf=$(csrf_of)
 check "POST /u/ without CSRF is 403" [ "$(req "$up" --data 'all=1')" = 403 ]
@@ -141,12 +145,7 @@ if grep -aqF "personal data has been deleted" "$T/b"; then bad "it says data del
 check "carol left news" [ -z "$(state_of news carol@example.org)" ]
 check "carol is still on other" [ "$(state_of other carol@example.org)" = active ]
 
-lk sub add news dave@example.org --confirmed --consent-note test >/dev/null
-lk sub add other dave@example.org --confirmed --consent-note test >/dev/null
-lk send news --subject s4 --text "$T/f" >/dev/null
-wait_mails_to dave@ 1 || true
-m=$(newest_to dave@example.org)
-up=$(body_path "$m" u)
+two_lists dave s4
 req "$up" >/dev/null
 csrf=$(csrf_of)
 check "POST /u/ with all=1 is 200" [ "$(req "$up" --data "csrf=$csrf&all=1")" = 200 ]
