@@ -11,12 +11,12 @@
 #      List-Unsubscribe URLs of a campaign delivered into a Maildir first.
 # Prints requests/s and p99 latency of each, and the ratios against nginx.
 # Targets: list page >= 50% of nginx's rate; one-click POST >= 10%.
-#   usage: bench/http.sh PATH/TO/listkeeper [SECONDS] [TOKENS]   (5 s, 80,000:
-#   each one-click request needs a fresh token, about 7,500/s here)
+#   usage: bench/http.sh PATH/TO/listkeeper [SECONDS] [TOKENS]   (5 s, 200,000:
+#   each one-click request needs a fresh token, 15,000-20,000/s here)
 set -euo pipefail
 lk=$(readlink -f "${1:?listkeeper binary}")
 secs=${2:-5}
-ntok=${3:-80000}
+ntok=${3:-200000}
 threads=2
 conns=32
 here=$(cd "$(dirname "$0")" && pwd)
