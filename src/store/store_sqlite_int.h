@@ -1,7 +1,9 @@
 /*
  * store_sqlite_int.h - internals shared by the SQLite store's files
- * (store_sqlite.c: lists, subscribers, ledger; store_sqlite_jobs.c: jobs;
- * store_sqlite_limits.c: rate limits; store_sqlite_stats.c: statistics).
+ * (store_sqlite.c: connection, transactions, ledger, suppressions, audit;
+ * store_sqlite_members.c: lists, subscribers, subscriptions;
+ * store_sqlite_jobs.c: jobs; store_sqlite_limits.c: rate limits;
+ * store_sqlite_stats.c: statistics).
  * Nothing outside src/store includes this header.
  */
 #ifndef LK_STORE_STORE_SQLITE_INT_H
@@ -16,7 +18,8 @@
 #define SQLITE_INTAKE_STMTS 8
 #define SQLITE_STATS_STMTS 6
 
-/* The cached statements of store_sqlite.c. */
+/* The cached statements of store_sqlite.c and store_sqlite_members.c
+ * (their SQL is in store_sqlite.c). */
 enum stmt_id {
 	Q_LIST_INSERT,
 	Q_LIST_UPDATE,
@@ -99,6 +102,31 @@ int sqlite_run(struct sqlite_store *q, sqlite3_stmt *st, const char *what);
 int sqlite_exec(struct sqlite_store *q, const char *sql);
 /* A cached prepared statement in *slot, prepared on first use; NULL on error. */
 sqlite3_stmt *sqlite_cached(struct sqlite_store *q, sqlite3_stmt **slot, const char *sql);
+/* The cached statement id of store_sqlite.c, prepared on first use; NULL on error. */
+sqlite3_stmt *sqlite_prep(struct sqlite_store *q, enum stmt_id id);
+/* Runs the count statement id with key bound to ?1 and reads the count into *n. */
+int sqlite_count(struct sqlite_store *q, enum stmt_id id, int64_t key, int64_t *n);
+
+/* Lists, subscribers and subscriptions (store_sqlite_members.c). */
+int sq_list_insert(struct store *s, struct list_rec *l);
+int sq_list_update(struct store *s, const struct list_rec *l);
+int sq_list_delete(struct store *s, int64_t id);
+int sq_list_get(struct store *s, const char *name, int64_t id, struct list_rec *out);
+int sq_list_each(struct store *s, int (*cb)(void *, const struct list_rec *), void *ctx);
+int sq_subscriber_insert(struct store *s, struct subscriber_rec *r);
+int sq_subscriber_update(struct store *s, const struct subscriber_rec *r);
+int sq_subscriber_delete(struct store *s, int64_t id);
+int sq_subscriber_get(struct store *s, int64_t id, const uint8_t *hash, struct subscriber_rec *out);
+int sq_subscription_put(struct store *s, const struct subscription_rec *r);
+int sq_subscription_get(struct store *s, int64_t list_id, int64_t sub_id,
+			struct subscription_rec *out);
+int sq_subscription_delete(struct store *s, int64_t list_id, int64_t sub_id);
+int sq_subscription_count(struct store *s, int64_t sub_id, int64_t *n);
+int sq_subscriptions_of(struct store *s, int64_t sub_id,
+			int (*cb)(void *, const struct subscription_rec *), void *ctx);
+int sq_list_counts(struct store *s, int64_t list_id, int64_t counts[4]);
+int sq_members_page(struct store *s, int64_t list_id, int state, int recipients, int64_t after,
+		    int limit, store_member_cb cb, void *ctx);
 
 /* The job operations (store_sqlite_jobs.c), for the ops table. */
 int sq_job_insert(struct store *s, struct job_rec *j);
