@@ -1,6 +1,6 @@
 /*
  * person.c - the subscriber lifecycle: subscribe, confirm, unsubscribe,
- * erase, export, and the consent ledger.
+ * erase, and the consent ledger (the export: person_export.c).
  *
  * TRUST: addresses arrive normalised (mail/address.c); names and countries
  * are untrusted text, length-checked here and sealed before they reach the
@@ -21,9 +21,7 @@
 #include "crypto/hash.h"
 #include "crypto/pii.h"
 #include "lists/jobs.h"
-
-#define AD_DATA "listkeeper-subscriber-v1"
-#define AD_LEDGER "listkeeper-ledger-details-v1"
+#include "lists/person_int.h"
 
 void person_free(struct person *p)
 {
@@ -35,26 +33,14 @@ void person_free(struct person *p)
 	}
 }
 
-static int fail_store(struct lists_ctx *x, struct buf *err)
+int person_fail_store(struct lists_ctx *x, struct buf *err)
 {
 	if (err->len == 0)
 		buf_puts(err, store_errmsg(x->st));
 	return STORE_ERR;
 }
 
-static json_t *open_json(const uint8_t key[PII_KEY_LEN], const char *ad, const uint8_t *p,
-			 size_t len)
-{
-	struct buf plain;
-	buf_init(&plain, LK_MAX_EXPORT);
-	json_t *j = NULL;
-	if (pii_open(key, ad, p, len, &plain) == 0)
-		j = json_loadb(buf_cstr(&plain), plain.len, 0, NULL);
-	buf_free(&plain);
-	return j;
-}
-
-static int data_key(struct lists_ctx *x, const struct subscriber_rec *r, uint8_t key[PII_KEY_LEN])
+int person_data_key(struct lists_ctx *x, const struct subscriber_rec *r, uint8_t key[PII_KEY_LEN])
 {
 	return pii_key_unwrap(x->keys, r->wrapped_key, PII_WRAPPED_LEN, key);
 }
@@ -80,7 +66,7 @@ static int ledger_event(struct lists_ctx *x, int64_t list_id, int64_t sub_id, co
 /* Appends "k":"v" to the JSON object being written in out (out holds "{"
  * and perhaps members; the caller closes it). Skips a NULL or empty v and
  * one that is not UTF-8, as jansson's json_string would refuse it. The
- * parser on the way back is jansson (open_json). */
+ * parser on the way back is jansson (open_json in person_export.c). */
 static void json_member(struct buf *out, const char *k, const char *v)
 {
 	static const char HEX[] = "0123456789abcdef";
@@ -274,7 +260,7 @@ enum subscribe_result lists_subscribe_prepared(struct lists_ctx *x, const struct
 	if (rq->self && strcmp(l->sub_policy, "closed") == 0)
 		return SUBSCRIBE_CLOSED;
 	if (store_begin(x->st) != STORE_OK)
-		return (enum subscribe_result)fail_store(x, err);
+		return (enum subscribe_result)person_fail_store(x, err);
 
 	r = store_suppression_check(x->st, p->hash, l->id);
 	if (r == STORE_OK && !rq->self) {
@@ -290,7 +276,7 @@ enum subscribe_result lists_subscribe_prepared(struct lists_ctx *x, const struct
 	if (created) {
 		r = create_subscriber(x, rq, p, &who);
 	} else if (r == STORE_OK) {
-		if (data_key(x, &who, key) < 0) {
+		if (person_data_key(x, &who, key) < 0) {
 			buf_printf(err, "subscriber %lld: data key does not open (wrong key file?)",
 				   (long long)who.id);
 			goto out_err;
@@ -343,7 +329,7 @@ enum subscribe_result lists_subscribe_prepared(struct lists_ctx *x, const struct
 	return res;
 
 out_err:
-	fail_store(x, err);
+	person_fail_store(x, err);
 	res = SUBSCRIBE_ERROR;
 out_rollback:
 	if (who.id)
@@ -379,13 +365,13 @@ int lists_find(struct lists_ctx *x, const struct person_addr *a, int64_t *id)
 }
 
 /* Loads the subscriber and unwraps the data key. */
-static int load_with_key(struct lists_ctx *x, int64_t id, struct subscriber_rec *who,
+int person_load_with_key(struct lists_ctx *x, int64_t id, struct subscriber_rec *who,
 			 uint8_t key[PII_KEY_LEN], struct buf *err)
 {
 	int r = store_subscriber_get(x->st, id, who);
 	if (r != STORE_OK)
-		return r == STORE_NOTFOUND ? r : fail_store(x, err);
-	if (data_key(x, who, key) < 0) {
+		return r == STORE_NOTFOUND ? r : person_fail_store(x, err);
+	if (person_data_key(x, who, key) < 0) {
 		buf_printf(err, "subscriber %lld: data key does not open (wrong key file?)",
 			   (long long)id);
 		subscriber_rec_free(who);
@@ -401,8 +387,8 @@ int lists_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t id, con
 	struct subscription_rec sub;
 	uint8_t key[PII_KEY_LEN];
 	if (store_begin(x->st) != STORE_OK)
-		return fail_store(x, err);
-	int r = load_with_key(x, id, &who, key, err);
+		return person_fail_store(x, err);
+	int r = person_load_with_key(x, id, &who, key, err);
 	if (r == STORE_OK)
 		r = store_subscription_get(x->st, l->id, id, &sub);
 	if (r == STORE_OK && sub.state != SUB_STATE_PENDING)
@@ -439,7 +425,7 @@ int lists_set_state(struct lists_ctx *x, const struct list_rec *l, int64_t id, e
 {
 	struct subscription_rec sub;
 	if (store_begin(x->st) != STORE_OK)
-		return fail_store(x, err);
+		return person_fail_store(x, err);
 	int r = store_subscription_get(x->st, l->id, id, &sub);
 	if (r == STORE_OK && (sub.state == SUB_STATE_PENDING || state == SUB_STATE_PENDING)) {
 		/* P1: only the person's confirmation makes a pending subscription active,
@@ -483,7 +469,7 @@ static int leave(struct lists_ctx *x, const struct list_rec *l, int64_t id, cons
 	int64_t left = 0;
 	*erased = 0;
 	if (store_begin(x->st) != STORE_OK)
-		return fail_store(x, err);
+		return person_fail_store(x, err);
 	int r = store_subscriber_get(x->st, id, &who);
 	if (r == STORE_OK)
 		r = store_subscription_delete(x->st, l->id, id);
@@ -538,7 +524,7 @@ int lists_approve(struct lists_ctx *x, const struct list_rec *l, int64_t id, con
 	struct subscription_rec sub;
 	*job = 0;
 	if (store_begin(x->st) != STORE_OK)
-		return fail_store(x, err);
+		return person_fail_store(x, err);
 	int r = get_held(x, l, id, &sub, state);
 	if (r == STORE_OK) {
 		sub.state = SUB_STATE_ACTIVE;
@@ -570,7 +556,7 @@ int lists_reject(struct lists_ctx *x, const struct list_rec *l, int64_t id, cons
 	*erased = 0;
 	*job = 0;
 	if (store_begin(x->st) != STORE_OK)
-		return fail_store(x, err);
+		return person_fail_store(x, err);
 	int r = get_held(x, l, id, &sub, state);
 	if (r == STORE_OK && notify) {
 		/* Read before the erasure that may follow: the notice is sealed
@@ -614,10 +600,10 @@ int lists_person_update(struct lists_ctx *x, int64_t id, const struct person_cha
 	if (!text_ok(ch->name, LK_MAX_NAME, "the name", err))
 		return STORE_ERR;
 	if (store_begin(x->st) != STORE_OK)
-		return fail_store(x, err);
+		return person_fail_store(x, err);
 	buf_init(&sealed, 4 * LK_MAX_MAILBOX + PII_OVERHEAD);
 	buf_init(&plain, LK_MAX_LEDGER_DETAILS);
-	int r = load_with_key(x, id, &who, key, err);
+	int r = person_load_with_key(x, id, &who, key, err);
 	if (r == STORE_OK && lists_person_load(x, &who, &p) < 0) {
 		buf_printf(err, "subscriber %lld: personal data does not open", (long long)id);
 		r = STORE_ERR;
@@ -677,7 +663,7 @@ int lists_set_options(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 		return STORE_ERR;
 	}
 	if (store_begin(x->st) != STORE_OK)
-		return fail_store(x, err);
+		return person_fail_store(x, err);
 	int r = store_subscription_get(x->st, l->id, id, &sub);
 	if (r == STORE_OK && (!sub.digest != !digest || !sub.nomail != !nomail)) {
 		sub.digest = digest != 0;
@@ -714,7 +700,7 @@ int lists_erase(struct lists_ctx *x, int64_t id, const char *source, const char 
 {
 	struct subscriber_rec who = {0};
 	if (store_begin(x->st) != STORE_OK)
-		return fail_store(x, err);
+		return person_fail_store(x, err);
 	int r = store_subscriber_get(x->st, id, &who);
 	struct drop_ctx d = {x, STORE_OK};
 	if (r == STORE_OK) {
@@ -732,137 +718,6 @@ int lists_erase(struct lists_ctx *x, int64_t id, const char *source, const char 
 	subscriber_rec_free(&who);
 	if (r == STORE_OK)
 		log_info("event=erase subscriber=%lld source=%s", (long long)id, source);
-	return r;
-}
-
-int lists_person_load(struct lists_ctx *x, const struct subscriber_rec *r, struct person *out)
-{
-	uint8_t key[PII_KEY_LEN];
-	memset(out, 0, sizeof(*out));
-	if (data_key(x, r, key) < 0)
-		return -1;
-	json_t *o = open_json(key, AD_DATA, r->data, r->data_len);
-	explicit_bzero(key, sizeof(key));
-	if (o == NULL)
-		return -1;
-	const char *a = json_string_value(json_object_get(o, "a"));
-	const char *n = json_string_value(json_object_get(o, "n"));
-	const char *c = json_string_value(json_object_get(o, "c"));
-	out->address = xstrdup(a ? a : "");
-	out->name = xstrdup(n ? n : "");
-	out->country = xstrdup(c ? c : "");
-	json_decref(o);
-	return 0;
-}
-
-static json_t *iso_time(int64_t t)
-{
-	char b[32];
-	utc_format(t, UTC_ISO, b, sizeof(b));
-	return json_string(b);
-}
-
-struct export_ctx {
-	struct lists_ctx *x;
-	json_t *arr;
-	const uint8_t *key;
-};
-
-static json_t *list_name_json(struct lists_ctx *x, int64_t list_id)
-{
-	struct list_rec l = {0};
-	if (list_id == 0)
-		return json_null();
-	if (store_list_get_id(x->st, list_id, &l) != STORE_OK)
-		return json_integer(list_id);
-	json_t *j = json_string(l.name);
-	list_rec_free(&l);
-	return j;
-}
-
-static int export_sub(void *ctx, const struct subscription_rec *s)
-{
-	struct export_ctx *e = ctx;
-	json_t *o = json_object();
-	json_object_set_new(o, "list", list_name_json(e->x, s->list_id));
-	json_object_set_new(o, "state", json_string(sub_state_name(s->state)));
-	json_object_set_new(o, "digest", json_boolean(s->digest));
-	json_object_set_new(o, "nomail", json_boolean(s->nomail));
-	json_object_set_new(o, "bounce_score", json_integer(s->bounce_score));
-	json_object_set_new(o, "since", iso_time(s->created));
-	json_object_set_new(o, "updated", iso_time(s->updated));
-	json_array_append_new(e->arr, o);
-	return 0;
-}
-
-static int export_event(void *ctx, const struct ledger_rec *r)
-{
-	struct export_ctx *e = ctx;
-	json_t *o = json_object();
-	json_object_set_new(o, "time", iso_time(r->time));
-	json_object_set_new(o, "list", list_name_json(e->x, r->list_id));
-	json_object_set_new(o, "action", json_string(r->action));
-	json_object_set_new(o, "source", json_string(r->source));
-	json_object_set_new(o, "consent_wording_version", json_string(r->policy_version));
-	if (r->details != NULL && r->details_len > 0) {
-		json_t *d = open_json(e->key, AD_LEDGER, r->details, r->details_len);
-		json_object_set_new(o, "details", d ? d : json_string("(unreadable)"));
-	}
-	json_array_append_new(e->arr, o);
-	return 0;
-}
-
-int lists_person_export(struct lists_ctx *x, int64_t id, struct buf *out, struct buf *err)
-{
-	struct subscriber_rec who = {0};
-	uint8_t key[PII_KEY_LEN];
-	struct person p;
-	int r = load_with_key(x, id, &who, key, err);
-	if (r != STORE_OK)
-		return r;
-	if (lists_person_load(x, &who, &p) < 0) {
-		buf_printf(err, "subscriber %lld: personal data does not open", (long long)id);
-		subscriber_rec_free(&who);
-		explicit_bzero(key, sizeof(key));
-		return STORE_ERR;
-	}
-	json_t *doc = json_object();
-	json_t *me = json_object();
-	json_object_set_new(me, "id", json_integer(id));
-	json_object_set_new(me, "address", json_string(p.address));
-	json_object_set_new(me, "name", json_string(p.name));
-	json_object_set_new(me, "country", json_string(p.country));
-	json_object_set_new(me, "format", json_string(who.html ? "html" : "text"));
-	json_object_set_new(me, "open_tracking_consent", json_boolean(who.tracking));
-	json_object_set_new(me, "created", iso_time(who.created));
-	json_object_set_new(doc, "subscriber", me);
-	struct export_ctx e = {x, json_array(), key};
-	r = store_subscriptions_of(x->st, id, export_sub, &e);
-	json_object_set_new(doc, "subscriptions", e.arr);
-	e.arr = json_array();
-	if (r == STORE_OK)
-		r = store_ledger_each(x->st, id, export_event, &e);
-	json_object_set_new(doc, "consent_events", e.arr);
-	json_object_set_new(
-	    doc, "note",
-	    json_string("This is everything this server holds about this address. "
-			"Opens and clicks are kept only as aggregates, never per person."));
-	json_object_set_new(doc, "generated", iso_time(lists_now(x)));
-	if (r == STORE_OK) {
-		char *txt = json_dumps(doc, JSON_INDENT(2));
-		if (txt == NULL || buf_puts(out, txt) < 0 || buf_putc(out, '\n') < 0)
-			r = STORE_ERR;
-		if (txt != NULL)
-			xfree_wipe(txt, strlen(txt));
-		if (r == STORE_OK)
-			store_audit(x->st, lists_now(x), x->actor, "person-export", 0, id, "");
-	} else {
-		fail_store(x, err);
-	}
-	json_decref(doc);
-	person_free(&p);
-	subscriber_rec_free(&who);
-	explicit_bzero(key, sizeof(key));
 	return r;
 }
 
@@ -913,13 +768,13 @@ int64_t lists_ledger_verify(struct lists_ctx *x, struct buf *err)
 	int64_t head_id;
 	uint8_t head[HASH_LEN];
 	if (store_ledger_each(x->st, 0, verify_one, &v) != STORE_OK) {
-		fail_store(x, err);
+		person_fail_store(x, err);
 		return -1;
 	}
 	if (v.bad)
 		return -1;
 	if (store_ledger_head(x->st, &head_id, head) != STORE_OK) {
-		fail_store(x, err);
+		person_fail_store(x, err);
 		return -1;
 	}
 	if (head_id != v.last_id || !secret_eq(head, v.last_hash, HASH_LEN)) {
