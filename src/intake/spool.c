@@ -26,6 +26,7 @@
 #define SPOOL_AD "intake-spool"
 #define SPOOL_BATCH 64
 #define SPOOL_DELETE_GROUP 256 /* handled rows deleted together while mail flows */
+#define SWEEP_BATCH 512	       /* handled markers looked at in one transaction */
 #define SEALED_MAX (LK_MAX_MESSAGE + LK_MAX_ADDRESS + 1 + PII_OVERHEAD)
 
 static int64_t now_s(void)
@@ -558,6 +559,81 @@ static int drain(struct run *x, int64_t due, const atomic_int *stop)
 	return n;
 }
 
+/* The markers of one transaction of the sweep. */
+struct marks {
+	int64_t id[SWEEP_BATCH];
+	uint8_t tag[SWEEP_BATCH][STORE_SPOOL_TAG_LEN];
+	int n;
+};
+
+static int collect_mark(void *ctx, int64_t id, const uint8_t tag[STORE_SPOOL_TAG_LEN])
+{
+	struct marks *m = ctx;
+	m->id[m->n] = id;
+	memcpy(m->tag[m->n], tag, STORE_SPOOL_TAG_LEN);
+	m->n++;
+	return m->n == SWEEP_BATCH;
+}
+
+/* Forgets the stray markers: those whose row is no longer in the spool
+ * (its deletion done, the marker's removal lost: a kill -9 before the
+ * sync, or a failed removal in `inject`), or whose row with that id is
+ * another (a spool file made anew). A marker whose row is still in the
+ * spool (handled, deletion pending) stays: it is what keeps that row from
+ * being handled twice. Each batch of SWEEP_BATCH markers in one transaction
+ * of the database: no claim comes between the look into the spool and the
+ * removal (spool ids are never reused), and the spool is synced first so
+ * that a deletion seen (another process's, maybe unsynced) is durable
+ * before its marker goes. Run by the worker before its first pass, while
+ * it has no deletion of its own unsynced. The markers forgotten (>= 0), or
+ * a store error (< 0). */
+static long sweep(struct run *x)
+{
+	struct marks *m = xmalloc(sizeof(*m));
+	int64_t after = 0;
+	long swept = 0;
+	int rc = STORE_OK;
+	for (;;) {
+		m->n = 0;
+		rc = store_begin(x->st);
+		if (rc != STORE_OK)
+			break;
+		rc = store_spool_marks(x->st, after, SWEEP_BATCH, collect_mark, m);
+		int stray[SWEEP_BATCH], ns = 0;
+		for (int i = 0; rc == STORE_OK && i < m->n; i++) {
+			struct spool_rec r;
+			memset(&r, 0, sizeof(r));
+			int g = store_spool_get(x->sq, m->id[i], &r);
+			if (g == STORE_NOTFOUND ||
+			    (g == STORE_OK &&
+			     memcmp(r.wrapped_key, m->tag[i], STORE_SPOOL_TAG_LEN) != 0))
+				stray[ns++] = i;
+			else if (g != STORE_OK)
+				rc = g;
+			spool_rec_free(&r);
+		}
+		if (rc == STORE_OK && ns > 0) {
+			wlock(x->w);
+			rc = store_sync(x->sq);
+			wunlock(x->w);
+		}
+		for (int i = 0; rc == STORE_OK && i < ns; i++)
+			rc = store_spool_unclaim_tag(x->st, m->id[stray[i]], m->tag[stray[i]]);
+		if (rc == STORE_OK)
+			rc = store_commit(x->st);
+		if (rc != STORE_OK) {
+			store_rollback(x->st);
+			break;
+		}
+		swept += ns;
+		if (m->n < SWEEP_BATCH)
+			break;
+		after = m->id[m->n - 1];
+	}
+	free(m);
+	return rc == STORE_OK ? swept : rc;
+}
+
 enum intake_verdict intake_spool_inject(const struct conf *conf, const struct keys *keys,
 					struct store *sq, struct store *st,
 					const struct tmpl_set *tmpl, const char *rcpt,
@@ -597,9 +673,15 @@ enum intake_verdict intake_spool_inject(const struct conf *conf, const struct ke
 				handled(&x, &r, &mb, again);
 			else
 				ids_add(&x.gone, r.id);
-			if (spool_write(&x, NULL, 0, 0, 1) != STORE_OK || forget(&x) != STORE_OK)
-				log_warnx("intake: spool=%lld: cannot delete it: %s / %s",
+			if (spool_write(&x, NULL, 0, 0, 1) != STORE_OK)
+				log_warnx("intake: spool=%lld: cannot delete it from the spool "
+					  "(left to the intake worker): %s / %s",
 					  (long long)r.id, store_errmsg(sq), store_errmsg(st));
+			else if (forget(&x) != STORE_OK)
+				log_warnx("intake: spool=%lld: deleted from the spool, but its "
+					  "handled marker stays until the intake worker sweeps it "
+					  "at its start: %s",
+					  (long long)r.id, store_errmsg(st));
 		}
 		spool_rec_free(&r);
 		if (rc != STORE_OK) {
@@ -724,6 +806,13 @@ static void *worker_main(void *arg)
 	 * process (inject) or deferred. A row of ours is never handled before
 	 * its 250 was written, so a crash cannot take the 250 with it. */
 	int kicked = 1;
+	long swept = sweep(&x);
+	if (swept > 0)
+		log_info("intake: forgot %ld stray handled markers (their rows left the spool)",
+			 swept);
+	else if (swept < 0)
+		log_warnx("intake: cannot sweep the stray handled markers: %s / %s",
+			  store_errmsg(x.sq), store_errmsg(x.st));
 	while (!atomic_load(&sp->stop)) {
 		int64_t now = now_s();
 		int n = drain(&x, kicked ? now : now - 2, &sp->stop);

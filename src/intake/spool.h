@@ -30,7 +30,10 @@
  * time, unsynced, after one sync of the database (a deletion must not reach
  * the disk before the handling it stands for: two files); a marker is
  * forgotten once its row's deletion is synced (the committer's next synced
- * commit, or the worker's own sync after a second without mail).
+ * commit, or the worker's own sync after a second without mail). A marker
+ * whose removal was lost (a kill -9 before that sync, a busy database in
+ * inject) is swept when the worker starts: one whose row is gone from the
+ * spool (or is another row with that id); a row still there keeps its.
  * A row whose recipient is no longer known (a list deleted meanwhile) or
  * whose message is refused as bad data is logged and deleted: the MTA has
  * its 250 already, and nothing is answered to a bounce.

@@ -303,6 +303,16 @@ int store_spool_unclaim(struct store *s, int64_t id)
 {
 	return s->ops->spool_unclaim(s, id);
 }
+int store_spool_marks(struct store *s, int64_t after, int limit,
+		      int (*cb)(void *ctx, int64_t id, const uint8_t tag[STORE_SPOOL_TAG_LEN]),
+		      void *ctx)
+{
+	return s->ops->spool_marks(s, after, limit, cb, ctx);
+}
+int store_spool_unclaim_tag(struct store *s, int64_t id, const uint8_t tag[STORE_SPOOL_TAG_LEN])
+{
+	return s->ops->spool_unclaim_tag(s, id, tag);
+}
 int store_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t to,
 			int (*cb)(void *ctx, const char *action, const char *source, int64_t n),
 			void *ctx)

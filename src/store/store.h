@@ -326,6 +326,15 @@ int store_spool_delete(struct store *s, int64_t id);
 #define STORE_SPOOL_TAG_LEN 8
 int store_spool_claim(struct store *s, int64_t id, const uint8_t tag[STORE_SPOOL_TAG_LEN]);
 int store_spool_unclaim(struct store *s, int64_t id);
+/* The markers with spool_id > after, in id order, at most limit (the
+ * sweep of markers whose row is gone: intake/spool.c); cb returns nonzero
+ * to stop. unclaim_tag forgets the marker of id only while it still has
+ * tag (a claim of the row now in the spool with that id, made meanwhile,
+ * stays). */
+int store_spool_marks(struct store *s, int64_t after, int limit,
+		      int (*cb)(void *ctx, int64_t id, const uint8_t tag[STORE_SPOOL_TAG_LEN]),
+		      void *ctx);
+int store_spool_unclaim_tag(struct store *s, int64_t id, const uint8_t tag[STORE_SPOOL_TAG_LEN]);
 
 /* The ledger events of a list with from <= time < to, counted by action and
  * source (the owners' daily summary). */

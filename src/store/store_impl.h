@@ -85,6 +85,9 @@ struct store_ops {
 	int (*spool_delete)(struct store *s, int64_t id);
 	int (*spool_claim)(struct store *s, int64_t id, const uint8_t *tag);
 	int (*spool_unclaim)(struct store *s, int64_t id);
+	int (*spool_marks)(struct store *s, int64_t after, int limit,
+			   int (*cb)(void *, int64_t, const uint8_t *), void *ctx);
+	int (*spool_unclaim_tag)(struct store *s, int64_t id, const uint8_t *tag);
 	int (*ledger_counts)(struct store *s, int64_t list_id, int64_t from, int64_t to,
 			     int (*cb)(void *, const char *, const char *, int64_t), void *ctx);
 

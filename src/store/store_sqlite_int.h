@@ -15,7 +15,7 @@
 
 #define SQLITE_JOB_STMTS 24
 #define SQLITE_LIMIT_STMTS 6
-#define SQLITE_INTAKE_STMTS 8
+#define SQLITE_INTAKE_STMTS 10
 #define SQLITE_STATS_STMTS 6
 
 /* The cached statements of store_sqlite.c and store_sqlite_members.c
@@ -157,6 +157,9 @@ int sq_spool_set(struct store *s, int64_t id, int attempts, int64_t quarantined,
 int sq_spool_delete(struct store *s, int64_t id);
 int sq_spool_claim(struct store *s, int64_t id, const uint8_t *tag);
 int sq_spool_unclaim(struct store *s, int64_t id);
+int sq_spool_marks(struct store *s, int64_t after, int limit,
+		   int (*cb)(void *, int64_t, const uint8_t *), void *ctx);
+int sq_spool_unclaim_tag(struct store *s, int64_t id, const uint8_t *tag);
 int sq_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t to,
 		     int (*cb)(void *, const char *, const char *, int64_t), void *ctx);
 

@@ -5,7 +5,7 @@
  * store_sqlite_stats.c).
  *
  *   sq_spool_insert / get / each / set / delete   intake_spool
- *   sq_spool_claim / unclaim                      intake_handled (migration 10)
+ *   sq_spool_claim / unclaim / marks / unclaim_tag  intake_handled (migration 10)
  *   sq_ledger_counts                              consent_events by action
  *   store_sqlite_spool_open                       the spool's own file
  *
@@ -40,6 +40,8 @@ enum {
 	I_LEDGER_COUNTS,
 	I_SPOOL_CLAIM,
 	I_SPOOL_UNCLAIM,
+	I_SPOOL_MARKS,
+	I_SPOOL_UNCLAIM_TAG,
 };
 
 #define SPOOL_COLS "id, received, size, attempts, quarantined, updated"
@@ -60,6 +62,11 @@ static const char *const ISQL[SQLITE_INTAKE_STMTS] = {
     [I_SPOOL_CLAIM] = "INSERT INTO intake_handled(spool_id, tag) VALUES (?1,?2) "
 		      "ON CONFLICT(spool_id) DO UPDATE SET tag = ?2 WHERE tag <> ?2",
     [I_SPOOL_UNCLAIM] = "DELETE FROM intake_handled WHERE spool_id=?",
+    [I_SPOOL_MARKS] = "SELECT spool_id, tag FROM intake_handled WHERE spool_id > ? "
+		      "ORDER BY spool_id LIMIT ?",
+    /* (a tag of another length, read as padded: never a claim's) */
+    [I_SPOOL_UNCLAIM_TAG] = "DELETE FROM intake_handled WHERE spool_id=?1 AND "
+			    "(tag=?2 OR length(tag) <> ?3)",
 };
 
 static sqlite3_stmt *iprep(struct sqlite_store *q, int id)
@@ -195,6 +202,40 @@ int sq_spool_unclaim(struct store *s, int64_t id)
 		return STORE_ERR;
 	sqlite3_bind_int64(st, 1, id);
 	return sqlite_run(q, st, "forget a handled mark");
+}
+
+int sq_spool_marks(struct store *s, int64_t after, int limit,
+		   int (*cb)(void *, int64_t, const uint8_t *), void *ctx)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st = iprep(q, I_SPOOL_MARKS);
+	if (st == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int(st, 2, limit);
+	int rc, r = STORE_OK;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint8_t tag[STORE_SPOOL_TAG_LEN];
+		sqlite_col_blob(st, 1, tag, sizeof(tag));
+		if (cb(ctx, sqlite3_column_int64(st, 0), tag))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = sqlite_fail(q, "list the handled marks");
+	sqlite3_reset(st);
+	return r;
+}
+
+int sq_spool_unclaim_tag(struct store *s, int64_t id, const uint8_t *tag)
+{
+	struct sqlite_store *q = S(s);
+	sqlite3_stmt *st;
+	if (sqlite_need_txn(q) || (st = iprep(q, I_SPOOL_UNCLAIM_TAG)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_blob(st, 2, tag, STORE_SPOOL_TAG_LEN, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, STORE_SPOOL_TAG_LEN);
+	return sqlite_run(q, st, "forget a stray handled mark");
 }
 
 int sq_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t to,

@@ -129,7 +129,15 @@ check "its bounce was scored once (score 13)" [ "$(total)" = 13 ]
 sid=$(qs "SELECT id FROM intake_spool")
 marked() { q "SELECT count(*) FROM intake_handled WHERE spool_id = $sid"; }
 check "the row is marked handled in the database" [ "$(marked)" = 1 ]
+# A stray marker (its row gone from the spool: a kill -9 took its removal)
+# is swept when the worker starts; the marker of the row still in the spool
+# is not (swept, the row would be handled again: a crash and a score of 14).
+stray=$(( $(qs "SELECT seq FROM sqlite_sequence WHERE name = 'intake_spool'") + 1000 ))
+q "INSERT INTO intake_handled(spool_id, tag) VALUES ($stray, randomblob(8))"
+logn=$(wc -l < "$T/serve.log")
 start "$LKT" # the same fault: it would crash again if the row were handled again
+check "the stray marker is swept" eventually '[ "$(q "SELECT count(*) FROM intake_handled WHERE spool_id = $stray")" = 0 ]'
+check "the sweep is logged with its count (the pending row's marker kept)" eventually 'tail -n +$((logn + 1)) "$T/serve.log" | grep -q "forgot 1 stray handled marker"' 
 check "after the restart the handled row leaves the spool" settle
 check "not scored twice (still 13)" [ "$(total)" = 13 ]
 check "serve still running" kill -0 $serve_pid
