@@ -1371,6 +1371,59 @@ static void test_intake_tables(void **state)
 	assert_int_equal(cn.n[1], 1);
 }
 
+struct marks_seen {
+	int64_t id[8];
+	uint8_t tag0[8];
+	int n;
+};
+
+static int marks_seen_cb(void *ctx, int64_t id, const uint8_t tag[STORE_SPOOL_TAG_LEN])
+{
+	struct marks_seen *m = ctx;
+	m->id[m->n] = id;
+	m->tag0[m->n] = tag[0];
+	m->n++;
+	return m->n == 8;
+}
+
+/* Handled markers: claimed once, listed in id order after a given id, and
+ * unclaim_tag forgets one only while it has the tag given (a marker
+ * claimed anew for another row with that id stays). */
+static void test_spool_marks(void **state)
+{
+	struct fx *f = *state;
+	uint8_t t1[STORE_SPOOL_TAG_LEN] = {1}, t2[STORE_SPOOL_TAG_LEN] = {2};
+	assert_int_equal(store_spool_claim(f->st, 5, t1), STORE_ERR); /* no transaction */
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_spool_claim(f->st, 5, t1), STORE_OK);
+	assert_int_equal(store_spool_claim(f->st, 5, t1), STORE_EXISTS);
+	assert_int_equal(store_spool_claim(f->st, 3, t1), STORE_OK);
+	assert_int_equal(store_spool_claim(f->st, 9, t2), STORE_OK);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+	struct marks_seen m = {0};
+	assert_int_equal(store_spool_marks(f->st, 0, 8, marks_seen_cb, &m), STORE_OK);
+	assert_int_equal(m.n, 3);
+	assert_int_equal(m.id[0], 3);
+	assert_int_equal(m.id[1], 5);
+	assert_int_equal(m.id[2], 9);
+	assert_int_equal(m.tag0[2], 2);
+	m.n = 0;
+	assert_int_equal(store_spool_marks(f->st, 3, 1, marks_seen_cb, &m), STORE_OK);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(m.id[0], 5);
+
+	assert_int_equal(store_spool_unclaim_tag(f->st, 5, t2), STORE_ERR); /* no transaction */
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_spool_unclaim_tag(f->st, 5, t2), STORE_OK); /* another tag: kept */
+	assert_int_equal(store_spool_unclaim_tag(f->st, 9, t2), STORE_OK);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+	m.n = 0;
+	assert_int_equal(store_spool_marks(f->st, 0, 8, marks_seen_cb, &m), STORE_OK);
+	assert_int_equal(m.n, 2);
+	assert_int_equal(m.id[0], 3);
+	assert_int_equal(m.id[1], 5);
+}
+
 static void test_confirm_limits(void **state)
 {
 	struct fx *f = *state;
@@ -1650,7 +1703,8 @@ static const struct test_case CASES[] = {
     CASE(test_confirm_limits),	CASE(test_reply_limits),
     CASE(test_job_rcpt_sealed), CASE(test_stats),
     CASE(test_audit),		CASE(test_scrub),
-    CASE(test_intake_tables),	CASE(test_spool_store),
+    CASE(test_intake_tables),	CASE(test_spool_marks),
+    CASE(test_spool_store),
 };
 #undef CASE
 
