@@ -88,9 +88,9 @@ static int one(void *ctx, const struct stat_rec *r)
 		add(&g->browsers, "", r->key, r->value);
 	else if (!strcmp(r->counter, "country"))
 		add(&g->countries, "", r->key, r->value);
-	else if (!strcmp(r->counter, "bounce-unparsable"))
+	else if (!strcmp(r->counter, STORE_STAT_BOUNCE_UNPARSABLE))
 		add(&g->mail, "", "unparsable", r->value);
-	else if (!strcmp(r->counter, "intake-quarantined"))
+	else if (!strcmp(r->counter, STORE_STAT_INTAKE_QUARANTINED))
 		add(&g->mail, "", "quarantined", r->value);
 	else if (!strcmp(r->counter, "opens")) {
 		int64_t job;

@@ -407,11 +407,12 @@ static int unparsable(struct intake *in, const struct intake_target *tg)
 	int64_t day = lists_now(&in->x) / 86400;
 	int r = store_begin(in->st);
 	if (r == STORE_OK)
-		r = store_stats_add(in->st, &(struct stat_rec){.day = day,
-							       .list_id = tg->list_id,
-							       .counter = "bounce-unparsable",
-							       .key = "",
-							       .value = 1});
+		r = store_stats_add(in->st,
+				    &(struct stat_rec){.day = day,
+						       .list_id = tg->list_id,
+						       .counter = STORE_STAT_BOUNCE_UNPARSABLE,
+						       .key = "",
+						       .value = 1});
 	if (r == STORE_OK)
 		r = store_commit(in->st);
 	if (r != STORE_OK) {

@@ -188,9 +188,10 @@ static int quarantine(struct run *x, const struct spool_rec *r, const char *why)
 	int rc = store_begin(x->st);
 	if (rc != STORE_OK)
 		return rc;
-	rc = store_stats_add(
-	    x->st, &(struct stat_rec){
-		       .day = now / 86400, .counter = "intake-quarantined", .key = "", .value = 1});
+	rc = store_stats_add(x->st, &(struct stat_rec){.day = now / 86400,
+						       .counter = STORE_STAT_INTAKE_QUARANTINED,
+						       .key = "",
+						       .value = 1});
 	if (rc == STORE_OK)
 		rc = store_audit(x->st, now, "intake", "intake-quarantine", 0, 0, detail);
 	if (rc == STORE_OK)

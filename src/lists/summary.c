@@ -43,7 +43,8 @@ int lists_summary_counts(struct lists_ctx *x, const struct list_rec *l, int64_t 
 	out->day = day;
 	int r = store_ledger_counts(x->st, l->id, day * 86400, (day + 1) * 86400, count_event, out);
 	if (r == STORE_OK)
-		r = store_stats_get(x->st, day, l->id, "bounce-unparsable", "", &out->unparsable);
+		r = store_stats_get(x->st, day, l->id, STORE_STAT_BOUNCE_UNPARSABLE, "",
+				    &out->unparsable);
 	int64_t n[4] = {0};
 	if (r == STORE_OK)
 		r = store_list_counts(x->st, l->id, n);

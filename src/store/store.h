@@ -347,6 +347,10 @@ int store_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t 
  * statistics (view, browser, country, opens) and the intake's and owners'
  * counts (bounce-unparsable, intake-quarantined, summary-sent; key "") are
  * all kept this way. */
+/* The intake's counters (key ""), written by intake and read by `listkeeper
+ * stats`, the owners' summary and /metrics: one spelling for all. */
+#define STORE_STAT_BOUNCE_UNPARSABLE "bounce-unparsable"
+#define STORE_STAT_INTAKE_QUARANTINED "intake-quarantined"
 struct stat_rec {
 	int64_t day;	       /* days since the epoch, UTC */
 	int64_t list_id;       /* 0: not about one list (the server as a whole) */

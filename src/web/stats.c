@@ -366,8 +366,8 @@ void stats_metrics(struct stats *s, struct store *st, const struct sockaddr *cli
 		 * stats` shows them under "mail received"): totals over every day
 		 * kept, so they only grow, whichever process counted them. */
 		int64_t unparsable, quarantined;
-		if (store_stats_total(st, "bounce-unparsable", &unparsable) == STORE_OK &&
-		    store_stats_total(st, "intake-quarantined", &quarantined) == STORE_OK)
+		if (store_stats_total(st, STORE_STAT_BOUNCE_UNPARSABLE, &unparsable) == STORE_OK &&
+		    store_stats_total(st, STORE_STAT_INTAKE_QUARANTINED, &quarantined) == STORE_OK)
 			buf_printf(b,
 				   "# HELP listkeeper_bounces_unparsable_total Bounces received "
 				   "that were not understood (dropped), every list and day.\n"

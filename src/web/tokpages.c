@@ -56,15 +56,21 @@ static void target_free(struct target *tg)
 	list_rec_free(&tg->l);
 }
 
+/* The token of path ("/x/TOKEN") for purpose, into tg (cleared first). */
+static enum token_status token_of(const struct tokpages_env *env, const char *path,
+				  enum token_purpose purpose, struct target *tg)
+{
+	memset(tg, 0, sizeof(*tg));
+	const char *text = path + 3;
+	return token_decode(env->keys, text, strlen(text), purpose, env_now(env), &tg->t);
+}
+
 /* Authenticates the token of path for purpose. Returns 0, or -1 with the
  * error page in p (begun). */
 static int decode(const struct tokpages_env *env, const char *path, enum token_purpose purpose,
 		  struct target *tg, struct page *p)
 {
-	memset(tg, 0, sizeof(*tg));
-	const char *text = path + 3;
-	enum token_status ts =
-	    token_decode(env->keys, text, strlen(text), purpose, env_now(env), &tg->t);
+	enum token_status ts = token_of(env, path, purpose, tg);
 	if (ts == TOKEN_EXPIRED) {
 		page_error(p, env->site, 410, "This link has expired",
 			   "Confirmation links work for a limited time. Please subscribe again "
@@ -471,9 +477,7 @@ struct tokpages_oneclick *tokpages_oneclick_start(const struct tokpages_env *env
 	if (env->writer == NULL || strncmp(path, "/u/", 3) != 0 || !one_click(form))
 		return NULL;
 	struct tokpages_oneclick *oc = xcalloc(1, sizeof(*oc));
-	const char *text = path + 3;
-	if (token_decode(env->keys, text, strlen(text), TOKEN_UNSUBSCRIBE, env_now(env),
-			 &oc->tg.t) != TOKEN_OK) {
+	if (token_of(env, path, TOKEN_UNSUBSCRIBE, &oc->tg) != TOKEN_OK) {
 		free(oc); /* tokpages_post says what is wrong */
 		return NULL;
 	}

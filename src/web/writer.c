@@ -210,13 +210,19 @@ struct writer *writer_new(const struct conf *c, struct buf *err)
 	return w;
 }
 
+/* Queues j and wakes the thread; returns with w->mu held. */
+static void enqueue(struct writer *w, struct job *j)
+{
+	pthread_mutex_lock(&w->mu);
+	*w->tail = j;
+	w->tail = &j->next;
+	pthread_cond_signal(&w->work);
+}
+
 int writer_run(struct writer *w, writer_fn fn, void *arg, struct buf *err)
 {
 	struct job j = {fn, arg, err, STORE_ERR, 0, NULL, NULL};
-	pthread_mutex_lock(&w->mu);
-	*w->tail = &j;
-	w->tail = &j.next;
-	pthread_cond_signal(&w->work);
+	enqueue(w, &j);
 	while (!j.done)
 		pthread_cond_wait(&w->done, &w->mu);
 	pthread_mutex_unlock(&w->mu);
@@ -232,10 +238,7 @@ void writer_submit(struct writer *w, writer_fn fn, void *arg, struct buf *err,
 	j->err = err;
 	j->result = STORE_ERR;
 	j->on_done = on_done;
-	pthread_mutex_lock(&w->mu);
-	*w->tail = j;
-	w->tail = &j->next;
-	pthread_cond_signal(&w->work);
+	enqueue(w, j);
 	pthread_mutex_unlock(&w->mu);
 }
 
