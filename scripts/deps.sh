@@ -10,6 +10,13 @@ PKGS=(
   libssl-dev openssl python3 postfix libmaxminddb-dev
   libopendkim-dev opendkim-tools  # tests only: the independent DKIM verifier
   swaks tidy wrk nginx-light
+  # content filters of discussion posts (P9): real clamd and spamd in the tests,
+  # clamav-testfiles for a signature the tests make (no database can be downloaded)
+  clamav-daemon clamav-testfiles spamd spamassassin
+  # the PostgreSQL store: libpq to build, a real server started by the tests
+  libpq-dev postgresql
+  # tests only: real bounces (flufl.bounce's corpus), DKIM/ARC verifier, PSL
+  python3-flufl.bounce python3-dkim publicsuffix
   chromium nodejs $(command -v npm >/dev/null 2>&1 || echo npm)
 )
 
