@@ -110,9 +110,12 @@ static int create(struct cli *c, int argc, char **argv)
 			break;
 		}
 	}
-	if (r == 0 && lists_create(&c->x, &l, &err) != STORE_OK) {
+	int made = r == 0 ? lists_create(&c->x, &l, &err) : STORE_OK;
+	if (made == STORE_EXISTS) { /* the name is valid (above): taken is bad data */
 		fprintf(stderr, "listkeeper list create: %s\n", buf_cstr(&err));
 		r = EX_DATAERR;
+	} else if (made != STORE_OK) { /* the store's: 70, or 75 when busy */
+		r = cli_store_fail(c, "list create", &err);
 	}
 	if (r == 0)
 		printf("created list %s (%s@%s)\n", l.name, l.name, l.domain);

@@ -118,10 +118,26 @@ sqlite3_stmt *sqlite_prep(struct sqlite_store *q, enum stmt_id id)
 	return st;
 }
 
+/* SQLite rolls the whole transaction back by itself on some errors
+ * (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_INTERRUPT): then our
+ * depth says "inside" while SQLite is back in autocommit mode. Nothing may
+ * run in the transaction after that (a write would commit on its own, a
+ * SAVEPOINT would start a new one), and the error that did it, in q->err,
+ * is the one to report: a failed ROLLBACK ("no transaction is active")
+ * must not replace it. 1 if so (q->err kept, or filled if empty). */
+static int txn_lost(struct sqlite_store *q)
+{
+	if (q->depth <= 0 || !sqlite3_get_autocommit(q->db))
+		return 0;
+	if (q->err[0] == '\0')
+		bsnprintf(q->err, sizeof(q->err), "the transaction was rolled back by SQLite");
+	return 1;
+}
+
 int sqlite_need_txn(struct sqlite_store *q)
 {
 	if (q->depth > 0)
-		return 0;
+		return txn_lost(q) ? STORE_ERR : 0;
 	bsnprintf(q->err, sizeof(q->err), "bug: write outside a transaction");
 	return STORE_ERR;
 }
@@ -356,6 +372,8 @@ static int sq_begin(struct store *s)
 		q->head_known = 0;
 		q->tail_known = 0;
 		q->doomed = 0;
+	} else if (txn_lost(q)) {
+		return STORE_ERR;
 	} else if (q->batch) {
 		if (q->depth >= (int)(sizeof(q->changes) / sizeof(q->changes[0]))) {
 			bsnprintf(q->err, sizeof(q->err), "bug: transactions nested too deep");
@@ -381,6 +399,8 @@ static int sq_commit(struct store *s)
 		bsnprintf(q->err, sizeof(q->err), "bug: commit without begin");
 		return STORE_ERR;
 	}
+	if (txn_lost(q)) /* the caller rolls back, which only counts down */
+		return STORE_ERR;
 	if (q->depth > 1) {
 		q->depth--;
 		return q->batch ? STORE_OK : savepoint(q, 1, q->depth);
@@ -409,20 +429,29 @@ static void sq_rollback(struct store *s)
 	char sql[96];
 	if (q->depth <= 0)
 		return;
+	/* Rolled back by SQLite already: only the count goes down. Else the
+	 * rollback runs, and the error that led to it stays the one reported:
+	 * that of the rollback, if it fails too, is dropped. */
+	int lost = txn_lost(q);
+	char first[sizeof(q->err)];
+	memcpy(first, q->err, sizeof(first));
 	q->depth--;
 	q->tail_known = 0; /* an append may have been undone */
 	if (q->depth == 0) {
-		sqlite_exec(q, "ROLLBACK");
+		if (!lost)
+			sqlite_exec(q, "ROLLBACK");
 		q->ledger_dirty = 0;
 		q->scrub_due = 0;
 		q->doomed = 0;
 	} else if (q->batch) {
 		if (sqlite3_total_changes64(q->db) != q->changes[q->depth])
 			q->doomed = 1;
-	} else {
+	} else if (!lost) {
 		bsnprintf(sql, sizeof(sql), "ROLLBACK TO sp%d; RELEASE sp%d", q->depth, q->depth);
 		sqlite_exec(q, sql);
 	}
+	if (first[0] != '\0')
+		memcpy(q->err, first, sizeof(first));
 }
 
 /* --- ledger --------------------------------------------------------------- */
