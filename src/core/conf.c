@@ -122,11 +122,19 @@ static const struct conf_key KEYS[] = {
     {"delivery", "retry_base_seconds", CT_INT, "300", 1, 86400, NULL,
      "First wait before a deferred recipient is tried again; each further try waits twice as "
      "long, at most four hours."},
+    {"delivery", "workers", CT_INT, "0", 0, 256, NULL,
+     "Threads that compose and DKIM-sign a batch in parallel; 0: one per core. A batch is "
+     "still sent and committed as one (the crash bound stays)."},
     {"dkim", "selector", CT_STR, "", 0, 0, NULL,
      "DKIM selector; empty: messages are not signed. `listkeeper dkim keygen SELECTOR` makes a "
      "key."},
     {"dkim", "key_file", CT_PATH, "", 0, 0, NULL,
      "The DKIM private key (PEM, RSA or Ed25519), written by `listkeeper dkim keygen`."},
+    {"dkim", "selector2", CT_STR, "", 0, 0, NULL,
+     "A second DKIM selector: every message then carries two signatures, e.g. Ed25519 beside "
+     "RSA (RFC 8463 dual signing); empty: one signature. Needs selector."},
+    {"dkim", "key_file2", CT_PATH, "", 0, 0, NULL,
+     "The private key (PEM, RSA or Ed25519) of selector2."},
     {"dkim", "domain", CT_STR, "", 0, 0, NULL,
      "The signing domain (d=) for every list; empty signs each list's mail with the list's own "
      "domain."},

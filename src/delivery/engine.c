@@ -22,6 +22,7 @@
 #include "crypto/rand.h"
 #include "crypto/token.h"
 #include "delivery/relay.h"
+#include "delivery/workpool.h"
 #include "lists/bounces.h"
 #include "lists/jobs.h"
 #include "lists/lists.h"
@@ -29,14 +30,30 @@
 #include "mail/compose.h"
 #include "mail/dkim.h"
 
+/* One slot of a batch. The engine's thread fills the first fields from the
+ * store and posts the slot to the pool; a worker composes and signs it into
+ * msg and sets mail_from and rcpt, or sets failed. */
 struct recip {
 	int64_t sub_id;
 	int from_retry;
-	int attempts;
+	int attempts; /* -1: no longer wanted, nothing to compose (dropped) */
 	int64_t first_at;
+	int sealed;		   /* the job's sealed recipient (prepare_sealed) */
+	struct subscriber_rec who; /* a copy for composition, wiped with the batch */
+	int failed;		   /* could not be composed: not sent, counted failed */
 	char *mail_from;
 	char *rcpt;
 	struct buf msg;
+};
+
+#define DKIM_MAX_SIGNERS 2 /* [dkim] selector, and selector2 (dual signing) */
+
+/* What one pool thread owns: its composition buffer and its DKIM signers
+ * (thread-compatible, so one set per thread). */
+struct worker {
+	struct buf tmp;
+	struct dkim_signer *dkim[DKIM_MAX_SIGNERS];
+	char *dkim_domain; /* the d= of its current signers */
 };
 
 struct engine {
@@ -45,11 +62,15 @@ struct engine {
 	const struct keys *k;
 	struct lists_ctx x;
 	struct relay *relay;
-	struct dkim_signer *dkim;
-	char *dkim_key; /* [dkim] key_file, resolved; NULL: no signing */
-	const char *dkim_sel;
-	int dkim_fixed;	   /* [dkim] domain is set: always sign with it */
-	char *dkim_domain; /* the d= of the current signer */
+	size_t ndkim;			  /* signatures per message: 0, 1 or 2 */
+	char *dkim_key[DKIM_MAX_SIGNERS]; /* [dkim] key_file(2), resolved */
+	const char *dkim_sel[DKIM_MAX_SIGNERS];
+	int dkim_fixed; /* [dkim] domain is set: always sign with it */
+	struct worker *w;
+	size_t nw;
+	struct workpool *pool;
+	const struct job_rec *job; /* the batch being composed, for the workers */
+	const struct list_rec *list;
 	size_t bmax;
 	int64_t now_fixed;
 	int down_count;
@@ -61,7 +82,6 @@ struct engine {
 	size_t n;
 	struct relay_msg *m;
 	struct relay_status *s;
-	struct buf tmp, sig;
 };
 
 static int64_t now(const struct engine *e)
@@ -125,6 +145,64 @@ static void reap_stale_leases(struct engine *e)
 		store_rollback(e->st);
 }
 
+/* (Re)makes worker w's signers for domain. 0, or -1 with the reason in err
+ * (the old signers kept). */
+static int worker_signers(struct engine *e, struct worker *w, const char *domain, struct buf *err)
+{
+	struct dkim_signer *ns[DKIM_MAX_SIGNERS] = {0};
+	for (size_t k = 0; k < e->ndkim; k++) {
+		ns[k] = dkim_signer_new(e->dkim_key[k], e->dkim_sel[k], domain, err);
+		if (ns[k] == NULL) {
+			for (size_t i = 0; i < k; i++)
+				dkim_signer_free(ns[i]);
+			return -1;
+		}
+	}
+	for (size_t k = 0; k < DKIM_MAX_SIGNERS; k++) {
+		dkim_signer_free(w->dkim[k]);
+		w->dkim[k] = ns[k];
+	}
+	free(w->dkim_domain);
+	w->dkim_domain = xstrdup(domain);
+	return 0;
+}
+
+/* The signers of [dkim] selector (and selector2, for a second signature on
+ * every message, e.g. Ed25519 beside RSA: RFC 8463 section 1), made now for
+ * every worker so that a bad key stops the start. With no [dkim] domain each
+ * list's messages are signed with the list's own domain (DMARC alignment),
+ * a worker's signers made again when the domain changes. */
+static int dkim_setup(struct engine *e, const struct conf *c, struct buf *err)
+{
+	static const char *const sel_key[DKIM_MAX_SIGNERS][2] = {{"selector", "key_file"},
+								 {"selector2", "key_file2"}};
+	for (size_t k = 0; k < DKIM_MAX_SIGNERS; k++) {
+		const char *sel = conf_get(c, "dkim", sel_key[k][0]);
+		if (sel[0] == '\0')
+			continue;
+		if (k > 0 && e->ndkim == 0) {
+			buf_printf(err, "[dkim] selector2 is set but selector is not: set selector "
+					"first (selector2 adds a second signature)");
+			return -1;
+		}
+		e->dkim_sel[e->ndkim] = sel;
+		e->dkim_key[e->ndkim] = conf_get_path(c, "dkim", sel_key[k][1]);
+		e->ndkim++;
+	}
+	if (e->ndkim == 0)
+		return 0;
+	const char *dom = conf_get(c, "dkim", "domain");
+	e->dkim_fixed = dom[0] != '\0';
+	if (!e->dkim_fixed)
+		dom = conf_get(c, "general", "domain");
+	for (size_t i = 0; i < e->nw; i++)
+		if (worker_signers(e, &e->w[i], dom, err) < 0)
+			return -1;
+	return 0;
+}
+
+static void compose_one(void *ctx, size_t worker, size_t item);
+
 struct engine *engine_new(const struct conf *c, struct store *st, const struct keys *k,
 			  struct buf *err)
 {
@@ -159,35 +237,28 @@ struct engine *engine_new(const struct conf *c, struct store *st, const struct k
 		free(e);
 		return NULL;
 	}
-	const char *sel = conf_get(c, "dkim", "selector");
-	if (sel[0] != '\0') {
-		/* Made now, so that a bad key stops the start; with no [dkim] domain
-		 * each list's messages are signed with the list's own domain (DMARC
-		 * alignment), the signer made again when the domain changes. */
-		const char *dom = conf_get(c, "dkim", "domain");
-		e->dkim_fixed = dom[0] != '\0';
-		if (!e->dkim_fixed)
-			dom = conf_get(c, "general", "domain");
-		e->dkim_key = conf_get_path(c, "dkim", "key_file");
-		e->dkim_sel = sel;
-		e->dkim_domain = xstrdup(dom);
-		e->dkim = dkim_signer_new(e->dkim_key, sel, dom, err);
-		if (e->dkim == NULL) {
-			free(e->dkim_key);
-			free(e->dkim_domain);
-			relay_close(e->relay);
-			free(e);
-			return NULL;
-		}
-	}
 	e->bmax = relay_batch_max(e->relay);
+	/* [delivery] workers threads compose and sign (0: one per core); more
+	 * than a batch's messages would have nothing to do. */
+	int64_t nw = conf_get_int(c, "delivery", "workers");
+	if (nw <= 0) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		nw = cores > 0 ? cores : 1;
+	}
+	e->nw = (size_t)nw < e->bmax ? (size_t)nw : e->bmax;
+	e->w = xcalloc(e->nw, sizeof(*e->w));
+	for (size_t i = 0; i < e->nw; i++)
+		buf_init(&e->w[i].tmp, LK_MAX_MESSAGE);
+	if (dkim_setup(e, c, err) < 0) {
+		engine_free(e);
+		return NULL;
+	}
 	e->r = xcalloc(e->bmax, sizeof(*e->r));
 	e->m = xcalloc(e->bmax, sizeof(*e->m));
 	e->s = xcalloc(e->bmax, sizeof(*e->s));
 	for (size_t i = 0; i < e->bmax; i++)
-		buf_init(&e->r[i].msg, LK_MAX_MESSAGE + 4096);
-	buf_init(&e->tmp, LK_MAX_MESSAGE);
-	buf_init(&e->sig, 8192);
+		buf_init(&e->r[i].msg, LK_MAX_MESSAGE + 4096 * DKIM_MAX_SIGNERS);
+	e->pool = workpool_new(e->nw, e->bmax, compose_one, e);
 	reap_stale_leases(e);
 	return e;
 }
@@ -201,6 +272,10 @@ static void batch_clear(struct engine *e)
 		if (r->rcpt != NULL)
 			xfree_wipe(r->rcpt, strlen(r->rcpt));
 		r->mail_from = r->rcpt = NULL;
+		if (r->who.data != NULL)
+			xfree_wipe(r->who.data, r->who.data_len);
+		explicit_bzero(&r->who, sizeof(r->who));
+		r->sealed = r->failed = 0;
 	}
 	e->n = 0;
 }
@@ -209,17 +284,24 @@ void engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
-	batch_clear(e);
-	for (size_t i = 0; i < e->bmax; i++)
-		buf_free(&e->r[i].msg);
+	workpool_free(e->pool);
+	if (e->r != NULL) {
+		batch_clear(e);
+		for (size_t i = 0; i < e->bmax; i++)
+			buf_free(&e->r[i].msg);
+	}
 	free(e->r);
 	free(e->m);
 	free(e->s);
-	buf_free(&e->tmp);
-	buf_free(&e->sig);
-	dkim_signer_free(e->dkim);
-	free(e->dkim_key);
-	free(e->dkim_domain);
+	for (size_t i = 0; i < e->nw; i++) {
+		buf_free(&e->w[i].tmp);
+		for (size_t k = 0; k < DKIM_MAX_SIGNERS; k++)
+			dkim_signer_free(e->w[i].dkim[k]);
+		free(e->w[i].dkim_domain);
+	}
+	free(e->w);
+	for (size_t k = 0; k < DKIM_MAX_SIGNERS; k++)
+		free(e->dkim_key[k]);
 	relay_close(e->relay);
 	free(e);
 }
@@ -244,26 +326,19 @@ struct ctx {
 	int failed;
 };
 
-/* Signs e->tmp (when DKIM is configured; the signer follows the list's
- * domain unless [dkim] domain fixes it) into r->msg, then the message. */
-static int sign_into(struct engine *e, const char *domain, struct recip *r, struct buf *err)
+/* Signs w->tmp (when DKIM is configured: one signature per signer; the
+ * signers follow the list's domain unless [dkim] domain fixes it) into
+ * r->msg, then the message. */
+static int sign_into(struct engine *e, struct worker *w, const char *domain, struct recip *r,
+		     struct buf *err)
 {
 	int rc = 0;
-	if (e->dkim != NULL && !e->dkim_fixed && strcmp(e->dkim_domain, domain) != 0) {
-		struct dkim_signer *ns = dkim_signer_new(e->dkim_key, e->dkim_sel, domain, err);
-		if (ns == NULL) {
-			rc = -1;
-		} else {
-			dkim_signer_free(e->dkim);
-			e->dkim = ns;
-			free(e->dkim_domain);
-			e->dkim_domain = xstrdup(domain);
-		}
-	}
-	if (rc == 0 && e->dkim != NULL)
-		rc = dkim_signer_sign(e->dkim, e->tmp.data, e->tmp.len, &r->msg, err);
+	if (e->ndkim > 0 && !e->dkim_fixed && strcmp(w->dkim_domain, domain) != 0)
+		rc = worker_signers(e, w, domain, err);
+	for (size_t k = 0; rc == 0 && k < e->ndkim; k++)
+		rc = dkim_signer_sign(w->dkim[k], w->tmp.data, w->tmp.len, &r->msg, err);
 	if (rc == 0)
-		rc = buf_append(&r->msg, e->tmp.data, e->tmp.len);
+		rc = buf_append(&r->msg, w->tmp.data, w->tmp.len);
 	return rc;
 }
 
@@ -271,11 +346,10 @@ static int sign_into(struct engine *e, const char *domain, struct recip *r, stru
  * reply to a command, or a command's confirmation request) into the next
  * batch slot. Its envelope sender is null (RFC 3834 section 3.3): nothing
  * bounces back to a robot. */
-static int prepare_sealed(struct ctx *cx, int from_retry, int attempts, int64_t first_at)
+static int prepare_sealed(struct engine *e, struct worker *w, struct recip *r)
 {
-	struct engine *e = cx->e;
-	const struct job_rec *j = cx->job;
-	const struct list_rec *l = cx->l;
+	const struct job_rec *j = e->job;
+	const struct list_rec *l = e->list;
 	char *to = NULL, *reply_to = NULL;
 	if (jobs_rcpt_open(e->k, j, &to, &reply_to) < 0) {
 		log_warnx("job=%lld: the sealed recipient does not open; skipped",
@@ -305,24 +379,18 @@ static int prepare_sealed(struct ctx *cx, int from_retry, int attempts, int64_t 
 	in.text = j->body_text;
 	in.message_id = buf_cstr(&id);
 	in.date = t;
-	struct recip *r = &e->r[e->n];
-	buf_reset(&e->tmp);
+	buf_reset(&w->tmp);
 	buf_reset(&r->msg);
-	int rc = compose_reply(&in, &e->tmp, &err);
+	int rc = compose_reply(&in, &w->tmp, &err);
 	if (rc == 0)
-		rc = sign_into(e, l->domain, r, &err);
+		rc = sign_into(e, w, l->domain, r, &err);
 	if (rc < 0) {
 		log_warnx("job=%lld: cannot compose: %s", (long long)j->id, buf_cstr(&err));
 		jobs_rcpt_free(to, reply_to);
 	} else {
-		r->sub_id = 0;
-		r->from_retry = from_retry;
-		r->attempts = attempts;
-		r->first_at = first_at ? first_at : t;
 		r->mail_from = xstrdup("");
 		r->rcpt = to;
 		jobs_rcpt_free(NULL, reply_to);
-		e->n++;
 	}
 	buf_free(&from);
 	buf_free(&id);
@@ -331,12 +399,11 @@ static int prepare_sealed(struct ctx *cx, int from_retry, int attempts, int64_t 
 }
 
 /* Composes the message for one recipient into the next batch slot. */
-static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_retry, int attempts,
-		   int64_t first_at)
+static int prepare(struct engine *e, struct worker *w, struct recip *r)
 {
-	struct engine *e = cx->e;
-	const struct job_rec *j = cx->job;
-	const struct list_rec *l = cx->l;
+	const struct job_rec *j = e->job;
+	const struct list_rec *l = e->list;
+	const struct subscriber_rec *who = &r->who;
 	struct person p;
 	int confirm = !strcmp(j->kind, "confirm");
 	int request = !strcmp(j->kind, "request"); /* the link to the person's data page */
@@ -420,25 +487,19 @@ static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_re
 	in.preferences_url = buf_cstr(&prefs);
 	in.pixel_url = pixel.len ? buf_cstr(&pixel) : NULL;
 	in.extra_headers = extra.len ? buf_cstr(&extra) : NULL;
-	struct recip *r = &e->r[e->n];
 	struct buf err;
 	buf_init(&err, 512);
-	buf_reset(&e->tmp);
+	buf_reset(&w->tmp);
 	buf_reset(&r->msg);
-	int rc = compose_message(&in, &e->tmp, &err);
+	int rc = compose_message(&in, &w->tmp, &err);
 	if (rc == 0)
-		rc = sign_into(e, l->domain, r, &err);
+		rc = sign_into(e, w, l->domain, r, &err);
 	if (rc < 0)
 		log_warnx("job=%lld subscriber=%lld: cannot compose: %s", (long long)j->id,
 			  (long long)who->id, buf_cstr(&err));
 	if (rc == 0) {
-		r->sub_id = who->id;
-		r->from_retry = from_retry;
-		r->attempts = attempts;
-		r->first_at = first_at ? first_at : t;
 		r->mail_from = buf_steal(&bounce, NULL);
 		r->rcpt = xstrdup(p.address);
-		e->n++;
 	}
 	buf_free(&err);
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -447,14 +508,52 @@ static int prepare(struct ctx *cx, const struct subscriber_rec *who, int from_re
 	return rc;
 }
 
+/* A pool thread: composes and signs batch slot `item`. */
+static void compose_one(void *ctx, size_t worker, size_t item)
+{
+	struct engine *e = ctx;
+	struct recip *r = &e->r[item];
+	int rc = r->sealed ? prepare_sealed(e, &e->w[worker], r) : prepare(e, &e->w[worker], r);
+	r->failed = rc < 0;
+}
+
+/* Fills the next batch slot and posts it to the pool, which composes it
+ * while this thread reads on. who (may be NULL for a sealed recipient) is
+ * moved into the slot when own, else copied. */
+static void post(struct engine *e, struct subscriber_rec *who, int own, int from_retry,
+		 int attempts, int64_t first_at)
+{
+	struct recip *r = &e->r[e->n];
+	r->sub_id = who != NULL ? who->id : 0;
+	r->from_retry = from_retry;
+	r->attempts = attempts;
+	r->first_at = first_at ? first_at : now(e);
+	r->sealed = who == NULL;
+	r->failed = 0;
+	if (who != NULL) {
+		r->who = *who;
+		if (own)
+			memset(who, 0, sizeof(*who));
+		else if (who->data != NULL)
+			r->who.data = (uint8_t *)xmemdup(who->data, who->data_len);
+	}
+	workpool_post(e->pool, e->n);
+	e->n++;
+}
+
+/* Composed and wanted: handed to the relay. */
+static int to_send(const struct recip *r)
+{
+	return r->attempts >= 0 && !r->failed;
+}
+
 static int take_member(void *ctx, const struct subscription_rec *sub,
 		       const struct subscriber_rec *who)
 {
 	struct ctx *cx = ctx;
 	cx->last_new = sub->subscriber_id;
 	cx->new_count++;
-	if (prepare(cx, who, 0, 0, 0) < 0)
-		cx->failed++;
+	post(cx->e, (struct subscriber_rec *)who, 0, 0, 0, 0);
 	return 0;
 }
 
@@ -478,8 +577,7 @@ static int take_retry(void *ctx, const struct retry_rec *rr)
 {
 	struct ctx *cx = ctx;
 	if (cx->job->rcpt_sealed != NULL) {
-		if (prepare_sealed(cx, 1, rr->attempts, rr->first_at) < 0)
-			cx->failed++;
+		post(cx->e, NULL, 0, 1, rr->attempts, rr->first_at);
 		return cx->e->n >= cx->e->bmax;
 	}
 	struct subscriber_rec who = {0};
@@ -491,8 +589,8 @@ static int take_retry(void *ctx, const struct retry_rec *rr)
 		r->sub_id = rr->subscriber_id;
 		r->from_retry = 1;
 		r->attempts = -1; /* marker: drop */
-	} else if (prepare(cx, &who, 1, rr->attempts, rr->first_at) < 0) {
-		cx->failed++;
+	} else {
+		post(cx->e, &who, 1, 1, rr->attempts, rr->first_at);
 	}
 	subscriber_rec_free(&who);
 	return cx->e->n >= cx->e->bmax;
@@ -559,6 +657,8 @@ static int commit_batch(struct engine *e, struct job_rec *j, const struct list_r
 			r = store_retry_delete(e->st, j->id, rc->sub_id);
 			continue;
 		}
+		if (rc->failed) /* not composed, not sent: counted in cx->failed */
+			continue;
 		struct relay_status *s = &e->s[i];
 		enum relay_result res = s->result;
 		if (res == RELAY_DEFER && t - rc->first_at >= e->retry_max)
@@ -739,6 +839,8 @@ int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf 
 	}
 	struct ctx cx = {e, &j, &l, 0, 0, 0};
 	batch_clear(e);
+	e->job = &j; /* what the pool composes for, until workpool_wait */
+	e->list = &l;
 	/* retries first, then new recipients after the cursor */
 	r = store_retry_due(e->st, j.id, t, (int)e->bmax, take_retry, &cx);
 	int exhausted = 0;
@@ -748,8 +850,7 @@ int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf 
 			if (j.cursor < 1) {
 				cx.last_new = 1;
 				cx.new_count = 1;
-				if (prepare_sealed(&cx, 0, 0, 0) < 0)
-					cx.failed++;
+				post(e, NULL, 0, 0, 0, 0);
 			}
 			exhausted = 1;
 		} else if (j.recipient_id != 0) {
@@ -758,9 +859,8 @@ int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf 
 				cx.last_new = j.recipient_id;
 				cx.new_count = 1;
 				if (store_subscriber_get(e->st, j.recipient_id, &who) == STORE_OK &&
-				    still_wanted(e, &j, &l, &who) &&
-				    prepare(&cx, &who, 0, 0, 0) < 0)
-					cx.failed++;
+				    still_wanted(e, &j, &l, &who))
+					post(e, &who, 1, 0, 0, 0);
 				subscriber_rec_free(&who);
 			}
 			exhausted = 1;
@@ -770,6 +870,13 @@ int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf 
 			exhausted = cx.new_count < room;
 		}
 	}
+	/* Every message of the batch composed and signed (or failed) before
+	 * any is handed over: the crash bound stays one batch. */
+	workpool_wait(e->pool);
+	e->job = NULL;
+	e->list = NULL;
+	for (size_t i = 0; i < e->n; i++)
+		cx.failed += e->r[i].failed;
 	if (r != STORE_OK) {
 		buf_puts(err, store_errmsg(e->st));
 		ret = -1;
@@ -778,7 +885,7 @@ int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf 
 	/* hand over what there is to send */
 	size_t k = 0;
 	for (size_t i = 0; i < e->n; i++) {
-		if (e->r[i].attempts < 0)
+		if (!to_send(&e->r[i]))
 			continue;
 		e->m[k].mail_from = e->r[i].mail_from;
 		e->m[k].rcpt_to = e->r[i].rcpt;
@@ -799,7 +906,7 @@ int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf 
 	e->down_count = 0;
 	/* spread the statuses back over the batch slots */
 	for (size_t i = 0, m = 0; i < e->n; i++)
-		if (e->r[i].attempts >= 0)
+		if (to_send(&e->r[i]))
 			e->s[i] = st[m++];
 	free(st);
 	if (commit_batch(e, &j, &l, &cx, exhausted, err) < 0)
