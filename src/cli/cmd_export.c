@@ -148,12 +148,16 @@ int cmd_export(struct cli *c, int argc, char **argv)
 	bsnprintf(detail, sizeof(detail), "rows=%lld format=%s", (long long)e.n,
 		  json ? "json" : "csv");
 	store_audit(c->st, lists_now(&c->x), c->actor, "export", l.id, 0, detail);
-	if (fp != stdout && fclose(fp) != 0 && r == 0)
+	if ((fp != stdout ? fclose(fp) != 0 : fflush(fp) != 0 || ferror(fp)) && r == 0) {
+		fprintf(stderr, "listkeeper export: cannot write %s: %m\n",
+			out != NULL ? out : "the output");
 		r = EX_IOERR;
+	}
 	if (e.bad)
 		fprintf(stderr, "listkeeper export: %lld subscribers could not be decrypted\n",
 			(long long)e.bad);
-	fprintf(stderr, "exported %lld subscribers of %s\n", (long long)e.n, l.name);
+	if (r == 0)
+		fprintf(stderr, "exported %lld subscribers of %s\n", (long long)e.n, l.name);
 	list_rec_free(&l);
 	return r;
 }

@@ -269,6 +269,11 @@ static int import_row(struct cli *c, const struct list_rec *l, struct item *it, 
 	case SUBSCRIBE_CLOSED:
 		n->bad++;
 		break;
+	case SUBSCRIBE_INVALID: /* not returned once prepared; a bad row if it were */
+		fprintf(stderr, "%s:%llu: %s\n", file, (unsigned long long)it->line,
+			buf_cstr(&err));
+		n->bad++;
+		break;
 	case SUBSCRIBE_ERROR:
 		if (strstr(buf_cstr(&err), "locked") || strstr(buf_cstr(&err), "disk") ||
 		    strstr(buf_cstr(&err), "bug:")) {

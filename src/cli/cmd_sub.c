@@ -160,6 +160,10 @@ static int add(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "listkeeper sub add: %s takes no subscriptions\n", l.name);
 		r = EX_DATAERR;
 		break;
+	case SUBSCRIBE_INVALID: /* bad data, as a bad address is (cli_address) */
+		fprintf(stderr, "listkeeper sub add: %s\n", buf_cstr(&err));
+		r = EX_DATAERR;
+		break;
 	case SUBSCRIBE_ERROR:
 		r = cli_store_fail(c, "sub add", &err);
 		break;

@@ -84,6 +84,13 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], CMDS[k].name) == 0) {
 			int r = CMDS[k].fn(&c, argc - i, argv + i);
 			cli_close(&c);
+			/* What a command printed must have reached its file: a full
+			 * disk, or stdout on /dev/full, is a failed write (74). */
+			if ((fflush(stdout) != 0 || ferror(stdout)) && r == 0) {
+				fprintf(stderr, "listkeeper %s: cannot write the output: %m\n",
+					CMDS[k].name);
+				r = EX_IOERR;
+			}
 			log_close();
 			return r;
 		}

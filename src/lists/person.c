@@ -345,7 +345,7 @@ enum subscribe_result lists_subscribe(struct lists_ctx *x, const struct list_rec
 				      struct buf *err)
 {
 	struct subscribe_prep *p = subscribe_prep_new();
-	enum subscribe_result res = SUBSCRIBE_ERROR;
+	enum subscribe_result res = SUBSCRIBE_INVALID;
 	if (lists_subscribe_prepare(x->keys, rq, p, err) == 0)
 		res = lists_subscribe_prepared(x, l, rq, p, subscriber_id, err);
 	subscribe_prep_free(p);

@@ -62,6 +62,7 @@ enum subscribe_result {
 	SUBSCRIBE_SUPPRESSED,	 /* opted out or erased: refused without the person's new consent */
 	SUBSCRIBE_CLOSED,	 /* the list takes no subscriptions */
 	SUBSCRIBE_ERROR = -1,	 /* store error; reason in err */
+	SUBSCRIBE_INVALID = -2,	 /* bad data in rq (address, name, country); reason in err */
 };
 
 enum subscribe_result lists_subscribe(struct lists_ctx *x, const struct list_rec *l,

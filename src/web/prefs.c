@@ -249,7 +249,7 @@ static int save(const struct listpage_env *env, int64_t id, const struct address
 		int64_t sid = 0;
 		enum subscribe_result res =
 		    r == STORE_OK ? lists_subscribe(&x, &l, &rq, &sid, err) : SUBSCRIBE_ERROR;
-		if (res == SUBSCRIBE_ERROR) {
+		if (res == SUBSCRIBE_ERROR || res == SUBSCRIBE_INVALID) {
 			r = r == STORE_OK ? STORE_ERR : r;
 		} else if ((res == SUBSCRIBE_PENDING || res == SUBSCRIBE_STILL_PENDING) &&
 			   sid == id) {

@@ -886,13 +886,14 @@ static void test_name_checks(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct sub_opts o = {.confirmed = 1, .name = bad[i]};
 		assert_int_equal(subscribe_with(f, &f->news, "kim@example.org", &o, &id),
-				 SUBSCRIBE_ERROR);
+				 SUBSCRIBE_INVALID); /* bad data, not a store error */
 		assert_true(f->err.len > 0);
 	}
 	memset(name, 'n', LK_MAX_NAME + 1);
 	name[LK_MAX_NAME + 1] = '\0';
 	struct sub_opts o = {.confirmed = 1, .name = name};
-	assert_int_equal(subscribe_with(f, &f->news, "kim@example.org", &o, &id), SUBSCRIBE_ERROR);
+	assert_int_equal(subscribe_with(f, &f->news, "kim@example.org", &o, &id),
+			 SUBSCRIBE_INVALID);
 	assert_true(f->err.len > 0);
 	assert_int_equal(
 	    lists_find(&f->x, &(struct person_addr){"kim@example.org", "kim@example.org"}, &found),
@@ -903,7 +904,7 @@ static void test_name_checks(void **state)
 	for (size_t i = 0; i < sizeof(bad_addr) / sizeof(bad_addr[0]); i++) {
 		struct sub_opts plain = {.confirmed = 1};
 		assert_int_equal(subscribe_with(f, &f->news, bad_addr[i], &plain, &id),
-				 SUBSCRIBE_ERROR);
+				 SUBSCRIBE_INVALID);
 		assert_true(f->err.len > 0);
 	}
 
