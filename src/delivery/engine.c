@@ -29,6 +29,7 @@
 #include "lists/person.h"
 #include "mail/compose.h"
 #include "mail/dkim.h"
+#include "mail/listaddr.h"
 
 /* One slot of a batch. The engine's thread fills the first fields from the
  * store and posts the slot to the pool; a worker composes and signs it into
@@ -306,17 +307,6 @@ void engine_free(struct engine *e)
 	free(e);
 }
 
-/* base_url + path + token for purpose, into out (reset first). */
-static int token_url(struct engine *e, struct buf *out, const char *path, enum token_purpose p,
-		     int64_t list_id, int64_t sub_id, int64_t expires)
-{
-	struct token t = {p, (uint64_t)list_id, (uint64_t)sub_id, expires};
-	buf_reset(out);
-	if (path != NULL)
-		buf_printf(out, "%s%s", e->base_url, path);
-	return token_encode(e->k, &t, out);
-}
-
 struct ctx {
 	struct engine *e;
 	const struct job_rec *job;
@@ -361,14 +351,11 @@ static int prepare_sealed(struct engine *e, struct worker *w, struct recip *r)
 	buf_init(&id, 512);
 	buf_init(&err, 512);
 	if (l->id != 0)
-		buf_printf(&from, "%s-request@%s", l->name, l->domain);
+		listaddr_build(&from, LISTADDR_REQUEST, l->name, l->domain, NULL);
 	else
-		buf_printf(&from, "%s@%s", conf_get(e->c, "intake", "command_address"), l->domain);
-	uint8_t rnd[6];
-	char rh[13];
-	rand_bytes(rnd, sizeof(rnd));
-	hex_encode(rnd, sizeof(rnd), rh);
-	buf_printf(&id, "<j%lld.r.%s@%s>", (long long)j->id, rh, l->domain);
+		listaddr_build(&from, LISTADDR_COMMAND, conf_get(e->c, "intake", "command_address"),
+			       l->domain, NULL);
+	listaddr_message_id(&id, j->id, 0, l->domain);
 	int64_t t = now(e);
 	struct compose_reply_in in = {0};
 	in.from_name = l->id != 0 ? l->title : conf_get(e->c, "general", "site_name");
@@ -413,54 +400,40 @@ static int prepare(struct engine *e, struct worker *w, struct recip *r)
 			  (long long)j->id, (long long)who->id);
 		return -1;
 	}
-	struct buf unsub, prefs, bounce, mailto, pixel, confirm_url, from, id, text, subject, extra;
-	struct buf *all[] = {&unsub, &prefs, &bounce, &mailto, &pixel,	&confirm_url,
-			     &from,  &id,    &extra,  &text,   &subject};
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		buf_init(all[i], i >= 9 ? LK_MAX_MESSAGE : 2048);
+	struct buf text, extra;
+	buf_init(&text, LK_MAX_MESSAGE);
+	buf_init(&extra, 2048);
 	int64_t t = now(e);
-	token_url(e, &unsub, "/u/", TOKEN_UNSUBSCRIBE, l->id, who->id, 0);
-	token_url(e, &prefs, "/p/", TOKEN_PREFS, l->id, who->id, 0);
-	compose_list_address(&mailto, e->k, TOKEN_UNSUBSCRIBE, l->name, l->id, l->domain, who->id,
-			     0);
-	compose_list_address(&bounce, e->k, TOKEN_BOUNCE, l->name, l->id, l->domain, who->id, 0);
+	struct listaddr_links ln;
+	listaddr_links_init(&ln);
 	/* The pixel names the job and a keyed hash of the recipient, with a MAC:
 	 * enough to count unique opens, nothing that says who opened (P5). */
-	if (!personal && who->html && who->tracking && l->tracking && j->body_html != NULL) {
-		buf_printf(&pixel, "%s/o/", e->base_url);
-		token_pixel_encode(e->k, j->id, who->id, &pixel);
-		buf_puts(&pixel, ".gif");
-	}
-	buf_printf(&from, "%s@%s", l->name, l->domain);
-	{
-		uint8_t rnd[6];
-		char rh[13];
-		rand_bytes(rnd, sizeof(rnd));
-		hex_encode(rnd, sizeof(rnd), rh);
-		buf_printf(&id, "<j%lld.s%lld.%s@%s>", (long long)j->id, (long long)who->id, rh,
-			   l->domain);
-	}
+	struct listaddr_rcpt lr = {
+	    .list_name = l->name,
+	    .domain = l->domain,
+	    .list_id = l->id,
+	    .job_id = j->id,
+	    .subscriber_id = who->id,
+	    .pixel = !personal && who->html && who->tracking && l->tracking && j->body_html != NULL,
+	    .action = confirm	? TOKEN_CONFIRM
+		      : request ? TOKEN_REQUEST
+				: 0,
+	    .action_expires = t + (confirm ? e->confirm_ttl : e->request_ttl),
+	};
+	int links = listaddr_links_make(&ln, e->k, e->base_url, &lr);
 	const char *body = j->body_text, *subj = j->subject;
 	if (confirm) {
-		token_url(e, &confirm_url, "/c/", TOKEN_CONFIRM, l->id, who->id,
-			  t + e->confirm_ttl);
 		/* A reply confirms too (intake: LIST-confirm+TOKEN@DOMAIN, the
 		 * token in its expiring address form). */
-		size_t mark = extra.len;
-		buf_puts(&extra, "Reply-To: ");
-		if (compose_list_address(&extra, e->k, TOKEN_CONFIRM, l->name, l->id, l->domain,
-					 who->id, t + e->confirm_ttl) < 0)
-			buf_truncate(&extra, mark); /* the link still confirms */
-		else
-			buf_puts(&extra, "\r\n");
+		if (ln.reply_to.len)
+			buf_printf(&extra, "Reply-To: %s\r\n", buf_cstr(&ln.reply_to));
 		const char *names[] = {"confirm_url"};
-		const char *vals[] = {buf_cstr(&confirm_url)};
+		const char *vals[] = {buf_cstr(&ln.action_url)};
 		compose_merge(&text, body, strlen(body), names, vals, 1, 0);
 		body = buf_cstr(&text);
 	} else if (request) {
-		token_url(e, &confirm_url, "/me/", TOKEN_REQUEST, 0, who->id, t + e->request_ttl);
 		const char *names[] = {"request_url"};
-		const char *vals[] = {buf_cstr(&confirm_url)};
+		const char *vals[] = {buf_cstr(&ln.action_url)};
 		compose_merge(&text, body, strlen(body), names, vals, 1, 0);
 		body = buf_cstr(&text);
 	}
@@ -470,40 +443,43 @@ static int prepare(struct engine *e, struct worker *w, struct recip *r)
 	in.list_title = l->title;
 	in.list_footer = l->footer;
 	in.postal_address = l->postal_address;
-	in.from_addr = buf_cstr(&from);
+	in.from_addr = buf_cstr(&ln.from);
 	in.announce = !strcmp(l->kind, "announce");
 	in.subject = subj;
 	in.text = body;
 	in.html = personal ? NULL : j->body_html;
-	in.message_id = buf_cstr(&id);
+	in.message_id = buf_cstr(&ln.message_id);
 	in.date = t;
 	in.rcpt_addr = p.address;
 	in.rcpt_name = p.name;
 	in.rcpt_html = who->html;
 	in.rcpt_tracking = who->tracking;
 	in.list_tracking = l->tracking;
-	in.unsubscribe_url = buf_cstr(&unsub);
-	in.unsubscribe_mailto = buf_cstr(&mailto);
-	in.preferences_url = buf_cstr(&prefs);
-	in.pixel_url = pixel.len ? buf_cstr(&pixel) : NULL;
+	in.unsubscribe_url = buf_cstr(&ln.unsubscribe_url);
+	in.unsubscribe_mailto = buf_cstr(&ln.unsubscribe_mailto);
+	in.preferences_url = buf_cstr(&ln.preferences_url);
+	in.pixel_url = ln.pixel_url.len ? buf_cstr(&ln.pixel_url) : NULL;
 	in.extra_headers = extra.len ? buf_cstr(&extra) : NULL;
 	struct buf err;
 	buf_init(&err, 512);
 	buf_reset(&w->tmp);
 	buf_reset(&r->msg);
-	int rc = compose_message(&in, &w->tmp, &err);
+	int rc = links < 0 ? -1 : compose_message(&in, &w->tmp, &err);
+	if (links < 0)
+		buf_puts(&err, "its links cannot be made");
 	if (rc == 0)
 		rc = sign_into(e, w, l->domain, r, &err);
 	if (rc < 0)
 		log_warnx("job=%lld subscriber=%lld: cannot compose: %s", (long long)j->id,
 			  (long long)who->id, buf_cstr(&err));
 	if (rc == 0) {
-		r->mail_from = buf_steal(&bounce, NULL);
+		r->mail_from = buf_steal(&ln.verp, NULL);
 		r->rcpt = xstrdup(p.address);
 	}
 	buf_free(&err);
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		buf_free(all[i]);
+	buf_free(&text);
+	buf_free(&extra);
+	listaddr_links_free(&ln);
 	person_free(&p);
 	return rc;
 }

@@ -26,8 +26,8 @@
 #include "core/xmalloc.h"
 #include "crypto/token.h"
 #include "intake/mimetext.h"
-#include "lists/lists.h"
 #include "mail/address.h"
+#include "mail/listaddr.h"
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
@@ -150,44 +150,14 @@ const char *bounce_kind_str(enum bounce_kind k)
 
 int bounce_verp_split(const char *p, size_t len, char **list, char **token)
 {
+	/* the scheme is mail/listaddr.h's; a VERP token is the address form */
 	struct str s = str_trim((struct str){p, len});
-	if (s.len >= 2 && s.ptr[0] == '<' && s.ptr[s.len - 1] == '>')
-		s = (struct str){s.ptr + 1, s.len - 2};
-	if (s.len > LK_MAX_ADDRESS)
+	struct listaddr rd[LISTADDR_READINGS];
+	if (listaddr_parse(s.ptr, s.len, NULL, rd) != 1 || rd[0].role != LISTADDR_BOUNCES ||
+	    !token_addr_syntax(rd[0].token.ptr, rd[0].token.len))
 		return -1;
-	size_t at = s.len;
-	while (at > 0 && s.ptr[at - 1] != '@')
-		at--;
-	if (at < 2 || at == s.len) /* no '@', empty local part or domain */
-		return -1;
-	size_t plus = at - 1;
-	while (plus > 0 && s.ptr[plus - 1] != '+')
-		plus--;
-	if (plus == 0)
-		return -1;
-	plus--; /* the '+' */
-	struct str tok = {s.ptr + plus + 1, at - 1 - (plus + 1)};
-	static const char suffix[] = "-bounces";
-	size_t sl = sizeof suffix - 1;
-	if (!token_addr_syntax(tok.ptr, tok.len) || plus <= sl)
-		return -1;
-	struct str name = {s.ptr, plus - sl};
-	if (!str_eq_nocase((struct str){s.ptr + plus - sl, sl}, (struct str){suffix, sl}) ||
-	    name.len > LK_MAX_LIST_NAME)
-		return -1;
-	char *l = xstrndup(name.ptr, name.len);
-	for (char *q = l; *q; q++)
-		*q = (char)lower((unsigned char)*q);
-	struct buf err;
-	buf_init(&err, 256);
-	int ok = lists_name_valid(l, &err);
-	buf_free(&err);
-	if (!ok) {
-		free(l);
-		return -1;
-	}
-	*list = l;
-	*token = xstrndup(tok.ptr, tok.len);
+	*list = xstrdup(rd[0].list);
+	*token = xstrndup(rd[0].token.ptr, rd[0].token.len);
 	return 0;
 }
 

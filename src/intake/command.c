@@ -27,6 +27,7 @@
 #include "intake/mimetext.h"
 #include "lists/lists.h"
 #include "mail/address.h"
+#include "mail/listaddr.h"
 
 enum verb_id {
 	V_NONE,
@@ -323,22 +324,12 @@ static int confirm_word(struct str w, struct str *tok, char list[LK_MAX_LIST_NAM
 			return 0;
 		w = (struct str){url.ptr + start, end - start};
 	} else if (at >= 0) {
-		struct str local = {w.ptr, (size_t)at};
-		long plus = str_find(local, '+');
-		if (plus < 0)
+		struct listaddr rd[LISTADDR_READINGS];
+		if (listaddr_parse(w.ptr, w.len, NULL, rd) != 1 ||
+		    (rd[0].role != LISTADDR_CONFIRM && rd[0].role != LISTADDR_UNSUBSCRIBE))
 			return 0;
-		struct str base = {local.ptr, (size_t)plus};
-		static const char *const kinds[] = {"-confirm", "-unsubscribe"};
-		size_t n = 0;
-		for (size_t i = 0; i < 2 && n == 0; i++) {
-			size_t kl = strlen(kinds[i]);
-			if (base.len > kl &&
-			    str_eq_nocase_z((struct str){base.ptr + base.len - kl, kl}, kinds[i]))
-				n = base.len - kl;
-		}
-		if (n == 0 || !list_word((struct str){base.ptr, n}, 0, list))
-			return 0;
-		w = (struct str){local.ptr + plus + 1, local.len - (size_t)plus - 1};
+		memcpy(list, rd[0].list, sizeof(rd[0].list));
+		w = rd[0].token;
 	}
 	if (w.len == 0 || w.len > LK_MAX_TOKEN)
 		return 0;

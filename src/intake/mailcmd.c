@@ -21,6 +21,7 @@
 #include "lists/jobs.h"
 #include "lists/person.h"
 #include "mail/compose.h"
+#include "mail/listaddr.h"
 
 /* The consent wording of a subscription asked for by mail. */
 static const char CONSENT_EMAIL[] =
@@ -201,19 +202,17 @@ static int ask(struct mailcmd_env *env, const struct list_rec *l, int64_t id, en
 	    p == TOKEN_UNSUBSCRIBE
 		? 0
 		: lists_now(env->x) + conf_get_int(env->conf, "tokens", "confirm_ttl_hours") * 3600;
-	struct token t = {p, (uint64_t)l->id, (uint64_t)id, exp};
-	struct buf tok, reply_to, url;
-	buf_init(&tok, LK_MAX_TOKEN + 1);
+	struct buf reply_to, url;
 	buf_init(&reply_to, LK_MAX_ADDRESS + 1);
 	buf_init(&url, 8192);
-	token_encode(k, &t, &tok);
 	/* LIST-unsubscribe+ takes token.h's address form, as in the
 	 * List-Unsubscribe mailto; LIST-confirm+ its expiring variant. */
-	if (compose_list_address(&reply_to, k, p, l->name, l->id, l->domain, id, exp) < 0)
+	if (listaddr_token_build(&reply_to, k, p, l->name, l->id, l->domain, id, exp) < 0)
 		reply_to.err = 1;
-	if (p == TOKEN_UNSUBSCRIBE)
-		buf_printf(&url, "%s/u/%s", conf_get(env->conf, "general", "base_url"),
-			   buf_cstr(&tok));
+	if (p == TOKEN_UNSUBSCRIBE &&
+	    listaddr_url(&url, k, conf_get(env->conf, "general", "base_url"), TOKEN_UNSUBSCRIBE,
+			 l->id, id, 0) < 0)
+		url.err = 1;
 	struct tmpl_vars *v = tmpl_vars_new();
 	tmpl_put(v, "email", env->from->addr);
 	tmpl_put(v, "list", l->name);
@@ -237,7 +236,6 @@ static int ask(struct mailcmd_env *env, const struct list_rec *l, int64_t id, en
 				     "reply to it.\n"
 				   : "not now: too many messages to this address in the last "
 				     "hour; try again later.\n");
-	buf_free(&tok);
 	buf_free(&reply_to);
 	buf_free(&url);
 	free(subject);
@@ -458,9 +456,10 @@ static int do_info(struct mailcmd_env *env, const struct command *c, struct buf 
 	buf_printf(out, "%s\n", lists_title(&l));
 	if (l.description != NULL && l.description[0] != '\0')
 		buf_printf(out, "  %s\n", l.description);
-	buf_printf(out, "  %s list. To join, send SUBSCRIBE %s to %s-request@%s.\n",
-		   strcmp(l.kind, "announce") == 0 ? "An announcement" : "A discussion", l.name,
-		   l.name, l.domain);
+	buf_printf(out, "  %s list. To join, send SUBSCRIBE %s to ",
+		   strcmp(l.kind, "announce") == 0 ? "An announcement" : "A discussion", l.name);
+	listaddr_build(out, LISTADDR_REQUEST, l.name, l.domain, NULL);
+	buf_puts(out, ".\n");
 	list_rec_free(&l);
 	return 0;
 }

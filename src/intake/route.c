@@ -8,7 +8,6 @@
  */
 #include "intake/route.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,30 +27,18 @@
 #include "lists/lists.h"
 #include "lists/person.h"
 #include "mail/address.h"
-
-enum target_kind {
-	T_BOUNCES,
-	T_UNSUBSCRIBE,
-	T_CONFIRM,
-	T_REQUEST,
-	T_COMMAND, /* the server-wide command address */
-	T_POST,
-	T_OWNER,
-};
-
-static const char *const KIND_NAME[] = {"bounces", "unsubscribe", "confirm", "request",
-					"command", "post",	  "owner"};
+#include "mail/listaddr.h"
 
 struct intake_target {
-	enum target_kind kind;
-	int64_t list_id;       /* 0 for T_COMMAND */
-	int64_t subscriber_id; /* T_BOUNCES, T_UNSUBSCRIBE */
+	enum listaddr_role kind;
+	int64_t list_id;       /* 0 for LISTADDR_COMMAND */
+	int64_t subscriber_id; /* LISTADDR_BOUNCES, LISTADDR_UNSUBSCRIBE */
 	char list[LK_MAX_LIST_NAME + 1];
 	char domain[LK_MAX_DOMAIN + 1];
-	char token[LK_MAX_TOKEN + 1]; /* T_CONFIRM */
-	char *owners;		      /* T_POST, T_OWNER: the list's owners, "a@x,b@y" */
-	char *title;		      /* T_POST, T_OWNER */
-	char *addr;		      /* the envelope recipient, for bounce_parse; wiped */
+	char token[LK_MAX_TOKEN + 1]; /* LISTADDR_CONFIRM */
+	char *owners; /* LISTADDR_POST, LISTADDR_OWNER: the list's owners, "a@x,b@y" */
+	char *title;  /* LISTADDR_POST, LISTADDR_OWNER */
+	char *addr;   /* the envelope recipient, for bounce_parse; wiped */
 };
 
 struct intake {
@@ -167,103 +154,73 @@ static int domain_known(struct intake *in, const char *domain)
 	return d.found ? STORE_OK : STORE_NOTFOUND;
 }
 
-/* Ends with suffix (case already folded)? Then *n is the length before it. */
-static int ends_with(const char *p, size_t len, const char *suffix, size_t *n)
-{
-	size_t sl = strlen(suffix);
-	if (len <= sl || memcmp(p + len - sl, suffix, sl) != 0)
-		return 0;
-	*n = len - sl;
-	return 1;
-}
-
 enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 				struct intake_target **out, struct intake_result *res)
 {
 	*out = NULL;
-	const char *at = memrchr(addr, '@', len);
 	/* Our own VERP and mailto local parts fit RFC 5321's 64 octets
 	 * (section 4.5.3.1.1; token.h's address form); a list made before that
 	 * bound may have longer ones, so the whole address bound applies. */
-	if (at == NULL || at == addr || len > LK_MAX_ADDRESS)
+	struct listaddr rd[LISTADDR_READINGS];
+	size_t nrd = listaddr_parse(addr, len, conf_get(in->conf, "intake", "command_address"), rd);
+	if (nrd == 0)
 		return unknown(res);
-	char domain[LK_MAX_ADDRESS + 1];
-	size_t dl = len - (size_t)(at + 1 - addr);
-	memcpy(domain, at + 1, dl);
-	domain[dl] = '\0';
-	char local[LK_MAX_ADDRESS + 1];
-	size_t ll = (size_t)(at - addr);
-	for (size_t i = 0; i < ll; i++)
-		local[i] = (char)tolower((unsigned char)addr[i]);
-	local[ll] = '\0';
-
-	if (dl > LK_MAX_DOMAIN)
-		return unknown(res);
-	if (strcmp(local, conf_get(in->conf, "intake", "command_address")) == 0) {
+	char domain[LK_MAX_DOMAIN + 1];
+	memcpy(domain, rd[0].domain.ptr, rd[0].domain.len);
+	domain[rd[0].domain.len] = '\0';
+	if (rd[0].role == LISTADDR_COMMAND) {
 		int r = domain_known(in, domain);
 		if (r == STORE_NOTFOUND)
 			return unknown(res);
 		if (r != STORE_OK)
 			return tempfail(res);
 		struct intake_target *tg = xcalloc(1, sizeof(*tg));
-		tg->kind = T_COMMAND;
+		tg->kind = LISTADDR_COMMAND;
 		bsnprintf(tg->list, sizeof(tg->list), "-");
 		bsnprintf(tg->domain, sizeof(tg->domain), "%s", domain);
 		*out = tg;
 		return say(res, INTAKE_OK, "250 2.1.5 Ok");
 	}
 
-	/* LIST-bounces+TOKEN, LIST-unsubscribe+TOKEN: the token decides. */
-	const char *plus = memchr(local, '+', ll);
-	if (plus != NULL) {
-		size_t base = (size_t)(plus - local), n;
-		enum target_kind kind;
-		enum token_purpose purpose;
-		if (ends_with(local, base, "-bounces", &n)) {
-			kind = T_BOUNCES;
-			purpose = TOKEN_BOUNCE;
-		} else if (ends_with(local, base, "-unsubscribe", &n)) {
-			kind = T_UNSUBSCRIBE;
-			purpose = TOKEN_UNSUBSCRIBE;
-		} else if (ends_with(local, base, "-confirm", &n)) {
-			kind = T_CONFIRM;
-			purpose = TOKEN_CONFIRM;
-		} else {
-			return unknown(res);
-		}
+	/* LIST-bounces+TOKEN, LIST-unsubscribe+TOKEN, LIST-confirm+TOKEN: the
+	 * token decides. */
+	if (listaddr_role_has_token(rd[0].role)) {
+		enum listaddr_role kind = rd[0].role;
 		struct list_rec l;
-		int r = list_at(in, local, n, domain, &l);
+		int r = list_at(in, rd[0].list, strlen(rd[0].list), domain, &l);
 		if (r == STORE_NOTFOUND)
 			return unknown(res);
 		if (r != STORE_OK)
 			return tempfail(res);
 		/* LIST-confirm+: the expiring address form (or the URL form of
-		 * mails sent before it, which keeps its case: taken from addr, not
-		 * local). LIST-bounces+ and LIST-unsubscribe+: the address form. All
-		 * address forms are base32, either case, bound by the MAC to this
-		 * list and purpose. */
-		const char *tok = kind == T_CONFIRM ? addr + (plus - local) + 1 : plus + 1;
-		size_t tok_len = ll - base - 1;
+		 * mails sent before it, which keeps its case). LIST-bounces+ and
+		 * LIST-unsubscribe+: the address form. All address forms are
+		 * base32, either case, bound by the MAC to this list and
+		 * purpose. */
+		const char *tok = rd[0].token.ptr;
+		size_t tok_len = rd[0].token.len;
 		struct token t = {0};
 		enum token_status ts;
-		if (kind == T_CONFIRM) {
+		if (kind == LISTADDR_CONFIRM) {
 			ts = mailcmd_token_decode(in->keys, tok, tok_len, (uint64_t)l.id,
 						  lists_now(&in->x), 0, &t);
 		} else {
 			uint64_t sub_id = 0;
-			ts = token_addr_decode(in->keys, tok, tok_len, purpose, (uint64_t)l.id,
-					       &sub_id);
+			ts = token_addr_decode(in->keys, tok, tok_len,
+					       kind == LISTADDR_BOUNCES ? TOKEN_BOUNCE
+									: TOKEN_UNSUBSCRIBE,
+					       (uint64_t)l.id, &sub_id);
 			t.list_id = (uint64_t)l.id;
 			t.subscriber_id = sub_id;
 		}
 		/* An expired confirmation is taken, to be answered "expired". */
-		if (kind == T_CONFIRM && ts == TOKEN_EXPIRED)
+		if (kind == LISTADDR_CONFIRM && ts == TOKEN_EXPIRED)
 			t.list_id = (uint64_t)l.id;
 		else if (ts != TOKEN_OK)
 			t.list_id = 0;
-		if (t.list_id != (uint64_t)l.id || tok_len > LK_MAX_TOKEN) {
+		if (t.list_id != (uint64_t)l.id) {
 			log_info("intake: rcpt list=%s kind=%s refused: %s", l.name,
-				 KIND_NAME[kind],
+				 listaddr_role_name(kind),
 				 ts != TOKEN_OK ? token_status_str(ts) : "token for another list");
 			list_rec_free(&l);
 			return unknown(res);
@@ -274,7 +231,7 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 		tg->subscriber_id = (int64_t)t.subscriber_id;
 		bsnprintf(tg->list, sizeof(tg->list), "%s", l.name);
 		bsnprintf(tg->domain, sizeof(tg->domain), "%s", l.domain);
-		memcpy(tg->token, tok, tok_len);
+		memcpy(tg->token, tok, tok_len); /* listaddr_parse: at most LK_MAX_TOKEN */
 		tg->token[tok_len] = '\0';
 		tg->addr = xmemdup(addr, len);
 		*out = tg;
@@ -283,29 +240,24 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 	}
 
 	/* LIST@, LIST-request@, LIST-owner@ (a list may itself be called
-	 * x-request: the whole local part is tried first). */
+	 * x-request: listaddr_parse gives the whole local part first). */
 	struct list_rec l;
-	enum target_kind kind = T_POST;
-	int r = list_at(in, local, ll, domain, &l);
-	size_t n;
-	if (r == STORE_NOTFOUND && ends_with(local, ll, "-request", &n)) {
-		kind = T_REQUEST;
-		r = list_at(in, local, n, domain, &l);
-	}
-	if (r == STORE_NOTFOUND && ends_with(local, ll, "-owner", &n)) {
-		kind = T_OWNER;
-		r = list_at(in, local, n, domain, &l);
+	enum listaddr_role kind = LISTADDR_POST;
+	int r = STORE_NOTFOUND;
+	for (size_t i = 0; i < nrd && r == STORE_NOTFOUND; i++) {
+		kind = rd[i].role;
+		r = list_at(in, rd[i].list, strlen(rd[i].list), domain, &l);
 	}
 	if (r == STORE_NOTFOUND)
 		return unknown(res);
 	if (r != STORE_OK)
 		return tempfail(res);
 	enum intake_verdict v = INTAKE_OK;
-	if (kind == T_POST && strcmp(l.kind, "announce") != 0) {
+	if (kind == LISTADDR_POST && strcmp(l.kind, "announce") != 0) {
 		/* discussion lists come in a later release: the sending MTA keeps
 		 * their posts queued */
 		v = say(res, INTAKE_TEMPFAIL, "451 4.3.0 Not yet handled here, try again later");
-	} else if (kind == T_OWNER && (l.owners == NULL || l.owners[0] == '\0')) {
+	} else if (kind == LISTADDR_OWNER && (l.owners == NULL || l.owners[0] == '\0')) {
 		v = unknown(res); /* nobody to forward to */
 	} else {
 		struct intake_target *tg = xcalloc(1, sizeof(*tg));
@@ -521,11 +473,14 @@ static int to_owners(struct intake *in, const struct intake_target *t, const str
 	for (const char *p = subj; *p && (subject.len < 200 || ((unsigned char)*p & 0xC0) == 0x80);
 	     p++)
 		buf_putc(&subject, (unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p);
+	buf_printf(&text, "A message to the owners of %s (", t->title[0] ? t->title : t->list);
+	if (listaddr_build(&text, LISTADDR_OWNER, t->list, t->domain, NULL) < 0)
+		text.err = 1;
 	buf_printf(&text,
-		   "A message to the owners of %s (%s-owner@%s), from\n  %s\n"
+		   "), from\n  %s\n"
 		   "Reply to this message to answer its sender.\n\n"
 		   "----------------------------------------------------------------\n",
-		   t->title[0] ? t->title : t->list, t->list, t->domain, m->from.addr);
+		   m->from.addr);
 	if (m->text != NULL && utf8_valid(m->text, m->text_len, NULL))
 		buf_append(&text, m->text, m->text_len);
 	else if (m->text != NULL)
@@ -584,9 +539,12 @@ static int post_text(struct intake *in, const struct intake_target *t, const str
 	buf_init(&to, ADDR);
 	buf_init(&owners, ADDR);
 	buf_init(&request, ADDR);
-	buf_printf(&to, "%s@%s", t->list, t->domain);
-	buf_printf(&owners, "%s-owner@%s", t->list, t->domain);
-	buf_printf(&request, "%s-request@%s", t->list, t->domain);
+	if (listaddr_build(&to, LISTADDR_POST, t->list, t->domain, NULL) < 0)
+		to.err = 1;
+	if (listaddr_build(&owners, LISTADDR_OWNER, t->list, t->domain, NULL) < 0)
+		owners.err = 1;
+	if (listaddr_build(&request, LISTADDR_REQUEST, t->list, t->domain, NULL) < 0)
+		request.err = 1;
 	struct tmpl_vars *v = tmpl_vars_new();
 	tmpl_put(v, "email", m->from.addr);
 	tmpl_put(v, "list", t->list);
@@ -614,19 +572,22 @@ static int answer_text(struct intake *in, const struct intake_target *t, const s
 {
 	struct buf to;
 	buf_init(&to, LK_MAX_ADDRESS + 1);
-	if (t->kind == T_COMMAND)
-		buf_printf(&to, "%s@%s", conf_get(in->conf, "intake", "command_address"),
-			   t->domain);
-	else
-		buf_printf(&to, "%s-%s@%s", t->list, t->kind == T_CONFIRM ? "confirm" : "request",
-			   t->domain);
+	/* the address the person wrote to (a LIST-confirm+ one with its token) */
+	int rc =
+	    t->kind == LISTADDR_COMMAND
+		? listaddr_build(&to, LISTADDR_COMMAND,
+				 conf_get(in->conf, "intake", "command_address"), t->domain, NULL)
+		: listaddr_build(&to, t->kind, t->list, t->domain,
+				 t->kind == LISTADDR_CONFIRM ? t->token : NULL);
+	if (rc < 0)
+		to.err = 1;
 	size_t n = lines->len;
 	if (n > 0 && lines->data[n - 1] == '\n') /* the template ends the line */
 		n--;
 	struct tmpl_vars *v = tmpl_vars_new();
 	tmpl_put(v, "email", m->from.addr);
 	tmpl_put(v, "to", buf_cstr(&to));
-	tmpl_put(v, "list", t->kind == T_COMMAND ? "" : t->list);
+	tmpl_put(v, "list", t->kind == LISTADDR_COMMAND ? "" : t->list);
 	tmpl_putn(v, "answers", lines->data != NULL ? lines->data : "", n);
 	tmpl_put_bool(v, "errors", env->unclear);
 	int r = to.err ? STORE_ERR : answer_render(in, "mail_answer.txt", v, subject, text, err);
@@ -643,16 +604,16 @@ static int answered(struct intake *in, const struct intake_target *t, const char
 {
 	struct inmail m;
 	if (inmail_read(msg, len, &m) < 0) {
-		log_info("intake: %s list=%s outcome=dropped reason=unreadable", KIND_NAME[t->kind],
-			 t->list);
+		log_info("intake: %s list=%s outcome=dropped reason=unreadable",
+			 listaddr_role_name(t->kind), t->list);
 		return STORE_OK;
 	}
 	const char *why = inmail_no_answer(&m);
 	if (why != NULL) {
 		/* RFC 3834: never answer a robot, a list, or nobody; and carry out
 		 * nothing for them either (a vacation reply must not confirm). */
-		log_info("intake: %s list=%s outcome=not-answered reason=%s", KIND_NAME[t->kind],
-			 t->list, why);
+		log_info("intake: %s list=%s outcome=not-answered reason=%s",
+			 listaddr_role_name(t->kind), t->list, why);
 		inmail_free(&m);
 		return STORE_OK;
 	}
@@ -660,7 +621,7 @@ static int answered(struct intake *in, const struct intake_target *t, const char
 	buf_init(&text, LK_MAX_MESSAGE / 4); /* the frame of mail_answer.txt with 64 KiB of lines */
 	buf_init(&err, 1024);
 	buf_init(&subject, LK_MAX_LINE_OCTETS);
-	if (t->kind == T_OWNER) {
+	if (t->kind == LISTADDR_OWNER) {
 		int r = to_owners(in, t, &m, &err);
 		buf_free(&text);
 		buf_free(&err);
@@ -669,15 +630,16 @@ static int answered(struct intake *in, const struct intake_target *t, const char
 		return r;
 	}
 	struct mailcmd_env env = {
-	    &in->x, in->conf, t->domain, t->kind == T_REQUEST ? t->list : NULL, &m.from, 0, 0};
+	    &in->x,  in->conf, t->domain, t->kind == LISTADDR_REQUEST ? t->list : NULL,
+	    &m.from, 0,	       0};
 	int r = store_begin(in->st);
-	if (r == STORE_OK && t->kind == T_POST) {
+	if (r == STORE_OK && t->kind == LISTADDR_POST) {
 		r = post_text(in, t, &m, &subject, &text, &err);
 	} else if (r == STORE_OK) {
 		struct buf lines;
 		buf_init(&lines, 64 << 10);
 		int rc =
-		    t->kind == T_CONFIRM
+		    t->kind == LISTADDR_CONFIRM
 			? mailcmd_token(&env, t->token, strlen(t->token), t->list_id, &lines, &err)
 			: mailcmd_run(&env, m.subject, m.text, m.text_len, &lines, &err);
 		if (rc < 0)
@@ -695,11 +657,11 @@ static int answered(struct intake *in, const struct intake_target *t, const char
 	if (r == STORE_OK)
 		r = store_commit(in->st);
 	if (r != STORE_OK) {
-		log_warnx("intake: %s list=%s failed: %s", KIND_NAME[t->kind], t->list,
+		log_warnx("intake: %s list=%s failed: %s", listaddr_role_name(t->kind), t->list,
 			  err.len ? buf_cstr(&err) : store_errmsg(in->st));
 		store_rollback(in->st);
 	} else {
-		log_info("intake: %s list=%s outcome=%s", KIND_NAME[t->kind], t->list,
+		log_info("intake: %s list=%s outcome=%s", listaddr_role_name(t->kind), t->list,
 			 sent ? "answered" : "reply-limited");
 		if (env.erased && store_scrub(in->st) != STORE_OK)
 			log_warnx("intake: store_scrub after an erasure failed: %s",
@@ -719,17 +681,17 @@ enum intake_verdict intake_deliver(struct intake *in, struct intake_target *t, c
 {
 	int r = STORE_OK;
 	switch (t->kind) {
-	case T_UNSUBSCRIBE:
+	case LISTADDR_UNSUBSCRIBE:
 		r = unsubscribe(in, t, "email");
 		break;
-	case T_BOUNCES:
+	case LISTADDR_BOUNCES:
 		r = bounce(in, t, msg, len);
 		break;
-	case T_CONFIRM:
-	case T_REQUEST:
-	case T_COMMAND:
-	case T_POST:
-	case T_OWNER:
+	case LISTADDR_CONFIRM:
+	case LISTADDR_REQUEST:
+	case LISTADDR_COMMAND:
+	case LISTADDR_POST:
+	case LISTADDR_OWNER:
 		r = answered(in, t, msg, len);
 		break;
 	}

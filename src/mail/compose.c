@@ -3,9 +3,8 @@
  * the parts, the footer and the merge fields (compose.h says what the
  * message holds); the encodings themselves are in encode.c.
  *
- * API: compose_message, compose_header_text, compose_merge,
- * compose_list_address (the VERP sender, the unsubscribe mailto and the
- * LIST-confirm+ Reply-To, with crypto/token.h's address forms).
+ * API: compose_message, compose_header_text, compose_merge, compose_reply.
+ * The list's addresses in List-Help and List-Post come from listaddr.h.
  *
  * Shape. This runs once per recipient, a million times for a large list, so
  * nothing is built twice: the merge renderer hands each run of template text
@@ -41,6 +40,7 @@
 #include "core/limits.h"
 #include "core/utf8.h"
 #include "mail/encode.h"
+#include "mail/listaddr.h"
 
 #define HDR_LINE ENCODE_LINE
 /* A URL in "List-Unsubscribe: <URL>," must leave the line under 998. */
@@ -613,17 +613,15 @@ int compose_message(const struct compose_in *in, struct buf *out, struct buf *er
 	} else {
 		/* the list's command address (DESIGN.md section 2) */
 		buf_append(out, "<mailto:", 8);
-		buf_puts(out, in->list_name);
-		buf_append(out, "-request@", 9);
-		buf_puts(out, in->list_domain);
+		if (listaddr_build(out, LISTADDR_REQUEST, in->list_name, in->list_domain, NULL) < 0)
+			out->err = 1; /* checked above: cannot happen */
 		buf_puts(out, "?subject=help>");
 	}
 	buf_append(out, "\r\n", 2);
 	if (!in->announce) {
 		buf_puts(out, "List-Post: <mailto:");
-		buf_puts(out, in->list_name);
-		buf_putc(out, '@');
-		buf_puts(out, in->list_domain);
+		if (listaddr_build(out, LISTADDR_POST, in->list_name, in->list_domain, NULL) < 0)
+			out->err = 1;
 		buf_append(out, ">\r\n", 3);
 	}
 	if (in->archive_url != NULL) {
@@ -719,30 +717,5 @@ int compose_reply(const struct compose_reply_in *in, struct buf *out, struct buf
 		return fail(out, start, err0, err, "message larger than the output buffer allows");
 	if (out->len - start > LK_MAX_MESSAGE)
 		return fail(out, start, err0, err, "message over LK_MAX_MESSAGE");
-	return 0;
-}
-
-int compose_list_address(struct buf *out, const struct keys *k, enum token_purpose purpose,
-			 const char *list_name, int64_t list_id, const char *domain,
-			 int64_t subscriber_id, int64_t expires)
-{
-	int confirm = purpose == TOKEN_CONFIRM || purpose == TOKEN_SIGNOFF_ALL ||
-		      (purpose >= TOKEN_SET_DIGEST && purpose <= TOKEN_SET_TEXT);
-	const char *role = purpose == TOKEN_BOUNCE	  ? "bounces"
-			   : purpose == TOKEN_UNSUBSCRIBE ? "unsubscribe"
-			   : confirm			  ? "confirm"
-							  : NULL;
-	if (role == NULL || list_id < 0 || subscriber_id < 0 || (expires != 0) != confirm)
-		return -1;
-	size_t start = out->len;
-	struct token t = {purpose, (uint64_t)list_id, (uint64_t)subscriber_id, expires};
-	buf_printf(out, "%s-%s+", list_name, role);
-	if ((confirm ? token_addr_encode_exp(k, &t, out)
-		     : token_addr_encode(k, purpose, (uint64_t)list_id, (uint64_t)subscriber_id,
-					 out)) < 0 ||
-	    buf_printf(out, "@%s", domain) < 0 || out->err) {
-		buf_truncate(out, start);
-		return -1;
-	}
 	return 0;
 }

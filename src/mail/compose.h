@@ -139,20 +139,4 @@ struct compose_reply_in {
 };
 int compose_reply(const struct compose_reply_in *in, struct buf *out, struct buf *err);
 
-/* The list's addresses for one subscriber, appended to out:
- * LIST-bounces+TOKEN@DOMAIN (TOKEN_BOUNCE: the VERP envelope sender) or
- * LIST-unsubscribe+TOKEN@DOMAIN (TOKEN_UNSUBSCRIBE: the List-Unsubscribe
- * mailto), TOKEN in crypto/token.h's address form, expires 0; or
- * LIST-confirm+TOKEN@DOMAIN (TOKEN_CONFIRM, the TOKEN_SET_* purposes and
- * TOKEN_SIGNOFF_ALL: the
- * Reply-To of a request to confirm), TOKEN in its expiring form, expires
- * (unix seconds) not 0. For a list name of at most LK_MAX_LIST_NAME the
- * local part is at most LK_MAX_LOCAL_PART octets (RFC 5321); a longer name
- * (a list made before that bound) still gets its address. Returns 0, or -1
- * for another purpose, an expiry missing or where none belongs, a
- * subscriber id the form cannot carry, or out full. */
-int compose_list_address(struct buf *out, const struct keys *k, enum token_purpose purpose,
-			 const char *list_name, int64_t list_id, const char *domain,
-			 int64_t subscriber_id, int64_t expires);
-
 #endif

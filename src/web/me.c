@@ -23,6 +23,7 @@
 #include "lists/lists.h"
 #include "lists/person.h"
 #include "mail/address.h"
+#include "mail/listaddr.h"
 #include "web/csrf.h"
 #include "web/mine.h"
 
@@ -235,13 +236,11 @@ static void gone(const struct listpage_env *env, struct page *p)
 
 /* A link to a token page for list_id: "/p/TOKEN" or "/u/TOKEN", put as key. */
 static void token_link(const struct listpage_env *env, struct tmpl_vars *v, const char *key,
-		       const char *prefix, enum token_purpose purpose, int64_t list_id, int64_t id)
+		       enum token_purpose purpose, int64_t list_id, int64_t id)
 {
-	struct token t = {purpose, (uint64_t)list_id, (uint64_t)id, 0};
 	struct buf out;
 	buf_init(&out, 256);
-	buf_puts(&out, prefix);
-	token_encode(env->keys, &t, &out);
+	listaddr_url(&out, env->keys, "", purpose, list_id, id, 0);
 	tmpl_put(v, key, buf_cstr(&out));
 	buf_free(&out);
 }
@@ -269,8 +268,8 @@ static void render_data(const struct listpage_env *env, const char *path, const 
 		tmpl_put(it, "state", mine_state_text(e->sub.state));
 		tmpl_put_bool(it, "digest", e->sub.digest);
 		tmpl_put_bool(it, "nomail", e->sub.nomail);
-		token_link(env, it, "prefs_url", "/p/", TOKEN_PREFS, e->id, m->who.id);
-		token_link(env, it, "unsubscribe_url", "/u/", TOKEN_UNSUBSCRIBE, e->id, m->who.id);
+		token_link(env, it, "prefs_url", TOKEN_PREFS, e->id, m->who.id);
+		token_link(env, it, "unsubscribe_url", TOKEN_UNSUBSCRIBE, e->id, m->who.id);
 	}
 	tmpl_put(v, "action", path);
 	tmpl_put(v, "csrf", csrf);

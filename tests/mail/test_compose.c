@@ -1,8 +1,6 @@
 /*
- * test_compose.c - compose_message, compose_header_text, compose_merge and
- * compose_list_address (the VERP, mailto and LIST-confirm+ addresses: their
- * tokens authenticate, their local part fits in 64 octets for the longest
- * list name).
+ * test_compose.c - compose_message, compose_header_text and compose_merge
+ * (the list's addresses and their tokens: test_listaddr.c).
  *
  * Golden files: compose/NAME.in describes a compose_in as one JSON object
  * (a field left out takes its value from base_in below; a string may also be
@@ -915,122 +913,13 @@ static void test_reuse(void **state)
 	buf_free(&err);
 }
 
-/* The list's own addresses: LIST-bounces+TOKEN and LIST-unsubscribe+TOKEN,
- * whose tokens authenticate for that list and purpose, and whose local part
- * is within RFC 5321's 64 octets for the longest list name allowed. */
-static void test_list_address(void **state)
-{
-	(void)state;
-	struct keys k;
-	assert_int_equal(crypto_init(), 0);
-	for (int i = 0; i < KEYS_LEN; i++)
-		k.master[i] = k.mac[i] = k.hash[i] = (uint8_t)i;
-	char name[LK_MAX_LIST_NAME + 1];
-	memset(name, 'n', LK_MAX_LIST_NAME);
-	name[LK_MAX_LIST_NAME] = '\0';
-	static const struct {
-		enum token_purpose p;
-		const char *role;
-	} t[] = {{TOKEN_BOUNCE, "-bounces+"}, {TOKEN_UNSUBSCRIBE, "-unsubscribe+"}};
-	for (size_t i = 0; i < 2; i++) {
-		struct buf b, err;
-		buf_init(&b, LK_MAX_ADDRESS);
-		buf_init(&err, 256);
-		buf_puts(&b, "kept:");
-		assert_int_equal(
-		    compose_list_address(&b, &k, t[i].p, name, 7, "lists.example.org", 42, 0), 0);
-		const char *a = buf_cstr(&b) + 5;
-		struct address ad;
-		if (address_parse(a, strlen(a), &ad, &err) < 0)
-			fail_msg("%s: %s", a, buf_cstr(&err));
-		address_free(&ad);
-		size_t local = (size_t)(strchr(a, '@') - a);
-		assert_true(local <= LK_MAX_LOCAL_PART);
-		assert_int_equal(strncmp(a, name, LK_MAX_LIST_NAME), 0);
-		const char *tok = a + LK_MAX_LIST_NAME + strlen(t[i].role);
-		assert_int_equal(strncmp(a + LK_MAX_LIST_NAME, t[i].role, strlen(t[i].role)), 0);
-		assert_string_equal(tok + TOKEN_ADDR_LEN, "@lists.example.org");
-		uint64_t sub = 0;
-		assert_int_equal(token_addr_decode(&k, tok, TOKEN_ADDR_LEN, t[i].p, 7, &sub),
-				 TOKEN_OK);
-		assert_int_equal(sub, 42);
-		assert_int_equal(token_addr_decode(&k, tok, TOKEN_ADDR_LEN, t[1 - i].p, 7, &sub),
-				 TOKEN_BAD_MAC);
-		/* no address for other purposes, nor with an expiry; out left as it was */
-		buf_reset(&b);
-		assert_int_equal(
-		    compose_list_address(&b, &k, TOKEN_PREFS, name, 7, "lists.example.org", 42, 0),
-		    -1);
-		assert_int_equal(
-		    compose_list_address(&b, &k, t[i].p, name, 7, "lists.example.org", 42, NOW),
-		    -1);
-		assert_int_equal(b.len, 0);
-		buf_free(&b);
-		buf_free(&err);
-	}
-}
-
-/* LIST-confirm+TOKEN, the Reply-To of every request to confirm (a
- * subscription, a SET): for the longest list name its local part is within
- * 64 octets, the address parses, and the token authenticates for that list,
- * its purpose and until its expiry only. */
-static void test_confirm_address(void **state)
-{
-	(void)state;
-	struct keys k;
-	assert_int_equal(crypto_init(), 0);
-	for (int i = 0; i < KEYS_LEN; i++)
-		k.master[i] = k.mac[i] = k.hash[i] = (uint8_t)i;
-	char name[LK_MAX_LIST_NAME + 1];
-	memset(name, 'n', LK_MAX_LIST_NAME);
-	name[LK_MAX_LIST_NAME] = '\0';
-	static const enum token_purpose P[] = {TOKEN_CONFIRM, TOKEN_SET_DIGEST, TOKEN_SET_TEXT};
-	const int64_t exp = NOW + 168 * 3600;
-	for (size_t i = 0; i < sizeof(P) / sizeof(P[0]); i++) {
-		struct buf b, err;
-		buf_init(&b, LK_MAX_ADDRESS);
-		buf_init(&err, 256);
-		assert_int_equal(
-		    compose_list_address(&b, &k, P[i], name, 7, "lists.example.org", 42, exp), 0);
-		const char *a = buf_cstr(&b);
-		struct address ad;
-		if (address_parse(a, strlen(a), &ad, &err) < 0)
-			fail_msg("%s: %s", a, buf_cstr(&err));
-		address_free(&ad);
-		size_t local = (size_t)(strchr(a, '@') - a);
-		assert_int_equal(local, LK_MAX_LOCAL_PART); /* exactly 64 for 23 characters */
-		assert_int_equal(strncmp(a + LK_MAX_LIST_NAME, "-confirm+", 9), 0);
-		const char *tok = a + LK_MAX_LIST_NAME + 9;
-		assert_string_equal(tok + TOKEN_ADDR_EXP_LEN, "@lists.example.org");
-		struct token t;
-		assert_int_equal(
-		    token_addr_decode_exp(&k, tok, TOKEN_ADDR_EXP_LEN, P[i], 7, NOW, &t), TOKEN_OK);
-		assert_int_equal(t.subscriber_id, 42);
-		assert_true(t.expires >= exp && t.expires < exp + 3600);
-		assert_int_equal(
-		    token_addr_decode_exp(&k, tok, TOKEN_ADDR_EXP_LEN, P[i], 8, NOW, &t),
-		    TOKEN_BAD_MAC);
-		assert_int_equal(
-		    token_addr_decode_exp(&k, tok, TOKEN_ADDR_EXP_LEN, P[i], 7, exp + 3600, &t),
-		    TOKEN_EXPIRED);
-		/* a confirmation needs an expiry */
-		buf_reset(&b);
-		assert_int_equal(
-		    compose_list_address(&b, &k, P[i], name, 7, "lists.example.org", 42, 0), -1);
-		assert_int_equal(b.len, 0);
-		buf_free(&b);
-		buf_free(&err);
-	}
-}
-
 int main(void)
 {
 	g_mime_init();
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_header_text),	 cmocka_unit_test(test_merge),
-	    cmocka_unit_test(test_refused),	 cmocka_unit_test(test_reuse),
-	    cmocka_unit_test(test_list_address), cmocka_unit_test(test_confirm_address),
-	    cmocka_unit_test(test_golden),	 cmocka_unit_test(test_generated),
+	    cmocka_unit_test(test_header_text), cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_refused),	cmocka_unit_test(test_reuse),
+	    cmocka_unit_test(test_golden),	cmocka_unit_test(test_generated),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	g_mime_shutdown();
