@@ -5,6 +5,8 @@
  *
  *   pii_key_new / pii_key_wrap / pii_key_unwrap   the data key
  *   pii_seal / pii_open                           a blob, bound to its ad string
+ *   pii_seal_fresh / pii_open_wrapped             the blob codec: new key, wrap,
+ *                                                 seal, wipe (and back)
  *
  * A wrapped key is sealed like any blob, with the fixed associated data
  * WRAP_AD, so a wrapped key can never be opened as personal data nor a
@@ -130,4 +132,29 @@ int pii_open(const uint8_t key[PII_KEY_LEN], const char *ad, const void *sealed,
 		return -1;
 	}
 	return 0;
+}
+
+int pii_seal_fresh(const struct keys *k, uint8_t wrapped[PII_WRAPPED_LEN],
+		   const struct pii_part *parts, size_t n)
+{
+	uint8_t key[PII_KEY_LEN];
+	int rc = 0;
+	pii_key_new(key);
+	pii_key_wrap(k, key, wrapped);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = pii_seal(key, parts[i].ad, parts[i].plain, parts[i].len, parts[i].out);
+	sodium_memzero(key, sizeof(key));
+	return rc;
+}
+
+int pii_open_wrapped(const struct keys *k, const uint8_t *wrapped, size_t wrapped_len,
+		     const char *ad, const void *sealed, size_t len, struct buf *out)
+{
+	uint8_t key[PII_KEY_LEN];
+	int rc = pii_key_unwrap(k, wrapped, wrapped_len, key) == 0 &&
+			 pii_open(key, ad, sealed, len, out) == 0
+		     ? 0
+		     : -1;
+	sodium_memzero(key, sizeof(key));
+	return rc;
 }

@@ -50,4 +50,26 @@ int pii_seal(const uint8_t key[PII_KEY_LEN], const char *ad, const void *plain, 
 int pii_open(const uint8_t key[PII_KEY_LEN], const char *ad, const void *sealed, size_t len,
 	     struct buf *out);
 
+/* The codec of a blob under its own data key, in one place (spool rows,
+ * sealed job recipients, a new subscriber's data and details):
+ *
+ * pii_seal_fresh makes a fresh data key, wraps it with the master key into
+ * wrapped, seals each of the n parts (plain, len, under its ad) with it,
+ * appending to its out, and wipes the key. Returns 0, or -1 when an out's
+ * maximum would be passed (the outs appended before keep their blobs; the
+ * caller discards them). */
+struct pii_part {
+	const char *ad;
+	const void *plain;
+	size_t len;
+	struct buf *out;
+};
+int pii_seal_fresh(const struct keys *k, uint8_t wrapped[PII_WRAPPED_LEN],
+		   const struct pii_part *parts, size_t n);
+/* Opens a blob sealed by pii_seal_fresh: unwraps its key (wrapped_len bytes
+ * at wrapped), opens the blob under ad appending the plain text to out, and
+ * wipes the key. 0, or -1 (a wrong or altered key or blob; out as it was). */
+int pii_open_wrapped(const struct keys *k, const uint8_t *wrapped, size_t wrapped_len,
+		     const char *ad, const void *sealed, size_t len, struct buf *out);
+
 #endif

@@ -43,18 +43,14 @@ static int seal(const struct keys *keys, const char *rcpt, size_t rcpt_len, cons
 	if (rcpt_len == 0 || rcpt_len > LK_MAX_ADDRESS || memchr(rcpt, '\n', rcpt_len) != NULL ||
 	    len > LK_MAX_MESSAGE)
 		return STORE_ERR;
-	uint8_t key[PII_KEY_LEN];
 	struct buf plain, sealed;
 	buf_init(&plain, LK_MAX_MESSAGE + LK_MAX_ADDRESS + 1);
 	buf_init(&sealed, SEALED_MAX);
 	buf_append(&plain, rcpt, rcpt_len);
 	buf_putc(&plain, '\n');
 	buf_append(&plain, msg, len);
-	pii_key_new(key);
-	pii_key_wrap(keys, key, r->wrapped_key);
-	int rc =
-	    pii_seal(key, SPOOL_AD, plain.data, plain.len, &sealed) == 0 ? STORE_OK : STORE_ERR;
-	explicit_bzero(key, sizeof(key));
+	struct pii_part part = {SPOOL_AD, plain.data, plain.len, &sealed};
+	int rc = pii_seal_fresh(keys, r->wrapped_key, &part, 1) == 0 ? STORE_OK : STORE_ERR;
 	explicit_bzero(plain.data, plain.len);
 	buf_free(&plain);
 	r->received = r->updated = now;
@@ -67,13 +63,10 @@ static int seal(const struct keys *keys, const char *rcpt, size_t rcpt_len, cons
 int intake_spool_open(const struct keys *keys, const struct spool_rec *r, struct buf *rcpt,
 		      struct buf *msg)
 {
-	uint8_t key[PII_KEY_LEN];
 	struct buf plain;
 	buf_init(&plain, LK_MAX_MESSAGE + LK_MAX_ADDRESS + 1);
-	int ok = r->data != NULL &&
-		 pii_key_unwrap(keys, r->wrapped_key, PII_WRAPPED_LEN, key) == 0 &&
-		 pii_open(key, SPOOL_AD, r->data, r->data_len, &plain) == 0;
-	explicit_bzero(key, sizeof(key));
+	int ok = r->data != NULL && pii_open_wrapped(keys, r->wrapped_key, PII_WRAPPED_LEN,
+						     SPOOL_AD, r->data, r->data_len, &plain) == 0;
 	const char *nl = ok ? memchr(plain.data, '\n', plain.len) : NULL;
 	if (nl != NULL) {
 		size_t rl = (size_t)(nl - plain.data);

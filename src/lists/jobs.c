@@ -215,7 +215,6 @@ int jobs_create_single(struct lists_ctx *x, int64_t list_id, const char *kind, c
 	    !text_ok("the address", to, LK_MAX_ADDRESS, 1, err) ||
 	    (reply_to != NULL && !text_ok("the reply address", reply_to, LK_MAX_ADDRESS, 1, err)))
 		return STORE_ERR;
-	uint8_t dk[PII_KEY_LEN];
 	struct buf plain, sealed;
 	buf_init(&plain, 2 * LK_MAX_ADDRESS + 2);
 	buf_init(&sealed, 2 * LK_MAX_ADDRESS + 2 + PII_WRAPPED_LEN + PII_OVERHEAD);
@@ -223,12 +222,12 @@ int jobs_create_single(struct lists_ctx *x, int64_t list_id, const char *kind, c
 	buf_putc(&plain, '\0');
 	if (reply_to != NULL)
 		buf_puts(&plain, reply_to);
-	pii_key_new(dk);
-	uint8_t wrapped[PII_WRAPPED_LEN];
-	pii_key_wrap(x->keys, dk, wrapped);
-	buf_append(&sealed, wrapped, sizeof(wrapped));
-	int rc = pii_seal(dk, RCPT_AD, plain.data, plain.len, &sealed);
-	explicit_bzero(dk, sizeof(dk));
+	uint8_t wrapped[PII_WRAPPED_LEN] = {0};
+	buf_append(&sealed, wrapped, sizeof(wrapped)); /* its place, filled below */
+	struct pii_part part = {RCPT_AD, plain.data, plain.len, &sealed};
+	int rc = pii_seal_fresh(x->keys, wrapped, &part, 1);
+	if (rc == 0 && !sealed.err)
+		memcpy(sealed.data, wrapped, sizeof(wrapped));
 	buf_free(&plain);
 	if (rc < 0 || sealed.err) {
 		buf_puts(err, "cannot seal the recipient");
@@ -259,14 +258,11 @@ int jobs_rcpt_open(const struct keys *k, const struct job_rec *j, char **to, cha
 	*to = *reply_to = NULL;
 	if (j->rcpt_sealed == NULL || j->rcpt_sealed_len < PII_WRAPPED_LEN + PII_OVERHEAD)
 		return -1;
-	uint8_t dk[PII_KEY_LEN];
-	if (pii_key_unwrap(k, j->rcpt_sealed, PII_WRAPPED_LEN, dk) < 0)
-		return -1;
 	struct buf plain;
 	buf_init(&plain, 2 * LK_MAX_ADDRESS + 2);
-	int rc = pii_open(dk, RCPT_AD, j->rcpt_sealed + PII_WRAPPED_LEN,
-			  j->rcpt_sealed_len - PII_WRAPPED_LEN, &plain);
-	explicit_bzero(dk, sizeof(dk));
+	int rc = pii_open_wrapped(k, j->rcpt_sealed, PII_WRAPPED_LEN, RCPT_AD,
+				  j->rcpt_sealed + PII_WRAPPED_LEN,
+				  j->rcpt_sealed_len - PII_WRAPPED_LEN, &plain);
 	const char *nul = rc == 0 ? memchr(plain.data, '\0', plain.len) : NULL;
 	if (nul == NULL || nul == plain.data) {
 		buf_free(&plain);

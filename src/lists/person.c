@@ -97,17 +97,39 @@ static void json_member(struct buf *out, const char *k, const char *v)
 	buf_putc(out, '"');
 }
 
-/* Seals the JSON object in plain (closing it first) with key into out; plain
- * is wiped. An object without members seals to nothing (out stays empty)
- * unless always is set. */
-static int seal_members(const uint8_t key[PII_KEY_LEN], const char *ad, struct buf *plain,
-			int always, struct buf *out)
+/* The plain text of a ledger event's details (IP, consent wording, note):
+ * a JSON object in plain, or plain empty when there are none. */
+static void details_plain(struct buf *plain, const char *ip, const char *wording, const char *note)
 {
-	int r = 0;
-	if (plain->len > 1 || always) {
+	buf_reset(plain);
+	buf_putc(plain, '{');
+	json_member(plain, "ip", ip);
+	json_member(plain, "wording", wording);
+	json_member(plain, "note", note);
+	if (plain->len > 1)
 		buf_putc(plain, '}');
-		r = plain->err ? -1 : pii_seal(key, ad, plain->data, plain->len, out);
-	}
+	else
+		buf_reset(plain);
+}
+
+/* The plain text of a person's data {address, name, country}. */
+static void person_plain(struct buf *plain, const char *addr, const char *name, const char *country)
+{
+	buf_reset(plain);
+	buf_putc(plain, '{');
+	json_member(plain, "a", addr);
+	json_member(plain, "n", name);
+	json_member(plain, "c", country);
+	buf_putc(plain, '}');
+}
+
+/* Seals plain (nothing when it is empty) with key into out; plain is wiped. */
+static int seal_plain(const uint8_t key[PII_KEY_LEN], const char *ad, struct buf *plain,
+		      struct buf *out)
+{
+	int r = plain->err	 ? -1
+		: plain->len > 0 ? pii_seal(key, ad, plain->data, plain->len, out)
+				 : 0;
 	buf_reset(plain);
 	return r;
 }
@@ -118,24 +140,16 @@ static int seal_details(const uint8_t key[PII_KEY_LEN], const char *ip, const ch
 			const char *note, struct buf *scratch, struct buf *out)
 {
 	buf_reset(out);
-	buf_reset(scratch);
-	buf_putc(scratch, '{');
-	json_member(scratch, "ip", ip);
-	json_member(scratch, "wording", wording);
-	json_member(scratch, "note", note);
-	return seal_members(key, AD_LEDGER, scratch, 0, out);
+	details_plain(scratch, ip, wording, note);
+	return seal_plain(key, AD_LEDGER, scratch, out);
 }
 
 /* Seals a person's data {address, name, country} with key into out. */
 static int seal_person(const uint8_t key[PII_KEY_LEN], const char *addr, const char *name,
 		       const char *country, struct buf *scratch, struct buf *out)
 {
-	buf_reset(scratch);
-	buf_putc(scratch, '{');
-	json_member(scratch, "a", addr);
-	json_member(scratch, "n", name);
-	json_member(scratch, "c", country);
-	return seal_members(key, AD_DATA, scratch, 1, out);
+	person_plain(scratch, addr, name, country);
+	return seal_plain(key, AD_DATA, scratch, out);
 }
 
 /* Seals details with key into a new buffer the caller frees. */
@@ -176,6 +190,7 @@ struct subscribe_prep {
 	struct buf data;		  /* {address, name, country} sealed with it */
 	struct buf details;		  /* the ledger details sealed with it (or none) */
 	struct buf plain;		  /* scratch for the JSON before sealing; wiped */
+	struct buf plain2;		  /* the same for the details */
 };
 
 struct subscribe_prep *subscribe_prep_new(void)
@@ -184,6 +199,7 @@ struct subscribe_prep *subscribe_prep_new(void)
 	buf_init(&p->data, 4 * LK_MAX_MAILBOX + PII_OVERHEAD);
 	buf_init(&p->details, LK_MAX_LEDGER_DETAILS + PII_OVERHEAD);
 	buf_init(&p->plain, LK_MAX_LEDGER_DETAILS);
+	buf_init(&p->plain2, LK_MAX_LEDGER_DETAILS);
 	return p;
 }
 
@@ -194,6 +210,7 @@ void subscribe_prep_free(struct subscribe_prep *p)
 	buf_free(&p->data);
 	buf_free(&p->details);
 	buf_free(&p->plain);
+	buf_free(&p->plain2);
 	explicit_bzero(p, sizeof(*p));
 	free(p);
 }
@@ -201,7 +218,6 @@ void subscribe_prep_free(struct subscribe_prep *p)
 int lists_subscribe_prepare(const struct keys *k, const struct subscribe_req *rq,
 			    struct subscribe_prep *p, struct buf *err)
 {
-	uint8_t key[PII_KEY_LEN];
 	buf_reset(&p->data);
 	buf_reset(&p->details);
 	if (rq->who.addr == NULL || rq->who.key == NULL || rq->who.addr[0] == '\0' ||
@@ -218,12 +234,15 @@ int lists_subscribe_prepare(const struct keys *k, const struct subscribe_req *rq
 	addr_hash(k, rq->who.key, strlen(rq->who.key), p->hash);
 	/* Made for a new subscriber; an existing one keeps their key, and
 	 * lists_subscribe_prepared seals the details again with it. */
-	pii_key_new(key);
-	pii_key_wrap(k, key, p->wrapped);
-	int r = seal_person(key, rq->who.addr, rq->name, rq->country, &p->plain, &p->data);
-	if (r == 0)
-		r = seal_details(key, rq->ip, rq->wording, rq->note, &p->plain, &p->details);
-	explicit_bzero(key, sizeof(key));
+	person_plain(&p->plain, rq->who.addr, rq->name, rq->country);
+	details_plain(&p->plain2, rq->ip, rq->wording, rq->note);
+	struct pii_part parts[2] = {{AD_DATA, p->plain.data, p->plain.len, &p->data},
+				    {AD_LEDGER, p->plain2.data, p->plain2.len, &p->details}};
+	int r = p->plain.err || p->plain2.err
+		    ? -1
+		    : pii_seal_fresh(k, p->wrapped, parts, p->plain2.len > 0 ? 2 : 1);
+	buf_reset(&p->plain);
+	buf_reset(&p->plain2);
 	if (r < 0)
 		buf_puts(err, "the personal data is too long to seal");
 	return r;

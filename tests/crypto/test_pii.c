@@ -239,6 +239,55 @@ static void test_key_wrap(void **state)
 	buf_free(&o);
 }
 
+/* The codec: a fresh key per call, wrapped; each part opens under its own
+ * ad with that wrapped key only; a full out fails. */
+static void test_seal_fresh(void **state)
+{
+	(void)state;
+	struct keys k, other;
+	keys_generate(&k);
+	keys_generate(&other);
+	uint8_t w1[PII_WRAPPED_LEN], w2[PII_WRAPPED_LEN];
+	struct buf a, b, c, plain;
+	buf_init(&a, 1024);
+	buf_init(&b, 1024);
+	buf_init(&c, 1024);
+	buf_init(&plain, 1024);
+	struct pii_part parts[2] = {{"one", "first", 5, &a}, {"two", "second", 6, &b}};
+	assert_int_equal(pii_seal_fresh(&k, w1, parts, 2), 0);
+	assert_int_equal(a.len, 5 + PII_OVERHEAD);
+	assert_int_equal(b.len, 6 + PII_OVERHEAD);
+	assert_int_equal(pii_open_wrapped(&k, w1, sizeof(w1), "one", a.data, a.len, &plain), 0);
+	assert_memory_equal(plain.data, "first", 5);
+	buf_reset(&plain);
+	assert_int_equal(pii_open_wrapped(&k, w1, sizeof(w1), "two", b.data, b.len, &plain), 0);
+	assert_memory_equal(plain.data, "second", 6);
+	buf_reset(&plain);
+	/* wrong ad, wrong master key, a short wrapped key: nothing comes out */
+	assert_int_equal(pii_open_wrapped(&k, w1, sizeof(w1), "two", a.data, a.len, &plain), -1);
+	assert_int_equal(pii_open_wrapped(&other, w1, sizeof(w1), "one", a.data, a.len, &plain),
+			 -1);
+	assert_int_equal(pii_open_wrapped(&k, w1, sizeof(w1) - 1, "one", a.data, a.len, &plain),
+			 -1);
+	assert_int_equal(plain.len, 0);
+	/* a second call makes another key: its blob does not open under the first */
+	struct pii_part one = {"one", "first", 5, &c};
+	assert_int_equal(pii_seal_fresh(&k, w2, &one, 1), 0);
+	assert_memory_not_equal(w1, w2, sizeof(w1));
+	assert_int_equal(pii_open_wrapped(&k, w1, sizeof(w1), "one", c.data, c.len, &plain), -1);
+	assert_int_equal(pii_open_wrapped(&k, w2, sizeof(w2), "one", c.data, c.len, &plain), 0);
+	/* no room */
+	struct buf tiny;
+	buf_init(&tiny, PII_OVERHEAD + 2);
+	struct pii_part big = {"one", "first", 5, &tiny};
+	assert_int_equal(pii_seal_fresh(&k, w2, &big, 1), -1);
+	buf_free(&tiny);
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&c);
+	buf_free(&plain);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +298,7 @@ int main(void)
 	    cmocka_unit_test(test_short_or_cut_fails),
 	    cmocka_unit_test(test_output_bound),
 	    cmocka_unit_test(test_key_wrap),
+	    cmocka_unit_test(test_seal_fresh),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
