@@ -41,7 +41,7 @@ static int ls_one(void *ctx, const struct list_rec *l)
 	struct cli *c = ctx;
 	int64_t n[4] = {0};
 	store_list_counts(c->st, l->id, n);
-	printf("%-24s %-10s %8lld active %8lld pending  %s@%s\n", l->name, l->kind,
+	printf("%-24s %-10s %8lld active %8lld pending  %s@%s\n", l->name, list_kind_name(l->kind),
 	       (long long)n[SUB_STATE_ACTIVE], (long long)n[SUB_STATE_PENDING], l->name, l->domain);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "core/num.h"
 #include "core/progress.h"
 #include "delivery/engine.h"
+#include "lists/joblife.h"
 #include "lists/jobs.h"
 
 static const char SEND_USAGE[] =
@@ -121,8 +122,8 @@ static int run_job(struct cli *c, struct engine *e, int64_t id)
 			break;
 		}
 		progress_update(pg, (uint64_t)(j.sent + j.failed));
-		int done = !strcmp(j.state, "done") || !strcmp(j.state, "cancelled");
-		int by_hand = !strcmp(j.state, "paused") && j.resume_at == 0;
+		int done = joblife_final(j.state);
+		int by_hand = !done && joblife_held_by_hand(&j);
 		if (j.pause_reason[0] && strcmp(j.pause_reason, last_reason) != 0) {
 			fprintf(stderr, "\njob %lld paused: %s\n", (long long)id, j.pause_reason);
 			bsnprintf(last_reason, sizeof(last_reason), "%s", j.pause_reason);
@@ -130,8 +131,8 @@ static int run_job(struct cli *c, struct engine *e, int64_t id)
 		if (done || by_hand) {
 			progress_finish(pg, (uint64_t)(j.sent + j.failed));
 			pg = NULL;
-			printf("job %lld %s: %lld sent, %lld failed\n", (long long)id, j.state,
-			       (long long)j.sent, (long long)j.failed);
+			printf("job %lld %s: %lld sent, %lld failed\n", (long long)id,
+			       job_state_name(j.state), (long long)j.sent, (long long)j.failed);
 			if (by_hand)
 				r = EX_TEMPFAIL;
 			job_rec_free(&j);
@@ -234,9 +235,10 @@ static int ls_one(void *ctx, const struct job_rec *j)
 	struct cli *c = ctx;
 	struct list_rec l = {0};
 	int have = store_list_get_id(c->st, j->list_id, &l) == STORE_OK;
-	printf("%-6lld %-9s %-10s %-16s %8lld/%-8lld  %s\n", (long long)j->id, j->kind, j->state,
-	       have ? l.name : "(deleted)", (long long)j->sent, (long long)j->total,
-	       !strcmp(j->kind, "confirm") ? "(confirmation request)" : j->subject);
+	printf("%-6lld %-9s %-10s %-16s %8lld/%-8lld  %s\n", (long long)j->id,
+	       job_kind_name(j->kind), job_state_name(j->state), have ? l.name : "(deleted)",
+	       (long long)j->sent, (long long)j->total,
+	       j->kind == JOB_KIND_CONFIRM ? "(confirmation request)" : j->subject);
 	list_rec_free(&l);
 	return 0;
 }
@@ -257,12 +259,12 @@ static int show(struct cli *c, int64_t id)
 	struct list_rec l = {0};
 	int have = store_list_get_id(c->st, j.list_id, &l) == STORE_OK;
 	int64_t remaining = j.total - j.sent - j.failed - deferred;
-	if (!strcmp(j.state, "done") || !strcmp(j.state, "cancelled") || remaining < 0)
+	if (joblife_final(j.state) || remaining < 0)
 		remaining = 0;
 	int64_t span = (j.finished ? j.finished : j.updated) - j.created;
-	printf("job %lld\nkind: %s\nlist: %s\nstate: %s\n", (long long)id, j.kind,
-	       have ? l.name : "(deleted)", j.state);
-	if (strcmp(j.kind, "confirm") != 0)
+	printf("job %lld\nkind: %s\nlist: %s\nstate: %s\n", (long long)id, job_kind_name(j.kind),
+	       have ? l.name : "(deleted)", job_state_name(j.state));
+	if (j.kind != JOB_KIND_CONFIRM)
 		printf("subject: %s\n", j.subject);
 	printf("sent: %lld\ndeferred: %lld\nfailed: %lld\nremaining: %lld\n", (long long)j.sent,
 	       (long long)deferred, (long long)j.failed, (long long)remaining);
@@ -305,22 +307,28 @@ int cmd_job(struct cli *c, int argc, char **argv)
 			   : cli_store_fail(c, "job ls", NULL);
 	if (!strcmp(verb, "show"))
 		return show(c, id);
+	enum job_event ev = JOB_EVENT_CANCEL;
+	job_event_parse(verb, &ev); /* pause, resume or cancel: checked above */
 	struct buf err;
 	buf_init(&err, 1024);
-	int s = !strcmp(verb, "pause")	  ? jobs_pause(&c->x, id, &err)
-		: !strcmp(verb, "resume") ? jobs_resume(&c->x, id, &err)
-					  : jobs_cancel(&c->x, id, &err);
+	int s = ev == JOB_EVENT_PAUSE	 ? joblife_pause(&c->x, id, &err)
+		: ev == JOB_EVENT_RESUME ? joblife_resume(&c->x, id, &err)
+					 : joblife_cancel(&c->x, id, &err);
 	if (s == STORE_NOTFOUND) {
 		fprintf(stderr, "listkeeper job: no job %lld\n", (long long)id);
 		r = EX_DATAERR;
+	} else if (s == STORE_BUSY) {
+		fprintf(stderr, "listkeeper job %s: the store is busy, try again: %s\n", verb,
+			buf_cstr(&err));
+		r = EX_TEMPFAIL;
 	} else if (s != STORE_OK) {
 		fprintf(stderr, "listkeeper job %s: %s\n", verb, buf_cstr(&err));
 		r = EX_DATAERR;
 	} else {
 		printf("job %lld: %s\n", (long long)id,
-		       !strcmp(verb, "pause")	 ? "paused"
-		       : !strcmp(verb, "resume") ? "resumed"
-						 : "cancelled");
+		       ev == JOB_EVENT_PAUSE	? "paused"
+		       : ev == JOB_EVENT_RESUME ? "resumed"
+						: "cancelled");
 	}
 	buf_free(&err);
 	return r;

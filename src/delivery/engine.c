@@ -25,6 +25,7 @@
 #include "delivery/workpool.h"
 #include "lists/bounces.h"
 #include "lists/jobs.h"
+#include "lists/joblife.h"
 #include "lists/lists.h"
 #include "lists/person.h"
 #include "mail/compose.h"
@@ -126,24 +127,15 @@ static void reap_stale_leases(struct engine *e)
 		return;
 	if (store_job_each(e->st, find_stale, &st) != STORE_OK || st.n == 0)
 		return;
-	if (store_begin(e->st) != STORE_OK)
-		return;
-	int r = STORE_OK;
-	for (size_t i = 0; r == STORE_OK && i < st.n; i++) {
-		struct job_rec j = {0};
-		r = store_job_get(e->st, st.ids[i], &j);
-		if (r == STORE_OK) {
+	struct buf err;
+	buf_init(&err, 512);
+	for (size_t i = 0; i < st.n; i++) {
+		buf_reset(&err);
+		if (joblife_release(&e->x, st.ids[i], &err) == STORE_OK)
 			log_info("job=%lld: lease of a sender that died is released",
-				 (long long)j.id);
-			free(j.lease_owner);
-			j.lease_owner = xstrdup("");
-			j.lease_until = 0;
-			r = store_job_update(e->st, &j);
-		}
-		job_rec_free(&j);
+				 (long long)st.ids[i]);
 	}
-	if (r != STORE_OK || store_commit(e->st) != STORE_OK)
-		store_rollback(e->st);
+	buf_free(&err);
 }
 
 /* (Re)makes worker w's signers for domain. 0, or -1 with the reason in err
@@ -392,8 +384,8 @@ static int prepare(struct engine *e, struct worker *w, struct recip *r)
 	const struct list_rec *l = e->list;
 	const struct subscriber_rec *who = &r->who;
 	struct person p;
-	int confirm = !strcmp(j->kind, "confirm");
-	int request = !strcmp(j->kind, "request"); /* the link to the person's data page */
+	int confirm = j->kind == JOB_KIND_CONFIRM;
+	int request = j->kind == JOB_KIND_REQUEST; /* the link to the person's data page */
 	int personal = confirm || request;	   /* about the person: text only, no pixel */
 	if (lists_person_load(&e->x, who, &p) < 0) {
 		log_warnx("job=%lld subscriber=%lld: personal data does not open; skipped",
@@ -444,7 +436,7 @@ static int prepare(struct engine *e, struct worker *w, struct recip *r)
 	in.list_footer = l->footer;
 	in.postal_address = l->postal_address;
 	in.from_addr = buf_cstr(&ln.from);
-	in.announce = !strcmp(l->kind, "announce");
+	in.announce = l->kind == LIST_KIND_ANNOUNCE;
 	in.subject = subj;
 	in.text = body;
 	in.html = personal ? NULL : j->body_html;
@@ -538,11 +530,11 @@ static int still_wanted(struct engine *e, const struct job_rec *j, const struct 
 			const struct subscriber_rec *who)
 {
 	struct subscription_rec sub;
-	if (!strcmp(j->kind, "request")) /* asked by the person: the subscriber exists */
+	if (j->kind == JOB_KIND_REQUEST) /* asked by the person: the subscriber exists */
 		return 1;
 	if (store_subscription_get(e->st, l->id, who->id, &sub) != STORE_OK)
 		return 0;
-	if (!strcmp(j->kind, "confirm"))
+	if (j->kind == JOB_KIND_CONFIRM)
 		return sub.state == SUB_STATE_PENDING;
 	if (sub.state != SUB_STATE_ACTIVE || sub.nomail)
 		return 0;
@@ -578,20 +570,6 @@ static int64_t backoff(const struct engine *e, int attempts)
 	for (int i = 1; i < attempts && d < 4 * 3600; i++)
 		d *= 2;
 	return d < 4 * 3600 ? d : 4 * 3600;
-}
-
-static void set_str(char **slot, const char *v)
-{
-	free(*slot);
-	*slot = xstrdup(v);
-}
-
-/* A job that an administrator paused or cancelled keeps that state, even if
- * it happened while our batch was in flight. */
-static int held_by_hand(const struct job_rec *j)
-{
-	return !strcmp(j->state, "cancelled") || !strcmp(j->state, "done") ||
-	       (!strcmp(j->state, "paused") && j->resume_at == 0);
 }
 
 /* A hard bounce at the relay (5xx), inside commit_batch's transaction: the
@@ -657,7 +635,7 @@ static int commit_batch(struct engine *e, struct job_rec *j, const struct list_r
 				r = store_retry_delete(e->st, j->id, rc->sub_id);
 			/* A hard bounce (5xx at the relay), scored as intake scores
 			 * a DSN: decayed, and disabled or removed at the threshold. */
-			if (r == STORE_OK && strcmp(j->kind, "campaign") == 0)
+			if (r == STORE_OK && j->kind == JOB_KIND_CAMPAIGN)
 				r = relay_bounce(e, l, rc->sub_id, err);
 		}
 	}
@@ -669,20 +647,7 @@ static int commit_batch(struct engine *e, struct job_rec *j, const struct list_r
 		fresh.failed += df + cx->failed;
 		if (cx->new_count > 0 && cx->last_new > fresh.cursor)
 			fresh.cursor = cx->last_new;
-		if (!held_by_hand(&fresh)) {
-			set_str(&fresh.state, "running");
-			set_str(&fresh.pause_reason, "");
-			fresh.resume_at = 0;
-			if (exhausted && pending == 0) {
-				set_str(&fresh.state, "done");
-				fresh.finished = t;
-			} else if (exhausted) {
-				fresh.not_before = next_at; /* wait for the retries */
-			}
-		}
-		set_str(&fresh.lease_owner, "");
-		fresh.lease_until = 0;
-		fresh.updated = t;
+		joblife_batch_end(&fresh, exhausted, pending, next_at, t);
 		r = store_job_update(e->st, &fresh);
 	}
 	if (r == STORE_OK)
@@ -693,7 +658,7 @@ static int commit_batch(struct engine *e, struct job_rec *j, const struct list_r
 		job_rec_free(&fresh);
 		return -1;
 	}
-	if (!strcmp(fresh.state, "done"))
+	if (fresh.state == JOB_STATE_DONE)
 		log_info("job=%lld list=%s done sent=%lld failed=%lld", (long long)j->id, l->name,
 			 (long long)fresh.sent, (long long)fresh.failed);
 	job_rec_free(&fresh);
@@ -711,81 +676,11 @@ static int pause_down(struct engine *e, struct job_rec *j, const char *why, stru
 	e->down_count++;
 	char reason[300];
 	bsnprintf(reason, sizeof(reason), "relay down: %s", why);
-	struct job_rec fresh = {0};
-	int r = store_begin(e->st);
-	if (r == STORE_OK)
-		r = store_job_get(e->st, j->id, &fresh);
-	if (r == STORE_OK) {
-		if (!held_by_hand(&fresh)) {
-			set_str(&fresh.state, "paused");
-			set_str(&fresh.pause_reason, reason);
-			fresh.resume_at = t + wait;
-		}
-		set_str(&fresh.lease_owner, "");
-		fresh.lease_until = 0;
-		fresh.updated = t;
-		r = store_job_update(e->st, &fresh);
-	}
-	if (r == STORE_OK)
-		r = store_commit(e->st);
-	job_rec_free(&fresh);
-	if (r != STORE_OK) {
-		buf_puts(err, store_errmsg(e->st));
-		store_rollback(e->st);
+	if (joblife_relay_down(&e->x, j->id, reason, t + wait, err) < 0)
 		return -1;
-	}
 	log_warnx("job=%lld paused: %s; resuming in %llds", (long long)j->id, reason,
 		  (long long)wait);
 	return 0;
-}
-
-/* Takes the next due job (or job `only`) and leases it to this sender for
- * the length of one batch. 1 and *j filled; 0 when nothing is due (then
- * *wait_until); -1 on a store error. */
-static int claim(struct engine *e, int64_t only, struct job_rec *j, int64_t *wait_until,
-		 struct buf *err)
-{
-	int64_t t = now(e);
-	int r = store_begin(e->st);
-	if (r == STORE_OK)
-		r = only ? store_job_get(e->st, only, j) : store_job_next(e->st, t, j);
-	if (r == STORE_NOTFOUND) {
-		store_rollback(e->st);
-		return 0;
-	}
-	if (r != STORE_OK)
-		goto fail;
-	int leased = j->lease_until > t && j->lease_owner[0] != '\0' &&
-		     strcmp(j->lease_owner, e->owner) != 0;
-	int due = (!strcmp(j->state, "scheduled") || !strcmp(j->state, "running"))
-		      ? j->not_before <= t
-		  : !strcmp(j->state, "paused") ? (j->resume_at > 0 && j->resume_at <= t)
-						: 0;
-	if (leased || !due) {
-		if (wait_until != NULL)
-			*wait_until = leased			    ? t + 1
-				      : !strcmp(j->state, "paused") ? j->resume_at
-								    : j->not_before;
-		store_rollback(e->st);
-		job_rec_free(j);
-		return 0;
-	}
-	set_str(&j->state, "running");
-	set_str(&j->pause_reason, "");
-	j->resume_at = 0;
-	set_str(&j->lease_owner, e->owner);
-	j->lease_until = t + e->lease_secs;
-	j->updated = t;
-	r = store_job_update(e->st, j);
-	if (r == STORE_OK)
-		r = store_commit(e->st);
-	if (r == STORE_OK)
-		return 1;
-fail:
-	buf_puts(err, store_errmsg(e->st));
-	store_rollback(e->st);
-	job_rec_free(j);
-	return -1;
 }
 
 int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf *err)
@@ -793,7 +688,7 @@ int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf 
 	struct job_rec j = {0};
 	struct list_rec l = {0};
 	int64_t t = now(e);
-	int c = claim(e, only, &j, wait_until, err);
+	int c = joblife_claim(&e->x, only, e->owner, e->lease_secs, &j, wait_until, err);
 	if (c <= 0)
 		return c;
 	int ret = 1, r;
@@ -803,13 +698,8 @@ int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf 
 		l.domain = xstrdup(conf_get(e->c, "general", "domain"));
 	} else if (store_list_get_id(e->st, j.list_id, &l) != STORE_OK) {
 		/* the list was deleted: nothing left to send */
-		set_str(&j.state, "cancelled");
-		set_str(&j.lease_owner, "");
-		j.lease_until = 0;
-		j.finished = j.updated = t;
-		if (store_begin(e->st) == STORE_OK &&
-		    (store_job_update(e->st, &j) != STORE_OK || store_commit(e->st) != STORE_OK))
-			store_rollback(e->st);
+		joblife_orphaned(&e->x, j.id, err);
+		buf_reset(err);
 		job_rec_free(&j);
 		return 1;
 	}

@@ -117,7 +117,7 @@ const char *inmail_no_answer(const struct inmail *m)
 	return NULL;
 }
 
-int answer_queue(struct lists_ctx *x, const struct conf *conf, int64_t list_id, const char *kind,
+int answer_queue(struct lists_ctx *x, const struct conf *conf, int64_t list_id, enum job_kind kind,
 		 const struct address *to, const char *reply_to, const char *subject,
 		 const char *text, int *sent, struct buf *err)
 {

@@ -51,7 +51,7 @@ const char *inmail_no_answer(const struct inmail *m);
  * (normalised), if the address's reply limit allows: *sent is 1 if queued,
  * 0 if the limit held it back. Within the caller's transaction. Returns
  * STORE_OK or a store error (reason in err). */
-int answer_queue(struct lists_ctx *x, const struct conf *conf, int64_t list_id, const char *kind,
+int answer_queue(struct lists_ctx *x, const struct conf *conf, int64_t list_id, enum job_kind kind,
 		 const struct address *to, const char *reply_to, const char *subject,
 		 const char *text, int *sent, struct buf *err);
 

@@ -229,7 +229,7 @@ static int ask(struct mailcmd_env *env, const struct list_rec *l, int64_t id, en
 	tmpl_vars_free(v);
 	int sent = 0;
 	if (r == STORE_OK)
-		r = answer_queue(env->x, env->conf, l->id, "confirm", env->from,
+		r = answer_queue(env->x, env->conf, l->id, JOB_KIND_CONFIRM, env->from,
 				 buf_cstr(&reply_to), subject, text, &sent, err);
 	if (r == STORE_OK)
 		buf_puts(out, sent ? "we sent you a request to confirm, in a separate message: "
@@ -457,7 +457,7 @@ static int do_info(struct mailcmd_env *env, const struct command *c, struct buf 
 	if (l.description != NULL && l.description[0] != '\0')
 		buf_printf(out, "  %s\n", l.description);
 	buf_printf(out, "  %s list. To join, send SUBSCRIBE %s to ",
-		   strcmp(l.kind, "announce") == 0 ? "An announcement" : "A discussion", l.name);
+		   l.kind == LIST_KIND_ANNOUNCE ? "An announcement" : "A discussion", l.name);
 	listaddr_build(out, LISTADDR_REQUEST, l.name, l.domain, NULL);
 	buf_puts(out, ".\n");
 	list_rec_free(&l);
@@ -537,7 +537,7 @@ int mailcmd_token(struct mailcmd_env *env, const char *tok, size_t len, int64_t 
 		r = lists_confirm(env->x, &l, id, "email", NULL, err);
 		done = r == STORE_EXISTS		? "confirmed already."
 		       : r == STORE_NOTFOUND		? "there is nothing to confirm any more."
-		       : !strcmp(l.sub_policy, "owner") ? "confirmed; the list's owners will "
+		       : l.sub_policy == LIST_SUB_OWNER ? "confirmed; the list's owners will "
 							  "approve your subscription."
 							: "confirmed: you are subscribed.";
 		if (r == STORE_OK)

@@ -253,7 +253,7 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 	if (r != STORE_OK)
 		return tempfail(res);
 	enum intake_verdict v = INTAKE_OK;
-	if (kind == LISTADDR_POST && strcmp(l.kind, "announce") != 0) {
+	if (kind == LISTADDR_POST && l.kind != LIST_KIND_ANNOUNCE) {
 		/* discussion lists come in a later release: the sending MTA keeps
 		 * their posts queued */
 		v = say(res, INTAKE_TEMPFAIL, "451 4.3.0 Not yet handled here, try again later");
@@ -450,8 +450,8 @@ static int forward_one(void *ctx, const char *addr)
 	if (!ok)
 		return 0;
 	int64_t id = 0;
-	f->r = jobs_create_single(&f->in->x, f->t->list_id, "notice", a.addr, f->m->from.addr,
-				  f->subject, f->text, &id, f->err);
+	f->r = jobs_create_single(&f->in->x, f->t->list_id, JOB_KIND_NOTICE, a.addr,
+				  f->m->from.addr, f->subject, f->text, &id, f->err);
 	address_free(&a);
 	f->n += f->r == STORE_OK;
 	return f->r != STORE_OK;
@@ -652,7 +652,7 @@ static int answered(struct intake *in, const struct intake_target *t, const char
 	}
 	int sent = 0;
 	if (r == STORE_OK && !text.err)
-		r = answer_queue(&in->x, in->conf, t->list_id, "reply", &m.from, NULL,
+		r = answer_queue(&in->x, in->conf, t->list_id, JOB_KIND_REPLY, &m.from, NULL,
 				 buf_cstr(&subject), buf_cstr(&text), &sent, &err);
 	if (r == STORE_OK)
 		r = store_commit(in->st);

@@ -67,7 +67,7 @@ int lists_hard_bounce(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 	r = store_subscription_put(x->st, &sub);
 	if (r != STORE_OK || sub.bounce_score < p->threshold || sub.state != SUB_STATE_ACTIVE)
 		return r;
-	if (l->bounce_action != NULL && strcmp(l->bounce_action, "remove") == 0) {
+	if (l->bounce_action == LIST_BOUNCE_REMOVE) {
 		*outcome = LB_REMOVED;
 		return lists_unsubscribe(x, l, id, "bounce", erased, err);
 	}

@@ -46,7 +46,8 @@ static int insert(struct lists_ctx *x, struct job_rec *j, int64_t *id, struct bu
 	r = store_job_insert(x->st, j);
 	if (r == STORE_OK) {
 		char detail[64];
-		bsnprintf(detail, sizeof(detail), "job=%lld kind=%s", (long long)j->id, j->kind);
+		bsnprintf(detail, sizeof(detail), "job=%lld kind=%s", (long long)j->id,
+			  job_kind_name(j->kind));
 		r = store_audit(x->st, lists_now(x), x->actor, "job-create", j->list_id,
 				j->recipient_id, detail);
 	}
@@ -77,8 +78,8 @@ int jobs_create_campaign(struct lists_ctx *x, const struct list_rec *l, const ch
 	store_list_counts(x->st, l->id, counts);
 	struct job_rec j = {0};
 	j.list_id = l->id;
-	j.kind = "campaign";
-	j.state = "scheduled";
+	j.kind = JOB_KIND_CAMPAIGN;
+	j.state = JOB_STATE_SCHEDULED;
 	j.priority = JOB_PRIORITY_CAMPAIGN;
 	j.subject = (char *)subject;
 	j.body_text = (char *)text;
@@ -152,15 +153,15 @@ int jobs_mail_text(const struct lists_ctx *x, const char *name, const struct tmp
 }
 
 /* A job to one subscriber (confirm, request), ahead of campaigns. */
-static int one_recipient(struct lists_ctx *x, const struct list_rec *l, const char *kind,
+static int one_recipient(struct lists_ctx *x, const struct list_rec *l, enum job_kind kind,
 			 const char *subject, const char *text, int64_t subscriber_id, int64_t *id,
 			 struct buf *err)
 {
 	int64_t now = lists_now(x);
 	struct job_rec j = {0};
 	j.list_id = l->id;
-	j.kind = (char *)kind;
-	j.state = "scheduled";
+	j.kind = kind;
+	j.state = JOB_STATE_SCHEDULED;
 	j.priority = JOB_PRIORITY_CONFIRM;
 	j.subject = (char *)subject;
 	j.body_text = (char *)text;
@@ -173,7 +174,7 @@ static int one_recipient(struct lists_ctx *x, const struct list_rec *l, const ch
 }
 
 /* A job to one subscriber from mail template name. */
-static int templated(struct lists_ctx *x, const struct list_rec *l, const char *kind,
+static int templated(struct lists_ctx *x, const struct list_rec *l, enum job_kind kind,
 		     const char *name, int64_t subscriber_id, int64_t *id, struct buf *err)
 {
 	char *subject = NULL, *text = NULL;
@@ -188,25 +189,25 @@ static int templated(struct lists_ctx *x, const struct list_rec *l, const char *
 int jobs_create_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
 			int64_t *id, struct buf *err)
 {
-	return templated(x, l, "confirm", "mail_confirm.txt", subscriber_id, id, err);
+	return templated(x, l, JOB_KIND_CONFIRM, "mail_confirm.txt", subscriber_id, id, err);
 }
 
 int jobs_create_welcome(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
 			int64_t *id, struct buf *err)
 {
-	return templated(x, l, "notice", "mail_welcome.txt", subscriber_id, id, err);
+	return templated(x, l, JOB_KIND_NOTICE, "mail_welcome.txt", subscriber_id, id, err);
 }
 
 int jobs_create_request(struct lists_ctx *x, const struct list_rec *l, int64_t subscriber_id,
 			int64_t *id, struct buf *err)
 {
-	return templated(x, l, "request", "mail_request.txt", subscriber_id, id, err);
+	return templated(x, l, JOB_KIND_REQUEST, "mail_request.txt", subscriber_id, id, err);
 }
 
 /* The sealed recipient: wrapped data key || pii_seal(to NUL reply_to). */
 #define RCPT_AD "job-rcpt"
 
-int jobs_create_single(struct lists_ctx *x, int64_t list_id, const char *kind, const char *to,
+int jobs_create_single(struct lists_ctx *x, int64_t list_id, enum job_kind kind, const char *to,
 		       const char *reply_to, const char *subject, const char *text, int64_t *id,
 		       struct buf *err)
 {
@@ -237,8 +238,8 @@ int jobs_create_single(struct lists_ctx *x, int64_t list_id, const char *kind, c
 	int64_t now = lists_now(x);
 	struct job_rec j = {0};
 	j.list_id = list_id;
-	j.kind = (char *)kind;
-	j.state = "scheduled";
+	j.kind = kind;
+	j.state = JOB_STATE_SCHEDULED;
 	j.priority = JOB_PRIORITY_CONFIRM;
 	j.subject = (char *)subject;
 	j.body_text = (char *)text;
@@ -293,7 +294,7 @@ static int sealed_notice(struct lists_ctx *x, const struct list_rec *l, const ch
 	char *subject = NULL, *text = NULL;
 	int r = jobs_mail_text(x, name, v, &subject, &text, err);
 	if (r == STORE_OK)
-		r = jobs_create_single(x, l->id, "notice", to, NULL, subject, text, id, err);
+		r = jobs_create_single(x, l->id, JOB_KIND_NOTICE, to, NULL, subject, text, id, err);
 	if (text != NULL)
 		xfree_wipe(text, strlen(text)); /* it holds the address */
 	free(subject);
@@ -334,77 +335,4 @@ int jobs_create_rejected(struct lists_ctx *x, const struct list_rec *l, const ch
 	int r = sealed_notice(x, l, "mail_rejected.txt", v, to, id, err);
 	tmpl_vars_free(v);
 	return r;
-}
-
-static int change(struct lists_ctx *x, int64_t id, const char *verb, struct buf *err)
-{
-	struct job_rec j = {0};
-	int r = store_begin(x->st);
-	if (r != STORE_OK) {
-		buf_puts(err, store_errmsg(x->st));
-		return r;
-	}
-	r = store_job_get(x->st, id, &j);
-	const char *st = r == STORE_OK ? j.state : "";
-	int finished = !strcmp(st, "done") || !strcmp(st, "cancelled");
-	char *new_state = NULL, *reason = NULL;
-	if (r == STORE_OK && finished) {
-		buf_printf(err, "job %lld is %s already", (long long)id, st);
-		r = STORE_ERR;
-	} else if (r == STORE_OK && !strcmp(verb, "pause")) {
-		new_state = "paused";
-		reason = "paused by an administrator";
-		j.resume_at = 0;
-	} else if (r == STORE_OK && !strcmp(verb, "resume")) {
-		if (strcmp(st, "paused") != 0) {
-			buf_printf(err, "job %lld is %s, not paused", (long long)id, st);
-			r = STORE_ERR;
-		}
-		new_state = "running";
-		reason = "";
-		j.resume_at = 0;
-	} else if (r == STORE_OK) {
-		new_state = "cancelled";
-		reason = "";
-		j.finished = lists_now(x);
-	}
-	if (r == STORE_OK) {
-		free(j.state);
-		j.state = xstrdup(new_state);
-		free(j.pause_reason);
-		j.pause_reason = xstrdup(reason);
-		j.updated = lists_now(x);
-		r = store_job_update(x->st, &j);
-	}
-	if (r == STORE_OK) {
-		char detail[48];
-		bsnprintf(detail, sizeof(detail), "job=%lld", (long long)id);
-		char action[32];
-		bsnprintf(action, sizeof(action), "job-%s", verb);
-		r = store_audit(x->st, lists_now(x), x->actor, action, j.list_id, 0, detail);
-	}
-	if (r == STORE_OK)
-		r = store_commit(x->st);
-	if (r != STORE_OK) {
-		if (err->len == 0 && r != STORE_NOTFOUND)
-			buf_puts(err, store_errmsg(x->st));
-		store_rollback(x->st);
-	}
-	job_rec_free(&j);
-	return r;
-}
-
-int jobs_pause(struct lists_ctx *x, int64_t id, struct buf *err)
-{
-	return change(x, id, "pause", err);
-}
-
-int jobs_resume(struct lists_ctx *x, int64_t id, struct buf *err)
-{
-	return change(x, id, "resume", err);
-}
-
-int jobs_cancel(struct lists_ctx *x, int64_t id, struct buf *err)
-{
-	return change(x, id, "cancel", err);
 }

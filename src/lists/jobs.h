@@ -10,8 +10,8 @@
  *             subscriber at their own address only; it jumps the queue too
  *   reply     the answer to a command message (a single job)
  *
- * The states: scheduled -> running -> done; running <-> paused (by an admin,
- * or by the engine while the relay is down, with resume_at); any -> cancelled.
+ * The states and the steps between them (pause, resume, cancel, the
+ * engine's claim and lease) are lists/joblife.h's.
  */
 #ifndef LK_LISTS_JOBS_H
 #define LK_LISTS_JOBS_H
@@ -80,7 +80,7 @@ int jobs_mail_text(const struct lists_ctx *x, const char *name, const struct tmp
  * the store deletes the sealed blob when the job ends, so the address is
  * unreadable once the job is done or cancelled. Runs in the caller's
  * transaction when there is one. */
-int jobs_create_single(struct lists_ctx *x, int64_t list_id, const char *kind, const char *to,
+int jobs_create_single(struct lists_ctx *x, int64_t list_id, enum job_kind kind, const char *to,
 		       const char *reply_to, const char *subject, const char *text, int64_t *id,
 		       struct buf *err);
 /* Opens a single job's sealed recipient: *to and *reply_to (NULL when none)
@@ -88,11 +88,5 @@ int jobs_create_single(struct lists_ctx *x, int64_t list_id, const char *kind, c
  * job has none or it does not open. */
 int jobs_rcpt_open(const struct keys *k, const struct job_rec *j, char **to, char **reply_to);
 void jobs_rcpt_free(char *to, char *reply_to);
-
-/* pause (by hand), resume, cancel. STORE_NOTFOUND for an unknown job; -1 with
- * the reason in err when the job's state does not allow it. */
-int jobs_pause(struct lists_ctx *x, int64_t id, struct buf *err);
-int jobs_resume(struct lists_ctx *x, int64_t id, struct buf *err);
-int jobs_cancel(struct lists_ctx *x, int64_t id, struct buf *err);
 
 #endif

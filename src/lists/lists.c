@@ -72,15 +72,15 @@ void lists_defaults(struct list_rec *l, const char *name, const char *domain)
 	l->domain = xstrdup(domain);
 	l->title = xstrdup(name);
 	l->description = xstrdup("");
-	l->kind = xstrdup("announce");
-	l->sub_policy = xstrdup("confirm");
-	l->post_policy = xstrdup("owners");
-	l->moderation = xstrdup("none");
-	l->archive = xstrdup("members");
+	l->kind = LIST_KIND_ANNOUNCE;
+	l->sub_policy = LIST_SUB_CONFIRM;
+	l->post_policy = LIST_POST_OWNERS;
+	l->moderation = LIST_MODERATION_NONE;
+	l->archive = LIST_ARCHIVE_MEMBERS;
 	l->footer = xstrdup("");
 	l->postal_address = xstrdup("");
 	l->owners = xstrdup("");
-	l->bounce_action = xstrdup("disable");
+	l->bounce_action = LIST_BOUNCE_DISABLE;
 }
 
 const char *const lists_fields[] = {
@@ -89,13 +89,23 @@ const char *const lists_fields[] = {
     "owners",  "bounce_action", NULL,
 };
 
+/* A field is text (a char *), a yes/no (an int) or one of the names of an
+ * enum's table (store.h: the enum is stored as an int-sized value). */
 struct field_def {
 	const char *name;
-	size_t off; /* offset of the char* in list_rec, or of the int */
+	size_t off; /* offset of the char*, the int or the enum in list_rec */
 	int is_bool;
-	const char *choices;
+	const struct nametab *choices; /* an enum field: its one name table */
 	size_t max;
 };
+
+_Static_assert(sizeof(enum list_kind) == sizeof(int) &&
+		   sizeof(enum list_sub_policy) == sizeof(int) &&
+		   sizeof(enum list_post_policy) == sizeof(int) &&
+		   sizeof(enum list_moderation) == sizeof(int) &&
+		   sizeof(enum list_archive) == sizeof(int) &&
+		   sizeof(enum list_bounce_action) == sizeof(int),
+	       "enum fields are set through an int");
 
 #define F(n, m, b, c, x)                                                                           \
 	{                                                                                          \
@@ -104,18 +114,18 @@ struct field_def {
 static const struct field_def FIELDS[] = {
     F("title", title, 0, NULL, LK_MAX_LIST_TITLE),
     F("description", description, 0, NULL, LK_MAX_LIST_TEXT),
-    F("kind", kind, 0, "announce|discussion", 0),
-    F("subscription_policy", sub_policy, 0, "confirm|owner|closed", 0),
-    F("posting_policy", post_policy, 0, "owners|members|anyone", 0),
-    F("moderation", moderation, 0, "none|new|all", 0),
-    F("archive", archive, 0, "public|members|none", 0),
+    F("kind", kind, 0, &list_kind_names, 0),
+    F("subscription_policy", sub_policy, 0, &list_sub_policy_names, 0),
+    F("posting_policy", post_policy, 0, &list_post_policy_names, 0),
+    F("moderation", moderation, 0, &list_moderation_names, 0),
+    F("archive", archive, 0, &list_archive_names, 0),
     F("digest", digest, 1, NULL, 0),
     F("footer", footer, 0, NULL, LK_MAX_LIST_TEXT),
     F("postal_address", postal_address, 0, NULL, LK_MAX_LIST_TEXT),
     F("tracking", tracking, 1, NULL, 0),
     F("domain", domain, 0, NULL, LK_MAX_DOMAIN),
     F("owners", owners, 0, NULL, (LK_MAX_ADDRESS + 1) * LK_MAX_LIST_OWNERS),
-    F("bounce_action", bounce_action, 0, "disable|remove", 0),
+    F("bounce_action", bounce_action, 0, &list_bounce_action_names, 0),
 };
 #undef F
 
@@ -125,19 +135,6 @@ static const struct field_def *field_find(const char *name)
 		if (strcmp(FIELDS[i].name, name) == 0)
 			return &FIELDS[i];
 	return NULL;
-}
-
-static int in_choices(const char *choices, const char *v)
-{
-	size_t vl = strlen(v);
-	for (const char *p = choices; *p;) {
-		const char *e = strchr(p, '|');
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-		if (l == vl && memcmp(p, v, l) == 0)
-			return 1;
-		p += l + (e != NULL);
-	}
-	return 0;
 }
 
 /* owners: "" or up to LK_MAX_LIST_OWNERS addresses separated by commas, in
@@ -201,9 +198,15 @@ int lists_set_field(struct list_rec *l, const char *field, const char *value, st
 		*(int *)((char *)l + f->off) = v;
 		return 0;
 	}
-	if (f->choices != NULL && !in_choices(f->choices, value)) {
-		buf_printf(err, "%s: '%s' is not one of %s", field, value, f->choices);
-		return -1;
+	if (f->choices != NULL) {
+		int v;
+		if (nametab_parse(f->choices, value, &v) < 0) {
+			buf_printf(err, "%s: '%s' is not one of ", field, value);
+			nametab_join(f->choices, "|", err);
+			return -1;
+		}
+		*(int *)((char *)l + f->off) = v;
+		return 0;
 	}
 	if (f->max && strlen(value) > f->max) {
 		buf_printf(err, "%s: longer than %zu bytes", field, f->max);
@@ -239,6 +242,8 @@ const char *lists_get_field(const struct list_rec *l, const char *field, char tm
 		bsnprintf(tmp, 32, "%s", *(const int *)((const char *)l + f->off) ? "yes" : "no");
 		return tmp;
 	}
+	if (f->choices != NULL)
+		return nametab_name(f->choices, *(const int *)((const char *)l + f->off));
 	const char *v = *(char *const *)((const char *)l + f->off);
 	return v != NULL ? v : "";
 }

@@ -276,7 +276,7 @@ enum subscribe_result lists_subscribe_prepared(struct lists_ctx *x, const struct
 	enum subscribe_result res = SUBSCRIBE_ERROR;
 	int r;
 
-	if (rq->self && strcmp(l->sub_policy, "closed") == 0)
+	if (rq->self && l->sub_policy == LIST_SUB_CLOSED)
 		return SUBSCRIBE_CLOSED;
 	if (store_begin(x->st) != STORE_OK)
 		return (enum subscribe_result)person_fail_store(x, err);
@@ -413,7 +413,7 @@ int lists_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t id, con
 	if (r == STORE_OK && sub.state != SUB_STATE_PENDING)
 		r = STORE_EXISTS; /* confirmed already: nothing to do */
 	if (r == STORE_OK) {
-		sub.state = strcmp(l->sub_policy, "owner") == 0 ? SUB_STATE_HELD : SUB_STATE_ACTIVE;
+		sub.state = l->sub_policy == LIST_SUB_OWNER ? SUB_STATE_HELD : SUB_STATE_ACTIVE;
 		sub.updated = lists_now(x);
 		r = store_subscription_put(x->st, &sub);
 	}

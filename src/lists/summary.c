@@ -121,8 +121,8 @@ enum lists_summary_result lists_summary_queue(struct lists_ctx *x, const struct 
 			char to[LK_MAX_ADDRESS + 1];
 			bsnprintf(to, sizeof(to), "%.*s", (int)len, p);
 			int64_t id;
-			r = jobs_create_single(x, l->id, "notice", to, NULL, buf_cstr(&subject),
-					       buf_cstr(&text), &id, err);
+			r = jobs_create_single(x, l->id, JOB_KIND_NOTICE, to, NULL,
+					       buf_cstr(&subject), buf_cstr(&text), &id, err);
 			if (r == STORE_OK)
 				(*jobs)++;
 			p += len + (e != NULL);

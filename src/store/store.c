@@ -32,29 +32,10 @@ struct store *store_spool_open(const struct conf *c, struct buf *err)
 	return NULL;
 }
 
-static const char *STATES[] = {"pending", "active", "held", "disabled"};
-
-const char *sub_state_name(enum sub_state s)
-{
-	return (unsigned)s < 4 ? STATES[s] : "?";
-}
-
-int sub_state_parse(const char *z, enum sub_state *out)
-{
-	for (int i = 0; i < 4; i++)
-		if (strcmp(z, STATES[i]) == 0) {
-			*out = (enum sub_state)i;
-			return 0;
-		}
-	return -1;
-}
-
 void list_rec_free(struct list_rec *l)
 {
-	char **f[] = {&l->name,		&l->domain,	&l->title,	    &l->description,
-		      &l->kind,		&l->sub_policy, &l->post_policy,    &l->moderation,
-		      &l->archive,	&l->footer,	&l->postal_address, &l->owners,
-		      &l->bounce_action};
+	char **f[] = {&l->name,	  &l->domain,	      &l->title, &l->description,
+		      &l->footer, &l->postal_address, &l->owners};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		free(*f[i]);
 		*f[i] = NULL;
@@ -361,8 +342,7 @@ int store_audit(struct store *s, int64_t time, const char *actor, const char *ac
 
 void job_rec_free(struct job_rec *j)
 {
-	char **f[] = {&j->kind,	     &j->state,	       &j->subject,    &j->body_text,
-		      &j->body_html, &j->pause_reason, &j->lease_owner};
+	char **f[] = {&j->subject, &j->body_text, &j->body_html, &j->pause_reason, &j->lease_owner};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		free(*f[i]);
 		*f[i] = NULL;

@@ -27,6 +27,7 @@
 
 #include "core/buf.h"
 #include "core/conf.h"
+#include "core/nametab.h"
 #include "crypto/hash.h"
 #include "crypto/pii.h"
 
@@ -40,6 +41,64 @@ enum {
 
 struct store;
 
+/* --- kinds and states ------------------------------------------------ */
+
+/* Every kind, state and policy of a record is an enum with one name table
+ * (store/names.c, core/nametab.h): FOO_name gives the name ("?" for a value
+ * out of range), FOO_parse takes one (0, or -1 and *out untouched). The
+ * store writes the names; the migrations' CHECKs accept the same ones
+ * (tests/lists/test_joblife.c inserts every name of every table). Nothing
+ * else compares a kind or a state as text. */
+enum list_kind { LIST_KIND_ANNOUNCE, LIST_KIND_DISCUSSION };
+enum list_sub_policy { LIST_SUB_CONFIRM, LIST_SUB_OWNER, LIST_SUB_CLOSED };
+enum list_post_policy { LIST_POST_OWNERS, LIST_POST_MEMBERS, LIST_POST_ANYONE };
+enum list_moderation { LIST_MODERATION_NONE, LIST_MODERATION_NEW, LIST_MODERATION_ALL };
+enum list_archive { LIST_ARCHIVE_PUBLIC, LIST_ARCHIVE_MEMBERS, LIST_ARCHIVE_NONE };
+enum list_bounce_action { LIST_BOUNCE_DISABLE, LIST_BOUNCE_REMOVE };
+enum sub_state { SUB_STATE_PENDING, SUB_STATE_ACTIVE, SUB_STATE_HELD, SUB_STATE_DISABLED };
+/* campaign: to a list's recipients; confirm: the double opt-in request (or a
+ * command's confirmation request, sealed); reply: the answer to a command;
+ * request: the link to a person's data page; notice: welcome, goodbye,
+ * not accepted (lists/jobs.h). */
+enum job_kind {
+	JOB_KIND_CAMPAIGN,
+	JOB_KIND_CONFIRM,
+	JOB_KIND_REPLY,
+	JOB_KIND_REQUEST,
+	JOB_KIND_NOTICE
+};
+/* The transitions between them live in lists/joblife.h. */
+enum job_state {
+	JOB_STATE_SCHEDULED,
+	JOB_STATE_RUNNING,
+	JOB_STATE_PAUSED,
+	JOB_STATE_DONE,
+	JOB_STATE_CANCELLED
+};
+
+extern const struct nametab list_kind_names, list_sub_policy_names, list_post_policy_names,
+    list_moderation_names, list_archive_names, list_bounce_action_names, sub_state_names,
+    job_kind_names, job_state_names;
+
+const char *list_kind_name(enum list_kind v);
+int list_kind_parse(const char *z, enum list_kind *out);
+const char *list_sub_policy_name(enum list_sub_policy v);
+int list_sub_policy_parse(const char *z, enum list_sub_policy *out);
+const char *list_post_policy_name(enum list_post_policy v);
+int list_post_policy_parse(const char *z, enum list_post_policy *out);
+const char *list_moderation_name(enum list_moderation v);
+int list_moderation_parse(const char *z, enum list_moderation *out);
+const char *list_archive_name(enum list_archive v);
+int list_archive_parse(const char *z, enum list_archive *out);
+const char *list_bounce_action_name(enum list_bounce_action v);
+int list_bounce_action_parse(const char *z, enum list_bounce_action *out);
+const char *sub_state_name(enum sub_state s);
+int sub_state_parse(const char *z, enum sub_state *out);
+const char *job_kind_name(enum job_kind v);
+int job_kind_parse(const char *z, enum job_kind *out);
+const char *job_state_name(enum job_state v);
+int job_state_parse(const char *z, enum job_state *out);
+
 /* --- records ----------------------------------------------------------- */
 
 struct list_rec {
@@ -48,24 +107,20 @@ struct list_rec {
 	char *domain;
 	char *title;
 	char *description;
-	char *kind;	   /* announce | discussion */
-	char *sub_policy;  /* confirm | owner | closed */
-	char *post_policy; /* owners | members | anyone */
-	char *moderation;  /* none | new | all */
-	char *archive;	   /* public | members | none */
-	int digest;	   /* digests offered */
+	enum list_kind kind;
+	enum list_sub_policy sub_policy;
+	enum list_post_policy post_policy;
+	enum list_moderation moderation;
+	enum list_archive archive;
+	int digest; /* digests offered */
 	char *footer;
 	char *postal_address;
 	int tracking; /* open tracking allowed on this list */
 	int64_t created;
-	char *owners;	     /* "a@x,b@y": staff addresses, "" when none */
-	char *bounce_action; /* disable | remove, past the bounce threshold */
+	char *owners;			       /* "a@x,b@y": staff addresses, "" when none */
+	enum list_bounce_action bounce_action; /* past the bounce threshold */
 };
 void list_rec_free(struct list_rec *l);
-
-enum sub_state { SUB_STATE_PENDING, SUB_STATE_ACTIVE, SUB_STATE_HELD, SUB_STATE_DISABLED };
-const char *sub_state_name(enum sub_state s);
-int sub_state_parse(const char *z, enum sub_state *out);
 
 struct subscriber_rec {
 	int64_t id;
@@ -116,8 +171,8 @@ void ledger_rec_hash(const struct ledger_rec *r, const uint8_t key[KEYS_LEN],
 struct job_rec {
 	int64_t id;
 	int64_t list_id;
-	char *kind;   /* campaign, confirm, reply, request or notice */
-	char *state;  /* scheduled | running | paused | done | cancelled */
+	enum job_kind kind;
+	enum job_state state;
 	int priority; /* higher first: confirmations jump the queue */
 	char *subject;
 	char *body_text;

@@ -153,6 +153,17 @@ char *sqlite_col_dup(sqlite3_stmt *st, int i)
 	return xmemdup(t != NULL ? (const char *)t : "", (size_t)sqlite3_column_bytes(st, i));
 }
 
+int sqlite_col_enum(sqlite3_stmt *st, int i, const struct nametab *t, int *bad)
+{
+	int v = 0;
+	const char *z = (const char *)sqlite3_column_text(st, i);
+	if (z == NULL || nametab_parse_len(t, z, (size_t)sqlite3_column_bytes(st, i), &v) < 0) {
+		*bad = 1;
+		return 0;
+	}
+	return v;
+}
+
 void sqlite_col_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len)
 {
 	const void *p = sqlite3_column_blob(st, i);

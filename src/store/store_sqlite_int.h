@@ -96,6 +96,9 @@ int sqlite_fail(struct sqlite_store *q, const char *what);
 int sqlite_need_txn(struct sqlite_store *q);
 void sqlite_bind_text(sqlite3_stmt *st, int i, const char *z);
 char *sqlite_col_dup(sqlite3_stmt *st, int i);
+/* The enum value whose name (t) is in column i; a name the table lacks
+ * (a newer binary wrote it) is value 0 and sets *bad. */
+int sqlite_col_enum(sqlite3_stmt *st, int i, const struct nametab *t, int *bad);
 void sqlite_col_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len);
 /* Steps a statement that returns no rows, then resets it. */
 int sqlite_run(struct sqlite_store *q, sqlite3_stmt *st, const char *what);

@@ -58,12 +58,14 @@ static sqlite3_stmt *jprep(struct sqlite_store *q, int id)
 	return sqlite_cached(q, &q->jstmt[id], JSQL[id]);
 }
 
-static void read_job(sqlite3_stmt *st, struct job_rec *j)
+/* STORE_ERR when the kind or state has a name this binary does not know. */
+static int read_job(struct sqlite_store *q, sqlite3_stmt *st, struct job_rec *j)
 {
+	int bad = 0;
 	j->id = sqlite3_column_int64(st, 0);
 	j->list_id = sqlite3_column_int64(st, 1);
-	j->kind = sqlite_col_dup(st, 2);
-	j->state = sqlite_col_dup(st, 3);
+	j->kind = (enum job_kind)sqlite_col_enum(st, 2, &job_kind_names, &bad);
+	j->state = (enum job_state)sqlite_col_enum(st, 3, &job_state_names, &bad);
 	j->priority = sqlite3_column_int(st, 4);
 	j->subject = sqlite_col_dup(st, 5);
 	j->body_text = sqlite_col_dup(st, 6);
@@ -88,6 +90,11 @@ static void read_job(sqlite3_stmt *st, struct job_rec *j)
 		j->rcpt_sealed =
 		    (uint8_t *)xmemdup(sqlite3_column_blob(st, 21), j->rcpt_sealed_len);
 	}
+	if (!bad)
+		return STORE_OK;
+	bsnprintf(q->err, sizeof(q->err), "job %lld: a kind or state this version does not know",
+		  (long long)j->id);
+	return STORE_ERR;
 }
 
 int sq_job_insert(struct store *s, struct job_rec *j)
@@ -97,8 +104,8 @@ int sq_job_insert(struct store *s, struct job_rec *j)
 	if (sqlite_need_txn(q) || (st = jprep(q, J_INSERT)) == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(st, 1, j->list_id);
-	sqlite_bind_text(st, 2, j->kind);
-	sqlite_bind_text(st, 3, j->state);
+	sqlite_bind_text(st, 2, job_kind_name(j->kind));
+	sqlite_bind_text(st, 3, job_state_name(j->state));
 	sqlite3_bind_int(st, 4, j->priority);
 	sqlite_bind_text(st, 5, j->subject);
 	sqlite_bind_text(st, 6, j->body_text);
@@ -133,7 +140,7 @@ int sq_job_update(struct store *s, const struct job_rec *j)
 	sqlite3_stmt *st;
 	if (sqlite_need_txn(q) || (st = jprep(q, J_UPDATE)) == NULL)
 		return STORE_ERR;
-	sqlite_bind_text(st, 1, j->state);
+	sqlite_bind_text(st, 1, job_state_name(j->state));
 	sqlite3_bind_int64(st, 2, j->cursor);
 	sqlite3_bind_int64(st, 3, j->sent);
 	sqlite3_bind_int64(st, 4, j->failed);
@@ -155,9 +162,11 @@ int sq_job_update(struct store *s, const struct job_rec *j)
 static int one_job(struct sqlite_store *q, sqlite3_stmt *st, struct job_rec *out, const char *what)
 {
 	int rc = sqlite3_step(st), r = STORE_OK;
-	if (rc == SQLITE_ROW)
-		read_job(st, out);
-	else if (rc == SQLITE_DONE)
+	if (rc == SQLITE_ROW) {
+		r = read_job(q, st, out);
+		if (r != STORE_OK)
+			job_rec_free(out);
+	} else if (rc == SQLITE_DONE)
 		r = STORE_NOTFOUND;
 	else
 		r = sqlite_fail(q, what);
@@ -194,13 +203,13 @@ int sq_job_each(struct store *s, int (*cb)(void *, const struct job_rec *), void
 	int rc, r = STORE_OK;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct job_rec j = {0};
-		read_job(st, &j);
-		int stop = cb(ctx, &j);
+		r = read_job(q, st, &j);
+		int stop = r != STORE_OK || cb(ctx, &j);
 		job_rec_free(&j);
 		if (stop)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (r == STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		r = sqlite_fail(q, "list jobs");
 	sqlite3_reset(st);
 	return r;

@@ -21,39 +21,48 @@ static void bind_list(sqlite3_stmt *st, const struct list_rec *l)
 	sqlite_bind_text(st, 2, l->domain);
 	sqlite_bind_text(st, 3, l->title);
 	sqlite_bind_text(st, 4, l->description);
-	sqlite_bind_text(st, 5, l->kind);
-	sqlite_bind_text(st, 6, l->sub_policy);
-	sqlite_bind_text(st, 7, l->post_policy);
-	sqlite_bind_text(st, 8, l->moderation);
-	sqlite_bind_text(st, 9, l->archive);
+	sqlite_bind_text(st, 5, list_kind_name(l->kind));
+	sqlite_bind_text(st, 6, list_sub_policy_name(l->sub_policy));
+	sqlite_bind_text(st, 7, list_post_policy_name(l->post_policy));
+	sqlite_bind_text(st, 8, list_moderation_name(l->moderation));
+	sqlite_bind_text(st, 9, list_archive_name(l->archive));
 	sqlite3_bind_int(st, 10, l->digest);
 	sqlite_bind_text(st, 11, l->footer);
 	sqlite_bind_text(st, 12, l->postal_address);
 	sqlite3_bind_int(st, 13, l->tracking);
 	sqlite3_bind_int64(st, 14, l->created);
 	sqlite_bind_text(st, 15, l->owners != NULL ? l->owners : "");
-	sqlite_bind_text(st, 16, l->bounce_action != NULL ? l->bounce_action : "disable");
+	sqlite_bind_text(st, 16, list_bounce_action_name(l->bounce_action));
 }
 
-static void read_list(sqlite3_stmt *st, struct list_rec *l)
+/* STORE_ERR when a kind or policy has a name this binary does not know. */
+static int read_list(struct sqlite_store *q, sqlite3_stmt *st, struct list_rec *l)
 {
+	int bad = 0;
 	l->id = sqlite3_column_int64(st, 0);
 	l->name = sqlite_col_dup(st, 1);
 	l->domain = sqlite_col_dup(st, 2);
 	l->title = sqlite_col_dup(st, 3);
 	l->description = sqlite_col_dup(st, 4);
-	l->kind = sqlite_col_dup(st, 5);
-	l->sub_policy = sqlite_col_dup(st, 6);
-	l->post_policy = sqlite_col_dup(st, 7);
-	l->moderation = sqlite_col_dup(st, 8);
-	l->archive = sqlite_col_dup(st, 9);
+	l->kind = (enum list_kind)sqlite_col_enum(st, 5, &list_kind_names, &bad);
+	l->sub_policy = (enum list_sub_policy)sqlite_col_enum(st, 6, &list_sub_policy_names, &bad);
+	l->post_policy =
+	    (enum list_post_policy)sqlite_col_enum(st, 7, &list_post_policy_names, &bad);
+	l->moderation = (enum list_moderation)sqlite_col_enum(st, 8, &list_moderation_names, &bad);
+	l->archive = (enum list_archive)sqlite_col_enum(st, 9, &list_archive_names, &bad);
 	l->digest = sqlite3_column_int(st, 10);
 	l->footer = sqlite_col_dup(st, 11);
 	l->postal_address = sqlite_col_dup(st, 12);
 	l->tracking = sqlite3_column_int(st, 13);
 	l->created = sqlite3_column_int64(st, 14);
 	l->owners = sqlite_col_dup(st, 15);
-	l->bounce_action = sqlite_col_dup(st, 16);
+	l->bounce_action =
+	    (enum list_bounce_action)sqlite_col_enum(st, 16, &list_bounce_action_names, &bad);
+	if (!bad)
+		return STORE_OK;
+	bsnprintf(q->err, sizeof(q->err), "list %lld: a kind or policy this version does not know",
+		  (long long)l->id);
+	return STORE_ERR;
 }
 
 int sq_list_insert(struct store *s, struct list_rec *l)
@@ -108,9 +117,11 @@ int sq_list_get(struct store *s, const char *name, int64_t id, struct list_rec *
 	else
 		sqlite3_bind_int64(st, 1, id);
 	int rc = sqlite3_step(st), r = STORE_OK;
-	if (rc == SQLITE_ROW)
-		read_list(st, out);
-	else if (rc == SQLITE_DONE)
+	if (rc == SQLITE_ROW) {
+		r = read_list(q, st, out);
+		if (r != STORE_OK)
+			list_rec_free(out);
+	} else if (rc == SQLITE_DONE)
 		r = STORE_NOTFOUND;
 	else
 		r = sqlite_fail(q, "get list");
@@ -127,13 +138,13 @@ int sq_list_each(struct store *s, int (*cb)(void *, const struct list_rec *), vo
 	int rc, r = STORE_OK;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct list_rec l = {0};
-		read_list(st, &l);
-		int stop = cb(ctx, &l);
+		r = read_list(q, st, &l);
+		int stop = r != STORE_OK || cb(ctx, &l);
 		list_rec_free(&l);
 		if (stop)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (r == STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		r = sqlite_fail(q, "list lists");
 	sqlite3_reset(st);
 	return r;

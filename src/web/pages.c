@@ -212,7 +212,7 @@ const char *page_list_title(const struct list_rec *l)
 
 int page_list_public(const struct list_rec *l)
 {
-	return l->sub_policy == NULL || strcmp(l->sub_policy, "closed") != 0;
+	return l->sub_policy != LIST_SUB_CLOSED;
 }
 
 struct index_ctx {

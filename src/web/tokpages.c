@@ -166,8 +166,7 @@ static void confirm_done(const struct tokpages_env *env, const struct target *tg
 {
 	/* A request confirmed on an owner-policy list waits for the owners: the
 	 * page says so, when it is fresh and when the link is opened again. */
-	int held = already ? tg->sub.state == SUB_STATE_HELD
-			   : tg->l.sub_policy != NULL && strcmp(tg->l.sub_policy, "owner") == 0;
+	int held = already ? tg->sub.state == SUB_STATE_HELD : tg->l.sub_policy == LIST_SUB_OWNER;
 	if (held)
 		show(env, tg, "confirmed.html", "Thank you", "held", p);
 	else if (already)

@@ -176,8 +176,7 @@ static void test_disable_at_threshold(void **state)
 static void test_remove_and_erase(void **state)
 {
 	struct fx *f = *state;
-	free(f->news.bounce_action);
-	f->news.bounce_action = strdup("remove");
+	f->news.bounce_action = LIST_BOUNCE_REMOVE;
 	int64_t a = sub_active(f, &f->news, "a@example.org");
 	int64_t b = sub_active(f, &f->news, "b@example.org");
 	sub_active(f, &f->talk, "b@example.org");

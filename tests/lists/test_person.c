@@ -403,7 +403,7 @@ static void test_owner_policy_holds(void **state)
 	assert_true(is_recipient(f, &mod, id));
 	struct job_rec j = {0};
 	assert_int_equal(store_job_get(f->st, job, &j), STORE_OK);
-	assert_string_equal(j.kind, "notice");
+	assert_string_equal(job_kind_name(j.kind), "notice");
 	assert_int_equal(j.recipient_id, id);
 	job_rec_free(&j);
 	/* Once. */
@@ -943,7 +943,7 @@ static void test_list_create(void **state)
 	assert_int_equal(lists_set_field(&l, "nope", "x", &f->err), -1);
 	assert_int_equal(lists_create(&f->x, &l, &f->err), STORE_OK);
 	assert_int_equal(store_list_get(f->st, "ok.list-1", &got), STORE_OK);
-	assert_string_equal(got.kind, "discussion");
+	assert_string_equal(list_kind_name(got.kind), "discussion");
 	assert_int_equal(got.tracking, 1);
 	assert_int_equal(got.created, NOW);
 	list_rec_free(&got);
