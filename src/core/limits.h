@@ -51,6 +51,7 @@
 #define LK_WEB_SCRUB_MS 250 /* at most this long between an erasure and its WAL scrub */
 #define LK_WEB_WRITER_BATCH 64 /* write jobs of web workers committed together (web/writer.h) */
 #define LK_HTTP_MAX_BODY (64u << 10)   /* a POST body, whole; bigger is a 413 */
+#define LK_HTTP_MAX_DISCARD (1u << 20) /* a chunked body past the bound, read for its 413 */
 #define LK_HTTP_MAX_FIELDS 32	       /* form fields in one body */
 #define LK_HTTP_MAX_FIELD_NAME 128     /* one field's name, decoded */
 #define LK_HTTP_MAX_FIELD_VALUE 8192   /* one field's value, decoded */

@@ -6,7 +6,9 @@
  * and answers malformed or oversized requests itself (400, 414, 431) before
  * our handler runs. A POST body is collected into a buffer bounded by
  * LK_HTTP_MAX_BODY (a declared Content-Length past it is a 413 before the
- * body is read) and decoded by web/form.c. The request headers we read are
+ * body is read; a chunked body that outgrows it is read on and dropped, to
+ * LK_HTTP_MAX_DISCARD, for the same 413 at its end) and decoded by
+ * web/form.c. The request headers we read are
  * Content-Length and Content-Type; User-Agent, only classified into a
  * browser family and dropped (web/useragent.c); X-Forwarded-For, only from
  * a trusted proxy (core/netaddr.c, bounded by LK_HTTP_MAX_FORWARDED). The
@@ -169,6 +171,8 @@ struct post {
 	/* A one-click POST at the writer, its connection suspended meanwhile */
 	struct tokpages_oneclick *oc;
 	atomic_int oc_done; /* the writer is done with oc */
+	int too_big;	    /* the body outgrew LK_HTTP_MAX_BODY: a 413 at its end */
+	size_t dropped;	    /* bytes of it read and dropped since */
 	struct http_server *s;
 	struct MHD_Connection *conn;
 };
@@ -492,13 +496,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return respond(conn, &p, allow, 0);
 	}
 	if (*upload_data_size != 0) {
-		if (buf_append(&pp->body, upload_data, *upload_data_size) < 0)
-			/* A body without a declared length that outgrew the bound:
-			 * the library cannot answer in the middle of a body, so the
-			 * connection is closed without one. */
-			return MHD_NO;
+		if (pp->too_big) {
+			/* Read and dropped, so that the 413 can be sent once the
+			 * body is in (the library answers only then); a body
+			 * past LK_HTTP_MAX_DISCARD is cut without an answer. */
+			pp->dropped += *upload_data_size;
+			*upload_data_size = 0;
+			return pp->dropped > LK_HTTP_MAX_DISCARD ? MHD_NO : MHD_YES;
+		}
+		if (buf_append(&pp->body, upload_data, *upload_data_size) < 0) {
+			/* A body without a declared length (chunked) that outgrew
+			 * the bound: the same 413 as a declared length gets. */
+			pp->too_big = 1;
+			buf_free(&pp->body); /* wiped: it may hold a person's form */
+			pp->dropped = *upload_data_size;
+		}
 		*upload_data_size = 0;
 		return MHD_YES;
+	}
+	if (pp->too_big) { /* answered once, and the connection closes */
+		simple_error(s->site, 413, "Too much data",
+			     "The form sent more than this page takes.", &p);
+		return respond(conn, &p, allow, 1);
 	}
 	return post_done(s, conn, url, pp);
 }

@@ -123,6 +123,14 @@ check "a form with no address is 400" [ "$(req /l/news --data-urlencode "csrf=$c
 head -c 70000 /dev/zero | tr '\0' a >"$T/big"
 check "an oversized body is 413" \
   [ "$(req /l/news -H 'Content-Type: application/x-www-form-urlencoded' --data-binary "@$T/big")" = 413 ]
+# The same body chunked (no length declared): the 413 comes once the body is
+# in, not a cut connection; past LK_HTTP_MAX_DISCARD (1 MiB) it is cut.
+rc=0; s=$(req /l/news -H 'Content-Type: application/x-www-form-urlencoded' \
+  -H 'Transfer-Encoding: chunked' --data-binary "@$T/big") || rc=$?
+check "an oversized chunked body is 413 too" [ "$s:$rc" = 413:0 ]
+check "... and the connection closes" hdr "Connection: close"
+check "... with the page that says why" contains "$T/b" "Too much data"
+check "the server still answers" [ "$(req /l/news)" = 200 ]
 check "PUT /l/news is 405" [ "$(req /l/news -X PUT --data x)" = 405 ]
 
 # --- the per-client limit ----------------------------------------------------
