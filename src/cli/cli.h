@@ -65,6 +65,7 @@ int cmd_send(struct cli *c, int argc, char **argv);
 int cmd_job(struct cli *c, int argc, char **argv);
 int cmd_serve(struct cli *c, int argc, char **argv);
 int cmd_intake(struct cli *c, int argc, char **argv);
+int cmd_filter(struct cli *c, int argc, char **argv);
 int cmd_inject(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv);
 int cmd_summary(struct cli *c, int argc, char **argv);

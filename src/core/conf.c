@@ -153,6 +153,16 @@ static const struct conf_key KEYS[] = {
     {"intake", "replies_per_hour", CT_INT, "5", 1, 1000, NULL,
      "Answers to mail (replies, requests to confirm a command) sent to one address per "
      "hour, at most; past it, mail from that address is still read but not answered."},
+    {"filter", "clamd", CT_STR, "none", 0, 0, NULL,
+     "Where clamd (Debian clamav-daemon) listens, for the virus scan of posts: "
+     "unix:/run/clamav/clamd.ctl (its Debian socket), HOST:PORT, or none. "
+     "`listkeeper filter check FILE` tries it."},
+    {"filter", "spam", CT_STR, "none", 0, 0, NULL,
+     "The spam scorer of posts: spamd:HOST:PORT or spamd:unix:/PATH (Debian spamd, "
+     "SPAMC/1.5), or none."},
+    {"filter", "timeout_seconds", CT_INT, "60", 1, 600, NULL,
+     "How long one scan of one message may take, connection included; a daemon that is "
+     "down or slower counts as unavailable for now (the post waits and is tried again)."},
     {"summary", "hour", CT_INT, "6", -1, 23, NULL,
      "From this hour (UTC) on, serve's scheduler role queues the owners' daily summary of "
      "the day before, once a day; -1: never (run `listkeeper summary send` from cron)."},

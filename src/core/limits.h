@@ -76,6 +76,15 @@
 #define LK_MAX_COMMANDS 25		 /* command lines read from one message */
 #define LK_MAX_COMMAND_TEXT (256u << 10) /* decoded body read for commands */
 
+/* Content filters (intake/filter_*.c): the daemons' answers */
+#define LK_FILTER_MAX_CLAMD_REPLY 1024	     /* clamd's one-line verdict */
+#define LK_FILTER_MAX_VIRUS_NAME 128	     /* a signature name kept from it */
+#define LK_FILTER_MAX_SPAMD_REPLY (64u << 10) /* spamd's answer, headers and symbols */
+#define LK_FILTER_MAX_SPAMD_LINE 512	     /* one status or header line of it */
+#define LK_FILTER_MAX_SPAMD_HEADERS 16	     /* header lines in it */
+#define LK_FILTER_MAX_SPAM_SYMBOLS 64	     /* rule names kept from SYMBOLS */
+#define LK_FILTER_MAX_SPAM_SYMBOL 64	     /* one rule name */
+
 /* LMTP (intake role) */
 #define LK_LMTP_MAX_CONNECTIONS 16  /* sessions at once, a thread and a store each */
 #define LK_LMTP_MAX_RCPTS 100	    /* recipients in one transaction */
