@@ -77,6 +77,7 @@ done <<'TABLE'
 64 | bad arguments                 | lk summary
 64 | bad arguments                 | lk serve --role nosuch
 64 | bad arguments                 | lk inject --nosuch
+64 | bad arguments                 | lk filter
 65 | an address that is not one    | lk sub add news 'not an address'
 65 | bad data: a control character in the name | lk sub add news x@example.org --name "$ctl" --confirmed --consent-note t
 65 | bad data: a name over 256 bytes | lk sub add news x@example.org --name "$long" --confirmed --consent-note t
@@ -99,6 +100,7 @@ done <<'TABLE'
 65 | no such list                  | lk stats nosuch
 65 | inject: no recipient          | msg news@lists.example.org | lk inject
 67 | inject: not our address       | msg nosuch@lists.example.org | lk inject --recipient nosuch@lists.example.org
+66 | filter: the message file cannot be opened | LISTKEEPER_FILTER_CLAMD=unix:$T/no.sock lk filter check "$T/nosuch.eml"
 66 | the import file cannot be opened | lk import news "$T/nosuch.csv"
 66 | a body file of send cannot be opened | lk send news --subject Hi --text "$T/nosuch.txt"
 69 | the store cannot be opened    | LISTKEEPER_STORE_PATH="$T/nosuch/x.db" lk list ls
@@ -112,8 +114,11 @@ done <<'TABLE'
 74 | a write failed                | lk sub ls news >/dev/full
 74 | a write failed                | lk person export ada@example.org >/dev/full
 75 | the database stayed locked    | busy "$LK" sub add news w@example.org --confirmed --consent-note t
+75 | filter: clamd down            | LISTKEEPER_FILTER_CLAMD=unix:$T/no.sock lk filter check "$T/body.txt"
 75 | inject: the store locked      | msg news-request@lists.example.org | busy "$LK" inject --recipient news-request@lists.example.org
 78 | the configuration cannot be loaded | LISTKEEPER_CONFIG="$T/nosuch.conf" lk list ls
+78 | filter: none configured       | lk filter check "$T/body.txt"
+78 | filter: a bad endpoint        | LISTKEEPER_FILTER_CLAMD=nonsense lk filter check "$T/body.txt"
 78 | the key file cannot be loaded | LISTKEEPER_KEYS_FILE="$T/nosuch.keys" lk list ls
 TABLE
 
