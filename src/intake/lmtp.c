@@ -119,7 +119,14 @@ static void on_drop(void *ctx, void *cookie)
 	free(r);
 }
 
-static const struct lmtp_handler HANDLER = {on_rcpt, on_deliver, on_drop};
+/* Two recipients of one transaction that are one handling (route.h). */
+static int on_same(void *ctx, const void *a, const void *b)
+{
+	(void)ctx;
+	return intake_target_same(((const struct rcpt *)a)->t, ((const struct rcpt *)b)->t);
+}
+
+static const struct lmtp_handler HANDLER = {on_rcpt, on_deliver, on_drop, on_same};
 
 /* --- sessions ----------------------------------------------------------------- */
 

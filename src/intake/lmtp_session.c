@@ -22,7 +22,8 @@ enum mode { MODE_CMD, MODE_DATA, MODE_CLOSED };
 
 struct rcpt {
 	char *addr;
-	void *cookie;
+	void *cookie; /* NULL for a repeat */
+	size_t first; /* a repeat: the index of the recipient it repeats; else its own */
 };
 
 struct lmtp_session {
@@ -58,7 +59,7 @@ struct lmtp_session *lmtp_session_new(const struct lmtp_handler *h, void *ctx, c
 static void txn_reset(struct lmtp_session *s)
 {
 	for (size_t i = 0; i < s->nrcpt; i++) {
-		if (s->h->drop != NULL)
+		if (s->h->drop != NULL && s->rcpt[i].cookie != NULL) /* NULL: a repeat */
 			s->h->drop(s->ctx, s->rcpt[i].cookie);
 		xfree_wipe(s->rcpt[i].addr, strlen(s->rcpt[i].addr));
 		s->rcpt[i].addr = NULL;
@@ -229,8 +230,20 @@ static int cmd_rcpt(struct lmtp_session *s, struct str arg, struct buf *out)
 		reply(out, buf_cstr(&r));
 	buf_free(&r);
 	if (ok) {
-		s->rcpt[s->nrcpt].addr = addr;
-		s->rcpt[s->nrcpt].cookie = cookie;
+		struct rcpt *rc = &s->rcpt[s->nrcpt];
+		rc->addr = addr;
+		rc->cookie = cookie;
+		rc->first = s->nrcpt;
+		for (size_t i = 0; s->h->same != NULL && i < s->nrcpt; i++) {
+			if (s->rcpt[i].cookie != NULL &&
+			    s->h->same(s->ctx, s->rcpt[i].cookie, cookie)) {
+				rc->first = i; /* a repeat: handled once, with i */
+				if (s->h->drop != NULL)
+					s->h->drop(s->ctx, cookie);
+				rc->cookie = NULL;
+				break;
+			}
+		}
 		s->nrcpt++;
 	} else {
 		if (cookie != NULL && s->h->drop != NULL)
@@ -294,19 +307,26 @@ static int command(struct lmtp_session *s, struct str line, struct buf *out)
 
 static int data_end(struct lmtp_session *s, struct buf *out)
 {
+	/* One reply per accepted recipient, in order; a repeat gets the reply
+	 * of the recipient it repeats, handled once. */
+	struct buf *r = xcalloc(s->nrcpt > 0 ? s->nrcpt : 1, sizeof(*r));
 	for (size_t i = 0; i < s->nrcpt; i++) {
 		if (s->too_big) {
 			reply(out, "552 5.3.4 Message size exceeds the limit");
 			continue;
 		}
-		struct buf r;
-		buf_init(&r, 512);
-		s->h->deliver(s->ctx, s->rcpt[i].cookie, s->msg.data ? s->msg.data : "", s->msg.len,
-			      &r);
-		reply(out, r.len > 0 && !r.err ? buf_cstr(&r)
-					       : "451 4.3.0 Local error, try again later");
-		buf_free(&r);
+		size_t f = s->rcpt[i].first;
+		if (f == i) {
+			buf_init(&r[i], 512);
+			s->h->deliver(s->ctx, s->rcpt[i].cookie, s->msg.data ? s->msg.data : "",
+				      s->msg.len, &r[i]);
+		}
+		reply(out, r[f].len > 0 && !r[f].err ? buf_cstr(&r[f])
+						     : "451 4.3.0 Local error, try again later");
 	}
+	for (size_t i = 0; i < s->nrcpt; i++)
+		buf_free(&r[i]);
+	free(r);
 	txn_reset(s);
 	s->mode = MODE_CMD;
 	return 0;

@@ -41,11 +41,17 @@
  *   line "Return-Path: <MAIL FROM path>" as a final delivery writes it,
  *   RFC 5321 section 4.4). Appends one
  *   reply line without CRLF; 250 only once the result is durable.
- * drop: frees a cookie (transaction reset, session end). May be NULL. */
+ * drop: frees a cookie (transaction reset, session end). May be NULL.
+ * same: 1 if the cookies of two accepted recipients of one transaction name
+ *   one handling (a repeated recipient). The later one is answered 250 at
+ *   RCPT and, after DATA, with the earlier one's reply, and is not handed
+ *   to deliver (RFC 2033 section 4.2 wants a reply for each; it does not
+ *   want a handling for each). May be NULL: none are the same. */
 struct lmtp_handler {
 	int (*rcpt)(void *ctx, const char *addr, size_t len, void **cookie, struct buf *reply);
 	void (*deliver)(void *ctx, void *cookie, const char *msg, size_t len, struct buf *reply);
 	void (*drop)(void *ctx, void *cookie);
+	int (*same)(void *ctx, const void *a, const void *b);
 };
 
 struct lmtp_session;

@@ -73,6 +73,13 @@ void intake_set_now(struct intake *in, int64_t now)
 	in->x.now = now;
 }
 
+int intake_target_same(const struct intake_target *a, const struct intake_target *b)
+{
+	return a->kind == b->kind && a->list_id == b->list_id &&
+	       a->subscriber_id == b->subscriber_id && strcmp(a->token, b->token) == 0 &&
+	       strcasecmp(a->domain, b->domain) == 0;
+}
+
 void intake_target_free(struct intake_target *t)
 {
 	if (t == NULL)

@@ -79,6 +79,13 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 enum intake_verdict intake_deliver(struct intake *in, struct intake_target *t, const char *msg,
 				   size_t len, struct intake_result *res);
 
+/* 1 if a and b are one handling: the same kind of address for the same
+ * list (and subscriber, or confirmation token, or command domain), as a
+ * recipient repeated in one transaction is, or two bounce addresses of one
+ * subscriber on one list; 0 otherwise. Handled once, so that one message
+ * scores a subscriber's bounce once and asks for one answer (lmtp.c). */
+int intake_target_same(const struct intake_target *a, const struct intake_target *b);
+
 void intake_target_free(struct intake_target *t);
 
 #endif
