@@ -243,6 +243,14 @@ static int ls_one(void *ctx, const struct job_rec *j)
 	return 0;
 }
 
+/* "address-refused 1, over-size 2": the job's failures of its own. */
+static int failure_one(void *ctx, const char *reason, int64_t n)
+{
+	struct buf *b = ctx;
+	buf_printf(b, "%s%s %lld", b->len ? ", " : "", reason, (long long)n);
+	return 0;
+}
+
 static int show(struct cli *c, int64_t id)
 {
 	struct job_rec j = {0};
@@ -268,6 +276,11 @@ static int show(struct cli *c, int64_t id)
 		printf("subject: %s\n", j.subject);
 	printf("sent: %lld\ndeferred: %lld\nfailed: %lld\nremaining: %lld\n", (long long)j.sent,
 	       (long long)deferred, (long long)j.failed, (long long)remaining);
+	struct buf fl;
+	buf_init(&fl, 1024);
+	if (store_job_failures_each(c->st, id, failure_one, &fl) == STORE_OK && fl.len > 0)
+		printf("failed, not the recipient's: %s\n", buf_cstr(&fl));
+	buf_free(&fl);
 	printf("rate: %.1f messages/s\n", span > 0 ? (double)j.sent / (double)span : 0.0);
 	if (j.pause_reason[0])
 		printf("paused because: %s%s\n", j.pause_reason,

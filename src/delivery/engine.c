@@ -594,6 +594,14 @@ static int relay_bounce(struct engine *e, const struct list_rec *l, int64_t sub_
 	return r;
 }
 
+/* The reason a failure that is not the recipient's is counted under on
+ * the job (store_job_failure_add): the local one, or the origin. */
+static const char *failure_reason(const struct relay_status *s)
+{
+	return s->origin == RELAY_ORIGIN_LOCAL ? relay_local_name(s->local)
+					       : relay_origin_name(s->origin);
+}
+
 /* Records the outcome of a sent batch and the new cursor, in one transaction,
  * on the job as it is in the store now (re-read: it may have been paused or
  * cancelled meanwhile), and gives the lease back. */
@@ -633,12 +641,24 @@ static int commit_batch(struct engine *e, struct job_rec *j, const struct list_r
 			df++;
 			if (rc->from_retry)
 				r = store_retry_delete(e->st, j->id, rc->sub_id);
-			/* A hard bounce (5xx at the relay), scored as intake scores
-			 * a DSN: decayed, and disabled or removed at the threshold. */
-			if (r == STORE_OK && j->kind == JOB_KIND_CAMPAIGN)
+			/* A hard bounce (5xx at the relay, or a 4xx deferral that
+			 * ran out of time), scored as intake scores a DSN: decayed,
+			 * and disabled or removed at the threshold. A failure of
+			 * ours (origin local) or of the way to the relay is the
+			 * job's, counted there with its reason, never the
+			 * subscriber's. */
+			int expired = s->result == RELAY_DEFER;
+			int remote = s->origin ==
+				     (expired ? RELAY_ORIGIN_REMOTE_4XX : RELAY_ORIGIN_REMOTE_5XX);
+			if (r == STORE_OK && remote && j->kind == JOB_KIND_CAMPAIGN)
 				r = relay_bounce(e, l, rc->sub_id, err);
+			else if (r == STORE_OK && !remote)
+				r = store_job_failure_add(e->st, j->id, failure_reason(s), 1);
 		}
 	}
+	if (r == STORE_OK && cx->failed > 0)
+		r = store_job_failure_add(e->st, j->id, relay_local_name(RELAY_LOCAL_COMPOSE),
+					  (int64_t)cx->failed);
 	int64_t pending = 0, next_at = 0;
 	if (r == STORE_OK)
 		r = store_retry_count(e->st, j->id, &pending, &next_at);

@@ -11,6 +11,8 @@
  */
 #include "delivery/relay.h"
 
+#include "core/nametab.h"
+
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +95,41 @@ size_t relay_batch_max(const struct relay *r)
 	return r->ops->batch_max(r->impl);
 }
 
+static const char *const ORIGINS[] = {"none",	    "local",	  "connection",
+				      "remote-4xx", "remote-5xx", "remote-sender"};
+static const struct nametab relay_origin_names = NAMETAB(ORIGINS);
+static const char *const LOCALS[] = {"none", "address-refused", "over-size", "io-error",
+				     "not-composed"};
+static const struct nametab relay_local_names = NAMETAB(LOCALS);
+
+const char *relay_origin_name(enum relay_origin o)
+{
+	return nametab_name(&relay_origin_names, (int)o);
+}
+
+int relay_origin_parse(const char *z, enum relay_origin *out)
+{
+	int v;
+	if (nametab_parse(&relay_origin_names, z, &v) < 0)
+		return -1;
+	*out = (enum relay_origin)v;
+	return 0;
+}
+
+const char *relay_local_name(enum relay_local l)
+{
+	return nametab_name(&relay_local_names, (int)l);
+}
+
+int relay_local_parse(const char *z, enum relay_local *out)
+{
+	int v;
+	if (nametab_parse(&relay_local_names, z, &v) < 0)
+		return -1;
+	*out = (enum relay_local)v;
+	return 0;
+}
+
 int relay_send(struct relay *r, const struct relay_msg *m, size_t n, struct relay_status *st,
 	       struct buf *why)
 {
@@ -104,6 +141,8 @@ int relay_send(struct relay *r, const struct relay_msg *m, size_t n, struct rela
 	}
 	for (size_t i = 0; i < n; i++) {
 		st[i].result = RELAY_DEFER;
+		st[i].origin = RELAY_ORIGIN_CONNECTION;
+		st[i].local = RELAY_LOCAL_NONE;
 		st[i].code = 0;
 		bsnprintf(st[i].text, sizeof(st[i].text), "not sent");
 	}

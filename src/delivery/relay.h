@@ -27,8 +27,35 @@
 enum relay_result {
 	RELAY_SENT = 0,	 /* 2xx after DATA: the relay took it */
 	RELAY_DEFER = 1, /* 4xx, a timeout or a lost connection: try again later */
-	RELAY_FAIL = 2,	 /* 5xx: final; counts as a hard bounce */
+	RELAY_FAIL = 2,	 /* 5xx, or not sendable (origin local): final */
 };
+
+/* Where a fate was decided (STYLE.md section 10: decided where it happens,
+ * passed up as a value). Only a remote reply says something about the
+ * recipient: the engine scores a hard bounce for remote-5xx (and for a
+ * remote-4xx deferral past retry_max), never for local or connection. */
+enum relay_origin {
+	RELAY_ORIGIN_NONE,	    /* sent: nothing went wrong */
+	RELAY_ORIGIN_LOCAL,	    /* ours: never handed over; relay_status.local says why */
+	RELAY_ORIGIN_CONNECTION,    /* no reply: connect, TLS, a timeout, a lost connection */
+	RELAY_ORIGIN_REMOTE_4XX,    /* the relay's temporary refusal (or an odd code) */
+	RELAY_ORIGIN_REMOTE_5XX,    /* the relay's final refusal of the recipient or message */
+	RELAY_ORIGIN_REMOTE_SENDER, /* the relay refused our MAIL FROM: the sender, the
+				       session or the message's size, not the recipient */
+};
+const char *relay_origin_name(enum relay_origin o);
+int relay_origin_parse(const char *z, enum relay_origin *out);
+
+/* Why a message was not handed over, when the origin is local. */
+enum relay_local {
+	RELAY_LOCAL_NONE,
+	RELAY_LOCAL_ADDRESS, /* an envelope address the client will not write */
+	RELAY_LOCAL_SIZE,    /* more bytes than the relay's SIZE */
+	RELAY_LOCAL_IO,	     /* the maildir could not be written */
+	RELAY_LOCAL_COMPOSE, /* the engine could not compose it (never reached a relay) */
+};
+const char *relay_local_name(enum relay_local l);
+int relay_local_parse(const char *z, enum relay_local *out);
 
 struct relay_msg {
 	const char *mail_from; /* envelope sender (VERP), no angle brackets */
@@ -39,8 +66,10 @@ struct relay_msg {
 
 struct relay_status {
 	enum relay_result result;
-	int code;	/* the SMTP reply code, or 0 (no reply: connection problem) */
-	char text[200]; /* the reply, printable ASCII only, for `job show` */
+	enum relay_origin origin;
+	enum relay_local local; /* RELAY_LOCAL_NONE unless origin is local */
+	int code;		/* the SMTP reply code, or 0 (no reply: connection problem) */
+	char text[200];		/* the reply, printable ASCII only, for `job show` */
 };
 
 struct relay;

@@ -202,6 +202,7 @@ static int deliver(struct maildir *md, const struct relay_msg *m, struct relay_s
 	if (rename(tmp, dst) < 0)
 		goto fail_unlink;
 	st->result = RELAY_SENT;
+	st->origin = RELAY_ORIGIN_NONE;
 	st->code = 0;
 	bsnprintf(st->text, sizeof(st->text), "written to the maildir");
 	return 0;
@@ -214,6 +215,8 @@ fail_unlink : {
 }
 fail:
 	st->result = RELAY_DEFER;
+	st->origin = RELAY_ORIGIN_LOCAL;
+	st->local = RELAY_LOCAL_IO;
 	st->code = 0;
 	bsnprintf(st->text, sizeof(st->text), "maildir %s: %s", step, strerror(errno));
 	return -1;
@@ -234,6 +237,8 @@ static int maildir_send(void *impl, const struct relay_msg *m, size_t n, struct 
 	for (size_t i = 0; i < n; i++) {
 		if (!header_safe(m[i].mail_from) || !header_safe(m[i].rcpt_to)) {
 			st[i].result = RELAY_FAIL;
+			st[i].origin = RELAY_ORIGIN_LOCAL;
+			st[i].local = RELAY_LOCAL_ADDRESS;
 			st[i].code = 0;
 			bsnprintf(st[i].text, sizeof(st[i].text),
 				  "not written: an envelope address is malformed");

@@ -419,13 +419,22 @@ static void set_fate(struct txn *t, const struct smtp_reply *r)
 	t->st->result = r->code / 100 == 2   ? RELAY_SENT
 			: r->code / 100 == 5 ? RELAY_FAIL
 					     : RELAY_DEFER;
+	t->st->origin = r->code / 100 == 2   ? RELAY_ORIGIN_NONE
+			: r->code / 100 == 5 ? RELAY_ORIGIN_REMOTE_5XX
+					     : RELAY_ORIGIN_REMOTE_4XX;
+	t->st->local = RELAY_LOCAL_NONE;
 	memcpy(t->st->text, r->text, sizeof(t->st->text));
 	t->done = 1;
 }
 
-static void set_local_fate(struct txn *t, enum relay_result res, int code, const char *text)
+/* A fate decided here, without a reply to it: origin local (with why) or
+ * connection. */
+static void set_local_fate(struct txn *t, enum relay_result res, enum relay_origin origin,
+			   enum relay_local why, int code, const char *text)
 {
 	t->st->result = res;
+	t->st->origin = origin;
+	t->st->local = why;
 	t->st->code = code;
 	bsnprintf(t->st->text, sizeof(t->st->text), "%s", text);
 	t->done = 1;
@@ -467,7 +476,7 @@ static int take(struct smtp_conn *c, smtp_fetch_fn fetch, void *arg, int block, 
 			return got;
 		*t = (struct txn){.m = m, .st = st};
 		if (!path_ok(m->mail_from, 1) || !path_ok(m->rcpt_to, 0)) {
-			set_local_fate(t, RELAY_FAIL, 0,
+			set_local_fate(t, RELAY_FAIL, RELAY_ORIGIN_LOCAL, RELAY_LOCAL_ADDRESS, 0,
 				       "not sent: an envelope address is malformed");
 			continue;
 		}
@@ -476,7 +485,8 @@ static int take(struct smtp_conn *c, smtp_fetch_fn fetch, void *arg, int block, 
 			bsnprintf(text, sizeof(text),
 				  "552 not sent: %zu bytes is more than the relay's SIZE %llu",
 				  m->len, (unsigned long long)c->size_max);
-			set_local_fate(t, RELAY_FAIL, 552, text);
+			set_local_fate(t, RELAY_FAIL, RELAY_ORIGIN_LOCAL, RELAY_LOCAL_SIZE, 552,
+				       text);
 			continue;
 		}
 		return 1;
@@ -525,6 +535,8 @@ static void queue_envelope(struct smtp_conn *c, struct txn *t)
 static void envelope_failed(struct smtp_conn *c, struct txn *t, const struct smtp_reply *r, int at)
 {
 	set_fate(t, r);
+	if (at == CMD_MAIL)
+		t->st->origin = RELAY_ORIGIN_REMOTE_SENDER;
 	if (at == CMD_MAIL && r->code != 552) {
 		t->st->result = RELAY_DEFER;
 		if (c->sender_refusals++ == 0)
@@ -631,7 +643,7 @@ static void defer_lost(struct smtp_conn *c, struct txn *t)
 {
 	if (t->done)
 		return;
-	set_local_fate(t, RELAY_DEFER, 0, c->err);
+	set_local_fate(t, RELAY_DEFER, RELAY_ORIGIN_CONNECTION, RELAY_LOCAL_NONE, 0, c->err);
 }
 
 int smtp_conn_run(struct smtp_conn *c, smtp_fetch_fn fetch, void *arg)

@@ -265,7 +265,19 @@ static const char M10[] = "CREATE TABLE intake_handled(\n"
 			  "  tag BLOB NOT NULL\n"
 			  ");\n";
 
-static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6, M7, M8, M9, M10};
+/* The messages of a job that were never handed to the relay for a reason of
+ * ours (an address the SMTP client will not write, a message over the
+ * relay's SIZE) or that waited for a connection past retry_max, counted by
+ * reason (delivery/relay.h): they are the job's failures, never scored
+ * against the recipient. */
+static const char M11[] = "CREATE TABLE job_failures(\n"
+			  "  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,\n"
+			  "  reason TEXT NOT NULL,\n"
+			  "  n INTEGER NOT NULL,\n"
+			  "  PRIMARY KEY (job_id, reason)\n"
+			  ") WITHOUT ROWID;\n";
+
+static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6, M7, M8, M9, M10, M11};
 
 int migrations_sqlite_count(void)
 {

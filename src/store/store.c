@@ -389,3 +389,14 @@ int store_retry_count(struct store *s, int64_t job_id, int64_t *n, int64_t *next
 {
 	return s->ops->retry_count(s, job_id, n, next_at);
 }
+
+int store_job_failure_add(struct store *s, int64_t job_id, const char *reason, int64_t n)
+{
+	return s->ops->job_failure_add(s, job_id, reason, n);
+}
+
+int store_job_failures_each(struct store *s, int64_t job_id,
+			    int (*cb)(void *, const char *, int64_t), void *ctx)
+{
+	return s->ops->job_failures_each(s, job_id, cb, ctx);
+}

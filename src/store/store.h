@@ -319,6 +319,13 @@ int store_retry_due(struct store *s, int64_t job_id, int64_t now, int limit,
 		    int (*cb)(void *ctx, const struct retry_rec *r), void *ctx);
 /* How many retries a job has, and the earliest next_at (0 if none). */
 int store_retry_count(struct store *s, int64_t job_id, int64_t *n, int64_t *next_at);
+/* The job's failures that are not the recipient's (delivery/relay.h: a
+ * local reason, or a connection that never came): n more for reason (a
+ * name of the delivery layer's table), in the caller's transaction; and
+ * each reason with its count, in name order. */
+int store_job_failure_add(struct store *s, int64_t job_id, const char *reason, int64_t n);
+int store_job_failures_each(struct store *s, int64_t job_id,
+			    int (*cb)(void *ctx, const char *reason, int64_t n), void *ctx);
 
 /* --- rate limits ----------------------------------------------------- */
 /* Counts one confirmation mail for the address whose keyed hash is hash, at

@@ -68,6 +68,9 @@ struct store_ops {
 	int (*retry_due)(struct store *s, int64_t job_id, int64_t now, int limit,
 			 int (*cb)(void *, const struct retry_rec *), void *ctx);
 	int (*retry_count)(struct store *s, int64_t job_id, int64_t *n, int64_t *next_at);
+	int (*job_failure_add)(struct store *s, int64_t job_id, const char *reason, int64_t n);
+	int (*job_failures_each)(struct store *s, int64_t job_id,
+				 int (*cb)(void *, const char *, int64_t), void *ctx);
 
 	int (*confirm_limit_hit)(struct store *s, const uint8_t hash[HASH_LEN], int64_t now,
 				 int64_t window, int64_t max, int *allowed);

@@ -142,6 +142,9 @@ int sq_retry_delete(struct store *s, int64_t job_id, int64_t sub_id);
 int sq_retry_due(struct store *s, int64_t job_id, int64_t now, int limit,
 		 int (*cb)(void *, const struct retry_rec *), void *ctx);
 int sq_retry_count(struct store *s, int64_t job_id, int64_t *n, int64_t *next_at);
+int sq_job_failure_add(struct store *s, int64_t job_id, const char *reason, int64_t n);
+int sq_job_failures_each(struct store *s, int64_t job_id, int (*cb)(void *, const char *, int64_t),
+			 void *ctx);
 
 /* The rate limit operations (store_sqlite_limits.c). */
 int sq_confirm_limit_hit(struct store *s, const uint8_t hash[HASH_LEN], int64_t now, int64_t window,

@@ -21,6 +21,8 @@ enum {
 	J_RETRY_DEL,
 	J_RETRY_DUE,
 	J_RETRY_COUNT,
+	J_FAIL_ADD,
+	J_FAIL_EACH,
 };
 
 #define JOB_COLS                                                                                   \
@@ -49,6 +51,9 @@ static const char *const JSQL[] = {
     [J_RETRY_DUE] = "SELECT job_id, subscriber_id, attempts, first_at, next_at, last_error "
 		    "FROM job_retries WHERE job_id=? AND next_at <= ? ORDER BY next_at LIMIT ?",
     [J_RETRY_COUNT] = "SELECT count(*), coalesce(min(next_at), 0) FROM job_retries WHERE job_id=?",
+    [J_FAIL_ADD] = "INSERT INTO job_failures(job_id, reason, n) VALUES (?,?,?) "
+		   "ON CONFLICT (job_id, reason) DO UPDATE SET n = n + excluded.n",
+    [J_FAIL_EACH] = "SELECT reason, n FROM job_failures WHERE job_id=? ORDER BY reason",
 };
 
 #define Q(s) ((struct sqlite_store *)(s))
@@ -283,6 +288,36 @@ int sq_retry_count(struct store *s, int64_t job_id, int64_t *n, int64_t *next_at
 	} else {
 		r = sqlite_fail(q, "count retries");
 	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int sq_job_failure_add(struct store *s, int64_t job_id, const char *reason, int64_t n)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st;
+	if (sqlite_need_txn(q) || (st = jprep(q, J_FAIL_ADD)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(st, 1, job_id);
+	sqlite_bind_text(st, 2, reason);
+	sqlite3_bind_int64(st, 3, n);
+	return sqlite_run(q, st, "count a job's failure");
+}
+
+int sq_job_failures_each(struct store *s, int64_t job_id, int (*cb)(void *, const char *, int64_t),
+			 void *ctx)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = jprep(q, J_FAIL_EACH);
+	if (st == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(st, 1, job_id);
+	int rc, r = STORE_OK;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1)))
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = sqlite_fail(q, "a job's failures");
 	sqlite3_reset(st);
 	return r;
 }

@@ -1107,6 +1107,65 @@ static void test_size(void **state)
 	conf_free(c);
 }
 
+/* Each fate carries its origin, decided where it happens: the relay's codes
+ * (remote-4xx, remote-5xx; none when sent), our own refusals (local, with
+ * why: an address the client will not write, more than the relay's SIZE),
+ * the relay refusing our MAIL FROM (remote-sender), and no relay at all
+ * (connection). The engine scores a bounce on remote-5xx only. */
+static void test_origins(void **state)
+{
+	(void)state;
+	struct proc p;
+	relay_start(&p, "--size", "2000", "--fail", "MAIL:550:4", NULL);
+	struct conf *c;
+	struct relay *r = open_smtp(p.port, &c, "tls", "none", "connections", "1", NULL);
+	char big[3000];
+	memset(big, 'a', sizeof(big) - 3);
+	memcpy(big + sizeof(big) - 3, "\r\n", 3);
+	const char *rcpts[] = {"ok1@x.org",	    "rcpt550-a@x.org", "rcpt451-b@x.org",
+			       "j\xc3\xb6hn@x.org", "big@x.org",       "ok5@x.org"};
+	const struct {
+		enum relay_result result;
+		enum relay_origin origin;
+		enum relay_local local;
+	} want[] = {
+	    {RELAY_SENT, RELAY_ORIGIN_NONE, RELAY_LOCAL_NONE},
+	    {RELAY_FAIL, RELAY_ORIGIN_REMOTE_5XX, RELAY_LOCAL_NONE},
+	    {RELAY_DEFER, RELAY_ORIGIN_REMOTE_4XX, RELAY_LOCAL_NONE},
+	    {RELAY_FAIL, RELAY_ORIGIN_LOCAL, RELAY_LOCAL_ADDRESS},
+	    {RELAY_FAIL, RELAY_ORIGIN_LOCAL, RELAY_LOCAL_SIZE},
+	    {RELAY_DEFER, RELAY_ORIGIN_REMOTE_SENDER, RELAY_LOCAL_NONE}, /* 4th MAIL FROM */
+	};
+	struct msgs ms;
+	msgs_init(&ms, 6);
+	for (size_t i = 0; i < ms.n; i++)
+		msgs_set(&ms, i, rcpts[i], i == 4 ? big : NULL);
+	struct buf why;
+	buf_init(&why, 1024);
+	assert_int_equal(relay_send(r, ms.m, ms.n, ms.st, &why), 0);
+	for (size_t i = 0; i < ms.n; i++)
+		if (ms.st[i].result != want[i].result || ms.st[i].origin != want[i].origin ||
+		    ms.st[i].local != want[i].local)
+			fail_msg("%s: got %d %s %s (%s)", rcpts[i], ms.st[i].result,
+				 relay_origin_name(ms.st[i].origin),
+				 relay_local_name(ms.st[i].local), ms.st[i].text);
+	relay_close(r);
+	conf_free(c);
+	proc_stop(&p);
+
+	/* nobody listening: connection */
+	r = open_smtp(free_port(), &c, "tls", "none", NULL);
+	assert_int_equal(relay_send(r, ms.m, 2, ms.st, &why), -1);
+	assert_int_equal(ms.st[0].origin, RELAY_ORIGIN_CONNECTION);
+	assert_int_equal(ms.st[1].origin, RELAY_ORIGIN_CONNECTION);
+	relay_close(r);
+	conf_free(c);
+	msgs_free(&ms);
+	buf_free(&why);
+	assert_string_equal(relay_origin_name(RELAY_ORIGIN_REMOTE_5XX), "remote-5xx");
+	assert_string_equal(relay_local_name(RELAY_LOCAL_SIZE), "over-size");
+}
+
 /* rate_limit = 20: 30 messages take at least about 1.4 s (burst of 2). */
 static void test_rate_limit(void **state)
 {
@@ -1319,7 +1378,7 @@ int main(void)
 	    cmocka_unit_test(test_starttls),	  cmocka_unit_test(test_auth),
 	    cmocka_unit_test(test_timeout),	  cmocka_unit_test(test_size),
 	    cmocka_unit_test(test_rate_limit),	  cmocka_unit_test(test_maildir),
-	    cmocka_unit_test(test_smtp_sink),
+	    cmocka_unit_test(test_smtp_sink),	  cmocka_unit_test(test_origins),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
