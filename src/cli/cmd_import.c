@@ -234,8 +234,10 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-/* The store's part of one row; returns -1 on a store failure that should
- * stop the import. */
+/* The store's part of one row; returns 0, or the exit status of a store
+ * failure that stops the import: EX_TEMPFAIL when the store stayed locked
+ * (busy, try again), EX_SOFTWARE for any other store error. The lists layer
+ * says which (SUBSCRIBE_BUSY, STORE_BUSY): nothing is read from the text. */
 static int import_row(struct cli *c, const struct list_rec *l, struct item *it, const char *file,
 		      struct counts *n)
 {
@@ -243,14 +245,17 @@ static int import_row(struct cli *c, const struct list_rec *l, struct item *it, 
 	buf_init(&err, 1024);
 	int r = 0;
 	int64_t id = 0;
-	switch (lists_subscribe_prepared(&c->x, l, &it->rq, it->prep, &id, &err)) {
+	enum subscribe_result res =
+	    lists_subscribe_prepared(&c->x, l, &it->rq, it->prep, &id, &err);
+	switch (res) {
 	case SUBSCRIBE_PENDING: {
 		/* An import is not consent: each pending person gets the request. */
 		int64_t job = 0;
-		if (jobs_create_confirm(&c->x, l, id, &job, &err) != STORE_OK) {
+		int jr = jobs_create_confirm(&c->x, l, id, &job, &err);
+		if (jr != STORE_OK) {
 			fprintf(stderr, "%s:%llu: store error: %s\n", file,
 				(unsigned long long)it->line, buf_cstr(&err));
-			r = -1;
+			r = jr == STORE_BUSY ? EX_TEMPFAIL : EX_SOFTWARE;
 			break;
 		}
 		n->added++;
@@ -274,17 +279,11 @@ static int import_row(struct cli *c, const struct list_rec *l, struct item *it, 
 			buf_cstr(&err));
 		n->bad++;
 		break;
+	case SUBSCRIBE_BUSY:
 	case SUBSCRIBE_ERROR:
-		if (strstr(buf_cstr(&err), "locked") || strstr(buf_cstr(&err), "disk") ||
-		    strstr(buf_cstr(&err), "bug:")) {
-			fprintf(stderr, "%s:%llu: store error: %s\n", file,
-				(unsigned long long)it->line, buf_cstr(&err));
-			r = -1;
-		} else {
-			fprintf(stderr, "%s:%llu: %s\n", file, (unsigned long long)it->line,
-				buf_cstr(&err));
-			n->bad++;
-		}
+		fprintf(stderr, "%s:%llu: store error%s: %s\n", file, (unsigned long long)it->line,
+			res == SUBSCRIBE_BUSY ? " (busy, try again)" : "", buf_cstr(&err));
+		r = res == SUBSCRIBE_BUSY ? EX_TEMPFAIL : EX_SOFTWARE;
 		break;
 	}
 	buf_free(&err);
@@ -457,8 +456,7 @@ int cmd_import(struct cli *c, int argc, char **argv)
 				fprintf(stderr, "%s:%llu: %s\n", file, (unsigned long long)it->line,
 					buf_cstr(&it->msg));
 				n.bad++;
-			} else if (import_row(c, &l, it, file, &n) < 0) {
-				failed = EX_TEMPFAIL;
+			} else if ((failed = import_row(c, &l, it, file, &n)) != 0) {
 				end = 1;
 				break;
 			}

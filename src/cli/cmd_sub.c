@@ -164,6 +164,11 @@ static int add(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "listkeeper sub add: %s\n", buf_cstr(&err));
 		r = EX_DATAERR;
 		break;
+	case SUBSCRIBE_BUSY:
+		fprintf(stderr, "listkeeper sub add: the store is busy, try again: %s\n",
+			buf_cstr(&err));
+		r = EX_TEMPFAIL;
+		break;
 	case SUBSCRIBE_ERROR:
 		r = cli_store_fail(c, "sub add", &err);
 		break;

@@ -180,6 +180,7 @@ static int do_subscribe(struct mailcmd_env *env, const struct command *c, struct
 	case SUBSCRIBE_INVALID: /* e.g. a control character in the name given */
 		buf_puts(out, "the name or address given cannot be used; nothing was changed.\n");
 		break;
+	case SUBSCRIBE_BUSY: /* the message is handled again later, as on any store error */
 	case SUBSCRIBE_ERROR:
 		ret = store_err(env, err);
 		break;

@@ -33,11 +33,11 @@ void person_free(struct person *p)
 	}
 }
 
-int person_fail_store(struct lists_ctx *x, struct buf *err)
+int person_fail_store(struct lists_ctx *x, int r, struct buf *err)
 {
 	if (err->len == 0)
 		buf_puts(err, store_errmsg(x->st));
-	return STORE_ERR;
+	return r == STORE_BUSY ? STORE_BUSY : STORE_ERR;
 }
 
 int person_data_key(struct lists_ctx *x, const struct subscriber_rec *r, uint8_t key[PII_KEY_LEN])
@@ -278,8 +278,11 @@ enum subscribe_result lists_subscribe_prepared(struct lists_ctx *x, const struct
 
 	if (rq->self && l->sub_policy == LIST_SUB_CLOSED)
 		return SUBSCRIBE_CLOSED;
-	if (store_begin(x->st) != STORE_OK)
-		return (enum subscribe_result)person_fail_store(x, err);
+	r = store_begin(x->st);
+	if (r != STORE_OK) {
+		person_fail_store(x, r, err);
+		return r == STORE_BUSY ? SUBSCRIBE_BUSY : SUBSCRIBE_ERROR;
+	}
 
 	r = store_suppression_check(x->st, p->hash, l->id);
 	if (r == STORE_OK && !rq->self) {
@@ -298,6 +301,7 @@ enum subscribe_result lists_subscribe_prepared(struct lists_ctx *x, const struct
 		if (person_data_key(x, &who, key) < 0) {
 			buf_printf(err, "subscriber %lld: data key does not open (wrong key file?)",
 				   (long long)who.id);
+			r = STORE_ERR;
 			goto out_err;
 		}
 	}
@@ -325,7 +329,8 @@ enum subscribe_result lists_subscribe_prepared(struct lists_ctx *x, const struct
 	}
 	sub.state = rq->confirmed ? SUB_STATE_ACTIVE : SUB_STATE_PENDING;
 	sub.updated = now;
-	if (store_subscription_put(x->st, &sub) != STORE_OK)
+	r = store_subscription_put(x->st, &sub);
+	if (r != STORE_OK)
 		goto out_err;
 
 	/* The details were sealed for the new key: an existing subscriber's are
@@ -333,11 +338,14 @@ enum subscribe_result lists_subscribe_prepared(struct lists_ctx *x, const struct
 	if (!created &&
 	    seal_details(key, rq->ip, rq->wording, rq->note, &p->plain, &p->details) < 0) {
 		buf_puts(err, "the details are too long to seal");
-		goto out_err;
+		res = SUBSCRIBE_INVALID; /* bad data in rq, not the store */
+		goto out_rollback;
 	}
 	const char *action = rq->confirmed ? "subscribe-confirmed-by-admin" : "subscribe-request";
 	r = ledger_event(x, l->id, who.id, action, rq->source, &p->details);
-	if (r != STORE_OK || store_commit(x->st) != STORE_OK)
+	if (r == STORE_OK)
+		r = store_commit(x->st);
+	if (r != STORE_OK)
 		goto out_err;
 	res = rq->confirmed ? SUBSCRIBE_ACTIVE : SUBSCRIBE_PENDING;
 	*subscriber_id = who.id;
@@ -347,9 +355,8 @@ enum subscribe_result lists_subscribe_prepared(struct lists_ctx *x, const struct
 	explicit_bzero(key, sizeof(key));
 	return res;
 
-out_err:
-	person_fail_store(x, err);
-	res = SUBSCRIBE_ERROR;
+out_err: /* r: the store's result, busy kept apart from error */
+	res = person_fail_store(x, r, err) == STORE_BUSY ? SUBSCRIBE_BUSY : SUBSCRIBE_ERROR;
 out_rollback:
 	if (who.id)
 		*subscriber_id = who.id;
@@ -389,7 +396,7 @@ int person_load_with_key(struct lists_ctx *x, int64_t id, struct subscriber_rec 
 {
 	int r = store_subscriber_get(x->st, id, who);
 	if (r != STORE_OK)
-		return r == STORE_NOTFOUND ? r : person_fail_store(x, err);
+		return r == STORE_NOTFOUND ? r : person_fail_store(x, r, err);
 	if (person_data_key(x, who, key) < 0) {
 		buf_printf(err, "subscriber %lld: data key does not open (wrong key file?)",
 			   (long long)id);
@@ -405,8 +412,9 @@ int lists_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t id, con
 	struct subscriber_rec who = {0};
 	struct subscription_rec sub;
 	uint8_t key[PII_KEY_LEN];
-	if (store_begin(x->st) != STORE_OK)
-		return person_fail_store(x, err);
+	int rb = store_begin(x->st);
+	if (rb != STORE_OK)
+		return person_fail_store(x, rb, err);
 	int r = person_load_with_key(x, id, &who, key, err);
 	if (r == STORE_OK)
 		r = store_subscription_get(x->st, l->id, id, &sub);
@@ -443,8 +451,9 @@ int lists_set_state(struct lists_ctx *x, const struct list_rec *l, int64_t id, e
 		    const char *source, struct buf *err)
 {
 	struct subscription_rec sub;
-	if (store_begin(x->st) != STORE_OK)
-		return person_fail_store(x, err);
+	int rb = store_begin(x->st);
+	if (rb != STORE_OK)
+		return person_fail_store(x, rb, err);
 	int r = store_subscription_get(x->st, l->id, id, &sub);
 	if (r == STORE_OK && (sub.state == SUB_STATE_PENDING || state == SUB_STATE_PENDING)) {
 		/* P1: only the person's confirmation makes a pending subscription active,
@@ -487,8 +496,9 @@ static int leave(struct lists_ctx *x, const struct list_rec *l, int64_t id, cons
 	struct subscriber_rec who = {0};
 	int64_t left = 0;
 	*erased = 0;
-	if (store_begin(x->st) != STORE_OK)
-		return person_fail_store(x, err);
+	int rb = store_begin(x->st);
+	if (rb != STORE_OK)
+		return person_fail_store(x, rb, err);
 	int r = store_subscriber_get(x->st, id, &who);
 	if (r == STORE_OK)
 		r = store_subscription_delete(x->st, l->id, id);
@@ -542,8 +552,9 @@ int lists_approve(struct lists_ctx *x, const struct list_rec *l, int64_t id, con
 {
 	struct subscription_rec sub;
 	*job = 0;
-	if (store_begin(x->st) != STORE_OK)
-		return person_fail_store(x, err);
+	int rb = store_begin(x->st);
+	if (rb != STORE_OK)
+		return person_fail_store(x, rb, err);
 	int r = get_held(x, l, id, &sub, state);
 	if (r == STORE_OK) {
 		sub.state = SUB_STATE_ACTIVE;
@@ -574,8 +585,9 @@ int lists_reject(struct lists_ctx *x, const struct list_rec *l, int64_t id, cons
 	struct person p = {0};
 	*erased = 0;
 	*job = 0;
-	if (store_begin(x->st) != STORE_OK)
-		return person_fail_store(x, err);
+	int rb = store_begin(x->st);
+	if (rb != STORE_OK)
+		return person_fail_store(x, rb, err);
 	int r = get_held(x, l, id, &sub, state);
 	if (r == STORE_OK && notify) {
 		/* Read before the erasure that may follow: the notice is sealed
@@ -618,8 +630,9 @@ int lists_person_update(struct lists_ctx *x, int64_t id, const struct person_cha
 		*changed = 0;
 	if (!text_ok(ch->name, LK_MAX_NAME, "the name", err))
 		return STORE_ERR;
-	if (store_begin(x->st) != STORE_OK)
-		return person_fail_store(x, err);
+	int rb = store_begin(x->st);
+	if (rb != STORE_OK)
+		return person_fail_store(x, rb, err);
 	buf_init(&sealed, 4 * LK_MAX_MAILBOX + PII_OVERHEAD);
 	buf_init(&plain, LK_MAX_LEDGER_DETAILS);
 	int r = person_load_with_key(x, id, &who, key, err);
@@ -681,8 +694,9 @@ int lists_set_options(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 		buf_printf(err, "the list %s offers no digest", l->name);
 		return STORE_ERR;
 	}
-	if (store_begin(x->st) != STORE_OK)
-		return person_fail_store(x, err);
+	int rb = store_begin(x->st);
+	if (rb != STORE_OK)
+		return person_fail_store(x, rb, err);
 	int r = store_subscription_get(x->st, l->id, id, &sub);
 	if (r == STORE_OK && (!sub.digest != !digest || !sub.nomail != !nomail)) {
 		sub.digest = digest != 0;
@@ -718,8 +732,9 @@ int lists_erase(struct lists_ctx *x, int64_t id, const char *source, const char 
 		struct buf *err)
 {
 	struct subscriber_rec who = {0};
-	if (store_begin(x->st) != STORE_OK)
-		return person_fail_store(x, err);
+	int rb = store_begin(x->st);
+	if (rb != STORE_OK)
+		return person_fail_store(x, rb, err);
 	int r = store_subscriber_get(x->st, id, &who);
 	struct drop_ctx d = {x, STORE_OK};
 	if (r == STORE_OK) {
@@ -786,14 +801,16 @@ int64_t lists_ledger_verify(struct lists_ctx *x, struct buf *err)
 	struct verify_ctx v = {x, 0, 0, {0}, err, 0};
 	int64_t head_id;
 	uint8_t head[HASH_LEN];
-	if (store_ledger_each(x->st, 0, verify_one, &v) != STORE_OK) {
-		person_fail_store(x, err);
+	int rl = store_ledger_each(x->st, 0, verify_one, &v);
+	if (rl != STORE_OK) {
+		person_fail_store(x, rl, err);
 		return -1;
 	}
 	if (v.bad)
 		return -1;
-	if (store_ledger_head(x->st, &head_id, head) != STORE_OK) {
-		person_fail_store(x, err);
+	rl = store_ledger_head(x->st, &head_id, head);
+	if (rl != STORE_OK) {
+		person_fail_store(x, rl, err);
 		return -1;
 	}
 	if (head_id != v.last_id || !secret_eq(head, v.last_hash, HASH_LEN)) {

@@ -61,8 +61,9 @@ enum subscribe_result {
 	SUBSCRIBE_STILL_PENDING, /* was pending already: nothing changed; resend the request */
 	SUBSCRIBE_SUPPRESSED,	 /* opted out or erased: refused without the person's new consent */
 	SUBSCRIBE_CLOSED,	 /* the list takes no subscriptions */
-	SUBSCRIBE_ERROR = -1,	 /* store error; reason in err */
+	SUBSCRIBE_ERROR = -1,	 /* store error (or stored data that does not open); in err */
 	SUBSCRIBE_INVALID = -2,	 /* bad data in rq (address, name, country); reason in err */
+	SUBSCRIBE_BUSY = -3,	 /* the store stayed locked: nothing changed, try again */
 };
 
 enum subscribe_result lists_subscribe(struct lists_ctx *x, const struct list_rec *l,

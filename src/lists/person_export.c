@@ -152,7 +152,7 @@ int lists_person_export(struct lists_ctx *x, int64_t id, struct buf *out, struct
 		if (r == STORE_OK)
 			store_audit(x->st, lists_now(x), x->actor, "person-export", 0, id, "");
 	} else {
-		person_fail_store(x, err);
+		r = person_fail_store(x, r, err);
 	}
 	json_decref(doc);
 	person_free(&p);

@@ -18,8 +18,9 @@
 #define AD_DATA "listkeeper-subscriber-v1"
 #define AD_LEDGER "listkeeper-ledger-details-v1"
 
-/* Puts the store's error in err unless err says something already; STORE_ERR. */
-int person_fail_store(struct lists_ctx *x, struct buf *err);
+/* Puts the store's error in err unless err says something already; returns
+ * STORE_BUSY when r is (the store stayed locked: try again), else STORE_ERR. */
+int person_fail_store(struct lists_ctx *x, int r, struct buf *err);
 /* Unwraps r's data key into key; -1 if it does not open. */
 int person_data_key(struct lists_ctx *x, const struct subscriber_rec *r, uint8_t key[PII_KEY_LEN]);
 /* Loads the subscriber and unwraps the data key. */

@@ -234,8 +234,8 @@ static int subscribe(const struct listpage_env *env, const struct listpage_defer
 		return r;
 	}
 	enum subscribe_result res = lists_subscribe(&x, l, &rq, &id, err);
-	if (res == SUBSCRIBE_ERROR || res == SUBSCRIBE_INVALID) {
-		r = STORE_ERR;
+	if (res == SUBSCRIBE_ERROR || res == SUBSCRIBE_INVALID || res == SUBSCRIBE_BUSY) {
+		r = res == SUBSCRIBE_BUSY ? STORE_BUSY : STORE_ERR;
 	} else if (res == SUBSCRIBE_PENDING || res == SUBSCRIBE_STILL_PENDING) {
 		uint8_t hash[HASH_LEN];
 		addr_hash(env->keys, a->key, strlen(a->key), hash);

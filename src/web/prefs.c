@@ -249,8 +249,8 @@ static int save(const struct listpage_env *env, int64_t id, const struct address
 		int64_t sid = 0;
 		enum subscribe_result res =
 		    r == STORE_OK ? lists_subscribe(&x, &l, &rq, &sid, err) : SUBSCRIBE_ERROR;
-		if (res == SUBSCRIBE_ERROR || res == SUBSCRIBE_INVALID) {
-			r = r == STORE_OK ? STORE_ERR : r;
+		if (res == SUBSCRIBE_ERROR || res == SUBSCRIBE_INVALID || res == SUBSCRIBE_BUSY) {
+			r = r != STORE_OK ? r : res == SUBSCRIBE_BUSY ? STORE_BUSY : STORE_ERR;
 		} else if ((res == SUBSCRIBE_PENDING || res == SUBSCRIBE_STILL_PENDING) &&
 			   sid == id) {
 			joins[o->n_joined] = l.id;

@@ -1099,6 +1099,45 @@ static void test_verify_empty_and_erased(void **state)
 	assert_int_equal(verify(f), 3);
 }
 
+/* A store that stays locked is "busy, try again", kept apart from an error
+ * all the way up: lists_subscribe says SUBSCRIBE_BUSY (not SUBSCRIBE_ERROR),
+ * the other calls STORE_BUSY, and nothing is changed. */
+static void test_busy_is_not_an_error(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = active(f, &f->news, "kept@example.org");
+	assert_int_equal(conf_set(f->conf, "store", "busy_timeout_ms", "50", &f->err), 0);
+	struct store *other = store_open(f->conf, 0, &f->err);
+	assert_non_null(other);
+	struct store *mine = store_open(f->conf, 0, &f->err);
+	assert_non_null(mine);
+	assert_int_equal(store_begin(other), STORE_OK); /* holds the write lock */
+	struct lists_ctx x = f->x;
+	x.st = mine;
+	struct subscribe_req rq = {0};
+	rq.who.addr = rq.who.key = "new@example.org";
+	rq.source = "cli";
+	rq.confirmed = 1;
+	int64_t nid = 0;
+	buf_reset(&f->err);
+	assert_int_equal(lists_subscribe(&x, &f->news, &rq, &nid, &f->err), SUBSCRIBE_BUSY);
+	assert_true(f->err.len > 0);
+	int erased = 0;
+	buf_reset(&f->err);
+	assert_int_equal(lists_unsubscribe(&x, &f->news, id, "web", &erased, &f->err), STORE_BUSY);
+	buf_reset(&f->err);
+	assert_int_equal(lists_erase(&x, id, "cli", "erased-on-request", &f->err), STORE_BUSY);
+	store_rollback(other);
+	/* nothing changed; with the lock gone, the same calls go through */
+	struct subscription_rec sub;
+	assert_int_equal(store_subscription_get(mine, f->news.id, id, &sub), STORE_OK);
+	assert_int_equal(sub.state, SUB_STATE_ACTIVE);
+	buf_reset(&f->err);
+	assert_int_equal(lists_subscribe(&x, &f->news, &rq, &nid, &f->err), SUBSCRIBE_ACTIVE);
+	store_close(mine);
+	store_close(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1127,6 +1166,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_verify_swapped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_changed_sealed_details, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_empty_and_erased, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_busy_is_not_an_error, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
