@@ -66,6 +66,12 @@ int cmd_job(struct cli *c, int argc, char **argv);
 int cmd_serve(struct cli *c, int argc, char **argv);
 int cmd_intake(struct cli *c, int argc, char **argv);
 int cmd_filter(struct cli *c, int argc, char **argv);
+int cmd_post(struct cli *c, int argc, char **argv);
+/* Prints one line per filter that ran in s (cmd_filter.c); returns 0, or
+ * EX_TEMPFAIL / EX_UNAVAILABLE when one could not answer for now / at all. */
+struct filter_conf;
+struct post_scan;
+int cli_print_scan(const struct filter_conf *fc, const struct post_scan *s);
 int cmd_inject(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv);
 int cmd_summary(struct cli *c, int argc, char **argv);

@@ -17,6 +17,7 @@
 #include "intake/filter.h"
 #include "intake/filter_clamd.h"
 #include "intake/filter_spamd.h"
+#include "intake/post.h"
 
 static const char USAGE[] =
     "usage: listkeeper filter check FILE\n\n"
@@ -35,42 +36,56 @@ static int failed(const char *who, const char *name, const struct filter_error *
 	return e->temporary ? EX_TEMPFAIL : EX_UNAVAILABLE;
 }
 
-static int check(const struct filter_conf *fc, const char *msg, size_t len)
+int cli_print_scan(const struct filter_conf *fc, const struct post_scan *s)
 {
 	int rc = 0;
 	char name[LK_MAX_PATH];
-	if (fc->clamd_on) {
-		struct clamd_verdict v;
-		struct filter_error e;
+	if (s->clamd_ran) {
 		filter_endpoint_name(&fc->clamd, name, sizeof(name));
-		if (clamd_scan(&fc->clamd, fc->timeout_ms, msg, len, &v, &e) < 0) {
-			int r = failed("clamd", name, &e);
+		if (s->clamd_failed) {
+			int r = failed("clamd", name, &s->clamd_err);
 			rc = rc == 0 || r == EX_TEMPFAIL ? r : rc;
-		} else if (v.infected) {
-			printf("clamd %s: infected (%s)\n", name, v.name);
+		} else if (s->virus.infected) {
+			printf("clamd %s: infected (%s)\n", name, s->virus.name);
 		} else {
 			printf("clamd %s: clean\n", name);
 		}
 	}
-	if (fc->spam == FILTER_SPAM_SPAMD) {
-		struct spamd_verdict v;
-		struct filter_error e;
+	if (s->spamd_ran) {
 		filter_endpoint_name(&fc->spamd, name, sizeof(name));
-		if (spamd_check(&fc->spamd, fc->timeout_ms, msg, len, 1, &v, &e) < 0) {
-			int r = failed("spamd", name, &e);
+		if (s->spamd_failed) {
+			int r = failed("spamd", name, &s->spamd_err);
 			rc = rc == 0 || r == EX_TEMPFAIL ? r : rc;
 		} else {
-			char s[32], t[32];
-			spamd_score_format(v.score, s, sizeof(s));
-			spamd_score_format(v.threshold, t, sizeof(t));
-			printf("spamd %s: score %s, required %s: %s (", name, s, t,
-			       v.is_spam ? "spam" : "not spam");
-			for (size_t i = 0; i < v.nsymbols; i++)
-				printf("%s%s", i ? "," : "", v.symbols[i]);
-			printf("%s)\n", v.more_symbols ? ",..." : "");
+			const struct spamd_verdict *v = &s->spam;
+			char sc[32], t[32];
+			spamd_score_format(v->score, sc, sizeof(sc));
+			spamd_score_format(v->threshold, t, sizeof(t));
+			printf("spamd %s: score %s, required %s: %s (", name, sc, t,
+			       v->is_spam ? "spam" : "not spam");
+			for (size_t i = 0; i < v->nsymbols; i++)
+				printf("%s%s", i ? "," : "", v->symbols[i]);
+			printf("%s)\n", v->more_symbols ? ",..." : "");
 		}
 	}
 	return rc;
+}
+
+static int check(const struct filter_conf *fc, const char *msg, size_t len)
+{
+	struct post_scan s;
+	memset(&s, 0, sizeof(s));
+	if (fc->clamd_on) {
+		s.clamd_ran = 1;
+		s.clamd_failed =
+		    clamd_scan(&fc->clamd, fc->timeout_ms, msg, len, &s.virus, &s.clamd_err) < 0;
+	}
+	if (fc->spam == FILTER_SPAM_SPAMD) {
+		s.spamd_ran = 1;
+		s.spamd_failed =
+		    spamd_check(&fc->spamd, fc->timeout_ms, msg, len, 1, &s.spam, &s.spamd_err) < 0;
+	}
+	return cli_print_scan(fc, &s);
 }
 
 int cmd_filter(struct cli *c, int argc, char **argv)

@@ -33,6 +33,7 @@ static const struct {
     {"dkim", cmd_dkim, "make a DKIM signing key and print its DNS record"},
     {"inject", cmd_inject, "handle one incoming message on stdin (an MTA's pipe transport)"},
     {"intake", cmd_intake, "the intake spool and its quarantine"},
+    {"post", cmd_post, "what would happen to a post to a discussion list (its checks)"},
     {"filter", cmd_filter, "send a message through the virus and spam filters ([filter])"},
     {"summary", cmd_summary, "the owners' daily summary of a list (show, send)"},
     {"serve", cmd_serve, "run the server (web pages, delivery) until SIGINT or SIGTERM"},

@@ -163,6 +163,22 @@ static const struct conf_key KEYS[] = {
     {"filter", "timeout_seconds", CT_INT, "60", 1, 600, NULL,
      "How long one scan of one message may take, connection included; a daemon that is "
      "down or slower counts as unavailable for now (the post waits and is tried again)."},
+    {"post", "max_message_kb", CT_INT, "1024", 1, 25600, NULL,
+     "Largest post to a discussion list, in KB, for `listkeeper post check` (the intake "
+     "does not take posts in yet)."},
+    {"post", "spam_hold", CT_STR, "5.0", 0, 0, NULL,
+     "A post whose spam score ([filter] spam) is at least this is held for the moderators."},
+    {"post", "spam_discard", CT_STR, "none", 0, 0, NULL,
+     "A post whose spam score is at least this is discarded, not held; none: never."},
+    {"post", "filter_fail", CT_ENUM, "wait", 0, 0, "wait|accept",
+     "A post that a filter cannot scan for now (down, too slow): wait (retry: try again "
+     "later) or accept (it goes on unscanned)."},
+    {"post", "nonmember", CT_ENUM, "hold", 0, 0, "hold|reject|discard",
+     "A post from someone the list's posting_policy does not let post: held for the "
+     "moderators, rejected (the sender is told) or discarded."},
+    {"post", "bulk", CT_ENUM, "hold", 0, 0, "hold|discard",
+     "A post marked Precedence: bulk, junk or list, or Auto-Submitted other than no: held "
+     "or discarded."},
     {"summary", "hour", CT_INT, "6", -1, 23, NULL,
      "From this hour (UTC) on, serve's scheduler role queues the owners' daily summary of "
      "the day before, once a day; -1: never (run `listkeeper summary send` from cron)."},

@@ -6,6 +6,11 @@
 # spam with the GTUBE rule named, a plain mail not; clamd stopped, a daemon
 # that accepts and never answers, and one that answers garbage are temporary
 # errors of the peer (exit 75) within the timeout; no filter configured: 78.
+# `post check` with both daemons: a member's post accepted, a non-member's
+# held (or discarded per [post] nonmember), an owner's accepted, EICAR
+# discarded, GTUBE held (discarded past spam_discard), our own List-Id a loop,
+# Auto-Submitted held, too big refused, moderation all held, clamd down a
+# retry (75) unless [post] filter_fail = accept.
 LK=$1
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/filters_lib.bash"
@@ -61,6 +66,57 @@ check "spamd: GTUBE is spam, the GTUBE rule named" \
 out=$(lk filter check "$T/clean.eml")
 check "spamd: a plain mail is not spam" \
   grep -qE "^spamd 127.0.0.1:$SPAMD_PORT: score -?[0-4]\.[0-9], required 5\.0: not spam \(" <<<"$out"
+
+# `post check`: the decision for a post to a discussion list, the filters on.
+lk list create team --kind discussion --posting-policy members --owners boss@example.org >/dev/null
+lk sub add team ann@example.org --confirmed --consent-note test >/dev/null
+export LISTKEEPER_FILTER_CLAMD=unix:$CLAMD_SOCK LISTKEEPER_FILTER_SPAM=spamd:127.0.0.1:$SPAMD_PORT
+decision() { lk post check team "$1" | sed -n 's/^decision: //p'; }
+post() { # post FILE FROM SUBJECT BODY [HEADER...]
+  local f=$1 from=$2 subj=$3 body=$4; shift 4
+  { printf 'From: %s\r\nTo: team@lists.example.org\r\nSubject: %s\r\n' "$from" "$subj"
+    printf 'Message-ID: <%s@example.org>\r\nDate: Mon, 07 Dec 2026 10:00:00 +0000\r\n' "$RANDOM"
+    local h; for h in "$@"; do printf '%s\r\n' "$h"; done
+    printf '\r\n%s\r\n' "$body"; } > "$f"
+}
+post "$T/p1.eml" "Ann <ann@example.org>" "lunch" "Shall we meet at noon?"
+out=$(lk post check team "$T/p1.eml")
+check "post check: a member's clean post is accepted" grep -qx "decision: accept" <<<"$out"
+check "post check: both filters ran" [ "$(grep -c '^clam\|^spam' <<<"$out")" = 2 ]
+check "post check: the sender's address is not printed" bash -c "! grep -q ann@ <<<\"\$1\"" _ "$out"
+post "$T/p2.eml" "Bob <bob@example.org>" "hello" "I am not on the list"
+check "post check: a non-member's post is held" [ "$(decision "$T/p2.eml")" = "hold (non-member)" ]
+check "post check: [post] nonmember = discard" \
+  [ "$(LISTKEEPER_POST_NONMEMBER=discard decision "$T/p2.eml")" = "discard (non-member)" ]
+post "$T/p3.eml" "boss@example.org" "news" "From the owner"
+check "post check: an owner may post" [ "$(decision "$T/p3.eml")" = "accept" ]
+post "$T/p4.eml" "ann@example.org" "see this" "$EICAR"
+check "post check: EICAR is discarded" \
+  [ "$(decision "$T/p4.eml")" = "discard (virus: Eicar-Test-Signature.UNOFFICIAL)" ]
+post "$T/p5.eml" "ann@example.org" "offer" "$GTUBE"
+check "post check: GTUBE is held" grep -qE '^hold \(spam score: spam score 10[0-9]{2}\.[0-9]\)$' <<<"$(decision "$T/p5.eml")"
+check "post check: GTUBE past [post] spam_discard is discarded" \
+  grep -qE '^discard \(spam score' <<<"$(LISTKEEPER_POST_SPAM_DISCARD=500 decision "$T/p5.eml")"
+post "$T/p6.eml" "ann@example.org" "Re: lunch" "again" "List-Id: Team <team.lists.example.org>"
+check "post check: our own List-Id is a loop, discarded" \
+  [ "$(decision "$T/p6.eml")" = "discard (loop: our own List-Id or X-BeenThere)" ]
+post "$T/p7.eml" "ann@example.org" "away" "I am away" "Auto-Submitted: auto-replied"
+check "post check: Auto-Submitted is held as suspicious" \
+  [ "$(decision "$T/p7.eml")" = "hold (suspicious header: Precedence or Auto-Submitted)" ]
+check "post check: a post past [post] max_message_kb is refused" \
+  [ "$(LISTKEEPER_POST_MAX_MESSAGE_KB=1 decision "$T/big.eml")" = "refuse (too big: over 1 KB)" ]
+lk list set team moderation all >/dev/null
+check "post check: moderation all holds a member's post" \
+  [ "$(decision "$T/p1.eml")" = "hold (moderated member: every post is moderated)" ]
+lk list set team moderation none >/dev/null
+rc=0; LISTKEEPER_FILTER_CLAMD=unix:$T/none.sock lk post check team "$T/p1.eml" > "$T/out" || rc=$?
+check "post check: clamd down is a retry (exit 75)" [ $rc = 75 ] && grep -qx "decision: retry (filter unavailable: clamd)" "$T/out"
+check "post check: clamd down, spamd not asked" bash -c "! grep -q '^spamd' '$T/out'"
+check "post check: clamd down, [post] filter_fail = accept" \
+  [ "$(LISTKEEPER_FILTER_CLAMD=unix:$T/none.sock LISTKEEPER_POST_FILTER_FAIL=accept decision "$T/p1.eml")" = accept ]
+lk list create news >/dev/null
+rc=0; lk post check news "$T/p1.eml" 2>/dev/null || rc=$?
+check "post check: an announcement list is refused (65)" [ $rc = 65 ]
 
 export LISTKEEPER_FILTER_CLAMD=unix:$CLAMD_SOCK
 out=$(lk filter check "$T/eicar.eml")
