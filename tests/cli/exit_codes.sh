@@ -78,6 +78,7 @@ done <<'TABLE'
 64 | bad arguments                 | lk serve --role nosuch
 64 | bad arguments                 | lk inject --nosuch
 64 | bad arguments                 | lk filter
+64 | bad arguments                 | lk post check news
 65 | an address that is not one    | lk sub add news 'not an address'
 65 | bad data: a control character in the name | lk sub add news x@example.org --name "$ctl" --confirmed --consent-note t
 65 | bad data: a name over 256 bytes | lk sub add news x@example.org --name "$long" --confirmed --consent-note t
@@ -98,6 +99,7 @@ done <<'TABLE'
 65 | no such job                   | lk job show 999
 65 | a job cancelled already       | lk job cancel "$cancelled"
 65 | no such list                  | lk stats nosuch
+65 | post check: an announcement list | lk post check news "$T/body.txt"
 65 | inject: no recipient          | msg news@lists.example.org | lk inject
 67 | inject: not our address       | msg nosuch@lists.example.org | lk inject --recipient nosuch@lists.example.org
 66 | filter: the message file cannot be opened | LISTKEEPER_FILTER_CLAMD=unix:$T/no.sock lk filter check "$T/nosuch.eml"
