@@ -52,6 +52,7 @@
 #define LK_WEB_WRITER_BATCH 64 /* write jobs of web workers committed together (web/writer.h) */
 #define LK_HTTP_MAX_BODY (64u << 10)   /* a POST body, whole; bigger is a 413 */
 #define LK_HTTP_MAX_DISCARD (1u << 20) /* a chunked body past the bound, read for its 413 */
+#define LK_HTTP_RETRY_AFTER "60"      /* seconds, in every 503 (store busy or unavailable) */
 #define LK_HTTP_MAX_FIELDS 32	       /* form fields in one body */
 #define LK_HTTP_MAX_FIELD_NAME 128     /* one field's name, decoded */
 #define LK_HTTP_MAX_FIELD_VALUE 8192   /* one field's value, decoded */

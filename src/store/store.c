@@ -108,6 +108,10 @@ int store_sync(struct store *s)
 {
 	return s->ops->sync(s);
 }
+int store_write_check(struct store *s)
+{
+	return s->ops->write_check(s);
+}
 int store_set_batch(struct store *s, int on)
 {
 	return s->ops->set_batch(s, on);

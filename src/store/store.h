@@ -232,6 +232,13 @@ int store_set_durable(struct store *s, int on);
  * (the spool) that must not outlive them in a power loss. Not inside a
  * transaction. */
 int store_sync(struct store *s);
+/* A write of its own, committed in its own transaction, that no reader
+ * sees (SQLite: the meta row "write_check"): STORE_OK if the store takes
+ * writes now; STORE_BUSY, or STORE_ERR with the cause (a full disk) in
+ * store_errmsg, if not. For an answer that must come before the write it
+ * promises (the web's subscribe, web/listpage.c). Not inside a
+ * transaction. */
+int store_write_check(struct store *s);
 /* Batch mode, for bulk work such as an import: inner begin/commit cost
  * nothing (no savepoints). An inner rollback that comes after the inner part
  * wrote something cannot be undone alone: it dooms the whole transaction,

@@ -19,6 +19,7 @@ struct store_ops {
 	int (*checkpoint)(struct store *s);
 	int (*set_durable)(struct store *s, int on);
 	int (*sync)(struct store *s);
+	int (*write_check)(struct store *s);
 	int (*set_batch)(struct store *s, int on);
 	int (*begin)(struct store *s);
 	int (*commit)(struct store *s);

@@ -136,6 +136,9 @@ static int add_headers(struct MHD_Response *r, const struct page *p, const char 
 	if (ok && p->disposition != NULL)
 		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
 					     p->disposition) == MHD_YES;
+	if (ok && p->status == MHD_HTTP_SERVICE_UNAVAILABLE) /* RFC 9110 10.2.3 */
+		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, LK_HTTP_RETRY_AFTER) ==
+		     MHD_YES;
 	if (ok && p->status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow) == MHD_YES;
 	if (ok && close)

@@ -309,7 +309,7 @@ void listpage_post(const struct listpage_env *env, const char *path, const struc
 		page_error(out, env->site, 429, "Too many requests",
 			   "Too many subscriptions were asked for just now. Please try again in "
 			   "an hour.");
-	} else {
+	} else if (page_write_check(out, env->site, env->st, "subscribe") == 0) {
 		check_mailbox(env, &l, out);
 		struct listpage_deferred *d = xcalloc(1, sizeof(*d));
 		d->l = l; /* moved */

@@ -109,7 +109,7 @@ static void request_post(const struct listpage_env *env, const struct form *f, s
 		page_error(p, env->site, 429, "Too many requests",
 			   "Too many requests came from your network just now. Please try again "
 			   "in an hour.");
-	} else {
+	} else if (page_write_check(p, env->site, env->st, "data request") == 0) {
 		sent(env, p);
 		struct me_deferred *d = xcalloc(1, sizeof(*d));
 		d->a = a; /* moved */
@@ -338,7 +338,7 @@ static void data_post(const struct listpage_env *env, const char *path, const st
 		log_warnx("web: data export subscriber=%lld failed: %s", (long long)id,
 			  buf_cstr(&err));
 		page_free(p);
-		page_begin(p, 500, "no-store");
+		page_begin(p, 503, "no-store");
 		page_store_failed(p, env->site, env->st, r);
 	}
 	buf_free(&err);

@@ -196,13 +196,26 @@ void page_store_failed(struct page *p, const struct site *site, struct store *st
 	page_store_error(p, site, r);
 }
 
+/* A store that failed (a full disk, a lost connection) is unavailable for
+ * now, as a busy one is: 503 with Retry-After (http.c), never a success page
+ * nor a 500 that says the fault is for good. */
 void page_store_error(struct page *p, const struct site *site, int r)
 {
 	if (r == STORE_BUSY)
 		page_error(p, site, 503, "Busy", "The server is busy; please try again shortly.");
 	else
-		page_error(p, site, 500, "Something went wrong",
-			   "The server could not read its data; please try again later.");
+		page_store_unavailable(p, site);
+}
+
+int page_write_check(struct page *p, const struct site *site, struct store *st, const char *what)
+{
+	int r = st != NULL ? store_write_check(st) : STORE_ERR;
+	if (r == STORE_OK)
+		return 0;
+	log_warnx("web: %s refused: the store takes no writes now: %s", what,
+		  st != NULL ? store_errmsg(st) : "it cannot be opened");
+	page_store_error(p, site, r);
+	return -1;
 }
 
 const char *page_list_title(const struct list_rec *l)

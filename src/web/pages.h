@@ -84,11 +84,19 @@ void page_error(struct page *p, const struct site *site, unsigned status, const 
 		const char *text);
 /* 503 "Unavailable": the request's store connection could not be opened. */
 void page_store_unavailable(struct page *p, const struct site *site);
-/* A begun page becomes the 503 (STORE_BUSY) or 500 for store result r:
+/* A begun page becomes the 503 "Busy" (STORE_BUSY) or the 503 "Unavailable"
+ * (any other store error: a full disk is not the person's fault, nor for
+ * good) for store result r:
  * page_store_failed logs the error of st; page_store_error logs nothing
  * (the caller did). */
 void page_store_failed(struct page *p, const struct site *site, struct store *st, int r);
 void page_store_error(struct page *p, const struct site *site, int r);
+/* For a page that answers before the write it promises (a subscribe, a data
+ * request: their timing must not tell whether the address is known): 0 if
+ * st takes writes now (store_write_check, the same for every request), or
+ * -1 with the store error page (503) in p, logged with what. A write that
+ * fails after the check, between the answer and the work, is logged. */
+int page_write_check(struct page *p, const struct site *site, struct store *st, const char *what);
 void page_text(struct page *p, unsigned status, const char *cache, const char *type,
 	       const char *text, size_t len);
 /* 1 if a list is shown and takes subscriptions (its policy is not closed). */

@@ -419,7 +419,7 @@ static void one_click_answer(struct page *p, unsigned status)
 	const char *msg = status == 200	  ? "Unsubscribed.\n"
 			  : status == 400 ? "This unsubscribe link is not valid.\n"
 			  : status == 410 ? "This list no longer exists.\n"
-			  : status == 503 ? "Busy; please try again.\n"
+			  : status == 503 ? "Unavailable just now; please try again later.\n"
 					  : "Something went wrong; please try again later.\n";
 	page_free(p);
 	page_text(p, status, "no-store", "text/plain; charset=utf-8", msg, strlen(msg));
@@ -427,7 +427,7 @@ static void one_click_answer(struct page *p, unsigned status)
 
 static unsigned one_click_status(int r)
 {
-	return r == STORE_OK ? 200 : r == STORE_NOTFOUND ? 410 : r == STORE_BUSY ? 503 : 500;
+	return r == STORE_OK ? 200 : r == STORE_NOTFOUND ? 410 : 503; /* page_store_error */
 }
 
 /* The list and the subscription are read by the job, in the writer's

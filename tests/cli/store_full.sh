@@ -3,11 +3,14 @@
 # and SQLite takes its own path for it, SQLITE_FULL, rolling the transaction
 # back itself): every path names the cause, "database or disk is full",
 # never the failed ROLLBACK after it ("no transaction is active"), and keeps
-# nothing half done; once the disk has room again, everything works.
+# nothing half done; a page whose write fails answers 503 with Retry-After,
+# never its success page (the subscribe form said "check your mailbox" and
+# kept nothing); once the disk has room again, everything works.
 LK=$1
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/full_lib.bash"
 . "$(dirname "$0")/intake_lib.bash" # lmtp_serve, q
+. "$(dirname "$0")/mail_lib.bash"   # web_serve, req, hdr, csrf_of, body_path
 kill_at_exit serve_pid
 
 lk init --dir "$T" --domain lists.example.org >/dev/null
@@ -42,5 +45,38 @@ unfull
 rc=0; cmd bob@example.org subscribe | lk inject --recipient news-request@lists.example.org \
   --sender bob@example.org >"$T/o" 2>"$T/e" || rc=$?
 check "with room again, inject works" [ "$rc" = 0 ]
+
+# --- the web pages (serve on the same disk) ---------------------------------
+export LISTKEEPER_HTTP_LISTEN=127.0.0.1:0
+LD_PRELOAD="$ENOSPC" must_serve --role web --role delivery
+unavailable() { # unavailable STATUS: the store error page, with Retry-After
+  [ "$1" = 503 ] && hdr "Retry-After: 60" && grep -q "cannot reach its data" "$T/b"
+}
+req /l/news >/dev/null; csrf=$(csrf_of)
+subscribe() { req /l/news --data-urlencode "csrf=$csrf" --data-urlencode "address=$1" \
+  --data-urlencode name= --data-urlencode country= --data-urlencode format=text; }
+lk sub add news pend@example.org >/dev/null # its confirmation mail: a /c/ link
+wait_mails_to pend@example.org 1
+c=$(body_path "$(newest_to pend@example.org)" c)
+req "$c" >/dev/null; ccsrf=$(csrf_of)
+full "$DB"
+s=$(subscribe carol@example.org)
+check "subscribe on a full disk: 503 with Retry-After, not \"check your mailbox\"" unavailable "$s"
+if grep -q "Check your mailbox" "$T/b"; then bad "... it says check your mailbox"; else ok "... it does not say check your mailbox"; fi
+s=$(req "$c" --data "csrf=$ccsrf")
+check "confirm on a full disk: 503 with Retry-After" unavailable "$s"
+req /me >/dev/null; mcsrf=$(csrf_of)
+s=$(req /me --data-urlencode "csrf=$mcsrf" --data-urlencode address=ada@example.org)
+check "a data request on a full disk: 503 with Retry-After" unavailable "$s"
+check "the log names the cause" eventually "grep -q 'disk is full' '$T/log'"
+if rolled "$T/log"; then bad "the log names the rollback"; else ok "the log does not name the rollback"; fi
+unfull
+check "nothing was kept of the subscribe" [ -z "$(state_of news carol@example.org)" ]
+check "the pending person is still pending" [ "$(state_of news pend@example.org)" = pending ]
+check "with room again, subscribe says check your mailbox" [ "$(subscribe carol@example.org)" = 200 ]
+check "... and carol is pending" eventually '[ "$(state_of news carol@example.org)" = pending ]'
+check "... and confirm works" [ "$(req "$c" --data "csrf=$ccsrf")" = 200 ]
+check "... pend is active" [ "$(state_of news pend@example.org)" = active ]
+stop
 
 finish
