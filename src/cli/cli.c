@@ -125,13 +125,11 @@ int cli_address(const char *arg, struct address *out)
 	return 0;
 }
 
-int cli_store_fail(struct cli *c, const char *what, struct buf *err)
+int cli_store_fail(struct cli *c, const char *what, int r, struct buf *err)
 {
 	const char *msg = err != NULL && err->len ? buf_cstr(err) : store_errmsg(c->st);
 	fprintf(stderr, "listkeeper: %s: %s\n", what, msg);
-	if (strstr(msg, "locked") != NULL || strstr(msg, "busy") != NULL)
-		return EX_TEMPFAIL;
-	return EX_SOFTWARE;
+	return r == STORE_BUSY ? EX_TEMPFAIL : EX_SOFTWARE;
 }
 
 int cli_wants_help(int argc, char **argv)

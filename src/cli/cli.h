@@ -48,8 +48,11 @@ const char *cli_config_path(const struct cli *c);
 int cli_list(struct cli *c, const char *name, struct list_rec *out);
 /* Parses an address argument, or prints why it is not one. */
 int cli_address(const char *arg, struct address *out);
-/* Maps a store result to an exit code, printing err (or the store's message). */
-int cli_store_fail(struct cli *c, const char *what, struct buf *err);
+/* Maps a failed store result r (as the store or the lists layer returned it)
+ * to an exit code, printing err (or the store's message): EX_TEMPFAIL for
+ * STORE_BUSY (the store stayed locked: try again), EX_SOFTWARE otherwise.
+ * Decided by r, never by the message's text. */
+int cli_store_fail(struct cli *c, const char *what, int r, struct buf *err);
 
 /* A subcommand: argc/argv start at the subcommand's name. */
 typedef int (*cli_cmd_fn)(struct cli *c, int argc, char **argv);

@@ -137,8 +137,9 @@ int cmd_export(struct cli *c, int argc, char **argv)
 		fputs("email,name,country,format,state,since\n", fp);
 	for (;;) {
 		int64_t before = e.n + e.bad;
-		if (store_members_page(c->st, l.id, state, e.last, 1000, exp_one, &e) != STORE_OK) {
-			r = cli_store_fail(c, "export", NULL);
+		int m = store_members_page(c->st, l.id, state, e.last, 1000, exp_one, &e);
+		if (m != STORE_OK) {
+			r = cli_store_fail(c, "export", m, NULL);
 			break;
 		}
 		if (e.n + e.bad == before)

@@ -444,8 +444,9 @@ int cmd_import(struct cli *c, int argc, char **argv)
 				continue;
 			}
 			if (in_batch == 0) {
-				if (store_begin(c->st) != STORE_OK) {
-					failed = cli_store_fail(c, "import", NULL);
+				int rb = store_begin(c->st);
+				if (rb != STORE_OK) {
+					failed = cli_store_fail(c, "import", rb, NULL);
 					end = 1;
 					break;
 				}
@@ -464,8 +465,9 @@ int cmd_import(struct cli *c, int argc, char **argv)
 			/* the clock is read once per CHUNK rows */
 			if (++in_batch >= batch || (i == ch->n - 1 && in_batch > first &&
 						    clock_mono_s() - began >= hold)) {
-				if (store_commit(c->st) != STORE_OK) {
-					failed = cli_store_fail(c, "import", NULL);
+				int rc = store_commit(c->st);
+				if (rc != STORE_OK) {
+					failed = cli_store_fail(c, "import", rc, NULL);
 					end = 1;
 					break;
 				}
@@ -484,9 +486,10 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	if (started)
 		pthread_join(th, NULL);
 	if (in_batch > 0) {
-		if (failed || store_commit(c->st) != STORE_OK) {
+		int rc = failed ? STORE_OK : store_commit(c->st);
+		if (failed || rc != STORE_OK) {
 			if (!failed)
-				failed = cli_store_fail(c, "import", NULL);
+				failed = cli_store_fail(c, "import", rc, NULL);
 			store_rollback(c->st);
 			fprintf(stderr, "listkeeper import: the last %lld rows were not imported\n",
 				(long long)in_batch);

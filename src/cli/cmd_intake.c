@@ -62,12 +62,12 @@ static int tally_one(void *ctx, const struct spool_rec *r)
 }
 
 /* A failure of the spool store sq (its own file: store_spool_open). */
-static int spool_fail(struct cli *c, struct store *sq, const char *what)
+static int spool_fail(struct cli *c, struct store *sq, int rs, const char *what)
 {
 	struct buf e;
 	buf_init(&e, 1024);
 	buf_puts(&e, store_errmsg(sq));
-	int r = cli_store_fail(c, what, &e);
+	int r = cli_store_fail(c, what, rs, &e);
 	buf_free(&e);
 	return r;
 }
@@ -104,7 +104,7 @@ static int get_row(struct cli *c, struct store *sq, const char *arg, struct spoo
 		return EX_DATAERR;
 	}
 	if (r != STORE_OK)
-		return spool_fail(c, sq, "intake quarantine");
+		return spool_fail(c, sq, r, "intake quarantine");
 	return 0;
 }
 
@@ -125,7 +125,7 @@ static int audited(struct cli *c, struct store *sq, const char *action, const st
 		if (r != STORE_OK) {
 			store_rollback(sq);
 			store_rollback(c->st);
-			return spool_fail(c, sq, "intake quarantine");
+			return spool_fail(c, sq, r, "intake quarantine");
 		}
 	}
 	if (r == STORE_OK)
@@ -134,7 +134,7 @@ static int audited(struct cli *c, struct store *sq, const char *action, const st
 		r = store_commit(c->st);
 	if (r != STORE_OK) {
 		store_rollback(c->st);
-		return cli_store_fail(c, "intake quarantine", NULL);
+		return cli_store_fail(c, "intake quarantine", r, NULL);
 	}
 	return 0;
 }
@@ -155,8 +155,9 @@ static int quarantine_cmd(struct cli *c, struct store *sq, int argc, char **argv
 	const char *verb = argc > 2 ? argv[2] : "";
 	if (!strcmp(verb, "ls") && argc == 3) {
 		struct tally t = {0, 0, 0, 1};
-		if (walk(sq, 1, &t) != STORE_OK)
-			return spool_fail(c, sq, "intake quarantine ls");
+		int w = walk(sq, 1, &t);
+		if (w != STORE_OK)
+			return spool_fail(c, sq, w, "intake quarantine ls");
 		printf("%lld quarantined\n", (long long)t.n);
 		return 0;
 	}
@@ -223,7 +224,7 @@ int cmd_intake(struct cli *c, int argc, char **argv)
 	buf_init(&err, 1024);
 	struct store *sq = store_spool_open(c->conf, &err);
 	if (sq == NULL) {
-		r = cli_store_fail(c, "intake", &err);
+		r = cli_store_fail(c, "intake", STORE_ERR, &err);
 		buf_free(&err);
 		return r;
 	}
@@ -234,8 +235,11 @@ int cmd_intake(struct cli *c, int argc, char **argv)
 		return r;
 	}
 	struct tally p = {0}, q = {0};
-	if (walk(sq, 0, &p) != STORE_OK || walk(sq, 1, &q) != STORE_OK)
-		r = spool_fail(c, sq, "intake spool");
+	int w = walk(sq, 0, &p);
+	if (w == STORE_OK)
+		w = walk(sq, 1, &q);
+	if (w != STORE_OK)
+		r = spool_fail(c, sq, w, "intake spool");
 	else
 		printf("pending: %lld (%lld bytes)\nquarantined: %lld (%lld bytes)\n",
 		       (long long)p.n, (long long)p.bytes, (long long)q.n, (long long)q.bytes);

@@ -115,7 +115,7 @@ static int create(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "listkeeper list create: %s\n", buf_cstr(&err));
 		r = EX_DATAERR;
 	} else if (made != STORE_OK) { /* the store's: 70, or 75 when busy */
-		r = cli_store_fail(c, "list create", &err);
+		r = cli_store_fail(c, "list create", made, &err);
 	}
 	if (r == 0)
 		printf("created list %s (%s@%s)\n", l.name, l.name, l.domain);
@@ -164,14 +164,16 @@ static int set(struct cli *c, int argc, char **argv)
 			*p = '_';
 	if (!strcmp(field, "owner"))
 		memcpy(field, "owners", sizeof("owners"));
+	int s = STORE_OK;
 	if (set_field(&l, field, argv[4], &err) < 0) {
 		fprintf(stderr, "listkeeper list set: %s\n", buf_cstr(&err));
 		r = EX_USAGE;
-	} else if (store_begin(c->st) != STORE_OK || store_list_update(c->st, &l) != STORE_OK ||
-		   store_audit(c->st, lists_now(&c->x), c->actor, "list-set", l.id, 0, field) !=
-		       STORE_OK ||
-		   store_commit(c->st) != STORE_OK) {
-		r = cli_store_fail(c, "list set", NULL);
+	} else if ((s = store_begin(c->st)) != STORE_OK ||
+		   (s = store_list_update(c->st, &l)) != STORE_OK ||
+		   (s = store_audit(c->st, lists_now(&c->x), c->actor, "list-set", l.id, 0,
+				    field)) != STORE_OK ||
+		   (s = store_commit(c->st)) != STORE_OK) {
+		r = cli_store_fail(c, "list set", s, NULL);
 		store_rollback(c->st);
 	} else {
 		char tmp[32];
@@ -205,7 +207,7 @@ static int del(struct cli *c, int argc, char **argv)
 	buf_init(&err, 4096);
 	int64_t erased = lists_delete(&c->x, &l, &err);
 	if (erased < 0)
-		r = cli_store_fail(c, "list delete", &err);
+		r = cli_store_fail(c, "list delete", (int)erased, &err);
 	else
 		printf("deleted list %s; %lld people erased (on no other list)\n", l.name,
 		       (long long)erased);
@@ -233,8 +235,9 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	if (!strcmp(verb, "create"))
 		return create(c, argc, argv);
 	if (!strcmp(verb, "ls")) {
-		if (store_list_each(c->st, ls_one, c) != STORE_OK)
-			return cli_store_fail(c, "list ls", NULL);
+		int e = store_list_each(c->st, ls_one, c);
+		if (e != STORE_OK)
+			return cli_store_fail(c, "list ls", e, NULL);
 		return 0;
 	}
 	if (!strcmp(verb, "show")) {

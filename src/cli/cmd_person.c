@@ -82,16 +82,16 @@ int cmd_person(struct cli *c, int argc, char **argv)
 		return 0;
 	}
 	if (f != STORE_OK)
-		return cli_store_fail(c, "person", NULL);
+		return cli_store_fail(c, "person", f, NULL);
 	struct buf err, doc;
 	buf_init(&err, 4096);
 	buf_init(&doc, 16u << 20);
 	if (!strcmp(verb, "show")) {
 		struct subscriber_rec who = {0};
 		struct person p;
-		if (store_subscriber_get(c->st, id, &who) != STORE_OK ||
-		    lists_person_load(&c->x, &who, &p) < 0) {
-			r = cli_store_fail(c, "person show", NULL);
+		int g = store_subscriber_get(c->st, id, &who);
+		if (g != STORE_OK || lists_person_load(&c->x, &who, &p) < 0) {
+			r = cli_store_fail(c, "person show", g, NULL);
 		} else {
 			printf("subscriber %lld\naddress: %s\nname: %s\ncountry: %s\nformat: %s\n"
 			       "open tracking: %s\nlists:\n",
@@ -104,8 +104,9 @@ int cmd_person(struct cli *c, int argc, char **argv)
 		}
 		subscriber_rec_free(&who);
 	} else if (!strcmp(verb, "export")) {
-		if (lists_person_export(&c->x, id, &doc, &err) != STORE_OK) {
-			r = cli_store_fail(c, "person export", &err);
+		int e = lists_person_export(&c->x, id, &doc, &err);
+		if (e != STORE_OK) {
+			r = cli_store_fail(c, "person export", e, &err);
 		} else {
 			FILE *fp = out ? fopen(out, "wx") : stdout;
 			if (fp == NULL) {
@@ -119,8 +120,9 @@ int cmd_person(struct cli *c, int argc, char **argv)
 			}
 		}
 	} else {
-		if (lists_erase(&c->x, id, "cli", "erased-on-request", &err) != STORE_OK) {
-			r = cli_store_fail(c, "person erase", &err);
+		int e = lists_erase(&c->x, id, "cli", "erased-on-request", &err);
+		if (e != STORE_OK) {
+			r = cli_store_fail(c, "person erase", e, &err);
 		} else {
 			store_audit(c->st, lists_now(&c->x), c->actor, "person-erase", 0, id, "");
 			store_scrub(c->st);

@@ -261,7 +261,7 @@ static int show(struct cli *c, int64_t id)
 		return EX_DATAERR;
 	}
 	if (r != STORE_OK)
-		return cli_store_fail(c, "job show", NULL);
+		return cli_store_fail(c, "job show", r, NULL);
 	int64_t deferred = 0, next_at = 0;
 	store_retry_count(c->st, id, &deferred, &next_at);
 	struct list_rec l = {0};
@@ -314,10 +314,10 @@ int cmd_job(struct cli *c, int argc, char **argv)
 	int r = cli_open(c);
 	if (r)
 		return r;
-	if (is_ls)
-		return store_job_each(c->st, ls_one, c) == STORE_OK
-			   ? 0
-			   : cli_store_fail(c, "job ls", NULL);
+	if (is_ls) {
+		int e = store_job_each(c->st, ls_one, c);
+		return e == STORE_OK ? 0 : cli_store_fail(c, "job ls", e, NULL);
+	}
 	if (!strcmp(verb, "show"))
 		return show(c, id);
 	enum job_event ev = JOB_EVENT_CANCEL;
@@ -331,9 +331,9 @@ int cmd_job(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "listkeeper job: no job %lld\n", (long long)id);
 		r = EX_DATAERR;
 	} else if (s == STORE_BUSY) {
-		fprintf(stderr, "listkeeper job %s: the store is busy, try again: %s\n", verb,
-			buf_cstr(&err));
-		r = EX_TEMPFAIL;
+		char what[32];
+		bsnprintf(what, sizeof(what), "job %s", verb);
+		r = cli_store_fail(c, what, s, &err);
 	} else if (s != STORE_OK) {
 		fprintf(stderr, "listkeeper job %s: %s\n", verb, buf_cstr(&err));
 		r = EX_DATAERR;

@@ -171,7 +171,7 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	    store_stats_each(c->st, today - days + 1, today, name != NULL ? l.id : -1, one, &g);
 	if (sr != STORE_OK) {
 		list_rec_free(&l);
-		return cli_store_fail(c, "read the statistics", NULL);
+		return cli_store_fail(c, "read the statistics", sr, NULL);
 	}
 	if (name != NULL)
 		printf("statistics of list %s, %s to %s (UTC)\n", l.name, from, to);

@@ -132,8 +132,9 @@ static int add(struct cli *c, int argc, char **argv)
 	switch (res) {
 	case SUBSCRIBE_PENDING: {
 		int64_t job = 0;
-		if (jobs_create_confirm(&c->x, &l, id, &job, &err) != STORE_OK) {
-			r = cli_store_fail(c, "sub add", &err);
+		int jr = jobs_create_confirm(&c->x, &l, id, &job, &err);
+		if (jr != STORE_OK) {
+			r = cli_store_fail(c, "sub add", jr, &err);
 			break;
 		}
 		printf(
@@ -165,12 +166,9 @@ static int add(struct cli *c, int argc, char **argv)
 		r = EX_DATAERR;
 		break;
 	case SUBSCRIBE_BUSY:
-		fprintf(stderr, "listkeeper sub add: the store is busy, try again: %s\n",
-			buf_cstr(&err));
-		r = EX_TEMPFAIL;
-		break;
 	case SUBSCRIBE_ERROR:
-		r = cli_store_fail(c, "sub add", &err);
+		r = cli_store_fail(c, "sub add", res == SUBSCRIBE_BUSY ? STORE_BUSY : STORE_ERR,
+				   &err);
 		break;
 	}
 	address_free(&a);
@@ -198,7 +196,7 @@ static int rm(struct cli *c, int argc, char **argv)
 			fprintf(stderr, "listkeeper sub rm: that address is not on %s\n", l.name);
 			r = EX_DATAERR;
 		} else if (f != STORE_OK) {
-			r = cli_store_fail(c, "sub rm", NULL);
+			r = cli_store_fail(c, "sub rm", f, NULL);
 		}
 	}
 	if (r == 0) {
@@ -210,7 +208,7 @@ static int rm(struct cli *c, int argc, char **argv)
 			fprintf(stderr, "listkeeper sub rm: that address is not on %s\n", l.name);
 			r = EX_DATAERR;
 		} else if (u != STORE_OK) {
-			r = cli_store_fail(c, "sub rm", &err);
+			r = cli_store_fail(c, "sub rm", u, &err);
 		} else {
 			printf("subscriber %lld removed from %s%s\n", (long long)id, l.name,
 			       erased ? "; on no other list, so their personal data was erased"
@@ -263,8 +261,9 @@ static int show_members(struct cli *c, const char *name, int state, store_member
 	struct ls_ctx lc = {c, 0, 0, NULL};
 	char what[32], detail[64];
 	bsnprintf(what, sizeof(what), "sub %s", verb);
-	if (each_member(c, l.id, state, cb, &lc) != STORE_OK)
-		r = cli_store_fail(c, what, NULL);
+	int m = each_member(c, l.id, state, cb, &lc);
+	if (m != STORE_OK)
+		r = cli_store_fail(c, what, m, NULL);
 	if (r == 0 && lc.n == 0 && !strcmp(verb, "held"))
 		fprintf(stderr, "listkeeper sub held: no requests wait on %s\n", l.name);
 	bsnprintf(what, sizeof(what), "sub-%s", verb);
@@ -398,7 +397,7 @@ static int decide_one(struct cli *c, const struct list_rec *l, int64_t id, const
 	} else if (r != STORE_OK) {
 		char what[32];
 		bsnprintf(what, sizeof(what), "sub %s", verb);
-		rc = cli_store_fail(c, what, &err);
+		rc = cli_store_fail(c, what, r, &err);
 	} else if (!d->reject) {
 		printf("subscriber %lld approved on %s: active; welcome queued (job %lld)\n",
 		       (long long)id, l->name, (long long)job);
@@ -461,8 +460,9 @@ static int decide(struct cli *c, int argc, char **argv, int reject)
 	if (all) {
 		struct ids ids = {0};
 		struct ls_ctx lc = {c, 0, 0, &ids};
-		if (each_member(c, l.id, SUB_STATE_HELD, collect_id, &lc) != STORE_OK)
-			r = cli_store_fail(c, reject ? "sub reject" : "sub approve", NULL);
+		int m = each_member(c, l.id, SUB_STATE_HELD, collect_id, &lc);
+		if (m != STORE_OK)
+			r = cli_store_fail(c, reject ? "sub reject" : "sub approve", m, NULL);
 		if (r == 0 && ids.n == 0)
 			fprintf(stderr, "listkeeper sub %s: no requests wait on %s\n", argv[1],
 				l.name);
@@ -486,7 +486,7 @@ static int decide(struct cli *c, int argc, char **argv, int reject)
 			not_held(argv[1], argv[i], &l, 0, SUB_STATE_PENDING);
 			d.failed = 1;
 		} else if (f != STORE_OK) {
-			r = cli_store_fail(c, reject ? "sub reject" : "sub approve", NULL);
+			r = cli_store_fail(c, reject ? "sub reject" : "sub approve", f, NULL);
 		} else {
 			r = decide_one(c, &l, id, argv[i], &d);
 		}

@@ -109,9 +109,10 @@ int cmd_summary(struct cli *c, int argc, char **argv)
 	if (!strcmp(verb, "show")) {
 		struct lists_summary s;
 		struct buf subject, text;
-		if (lists_summary_counts(&c->x, &l, day, &s) != STORE_OK) {
+		int sc = lists_summary_counts(&c->x, &l, day, &s);
+		if (sc != STORE_OK) {
 			list_rec_free(&l);
-			return cli_store_fail(c, "summary show", NULL);
+			return cli_store_fail(c, "summary show", sc, NULL);
 		}
 		buf_init(&subject, 1024);
 		buf_init(&text, 4096);
@@ -137,7 +138,7 @@ int cmd_summary(struct cli *c, int argc, char **argv)
 		buf_init(&err, 1024);
 		int r2 = lists_summary_send_all(&c->x, day, said, NULL, &failed, &err);
 		if (r2 != STORE_OK)
-			r2 = cli_store_fail(c, "summary send", &err);
+			r2 = cli_store_fail(c, "summary send", r2, &err);
 		buf_free(&err);
 		if (r2 != STORE_OK)
 			return r2;

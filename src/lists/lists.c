@@ -299,7 +299,7 @@ int64_t lists_delete(struct lists_ctx *x, const struct list_rec *l, struct buf *
 	int64_t after = 0;
 	if (r != STORE_OK) {
 		buf_puts(err, store_errmsg(x->st));
-		return -1; /* nothing begun: nothing to roll back */
+		return r == STORE_BUSY ? STORE_BUSY : STORE_ERR; /* nothing begun */
 	}
 	/* Every member leaves the list as by unsubscribing, so that the last-list
 	 * rule (P3) holds for them too. */
@@ -320,8 +320,9 @@ int64_t lists_delete(struct lists_ctx *x, const struct list_rec *l, struct buf *
 	if (r == STORE_OK)
 		r = store_audit(x->st, lists_now(x), x->actor, "list-delete", l->id, 0, "");
 	free(d.ids);
-	if (lists_end_txn(x, r, err) != STORE_OK)
-		return -1;
+	r = lists_end_txn(x, r, err);
+	if (r != STORE_OK)
+		return r == STORE_BUSY ? STORE_BUSY : STORE_ERR;
 	store_scrub(x->st);
 	return erased;
 }

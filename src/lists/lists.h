@@ -58,7 +58,8 @@ const char *lists_get_field(const struct list_rec *l, const char *field, char tm
 /* Creates the list (its own transaction). STORE_EXISTS if the name is taken. */
 int lists_create(struct lists_ctx *x, struct list_rec *l, struct buf *err);
 /* Deletes a list and its subscriptions; people left on no list are erased
- * (their data destroyed, P3). Returns the number of people erased, or -1. */
+ * (their data destroyed, P3). Returns the number of people erased, or, below
+ * 0, STORE_BUSY (try again) or STORE_ERR with the reason in err. */
 int64_t lists_delete(struct lists_ctx *x, const struct list_rec *l, struct buf *err);
 
 #endif

@@ -118,6 +118,9 @@ done <<'TABLE'
 75 | the database stayed locked    | busy "$LK" sub add news w@example.org --confirmed --consent-note t
 75 | filter: clamd down            | LISTKEEPER_FILTER_CLAMD=unix:$T/no.sock lk filter check "$T/body.txt"
 75 | inject: the store locked      | msg news-request@lists.example.org | busy "$LK" inject --recipient news-request@lists.example.org
+75 | job: the store locked         | busy "$LK" job pause $cancelled
+75 | list set: the store locked    | busy "$LK" list set news title Locked
+75 | import: the store locked      | busy "$LK" import news "$T/some-bad.csv"
 78 | the configuration cannot be loaded | LISTKEEPER_CONFIG="$T/nosuch.conf" lk list ls
 78 | filter: none configured       | lk filter check "$T/body.txt"
 78 | filter: a bad endpoint        | LISTKEEPER_FILTER_CLAMD=nonsense lk filter check "$T/body.txt"
