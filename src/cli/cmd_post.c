@@ -73,7 +73,7 @@ int cmd_post(struct cli *c, int argc, char **argv)
 	struct post_decision d;
 	if (post_check(&rules, &fc, &c->keys, c->st, &l, msg.data ? msg.data : "", msg.len, &scan,
 		       &d, &err) < 0) {
-		rc = cli_store_fail(c, "post check", &err);
+		rc = cli_store_fail(c, "post check", STORE_ERR, &err);
 		goto out;
 	}
 	cli_print_scan(&fc, &scan);
