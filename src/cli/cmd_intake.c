@@ -6,8 +6,13 @@
  * address, a command message its sender's): `show` decrypts it and writes an
  * audit row; `drop` deletes it (the row's key with it) and audits.
  *
+ * `classify FILE...` prints what the bounce classifier (intake/bounce.h)
+ * makes of each message file, as the intake would act on it: no store, no
+ * keys, no addresses printed.
+ *
  * TRUST: arguments are the operator's; the stored message is untrusted and
- * printed as it is (bytes to stdout, as `person export` prints data).
+ * printed as it is (bytes to stdout, as `person export` prints data); a
+ * classified file is untrusted mail, read up to LK_MAX_MESSAGE.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +22,8 @@
 #include "core/utc.h"
 #include "core/limits.h"
 #include "core/num.h"
+#include "intake/bounce.h"
+#include "intake/mimetext.h"
 #include "intake/spool.h"
 
 static const char USAGE[] =
@@ -24,7 +31,8 @@ static const char USAGE[] =
     "       listkeeper intake quarantine ls\n"
     "       listkeeper intake quarantine show ID\n"
     "       listkeeper intake quarantine drop ID\n"
-    "       listkeeper intake quarantine retry ID\n\n"
+    "       listkeeper intake quarantine retry ID\n"
+    "       listkeeper intake classify FILE...\n\n"
     "Every message the intake accepts is first stored (sealed) in the intake spool,\n"
     "then handled by `serve --role intake`. A message whose handling crashed the\n"
     "server three times is set aside in quarantine and never tried again on its own.\n\n"
@@ -33,7 +41,11 @@ static const char USAGE[] =
     "  quarantine show   prints the recipient and the message (audited)\n"
     "  quarantine drop   deletes it for good (audited)\n"
     "  quarantine retry  puts it back in the spool with its attempts reset (audited),\n"
-    "                    once the fault is fixed\n";
+    "                    once the fault is fixed\n"
+    "  classify          what the bounce classifier makes of each message file: one\n"
+    "                    line each, FILE CLASS final|- FORMAT STATUS JOB FAMILY\n"
+    "                    (CLASS: gone, full, rejected-content, sender-policy,\n"
+    "                    temporary, unknown, complaint; no addresses printed)\n";
 
 struct tally {
 	int64_t n, bytes, last;
@@ -206,12 +218,49 @@ static int quarantine_cmd(struct cli *c, struct store *sq, int argc, char **argv
 	return r;
 }
 
+static const char *const FORMAT_NAME[] = {"none", "dsn", "arf", "qmail", "text"};
+
+/* `intake classify FILE...`: no configuration needed. Exit 0, or EX_NOINPUT
+ * when a file could not be read (the others are still classified). */
+static int classify(int argc, char **argv)
+{
+	int rc = 0;
+	mimetext_init();
+	for (int i = 2; i < argc; i++) {
+		struct buf msg, err;
+		buf_init(&msg, LK_MAX_MESSAGE);
+		buf_init(&err, 1024);
+		if (buf_read_file(&msg, argv[i], &err) < 0) {
+			fprintf(stderr, "listkeeper intake classify: %s\n", buf_cstr(&err));
+			rc = EX_NOINPUT;
+		} else {
+			struct bounce b;
+			bounce_parse(msg.data != NULL ? msg.data : "", msg.len, NULL, 0, &b);
+			const char *st = "-";
+			for (size_t k = 0; k < b.nrcpt; k++)
+				if (b.rcpt[k].cls == b.cls && b.rcpt[k].status[0] != '\0') {
+					st = b.rcpt[k].status;
+					break;
+				}
+			printf("%s\t%s\t%s\t%s\t%s\t%lld\t%s\n", argv[i], bounce_class_name(b.cls),
+			       b.final ? "final" : "-", FORMAT_NAME[b.format], st,
+			       (long long)b.job_id, b.family != NULL ? b.family : "-");
+			bounce_free(&b);
+		}
+		buf_free(&msg);
+		buf_free(&err);
+	}
+	return rc;
+}
+
 int cmd_intake(struct cli *c, int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
 		fputs(USAGE, stdout);
 		return 0;
 	}
+	if (argc >= 3 && !strcmp(argv[1], "classify"))
+		return classify(argc, argv);
 	int spool = argc == 2 && !strcmp(argv[1], "spool");
 	if (!spool && (argc < 3 || strcmp(argv[1], "quarantine") != 0)) {
 		fputs(USAGE, stderr);

@@ -251,6 +251,25 @@ static int failure_one(void *ctx, const char *reason, int64_t n)
 	return 0;
 }
 
+/* The sender-side bounces counted under one job (intake/route.c: key = the
+ * job's id). */
+struct job_bounces {
+	const char *key;
+	int64_t policy, content;
+};
+
+static int job_bounce_row(void *ctx, const struct stat_rec *r)
+{
+	struct job_bounces *b = ctx;
+	if (strcmp(r->key, b->key) != 0)
+		return 0;
+	if (!strcmp(r->counter, STORE_STAT_BOUNCE_SENDER_POLICY))
+		b->policy += r->value;
+	else if (!strcmp(r->counter, STORE_STAT_BOUNCE_REJECTED_CONTENT))
+		b->content += r->value;
+	return 0;
+}
+
 static int show(struct cli *c, int64_t id)
 {
 	struct job_rec j = {0};
@@ -282,6 +301,17 @@ static int show(struct cli *c, int64_t id)
 		printf("failed, not the recipient's: %s\n", buf_cstr(&fl));
 	buf_free(&fl);
 	printf("rate: %.1f messages/s\n", span > 0 ? (double)j.sent / (double)span : 0.0);
+	char key[24];
+	bsnprintf(key, sizeof(key), "%lld", (long long)id);
+	struct job_bounces jb = {key, 0, 0};
+	if (store_stats_each(c->st, j.created / 86400, lists_now(&c->x) / 86400 + 1, j.list_id,
+			     job_bounce_row, &jb) == STORE_OK &&
+	    jb.policy + jb.content > 0)
+		printf(
+		    "refused by receivers: %lld for our sending (sender-policy: check SPF, DKIM, "
+		    "DMARC, PTR, blocklists), %lld for the message (rejected-content); no "
+		    "subscriber was scored\n",
+		    (long long)jb.policy, (long long)jb.content);
 	if (j.pause_reason[0])
 		printf("paused because: %s%s\n", j.pause_reason,
 		       j.resume_at ? " (resumes by itself)" : "");

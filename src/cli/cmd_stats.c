@@ -25,7 +25,9 @@ static const char USAGE[] =
     "Prints the aggregate statistics of the last N days (default 7, today included;\n"
     "days are UTC): page views by day and route, browser families, countries (with\n"
     "[stats] geoip), the mail received that was not understood (unparsable\n"
-    "bounces) or set aside (quarantined after crashing its handler), and the opens\n"
+    "bounces), refused by receivers for our sending or the message (sender-policy,\n"
+    "rejected-content bounces) or set aside (quarantined after crashing its\n"
+    "handler), and the opens\n"
     "of each campaign: open-pixel hits and unique opens, estimated (about 1% off).\n"
     "With LIST, only what concerns that list; without, everything. The server\n"
     "writes its page counts every [stats] flush_seconds and when it stops. No figure names a "
@@ -92,6 +94,10 @@ static int one(void *ctx, const struct stat_rec *r)
 		add(&g->mail, "", "unparsable", r->value);
 	else if (!strcmp(r->counter, STORE_STAT_INTAKE_QUARANTINED))
 		add(&g->mail, "", "quarantined", r->value);
+	else if (!strcmp(r->counter, STORE_STAT_BOUNCE_SENDER_POLICY))
+		add(&g->mail, "", "sender-policy", r->value);
+	else if (!strcmp(r->counter, STORE_STAT_BOUNCE_REJECTED_CONTENT))
+		add(&g->mail, "", "rejected-content", r->value);
 	else if (!strcmp(r->counter, "opens")) {
 		int64_t job;
 		if (num_parse_i64_z(r->key, 1, INT64_MAX, &job) < 0)

@@ -143,7 +143,11 @@ static const struct conf_key KEYS[] = {
      "point here): IPV4:PORT or [IPV6]:PORT. Keep it on a local or private address."},
     {"bounce", "threshold", CT_INT, "5", 1, 1000, NULL,
      "Bounce score at which a subscription is disabled or removed (the list's bounce_action). "
-     "Each hard bounce adds 1; soft bounces add nothing."},
+     "An address gone adds 1; soft bounces add 1 per soft_per_hard; delays and policy or "
+     "content rejections add 0."},
+    {"bounce", "soft_per_hard", CT_INT, "3", 1, 1000, NULL,
+     "Soft bounces (a full mailbox, a temporary failure given up on) that make one point of "
+     "the bounce score; they decay with it."},
     {"bounce", "decay_days", CT_INT, "7", 0, 3650, NULL,
      "A subscription's bounce score halves every so many days without a hard bounce (0: "
      "never)."},

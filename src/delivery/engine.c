@@ -579,6 +579,7 @@ static int relay_bounce(struct engine *e, const struct list_rec *l, int64_t sub_
 	struct lists_bounce_policy p = {
 	    conf_get_int(e->c, "bounce", "threshold"),
 	    conf_get_int(e->c, "bounce", "decay_days") * 86400,
+	    conf_get_int(e->c, "bounce", "soft_per_hard"),
 	};
 	enum lists_bounce_outcome outcome = LB_NOT_SUBSCRIBED;
 	int64_t score = 0;

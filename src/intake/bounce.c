@@ -1,16 +1,21 @@
 /*
  * bounce.c - classify an incoming bounce or complaint (bounce.h says what
- * each format maps to).
+ * each format maps to, and the classes).
  *
- * API: bounce_parse, bounce_verp_split, bounce_free, bounce_kind_str.
+ * API: bounce_parse, bounce_verp_split, bounce_free, bounce_class_name,
+ * bounce_class_parse, bounce_classify.
  *
- * Shape. GMime parses the message; a top-level multipart/report is read
- * from its message/delivery-status or message/feedback-report part with a
+ * Shape. GMime parses the message; a walk of the whole MIME tree (bounded
+ * by LK_MAX_MIME_DEPTH and LK_MAX_MIME_PARTS) collects every
+ * message/delivery-status part and the first feedback report, read with a
  * small field reader of our own (groups of RFC 822-style fields separated
  * by blank lines, RFC 3464 section 2.1), because GMime treats those parts
- * as opaque leaves. Everything else goes to the text heuristics, which read
- * the first text/plain part up to the line that introduces the returned
- * message (codes in our own message must not count).
+ * as opaque leaves. One diagnosis (a recipient's fields, a qmail paragraph,
+ * a notice's text) is unfolded into one line and classified by
+ * bounce_classify: its codes, then the phrase table (bounce_phrases.c).
+ * The human-readable text is the first text/plain part, read up to the line
+ * that introduces the returned message (codes in our own message must not
+ * count).
  *
  * TRUST: all input is untrusted mail. Never logs: the recipients are
  * addresses. Bounds: LK_MAX_MESSAGE (checked before parsing),
@@ -131,18 +136,29 @@ void bounce_free(struct bounce *out)
 	memset(out, 0, sizeof *out);
 }
 
-const char *bounce_kind_str(enum bounce_kind k)
+static const char *const CLASS_NAME[BOUNCE_CLASS_COUNT] = {
+    [BOUNCE_UNKNOWN] = "unknown",
+    [BOUNCE_GONE] = "gone",
+    [BOUNCE_FULL] = "full",
+    [BOUNCE_REJECTED_CONTENT] = "rejected-content",
+    [BOUNCE_SENDER_POLICY] = "sender-policy",
+    [BOUNCE_TEMPORARY] = "temporary",
+    [BOUNCE_COMPLAINT] = "complaint",
+};
+
+const char *bounce_class_name(enum bounce_class c)
 {
-	switch (k) {
-	case BOUNCE_HARD:
-		return "hard";
-	case BOUNCE_SOFT:
-		return "soft";
-	case BOUNCE_COMPLAINT:
-		return "complaint";
-	default:
-		return "unknown";
-	}
+	return (unsigned)c < BOUNCE_CLASS_COUNT ? CLASS_NAME[c] : "unknown";
+}
+
+int bounce_class_parse(const char *name, enum bounce_class *out)
+{
+	for (int i = 0; i < BOUNCE_CLASS_COUNT; i++)
+		if (strcmp(name, CLASS_NAME[i]) == 0) {
+			*out = (enum bounce_class)i;
+			return 0;
+		}
+	return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -167,6 +183,225 @@ static void set_verp(struct bounce *out, struct str s, int from_report)
 		return;
 	if (bounce_verp_split(s.ptr, s.len, &out->verp_list, &out->verp_token) == 0)
 		out->verp_from_report = from_report;
+}
+
+/* ------------------------------------------------------------------ */
+/* Codes and the classifier                                            */
+
+/* RFC 3463: class "." subject "." detail, 1-3 digits each. */
+static int status_code(struct str v, char out[12])
+{
+	size_t i = 0, k = 0;
+	for (int part = 0; part < 3; part++) {
+		size_t d = 0;
+		while (i < v.len && is_digit((unsigned char)v.ptr[i]) && d < 4)
+			out[k++] = v.ptr[i++], d++;
+		if (d == 0 || d > 3 || (part == 0 && d != 1))
+			return -1;
+		if (part < 2) {
+			if (i >= v.len || v.ptr[i] != '.')
+				return -1;
+			out[k++] = v.ptr[i++];
+		}
+	}
+	if (i < v.len && (is_digit((unsigned char)v.ptr[i]) || v.ptr[i] == '.'))
+		return -1;
+	out[k] = '\0';
+	return out[0] == '2' || out[0] == '4' || out[0] == '5' ? 0 : -1;
+}
+
+/* An SMTP reply code at the start of v: 4xx or 5xx, then SP, '-' or the end. */
+static int smtp_code(struct str v)
+{
+	if (v.len < 3 || (v.ptr[0] != '4' && v.ptr[0] != '5') ||
+	    !is_digit((unsigned char)v.ptr[1]) || !is_digit((unsigned char)v.ptr[2]))
+		return 0;
+	if (v.len > 3 && v.ptr[3] != ' ' && v.ptr[3] != '-' && v.ptr[3] != ')' && v.ptr[3] != ',' &&
+	    v.ptr[3] != ']')
+		return 0;
+	if (v.ptr[1] > '5') /* 4xx and 5xx replies have a second digit 0-5 */
+		return 0;
+	return (v.ptr[0] - '0') * 100 + (v.ptr[1] - '0') * 10 + (v.ptr[2] - '0');
+}
+
+/* The codes found in a text: the first enhanced status of class 5 (else of
+ * class 4) and the first SMTP reply of class 5 (else 4). */
+struct codes {
+	char status[12];
+	int smtp;
+};
+
+static void scan_codes(struct str t, struct codes *k)
+{
+	for (size_t i = 0; i < t.len; i++) {
+		int c = (unsigned char)t.ptr[i];
+		if (c != '4' && c != '5')
+			continue;
+		int prev = i ? (unsigned char)t.ptr[i - 1] : ' ';
+		if (is_alnum(prev) || prev == '.' || prev == '-' || prev == '+' || prev == '/' ||
+		    prev == ':' || prev == '=')
+			continue;
+		char st[12];
+		struct str rest = {t.ptr + i, t.len - i};
+		if (status_code(rest, st) == 0) {
+			if (k->status[0] == '\0' || (k->status[0] == '4' && st[0] == '5'))
+				memcpy(k->status, st, sizeof st);
+			continue;
+		}
+		int n = smtp_code(rest);
+		if (n != 0 && (k->smtp == 0 || (k->smtp < 500 && n >= 500)))
+			k->smtp = n;
+	}
+}
+
+/* The class an enhanced status names (RFC 3463 section 3), or unknown. */
+static enum bounce_class status_class(const char *st)
+{
+	if (st[0] == '\0')
+		return BOUNCE_UNKNOWN;
+	const char *p = st + 2;
+	int subject = 0, detail = 0;
+	while (is_digit((unsigned char)*p))
+		subject = subject * 10 + (*p++ - '0');
+	if (*p == '.')
+		p++;
+	while (is_digit((unsigned char)*p))
+		detail = detail * 10 + (*p++ - '0');
+	switch (subject) {
+	case 1:
+		if (detail == 1 || detail == 2 || detail == 3 || detail == 6 || detail == 10)
+			return BOUNCE_GONE;
+		if (detail == 7 || detail == 8)
+			return BOUNCE_SENDER_POLICY; /* our sender address */
+		return BOUNCE_UNKNOWN;
+	case 2:
+		return detail == 1   ? BOUNCE_GONE
+		       : detail == 2 ? BOUNCE_FULL
+		       : detail == 3 ? BOUNCE_REJECTED_CONTENT
+				     : BOUNCE_UNKNOWN;
+	case 3:
+		return detail == 4 ? BOUNCE_REJECTED_CONTENT : BOUNCE_UNKNOWN;
+	case 4:
+		if (detail == 4 && st[0] == '5')
+			return BOUNCE_GONE; /* unable to route: no such domain */
+		return detail == 7 || detail == 1 || detail == 2 ? BOUNCE_TEMPORARY
+								 : BOUNCE_UNKNOWN;
+	case 6:
+		return BOUNCE_REJECTED_CONTENT;
+	case 7:
+		return BOUNCE_SENDER_POLICY;
+	default:
+		return BOUNCE_UNKNOWN;
+	}
+}
+
+/* t with every run of white space (line breaks and their indentation too)
+ * made one space and ASCII lower-cased, into out (cut at out->max). */
+static void unfold(struct str t, struct buf *out)
+{
+	int space = 1;
+	for (size_t i = 0; i < t.len && out->len < out->max; i++) {
+		unsigned char c = (unsigned char)t.ptr[i];
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			if (!space)
+				buf_putc(out, ' ');
+			space = 1;
+		} else {
+			buf_putc(out, (char)lower(c));
+			space = 0;
+		}
+	}
+}
+
+/* What one text says, read once: its codes and the first phrase row that
+ * matches (the rows are lower case, as unfold makes the text). */
+struct diag {
+	struct codes found;
+	const struct bounce_phrase *ph;
+};
+
+static void diag_read(const char *text, size_t len, struct diag *d)
+{
+	struct buf u;
+	buf_init(&u, LK_MAX_BOUNCE_TEXT);
+	unfold((struct str){text, len}, &u);
+	memset(d, 0, sizeof *d);
+	scan_codes(buf_str(&u), &d->found);
+	for (size_t i = 0; i < bounce_phrases_count && d->ph == NULL && u.len > 0; i++)
+		if (memmem(u.data, u.len, bounce_phrases[i].phrase,
+			   strlen(bounce_phrases[i].phrase)) != NULL)
+			d->ph = &bounce_phrases[i];
+	buf_free(&u);
+}
+
+/* bounce_classify's rules on a text already read. */
+static enum bounce_class decide(const char *status, int smtp, const struct diag *d,
+				const char **family)
+{
+	struct codes k = {{0}, smtp};
+	if (status != NULL && status[0] != '\0')
+		bsnprintf(k.status, sizeof k.status, "%s", status);
+	/* a generic status (X.0.0) gives way to a precise one of its class in
+	 * the text: Postfix's "Status: 5.0.0" over "said: 550 5.1.1 ..." */
+	if (k.status[0] == '\0' ||
+	    (strcmp(k.status + 1, ".0.0") == 0 && d->found.status[0] == k.status[0]))
+		memcpy(k.status, d->found.status, sizeof k.status);
+	if (k.smtp == 0)
+		k.smtp = d->found.smtp;
+	const struct bounce_phrase *ph = d->ph;
+	enum bounce_class pc = ph ? ph->cls : BOUNCE_UNKNOWN, sc = status_class(k.status);
+	int digit = k.status[0] ? k.status[0] - '0' : k.smtp / 100;
+	enum bounce_class r = BOUNCE_UNKNOWN;
+	const struct bounce_phrase *by = NULL;
+	if (pc == BOUNCE_SENDER_POLICY || pc == BOUNCE_REJECTED_CONTENT)
+		r = pc, by = ph;
+	else if (pc == BOUNCE_TEMPORARY && digit == 4)
+		r = pc, by = ph; /* "450 4.7.1 Greylisted": policy, but for now */
+	else if (sc == BOUNCE_SENDER_POLICY || sc == BOUNCE_REJECTED_CONTENT)
+		r = sc;
+	else if (pc == BOUNCE_FULL || sc == BOUNCE_FULL)
+		r = BOUNCE_FULL, by = pc == BOUNCE_FULL ? ph : NULL;
+	else if (digit == 4)
+		r = BOUNCE_TEMPORARY; /* "450 user unknown" is a greylist or a
+					 verification that failed for now */
+	else if (pc == BOUNCE_GONE || sc == BOUNCE_GONE)
+		r = BOUNCE_GONE, by = sc == BOUNCE_GONE ? NULL : ph;
+	else if (pc == BOUNCE_TEMPORARY || sc == BOUNCE_TEMPORARY)
+		r = BOUNCE_TEMPORARY, by = pc == BOUNCE_TEMPORARY ? ph : NULL;
+	if (family != NULL)
+		*family = by ? by->family : NULL;
+	return r;
+}
+
+enum bounce_class bounce_classify(const char *status, int smtp, const char *text, size_t len,
+				  const char **family)
+{
+	struct diag d;
+	diag_read(text, len, &d);
+	return decide(status, smtp, &d, family);
+}
+
+/* How strongly a class speaks for the overall verdict (bounce.h). */
+static int rank(enum bounce_class c)
+{
+	static const int r[BOUNCE_CLASS_COUNT] = {
+	    [BOUNCE_GONE] = 6,		[BOUNCE_FULL] = 5,	[BOUNCE_REJECTED_CONTENT] = 4,
+	    [BOUNCE_SENDER_POLICY] = 3, [BOUNCE_TEMPORARY] = 2, [BOUNCE_COMPLAINT] = 7,
+	};
+	return (unsigned)c < BOUNCE_CLASS_COUNT ? r[c] : 0;
+}
+
+static void set_overall(struct bounce *out)
+{
+	out->cls = BOUNCE_UNKNOWN;
+	out->final = 0;
+	for (size_t i = 0; i < out->nrcpt; i++) {
+		const struct bounce_rcpt *r = &out->rcpt[i];
+		if (rank(r->cls) > rank(out->cls))
+			out->cls = r->cls, out->final = r->final;
+		else if (r->cls == out->cls)
+			out->final |= r->final;
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -200,7 +435,7 @@ static void read_fields(struct str text, field_fn *fn, void *ctx)
 			flush_field(&f, &skip, fn, ctx);
 			fn(ctx, (struct str){"", 0}, (struct str){"", 0});
 		} else if (line.ptr[0] == ' ' || line.ptr[0] == '\t') {
-			if (buf_putc(&f, ' ') < 0 || buf_append_str(&f, line) < 0)
+			if (buf_putc(&f, ' ') < 0 || buf_append_str(&f, str_trim(line)) < 0)
 				skip = 1;
 		} else {
 			flush_field(&f, &skip, fn, ctx);
@@ -213,87 +448,127 @@ static void read_fields(struct str text, field_fn *fn, void *ctx)
 	buf_free(&f);
 }
 
-/* RFC 3463: class "." subject "." detail, 1-3 digits each. */
-static int status_code(struct str v, char out[12])
-{
-	size_t i = 0, k = 0;
-	for (int part = 0; part < 3; part++) {
-		size_t d = 0;
-		while (i < v.len && is_digit((unsigned char)v.ptr[i]) && d < 4)
-			out[k++] = v.ptr[i++], d++;
-		if (d == 0 || d > 3 || (part == 0 && d != 1))
-			return -1;
-		if (part < 2) {
-			if (i >= v.len || v.ptr[i] != '.')
-				return -1;
-			out[k++] = v.ptr[i++];
-		}
-	}
-	if (i < v.len && (is_digit((unsigned char)v.ptr[i]) || v.ptr[i] == '.'))
-		return -1;
-	out[k] = '\0';
-	return out[0] == '2' || out[0] == '4' || out[0] == '5' ? 0 : -1;
-}
-
 struct dsn_ctx {
 	struct bounce *out;
 	struct bounce_rcpt cur;
-	int in_rcpt; /* cur holds per-recipient fields */
+	int in_rcpt;	  /* cur holds per-recipient fields */
+	int smtp;	  /* a bare SMTP code as the Status ("Status: 553 ...") */
+	struct buf diag;  /* the group's Diagnostic-Code, Status and Action texts */
+	struct str human; /* the notice's text, for a group that says too little */
+	struct diag human_diag;
+	int human_read; /* human_diag is read (once: a report may have many groups) */
+	const char **family;
 };
+
+static void dsn_end_group(struct dsn_ctx *c)
+{
+	struct bounce_rcpt *r = &c->cur;
+	if (c->in_rcpt && c->out->nrcpt < LK_MAX_BOUNCE_RCPTS) {
+		const char *fam = NULL;
+		struct str d = buf_str(&c->diag);
+		r->cls = bounce_classify(r->status, c->smtp, d.ptr, d.len, &fam);
+		if (r->cls == BOUNCE_UNKNOWN && c->human.len > 0) {
+			/* the fields say failed (or 5.0.0) but not why: the text may */
+			struct codes k = {{0}, 0};
+			if (r->status[0] == '\0' && c->smtp == 0)
+				scan_codes(d, &k);
+			const char *st = r->status[0] ? r->status : k.status;
+			int smtp = c->smtp ? c->smtp : k.smtp;
+			if (st[0] == '\0' && smtp == 0 && r->action == BOUNCE_ACTION_DELAYED)
+				st = "4.0.0";
+			if (!c->human_read)
+				diag_read(c->human.ptr, c->human.len, &c->human_diag);
+			c->human_read = 1;
+			r->cls = decide(st, smtp, &c->human_diag, &fam);
+		}
+		int digit = r->status[0] ? r->status[0] - '0' : c->smtp / 100;
+		r->final = r->action == BOUNCE_ACTION_FAILED ||
+			   (r->action == BOUNCE_ACTION_NONE && digit == 5);
+		if (r->action == BOUNCE_ACTION_DELAYED && r->cls == BOUNCE_UNKNOWN)
+			r->cls = BOUNCE_TEMPORARY;
+		if (r->action == BOUNCE_ACTION_DELIVERED || r->action == BOUNCE_ACTION_RELAYED ||
+		    r->action == BOUNCE_ACTION_EXPANDED)
+			r->cls = BOUNCE_UNKNOWN, r->final = 0; /* not a failure */
+		if (fam != NULL && *c->family == NULL)
+			*c->family = fam;
+		c->out->rcpt[c->out->nrcpt++] = *r;
+	} else {
+		wipe_str(&r->final_rcpt);
+		wipe_str(&r->original_rcpt);
+	}
+	memset(r, 0, sizeof *r);
+	c->in_rcpt = 0;
+	c->smtp = 0;
+	buf_reset(&c->diag);
+}
+
+/* RFC 3464 2.3.3 allows a comment after the keyword; "failure", "fail" and
+ * "error" are seen in the wild for failed, "delay" for delayed. */
+static enum bounce_action action_of(struct str v)
+{
+	static const struct {
+		const char *name;
+		enum bounce_action a;
+	} names[] = {
+	    {"failed", BOUNCE_ACTION_FAILED},	    {"failure", BOUNCE_ACTION_FAILED},
+	    {"fail", BOUNCE_ACTION_FAILED},	    {"error", BOUNCE_ACTION_FAILED},
+	    {"delayed", BOUNCE_ACTION_DELAYED},	    {"delay", BOUNCE_ACTION_DELAYED},
+	    {"delivered", BOUNCE_ACTION_DELIVERED}, {"relayed", BOUNCE_ACTION_RELAYED},
+	    {"expanded", BOUNCE_ACTION_EXPANDED},
+	};
+	size_t n = 0;
+	while (n < v.len && is_alnum((unsigned char)v.ptr[n]))
+		n++;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (str_eq_nocase_z((struct str){v.ptr, n}, names[i].name))
+			return names[i].a;
+	return BOUNCE_ACTION_NONE;
+}
+
+static void add_diag(struct dsn_ctx *c, struct str v)
+{
+	/* "smtp; 550 ..." and "X-Postfix; host ... said: 550 ...": the type
+	 * goes, the text stays */
+	long semi = str_find(v, ';');
+	if (semi > 0 && semi < 16 && memchr(v.ptr, ' ', (size_t)semi) == NULL)
+		v = str_trim((struct str){v.ptr + semi + 1, v.len - (size_t)semi - 1});
+	if (c->diag.len > 0)
+		buf_putc(&c->diag, ' ');
+	buf_append_str(&c->diag, v);
+}
 
 static void dsn_field(void *p, struct str name, struct str value)
 {
 	struct dsn_ctx *c = p;
 	struct bounce_rcpt *r = &c->cur;
 	if (name.len == 0) { /* end of a group */
-		if (c->in_rcpt && c->out->nrcpt < LK_MAX_BOUNCE_RCPTS)
-			c->out->rcpt[c->out->nrcpt++] = *r;
-		else {
-			wipe_str(&r->final_rcpt);
-			wipe_str(&r->original_rcpt);
-		}
-		memset(r, 0, sizeof *r);
-		c->in_rcpt = 0;
+		dsn_end_group(c);
 		return;
 	}
 	if (str_eq_nocase_z(name, "Final-Recipient")) {
 		c->in_rcpt = 1;
 		if (r->final_rcpt == NULL)
-			r->final_rcpt = take_address(value, 1);
+			r->final_rcpt = take_address(value, str_find(value, ';') >= 0);
 	} else if (str_eq_nocase_z(name, "Original-Recipient")) {
 		c->in_rcpt = 1;
 		if (r->original_rcpt == NULL)
-			r->original_rcpt = take_address(value, 1);
+			r->original_rcpt = take_address(value, str_find(value, ';') >= 0);
 	} else if (str_eq_nocase_z(name, "Action")) {
-		static const char *const names[] = {"failed", "delayed", "delivered", "relayed",
-						    "expanded"};
 		c->in_rcpt = 1;
-		/* RFC 3464 2.3.3 allows a comment after the keyword */
-		size_t n = 0;
-		while (n < value.len && is_alnum((unsigned char)value.ptr[n]))
-			n++;
-		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-			if (str_eq_nocase_z((struct str){value.ptr, n}, names[i]))
-				r->action = (enum bounce_action)(BOUNCE_ACTION_FAILED + i);
+		r->action = action_of(value);
+		add_diag(c, value);
 	} else if (str_eq_nocase_z(name, "Status")) {
 		c->in_rcpt = 1;
-		if (status_code(value, r->status) < 0)
+		if (status_code(value, r->status) < 0) {
 			r->status[0] = '\0';
-	}
-}
-
-static enum bounce_kind dsn_kind(const struct bounce_rcpt *r)
-{
-	char cls = r->status[0];
-	switch (r->action) {
-	case BOUNCE_ACTION_FAILED:
-		return cls == '4' ? BOUNCE_SOFT : BOUNCE_HARD;
-	case BOUNCE_ACTION_DELAYED:
-		return BOUNCE_SOFT;
-	case BOUNCE_ACTION_NONE:
-		return cls == '5' ? BOUNCE_HARD : cls == '4' ? BOUNCE_SOFT : BOUNCE_UNKNOWN;
-	default: /* delivered, relayed, expanded: not a bounce */
-		return BOUNCE_UNKNOWN;
+			c->smtp = smtp_code(value); /* "Status: 553 Exceeded ..." */
+		}
+		add_diag(c, value);
+	} else if (str_eq_nocase_z(name, "Diagnostic-Code") ||
+		   str_eq_nocase_z(name, "X400-Supplementary-Info") ||
+		   str_eq_nocase_z(name, "X-Supplementary-Info")) {
+		c->in_rcpt = 1;
+		add_diag(c, value);
 	}
 }
 
@@ -323,29 +598,89 @@ static void arf_field(void *p, struct str name, struct str value)
 }
 
 /* ------------------------------------------------------------------ */
-/* multipart/report                                                    */
+/* The MIME tree                                                       */
 
-static void set_overall(struct bounce *out)
+#define MAX_REPORTS 8 /* delivery-status parts read from one message */
+
+struct walk {
+	GMimeObject *dsn[MAX_REPORTS];
+	int ndsn;
+	GMimeObject *arf;
+	int want_arf; /* a multipart/report said report-type=feedback-report */
+	int budget;
+	int64_t job_id;
+};
+
+static void walk_tree(struct walk *w, GMimeObject *obj, int depth)
 {
-	int hard = 0, soft = 0;
-	for (size_t i = 0; i < out->nrcpt; i++) {
-		hard |= out->rcpt[i].kind == BOUNCE_HARD;
-		soft |= out->rcpt[i].kind == BOUNCE_SOFT;
+	if (obj == NULL || depth > LK_MAX_MIME_DEPTH || --w->budget < 0)
+		return;
+	if (GMIME_IS_MULTIPART(obj)) {
+		if (mimetext_is(obj, "multipart", "report")) {
+			const char *rt =
+			    g_mime_object_get_content_type_parameter(obj, "report-type");
+			if (rt != NULL && g_ascii_strcasecmp(rt, "feedback-report") == 0)
+				w->want_arf = 1;
+		}
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		int n = g_mime_multipart_get_count(mp);
+		for (int i = 0; i < n && w->budget > 0; i++)
+			walk_tree(w, g_mime_multipart_get_part(mp, i), depth + 1);
+		return;
 	}
-	out->kind = hard ? BOUNCE_HARD : soft ? BOUNCE_SOFT : BOUNCE_UNKNOWN;
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		/* an attached message: a wrapped report (a forwarding gateway),
+		 * or the returned message, whose Message-ID may be ours */
+		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+		if (m != NULL)
+			walk_tree(w, g_mime_message_get_mime_part(m), depth + 1);
+		return;
+	}
+	if (!GMIME_IS_PART(obj))
+		return;
+	if (mimetext_is(obj, "message", "delivery-status") ||
+	    mimetext_is(obj, "message", "global-delivery-status")) {
+		if (w->ndsn < MAX_REPORTS)
+			w->dsn[w->ndsn++] = obj;
+	} else if (w->arf == NULL && mimetext_is(obj, "message", "feedback-report")) {
+		w->arf = obj;
+	}
 }
 
-static void read_dsn(struct bounce *out, GMimeObject *part)
+/* Our Message-ID "<jJOB.sSUB.HEX@DOMAIN>" (or "<jJOB.r.HEX@...>") in s:
+ * the job's id, or 0. */
+static int64_t our_job(struct str s)
 {
-	struct buf text;
-	buf_init(&text, LK_MAX_BOUNCE_TEXT);
-	mimetext_content(part, 0, &text);
-	struct dsn_ctx c = {.out = out};
-	read_fields(buf_str(&text), dsn_field, &c);
-	for (size_t i = 0; i < out->nrcpt; i++)
-		out->rcpt[i].kind = dsn_kind(&out->rcpt[i]);
-	set_overall(out);
-	buf_free(&text);
+	for (size_t i = 0; i + 3 < s.len; i++) {
+		if (s.ptr[i] != '<' || s.ptr[i + 1] != 'j' ||
+		    !is_digit((unsigned char)s.ptr[i + 2]))
+			continue;
+		int64_t v = 0;
+		size_t k = i + 2;
+		while (k < s.len && is_digit((unsigned char)s.ptr[k]) && v < INT64_MAX / 100)
+			v = v * 10 + (s.ptr[k++] - '0');
+		if (k + 2 < s.len && s.ptr[k] == '.' &&
+		    (s.ptr[k + 1] == 's' || s.ptr[k + 1] == 'r'))
+			return v;
+	}
+	return 0;
+}
+
+/* The returned message's Message-ID: a "Message-ID:" line anywhere (in
+ * text/rfc822-headers, message/rfc822 or quoted in the text). */
+static int64_t find_job(const char *msg, size_t len)
+{
+	struct str rest = {msg, len}, line;
+	while (next_line(&rest, &line)) {
+		struct str t = str_trim(line);
+		if (starts_nocase(t, "Message-ID:") || starts_nocase(t, "References:") ||
+		    starts_nocase(t, "In-Reply-To:")) {
+			int64_t j = our_job(t);
+			if (j > 0)
+				return j;
+		}
+	}
+	return 0;
 }
 
 static void read_arf(struct bounce *out, GMimeObject *part)
@@ -358,10 +693,10 @@ static void read_arf(struct bounce *out, GMimeObject *part)
 	static const char *const complaints[] = {"abuse", "fraud", "other"};
 	for (size_t i = 0; i < sizeof complaints / sizeof complaints[0]; i++)
 		if (strcmp(out->feedback_type, complaints[i]) == 0)
-			out->kind = BOUNCE_COMPLAINT;
+			out->cls = BOUNCE_COMPLAINT;
 	if (c.rcpt != NULL) {
 		out->rcpt[0].final_rcpt = c.rcpt;
-		out->rcpt[0].kind = out->kind;
+		out->rcpt[0].cls = out->cls;
 		out->nrcpt = 1;
 	}
 	if (c.mail_from_len > 0)
@@ -369,114 +704,108 @@ static void read_arf(struct bounce *out, GMimeObject *part)
 	buf_free(&text);
 }
 
-/* Returns 1 if the report was understood (format set). */
-static int read_report(struct bounce *out, GMimeObject *top)
-{
-	GMimeMultipart *mp = GMIME_MULTIPART(top);
-	const char *rt = g_mime_object_get_content_type_parameter(top, "report-type");
-	int want_arf = rt != NULL && g_ascii_strcasecmp(rt, "feedback-report") == 0;
-	int want_dsn = rt != NULL && g_ascii_strcasecmp(rt, "delivery-status") == 0;
-	GMimeObject *dsn = NULL, *arf = NULL;
-	int n = g_mime_multipart_get_count(mp);
-	for (int i = 0; i < n && i < LK_MAX_MIME_PARTS; i++) {
-		GMimeObject *c = g_mime_multipart_get_part(mp, i);
-		if (!GMIME_IS_PART(c))
-			continue;
-		if (dsn == NULL && (mimetext_is(c, "message", "delivery-status") ||
-				    mimetext_is(c, "message", "global-delivery-status")))
-			dsn = c;
-		else if (arf == NULL && mimetext_is(c, "message", "feedback-report"))
-			arf = c;
-	}
-	if (arf != NULL && (want_arf || !want_dsn || dsn == NULL)) {
-		out->format = BOUNCE_FMT_ARF;
-		read_arf(out, arf);
-		return 1;
-	}
-	if (dsn != NULL) {
-		read_dsn(out, dsn);
-		if (out->nrcpt == 0)
-			return 0; /* no recipient group: let the text speak */
-		out->format = BOUNCE_FMT_DSN;
-		return 1;
-	}
-	return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* Text bounces                                                        */
 
-struct codes {
-	int hard, soft;
-};
-
-/* Enhanced status codes (5.1.1) and SMTP replies (550) in one line. */
-static void scan_codes(struct str line, struct codes *k)
-{
-	for (size_t i = 0; i < line.len; i++) {
-		int c = (unsigned char)line.ptr[i];
-		if (c != '4' && c != '5')
-			continue;
-		int prev = i ? (unsigned char)line.ptr[i - 1] : ' ';
-		if (is_alnum(prev) || prev == '.' || prev == '-' || prev == '+' || prev == '/')
-			continue;
-		char st[12];
-		struct str rest = {line.ptr + i, line.len - i};
-		if (status_code(rest, st) == 0) {
-			if (c == '5')
-				k->hard = 1;
-			else
-				k->soft = 1;
-			continue;
-		}
-		/* an SMTP reply: three digits, then SP, '-' or the end */
-		if (rest.len >= 3 && is_digit((unsigned char)rest.ptr[1]) &&
-		    is_digit((unsigned char)rest.ptr[2]) &&
-		    (rest.len == 3 || rest.ptr[3] == ' ' || rest.ptr[3] == '-')) {
-			int second = rest.ptr[1] - '0';
-			if (c == '5' && second <= 5)
-				k->hard = 1;
-			else if (c == '4' && second >= 2 && second <= 5)
-				k->soft = 1;
-		}
-	}
-}
-
-static const char *const hard_phrases[] = {
-    "user unknown", "unknown user",	"no such user",	       "does not exist",
-    "permanent",    "address rejected", "mailbox unavailable", "unrouteable",
-    "no mailbox",   "not found",	"invalid recipient",   "account has been disabled",
-};
-static const char *const soft_phrases[] = {
-    "mailbox full", "over quota",      "quota exceeded", "temporar",
-    "delayed",	    "will be retried", "still trying",	 "has not yet been delivered",
-};
-
-static int any_phrase(struct str line, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (contains(line, list[i]))
-			return 1;
-	return 0;
-}
-
 /* "------ This is a copy of the message ------", "--- Below this line...",
- * "----- Original message follows -----", "-----Original Message-----". */
+ * "----- Original message follows -----", "-----Original Message-----",
+ * "--------Unsent Message below:"; not "-----Message not delivered to the
+ * following addresses:" (phquery), which introduces the reason. */
 static int returned_message_starts(struct str line)
 {
+	static const char *const says[] = {
+	    "copy of",		"original message",    "below this line", "message follows",
+	    "mail follows",	"message below",       "message text",	  "headers",
+	    "returned message", "undelivered message", "unsent message",  "attachment",
+	};
 	struct str t = str_trim(line);
 	if (t.len < 3 || !((t.ptr[0] == '-' && t.ptr[1] == '-' && t.ptr[2] == '-') ||
 			   (t.ptr[0] == '=' && t.ptr[1] == '=' && t.ptr[2] == '=')))
 		return 0;
-	return contains(t, "message") || contains(t, "below this line") || contains(t, "headers");
+	for (size_t i = 0; i < sizeof says / sizeof says[0]; i++)
+		if (contains(t, says[i]))
+			return 1;
+	return 0;
 }
 
-static void add_rcpt(struct bounce *out, char *addr, enum bounce_kind kind)
+/* The first text/html leaf outside attached messages (a notice written in
+ * HTML only: old Exchange, Yahoo), or NULL. */
+static GMimeObject *first_html(GMimeObject *obj, int depth, int *budget)
+{
+	if (obj == NULL || depth > LK_MAX_MIME_DEPTH || --*budget < 0)
+		return NULL;
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		int n = g_mime_multipart_get_count(mp);
+		for (int i = 0; i<n && * budget> 0; i++) {
+			GMimeObject *r =
+			    first_html(g_mime_multipart_get_part(mp, i), depth + 1, budget);
+			if (r != NULL)
+				return r;
+		}
+		return NULL;
+	}
+	return GMIME_IS_PART(obj) && mimetext_is(obj, "text", "html") ? obj : NULL;
+}
+
+/* HTML to text, roughly: tags become line breaks or nothing, the common
+ * entities a space; enough for phrases and codes. */
+static void strip_html(struct str h, struct buf *out)
+{
+	int in_tag = 0;
+	for (size_t i = 0; i < h.len && out->len < out->max; i++) {
+		char c = h.ptr[i];
+		if (in_tag) {
+			in_tag = c != '>';
+		} else if (c == '<') {
+			in_tag = 1;
+			if (i + 2 < h.len && (lower((unsigned char)h.ptr[i + 1]) == 'b' ||
+					      lower((unsigned char)h.ptr[i + 1]) == 'p'))
+				buf_putc(out, '\n');
+		} else if (c == '&') {
+			size_t k = i + 1;
+			while (k < h.len && k < i + 8 && h.ptr[k] != ';')
+				k++;
+			if (k < h.len && h.ptr[k] == ';')
+				i = k;
+			buf_putc(out, ' ');
+		} else {
+			buf_putc(out, c);
+		}
+	}
+}
+
+/* The human-readable text of m up to the returned message, into out. */
+static void human_text(GMimeMessage *m, struct buf *out)
+{
+	struct buf all;
+	buf_init(&all, LK_MAX_BOUNCE_TEXT);
+	GMimeObject *plain = mimetext_first_plain(m);
+	if (plain != NULL) {
+		mimetext_content(plain, 1, &all);
+	} else {
+		int budget = LK_MAX_MIME_PARTS;
+		GMimeObject *h = first_html(g_mime_message_get_mime_part(m), 0, &budget);
+		struct buf html;
+		buf_init(&html, LK_MAX_BOUNCE_TEXT);
+		if (h != NULL && mimetext_content(h, 1, &html) >= 0)
+			strip_html(buf_str(&html), &all);
+		buf_free(&html);
+	}
+	struct str rest = buf_str(&all), line;
+	while (next_line(&rest, &line) && !returned_message_starts(line)) {
+		buf_append_str(out, line);
+		buf_putc(out, '\n');
+	}
+	buf_free(&all);
+}
+
+static void add_rcpt(struct bounce *out, char *addr, enum bounce_class cls, int final)
 {
 	for (size_t i = 0; i < out->nrcpt; i++)
 		if (out->rcpt[i].final_rcpt && strcmp(out->rcpt[i].final_rcpt, addr) == 0) {
-			if (kind == BOUNCE_HARD)
-				out->rcpt[i].kind = kind;
+			if (rank(cls) > rank(out->rcpt[i].cls))
+				out->rcpt[i].cls = cls, out->rcpt[i].final = final;
 			wipe_str(&addr);
 			return;
 		}
@@ -485,32 +814,21 @@ static void add_rcpt(struct bounce *out, char *addr, enum bounce_kind kind)
 		return;
 	}
 	out->rcpt[out->nrcpt].final_rcpt = addr;
-	out->rcpt[out->nrcpt].kind = kind;
+	out->rcpt[out->nrcpt].cls = cls;
+	out->rcpt[out->nrcpt].final = final;
 	out->nrcpt++;
 }
 
-static enum bounce_kind verdict(const struct codes *k, int hard_phrase, int soft_phrase)
-{
-	if (k->hard)
-		return BOUNCE_HARD;
-	if (k->soft)
-		return BOUNCE_SOFT;
-	if (hard_phrase)
-		return BOUNCE_HARD;
-	if (soft_phrase)
-		return BOUNCE_SOFT;
-	return BOUNCE_UNKNOWN;
-}
-
 /* qmail-send: "<addr>:" starts a recipient's paragraph (qmail's
- * qmail-send.c writes the address, then the reasons, then a blank line). */
+ * qmail-send.c writes the address, then the reasons, then a blank line);
+ * qmail writes this notice only once it gave up: every one is final. */
 static void read_qmail(struct bounce *out, struct str text)
 {
-	int permanent = contains(text, "This is a permanent error");
 	struct str line;
 	char *addr = NULL;
-	struct codes k = {0, 0};
-	int hp = 0, sp = 0, done = 0;
+	struct buf para;
+	buf_init(&para, LK_MAX_BOUNCE_TEXT);
+	int done = 0;
 	while (!done) {
 		int more = next_line(&text, &line);
 		done = !more || returned_message_starts(line);
@@ -518,48 +836,66 @@ static void read_qmail(struct bounce *out, struct str text)
 		int starts = !done && t.len > 3 && t.ptr[0] == '<' && t.ptr[t.len - 1] == ':' &&
 			     t.ptr[t.len - 2] == '>';
 		if (addr != NULL && (done || t.len == 0 || starts)) {
-			enum bounce_kind kind = verdict(&k, hp, sp);
-			if (kind == BOUNCE_UNKNOWN && permanent)
-				kind = BOUNCE_HARD;
-			add_rcpt(out, addr, kind);
+			const char *fam = NULL;
+			enum bounce_class cls =
+			    bounce_classify("", 0, para.data ? para.data : "", para.len, &fam);
+			if (fam != NULL && out->family == NULL)
+				out->family = fam;
+			add_rcpt(out, addr, cls, 1);
 			addr = NULL;
 		}
 		if (starts) {
 			addr = take_address(t, 0);
-			k = (struct codes){0, 0};
-			hp = sp = 0;
+			buf_reset(&para);
 		} else if (addr != NULL) {
-			scan_codes(t, &k);
-			hp |=
-			    any_phrase(t, hard_phrases, sizeof hard_phrases / sizeof *hard_phrases);
-			sp |=
-			    any_phrase(t, soft_phrases, sizeof soft_phrases / sizeof *soft_phrases);
+			buf_append_str(&para, t);
+			buf_putc(&para, '\n');
 		}
 	}
+	buf_free(&para);
 	out->format = BOUNCE_FMT_QMAIL;
 	set_overall(out);
-	if (out->nrcpt == 0 && permanent)
-		out->kind = BOUNCE_HARD;
 }
 
 static const char *const bounce_subjects[] = {
     "Undelivered Mail Returned to Sender",
     "Mail delivery failed",
     "Delivery Status Notification (Failure)",
-    "Undeliverable:",
-    "Undeliverable mail",
-    "Returned mail:",
-    "Mail System Error - Returned Mail",
+    "Undeliverable",
+    "Returned mail",
+    "Mail System Error",
     "Delivery failure",
+    "Delivery failed",
     "Delivery has failed",
     "failure notice",
     "Nondeliverable mail",
+    "Non-Delivery",
+    "Delivery Notification",
+    "Delivery Report",
+    "could not be delivered",
+    "FAILED MAIL",
+    "Mail Error",
+    "Error During Delivery",
+    "Returned to Sender",
+    "did not reach the following recipient",
+    "Mail Delivery Problem",
+    "Delivery Failure",
+    "Delivery Status Notification",
+    "Permanent Delivery Failure",
+    "failure delivery",
+    "Automatically rejected mail",
+    "nameserver error report",
+    "User unknown",
 };
 static const char *const delay_subjects[] = {
     "Delivery Status Notification (Delay)",
     "Delayed Mail",
     "Warning: could not send message",
     "Mail delivery delayed",
+    "Message delayed",
+    "Delivery Delayed",
+    "Delivery Warning",
+    "message has not yet been delivered",
 };
 
 static int from_daemon(GMimeMessage *m)
@@ -573,7 +909,8 @@ static int from_daemon(GMimeMessage *m)
 		const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
 		struct str s = str_from_z(a ? a : "");
 		if (starts_nocase(s, "mailer-daemon") || starts_nocase(s, "postmaster") ||
-		    starts_nocase(s, "mail-daemon"))
+		    starts_nocase(s, "mail-daemon") || starts_nocase(s, "mailerdaemon") ||
+		    starts_nocase(s, "mdaemon@"))
 			return 1;
 	}
 	return 0;
@@ -587,15 +924,14 @@ static int subject_in(struct str subj, const char *const *list, size_t n)
 	return 0;
 }
 
-static void read_text(struct bounce *out, GMimeMessage *m)
+/* A notice without a usable report: its text decides, for every address
+ * it names (a line that is only an address, "<addr>: reason" as Postfix
+ * and Exim write it, or the RCPT TO of a transcript). */
+static void read_text(struct bounce *out, GMimeMessage *m, struct str body, int report)
 {
-	struct buf text;
-	buf_init(&text, LK_MAX_BOUNCE_TEXT);
-	mimetext_content(mimetext_first_plain(m), 1, &text);
-	struct str body = buf_str(&text), lead = str_trim(body);
+	struct str lead = str_trim(body);
 	if (starts_nocase(lead, "Hi. This is the qmail-send program")) {
 		read_qmail(out, lead);
-		buf_free(&text);
 		return;
 	}
 	const char *sz = g_mime_message_get_subject(m);
@@ -604,46 +940,46 @@ static void read_text(struct bounce *out, GMimeMessage *m)
 	    subject_in(subj, delay_subjects, sizeof delay_subjects / sizeof *delay_subjects);
 	int failure =
 	    subject_in(subj, bounce_subjects, sizeof bounce_subjects / sizeof *bounce_subjects);
-	if (!delay && !failure && !from_daemon(m)) {
-		buf_free(&text);
-		return; /* not a bounce: format none, kind unknown */
-	}
+	if (!delay && !failure && !report && !from_daemon(m) &&
+	    !contains(lead, "qmail-send program"))
+		return; /* not a bounce: format none, class unknown */
 	out->format = BOUNCE_FMT_TEXT;
-	struct codes k = {0, 0};
-	int hp = 0, sp = 0;
+	const char *fam = NULL;
+	enum bounce_class cls = bounce_classify(delay ? "4.0.0" : "", 0, body.ptr, body.len, &fam);
+	/* a failure notice is final unless it says it keeps trying */
+	static const char *const trying[] = {
+	    "will continue",	    "will be retried", "still trying", "not yet been delivered",
+	    "warning message only", "postponed",       "will retry",
+	};
+	int final = !delay;
+	for (size_t i = 0; final && i < sizeof trying / sizeof trying[0]; i++)
+		if (contains(body, trying[i]))
+			final = 0;
+	if (!final && cls == BOUNCE_UNKNOWN)
+		cls = BOUNCE_TEMPORARY;
+	out->family = fam;
 	struct str line, rest = body;
-	struct buf addrs; /* candidates, NUL-separated, kept until the verdict */
-	buf_init(&addrs, LK_MAX_BOUNCE_RCPTS * (LK_MAX_ADDRESS + 1));
-	while (next_line(&rest, &line) && !returned_message_starts(line)) {
-		scan_codes(line, &k);
-		hp |= any_phrase(line, hard_phrases, sizeof hard_phrases / sizeof *hard_phrases);
-		sp |= any_phrase(line, soft_phrases, sizeof soft_phrases / sizeof *soft_phrases);
-		/* a line that is only an address (Exim, old Sendmail), or the
-		 * RCPT TO of a transcript */
-		char *a = take_address(line, 0);
-		if (a == NULL) {
-			struct str t = str_trim(line);
-			for (size_t i = 0; a == NULL && i + 8 < t.len; i++)
-				if (starts_nocase((struct str){t.ptr + i, t.len - i}, "RCPT TO:")) {
-					struct str r = {t.ptr + i + 8, t.len - i - 8};
-					long gt = str_find(r, '>');
-					if (gt >= 0)
-						r.len = (size_t)gt + 1;
-					a = take_address(r, 0);
-				}
+	while (next_line(&rest, &line)) {
+		struct str t = str_trim(line);
+		char *a = take_address(t, 0);
+		if (a == NULL && t.len > 2 && t.ptr[0] == '<') {
+			long gt = str_find(t, '>');
+			if (gt > 0 && (size_t)gt + 1 < t.len && t.ptr[gt + 1] == ':')
+				a = take_address((struct str){t.ptr, (size_t)gt + 1}, 0);
 		}
-		if (a != NULL) {
-			buf_puts(&addrs, a);
-			buf_putc(&addrs, '\0');
-			wipe_str(&a);
-		}
+		for (size_t i = 0; a == NULL && i + 8 < t.len; i++)
+			if (starts_nocase((struct str){t.ptr + i, t.len - i}, "RCPT TO:")) {
+				struct str r = {t.ptr + i + 8, t.len - i - 8};
+				long gt = str_find(r, '>');
+				if (gt >= 0)
+					r.len = (size_t)gt + 1;
+				a = take_address(r, 0);
+			}
+		if (a != NULL)
+			add_rcpt(out, a, cls, final);
 	}
-	enum bounce_kind kind = delay ? BOUNCE_SOFT : verdict(&k, hp, sp);
-	for (size_t i = 0; i < addrs.len; i += strlen(addrs.data + i) + 1)
-		add_rcpt(out, xstrdup(addrs.data + i), kind);
-	out->kind = kind;
-	buf_free(&addrs);
-	buf_free(&text);
+	out->cls = cls;
+	out->final = final;
 }
 
 /* ------------------------------------------------------------------ */
@@ -659,12 +995,41 @@ int bounce_parse(const char *msg, size_t len, const char *envelope_rcpt, size_t 
 	GMimeMessage *m = mimetext_parse(msg, len);
 	if (m == NULL)
 		return 0;
-	GMimeObject *top = g_mime_message_get_mime_part(m);
-	int done = 0;
-	if (top != NULL && GMIME_IS_MULTIPART(top) && mimetext_is(top, "multipart", "report"))
-		done = read_report(out, top);
-	if (!done)
-		read_text(out, m);
+	out->job_id = find_job(msg, len);
+	struct walk w = {.budget = LK_MAX_MIME_PARTS};
+	walk_tree(&w, g_mime_message_get_mime_part(m), 0);
+	struct buf human;
+	buf_init(&human, LK_MAX_BOUNCE_TEXT);
+	human_text(m, &human);
+	if (w.arf != NULL && (w.want_arf || w.ndsn == 0)) {
+		out->format = BOUNCE_FMT_ARF;
+		read_arf(out, w.arf);
+	} else if (w.ndsn > 0) {
+		struct dsn_ctx c = {.out = out, .human = buf_str(&human), .family = &out->family};
+		buf_init(&c.diag, LK_MAX_BOUNCE_FIELD * 4);
+		for (int i = 0; i < w.ndsn; i++) {
+			struct buf text;
+			buf_init(&text, LK_MAX_BOUNCE_TEXT);
+			mimetext_content(w.dsn[i], 0, &text);
+			read_fields(buf_str(&text), dsn_field, &c);
+			buf_free(&text);
+		}
+		buf_free(&c.diag);
+		if (out->nrcpt > 0) {
+			out->format = BOUNCE_FMT_DSN;
+			set_overall(out);
+		}
+	}
+	if (out->format == BOUNCE_FMT_NONE) {
+		GMimeObject *top = g_mime_message_get_mime_part(m);
+		const char *rt = top != NULL && mimetext_is(top, "multipart", "report")
+				     ? g_mime_object_get_content_type_parameter(top, "report-type")
+				     : NULL;
+		int report =
+		    w.ndsn > 0 || (rt != NULL && g_ascii_strcasecmp(rt, "delivery-status") == 0);
+		read_text(out, m, buf_str(&human), report);
+	}
+	buf_free(&human);
 	g_object_unref(m);
 	return 0;
 }

@@ -1,52 +1,82 @@
 /*
- * bounce.h - what an incoming bounce or complaint says.
+ * bounce.h - what an incoming bounce or complaint says, in the classes a
+ * list acts on.
  *
- * bounce_parse classifies one received message as
- *   - a DSN (RFC 3464: multipart/report; report-type=delivery-status), per
- *     recipient: Action failed + Status 5.x.x -> hard; Status 4.x.x or
- *     Action delayed -> soft (failed without a usable Status -> hard, as the
- *     Action is the MTA's own verdict, RFC 3464 section 2.3.3);
- *   - an ARF report (RFC 5965: multipart/report;
- *     report-type=feedback-report) -> complaint when its Feedback-Type is
- *     abuse, fraud or other (a person said "this is spam"); not-spam, virus,
- *     auth-failure and unknown types -> unknown, with the type kept;
- *   - qmail's "Hi. This is the qmail-send program" bounce: one paragraph
- *     per failed "<address>:", 5xx in it -> hard, 4xx -> soft, none -> hard
- *     when qmail calls it a permanent error;
- *   - a plain-text bounce without a delivery-status part (old Sendmail,
- *     Exim, Exchange): recognised by a From of MAILER-DAEMON / postmaster or
- *     a known Subject; then the text up to the copy of the returned message
- *     decides: an enhanced status 5.x.x or an SMTP reply 5xx -> hard, 4.x.x
- *     or 4xx (or a delay subject) -> soft, known phrases otherwise;
- *   - anything else, including garbled mail -> unknown.
- * The overall kind is hard if any recipient is hard, else soft if any is
- * soft, else complaint / unknown.
+ * bounce_parse reads one received message and gives each failed recipient
+ * a class (enum bounce_class) and whether the reporting MTA gave up (final):
+ *   gone              the address does not exist any more: user unknown, no
+ *                     such domain, mailbox disabled or moved (X.1.1, X.1.2,
+ *                     X.1.3, X.1.6, X.1.10, X.2.1, 5.4.4). Only this class
+ *                     scores hard on the subscriber.
+ *   full              over quota (X.2.2): a soft amount that decays.
+ *   rejected-content  the receiver refused this message: a spam verdict, too
+ *                     big, a virus (X.6.x, X.2.3, X.3.4, phrases).
+ *   sender-policy     the receiver refused us: a blocklisted IP, SPF/DKIM/
+ *                     DMARC, no PTR, rate limits, relaying (X.7.x, X.1.7,
+ *                     X.1.8, phrases). Neither of these two ever touches the
+ *                     subscriber: they are counted on the job and the list.
+ *   temporary         4.x.x and the like; with final set (Action: failed
+ *                     with 4.4.7, qmail's "not going to try again") a soft
+ *                     amount, otherwise nothing.
+ *   unknown           a failure whose reason is not given or not known.
+ *   complaint         an ARF report whose Feedback-Type is abuse, fraud or
+ *                     other (a person said "this is spam").
+ *
+ * Where the reason comes from, in order:
+ *   - every message/delivery-status (or global-delivery-status) part
+ *     anywhere in the MIME tree, not only at the top of a multipart/report
+ *     (forwarding gateways wrap reports in multipart/mixed); per recipient
+ *     group its Status, Diagnostic-Code and Action, continuation lines
+ *     unfolded, the common non-conforming values accepted (Action: failure
+ *     or error; Status: 553 ...; a Final-Recipient without its type);
+ *   - when a recipient's fields give no class: the human-readable part (the
+ *     first text/plain outside the returned message), unfolded into one
+ *     line, its status codes and the phrase table (bounce_phrases);
+ *   - qmail-send bounces, a paragraph per "<address>:";
+ *   - notices without a report, recognised by their From (MAILER-DAEMON,
+ *     postmaster) or Subject: their text as above.
+ * The text is read up to the line that introduces the returned message, so
+ * that codes in our own message do not count.
+ *
+ * The overall class is the first of gone, full, rejected-content,
+ * sender-policy, temporary that some recipient has, else unknown (or
+ * complaint).
  *
  * The VERP token comes from the envelope recipient the caller passes, when
  * it has the form LIST-bounces+TOKEN@DOMAIN; for an ARF report without one,
- * from its Original-Mail-From field (our envelope sender, reported back).
- * It is not verified here (token_check does that, with the store).
+ * from its Original-Mail-From field. It is not verified here (token_check
+ * does that, with the store), and it names the subscriber whatever the
+ * report's recipients say (a forward reports the address forwarded to).
+ * The job comes from the Message-ID of the returned message, when it is one
+ * of ours ("<jJOB.sSUB.RANDOM@DOMAIN>", delivery/engine.c): only a hint for
+ * counting (the caller checks the job is of the token's list).
  *
  * Ownership: a struct bounce owns its strings; bounce_free wipes them (they
  * are addresses: never log them).
  *
  * TRUST: the message and the envelope recipient are untrusted. Bounds:
  * LK_MAX_MESSAGE, LK_MAX_BOUNCE_RCPTS, LK_MAX_BOUNCE_TEXT,
- * LK_MAX_BOUNCE_FIELD, LK_MAX_LIST_NAME, LK_MAX_ADDRESS; the token's length
- * is crypto/token.h's TOKEN_ADDR_LEN.
+ * LK_MAX_BOUNCE_FIELD, LK_MAX_MIME_PARTS, LK_MAX_MIME_DEPTH,
+ * LK_MAX_LIST_NAME, LK_MAX_ADDRESS; the token's length is crypto/token.h's
+ * TOKEN_ADDR_LEN.
  */
 #ifndef LK_INTAKE_BOUNCE_H
 #define LK_INTAKE_BOUNCE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/limits.h"
 
-enum bounce_kind {
+enum bounce_class {
 	BOUNCE_UNKNOWN = 0,
-	BOUNCE_HARD,
-	BOUNCE_SOFT,
+	BOUNCE_GONE,
+	BOUNCE_FULL,
+	BOUNCE_REJECTED_CONTENT,
+	BOUNCE_SENDER_POLICY,
+	BOUNCE_TEMPORARY,
 	BOUNCE_COMPLAINT,
+	BOUNCE_CLASS_COUNT
 };
 
 enum bounce_format {
@@ -67,7 +97,8 @@ enum bounce_action {
 };
 
 struct bounce_rcpt {
-	enum bounce_kind kind;
+	enum bounce_class cls;
+	int final; /* the MTA gave up (Action: failed, 5xx, qmail) */
 	enum bounce_action action;
 	char status[12];     /* "5.1.1" (RFC 3463 syntax checked), or "" */
 	char *final_rcpt;    /* Final-Recipient (or the address of a text bounce,
@@ -76,7 +107,8 @@ struct bounce_rcpt {
 };
 
 struct bounce {
-	enum bounce_kind kind;
+	enum bounce_class cls;
+	int final; /* some recipient of class cls is final */
 	enum bounce_format format;
 	size_t nrcpt;
 	struct bounce_rcpt rcpt[LK_MAX_BOUNCE_RCPTS];
@@ -84,12 +116,14 @@ struct bounce {
 	char *verp_list;	/* LIST of LIST-bounces+TOKEN@DOMAIN; owned; or NULL */
 	char *verp_token;	/* TOKEN, not verified; owned; or NULL */
 	int verp_from_report;	/* the token came from the report, not the envelope */
+	int64_t job_id;		/* from the returned Message-ID, not verified; or 0 */
+	const char *family;	/* bounce_phrases row that decided, static; or NULL */
 };
 
 /* Classifies len bytes of msg. envelope_rcpt (rcpt_len bytes, angle brackets
  * allowed) may be NULL. Always fills *out (free it with bounce_free).
  * Returns 0, or -1 when the message is over LK_MAX_MESSAGE (out then holds
- * only the VERP fields, kind unknown). */
+ * only the VERP fields, class unknown). */
 int bounce_parse(const char *msg, size_t len, const char *envelope_rcpt, size_t rcpt_len,
 		 struct bounce *out);
 
@@ -103,6 +137,32 @@ int bounce_verp_split(const char *p, size_t len, char **list, char **token);
 /* Wipes and frees what out owns; out may be reused. */
 void bounce_free(struct bounce *out);
 
-const char *bounce_kind_str(enum bounce_kind k);
+/* "gone", "full", "rejected-content", "sender-policy", "temporary",
+ * "unknown", "complaint"; bounce_class_parse is the inverse (0, or -1 for
+ * a name that is none of them). */
+const char *bounce_class_name(enum bounce_class c);
+int bounce_class_parse(const char *name, enum bounce_class *out);
+
+/* Classifies one diagnosis: an enhanced status ("5.1.1" or ""), an SMTP
+ * reply code (550, or 0) and text (len bytes, any line breaks). Sets
+ * *family to the deciding phrase row's family (or NULL). The rules, in
+ * order: a sender-policy or rejected-content phrase or status; full; a 4xx
+ * class is temporary; gone; temporary; else unknown. */
+enum bounce_class bounce_classify(const char *status, int smtp, const char *text, size_t len,
+				  const char **family);
+
+/* The phrase table (bounce_phrases.c): data, one row per phrase an MTA
+ * family writes, matched case-insensitively in the unfolded text (runs of
+ * white space are one space); the first row that matches wins, so the
+ * sender-side rows come before the others. example is a line as that MTA
+ * writes it (tests/intake/test_bounce.c classifies each). */
+struct bounce_phrase {
+	const char *family;
+	const char *phrase;
+	enum bounce_class cls;
+	const char *example;
+};
+extern const struct bounce_phrase bounce_phrases[];
+extern const size_t bounce_phrases_count;
 
 #endif

@@ -316,13 +316,16 @@ static int unsubscribe(struct intake *in, const struct intake_target *tg, const 
 	return r;
 }
 
-/* A hard bounce: the score decays and rises; at the threshold an active
- * subscription is disabled or removed (lists/bounces.h). */
-static int hard_bounce(struct intake *in, const struct intake_target *tg)
+/* A hard (gone) or soft (full, a final temporary failure) bounce: the
+ * scores decay and rise; at the threshold an active subscription is
+ * disabled or removed (lists/bounces.h). */
+static int score_bounce(struct intake *in, const struct intake_target *tg, int hard,
+			enum bounce_class cls)
 {
 	struct lists_bounce_policy p = {
 	    conf_get_int(in->conf, "bounce", "threshold"),
 	    conf_get_int(in->conf, "bounce", "decay_days") * 86400,
+	    conf_get_int(in->conf, "bounce", "soft_per_hard"),
 	};
 	struct list_rec l;
 	memset(&l, 0, sizeof(l));
@@ -335,8 +338,8 @@ static int hard_bounce(struct intake *in, const struct intake_target *tg)
 	if (r == STORE_OK)
 		r = store_list_get_id(in->st, tg->list_id, &l);
 	if (r == STORE_OK)
-		r = lists_hard_bounce(&in->x, &l, tg->subscriber_id, &p, &outcome, &score, &erased,
-				      &err);
+		r = (hard ? lists_hard_bounce : lists_soft_bounce)(
+		    &in->x, &l, tg->subscriber_id, &p, &outcome, &score, &erased, &err);
 	if (r == STORE_NOTFOUND) /* the list is gone */
 		r = STORE_OK;
 	if (r == STORE_OK)
@@ -347,8 +350,10 @@ static int hard_bounce(struct intake *in, const struct intake_target *tg)
 			  err.len ? buf_cstr(&err) : store_errmsg(in->st));
 		store_rollback(in->st);
 	} else {
-		log_info("intake: bounce list=%s subscriber=%lld kind=hard outcome=%s score=%lld",
-			 tg->list, (long long)tg->subscriber_id, lists_bounce_outcome_name(outcome),
+		log_info("intake: bounce list=%s subscriber=%lld kind=%s class=%s outcome=%s "
+			 "score=%lld",
+			 tg->list, (long long)tg->subscriber_id, hard ? "hard" : "soft",
+			 bounce_class_name(cls), lists_bounce_outcome_name(outcome),
 			 (long long)score);
 		if (erased && store_scrub(in->st) != STORE_OK)
 			log_warnx("intake: store_scrub after an erasure failed: %s",
@@ -359,28 +364,88 @@ static int hard_bounce(struct intake *in, const struct intake_target *tg)
 	return r;
 }
 
-/* A bounce nobody could read: counted for the list and the day (an
- * aggregate, no person), and dropped; never answered. */
-static int unparsable(struct intake *in, const struct intake_target *tg)
+/* A bounce that is no fault of the subscriber's (sender-policy,
+ * rejected-content), or one nobody could read (unknown): counted for the
+ * list and the day (an aggregate, no person), and for the sender-side ones
+ * also under the job the returned Message-ID names when it is a job of this
+ * list (key: the job's id); never answered, nobody's score changes. */
+static int count_bounce(struct intake *in, const struct intake_target *tg, const char *counter,
+			int64_t job_id, enum bounce_class cls)
 {
 	int64_t day = lists_now(&in->x) / 86400;
+	char key[24] = "";
 	int r = store_begin(in->st);
+	if (r == STORE_OK && job_id > 0) {
+		struct job_rec j = {0};
+		int g = store_job_get(in->st, job_id, &j);
+		if (g == STORE_OK && j.list_id == tg->list_id)
+			bsnprintf(key, sizeof key, "%lld", (long long)job_id);
+		else if (g != STORE_NOTFOUND && g != STORE_OK)
+			r = g;
+		job_rec_free(&j);
+	}
 	if (r == STORE_OK)
-		r = store_stats_add(in->st,
-				    &(struct stat_rec){.day = day,
-						       .list_id = tg->list_id,
-						       .counter = STORE_STAT_BOUNCE_UNPARSABLE,
-						       .key = "",
-						       .value = 1});
+		r = store_stats_add(in->st, &(struct stat_rec){.day = day,
+							       .list_id = tg->list_id,
+							       .counter = counter,
+							       .key = key,
+							       .value = 1});
 	if (r == STORE_OK)
 		r = store_commit(in->st);
 	if (r != STORE_OK) {
-		log_warnx("intake: counting an unparsable bounce failed: %s", store_errmsg(in->st));
+		log_warnx("intake: counting a bounce failed: %s", store_errmsg(in->st));
 		store_rollback(in->st);
+	} else if (cls == BOUNCE_UNKNOWN) {
+		log_info("intake: bounce list=%s class=unknown outcome=dropped", tg->list);
 	} else {
-		log_info("intake: bounce list=%s kind=unknown outcome=dropped", tg->list);
+		log_info("intake: bounce list=%s subscriber=%lld class=%s job=%s outcome=counted",
+			 tg->list, (long long)tg->subscriber_id, bounce_class_name(cls),
+			 key[0] ? key : "-");
 	}
 	return r;
+}
+
+/* Which of the report's recipients speaks for the token's subscriber: the
+ * one whose address is the subscriber's. When none is (a forward: the
+ * report names the address forwarded to), the token still decides, with
+ * the report's overall verdict, and the mismatch is logged by id only. */
+static void pick_rcpt(struct intake *in, const struct intake_target *tg, const struct bounce *b,
+		      enum bounce_class *cls, int *final)
+{
+	*cls = b->cls;
+	*final = b->final;
+	if (b->cls == BOUNCE_COMPLAINT || b->nrcpt == 0)
+		return;
+	int named = 0;
+	for (size_t i = 0; i < b->nrcpt; i++) {
+		const char *const both[] = {b->rcpt[i].final_rcpt, b->rcpt[i].original_rcpt};
+		for (int k = 0; k < 2; k++) {
+			if (both[k] == NULL)
+				continue;
+			named = 1;
+			struct address a;
+			struct buf err;
+			buf_init(&err, 256);
+			int64_t id = 0;
+			int hit = 0;
+			if (address_parse(both[k], strlen(both[k]), &a, &err) == 0) {
+				struct person_addr pa = {a.addr, a.key};
+				hit = lists_find(&in->x, &pa, &id) == STORE_OK &&
+				      id == tg->subscriber_id;
+				address_free(&a);
+			}
+			buf_free(&err);
+			if (hit) {
+				*cls = b->rcpt[i].cls;
+				*final = b->rcpt[i].final;
+				return;
+			}
+		}
+	}
+	if (named)
+		log_info("intake: bounce list=%s subscriber=%lld: the report names another "
+			 "recipient (a forward?); the token's subscriber is kept",
+			 tg->list, (long long)tg->subscriber_id);
 }
 
 static int bounce(struct intake *in, const struct intake_target *tg, const char *msg, size_t len)
@@ -388,19 +453,35 @@ static int bounce(struct intake *in, const struct intake_target *tg, const char 
 	int r = STORE_OK;
 	struct bounce b;
 	bounce_parse(msg, len, tg->addr, strlen(tg->addr), &b);
-	switch (b.kind) {
-	case BOUNCE_HARD:
-		r = hard_bounce(in, tg);
+	enum bounce_class cls;
+	int final;
+	pick_rcpt(in, tg, &b, &cls, &final);
+	switch (cls) {
+	case BOUNCE_GONE:
+		r = score_bounce(in, tg, 1, cls);
+		break;
+	case BOUNCE_FULL:
+		r = score_bounce(in, tg, 0, cls);
+		break;
+	case BOUNCE_TEMPORARY:
+		if (final)
+			r = score_bounce(in, tg, 0, cls);
+		else
+			log_info("intake: bounce list=%s subscriber=%lld class=temporary "
+				 "outcome=none",
+				 tg->list, (long long)tg->subscriber_id);
 		break;
 	case BOUNCE_COMPLAINT:
 		r = unsubscribe(in, tg, "complaint");
 		break;
-	case BOUNCE_SOFT:
-		log_info("intake: bounce list=%s subscriber=%lld kind=soft outcome=none", tg->list,
-			 (long long)tg->subscriber_id);
+	case BOUNCE_SENDER_POLICY:
+		r = count_bounce(in, tg, STORE_STAT_BOUNCE_SENDER_POLICY, b.job_id, cls);
 		break;
-	case BOUNCE_UNKNOWN:
-		r = unparsable(in, tg);
+	case BOUNCE_REJECTED_CONTENT:
+		r = count_bounce(in, tg, STORE_STAT_BOUNCE_REJECTED_CONTENT, b.job_id, cls);
+		break;
+	default:
+		r = count_bounce(in, tg, STORE_STAT_BOUNCE_UNPARSABLE, 0, BOUNCE_UNKNOWN);
 		break;
 	}
 	bounce_free(&b);

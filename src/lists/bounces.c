@@ -34,6 +34,8 @@ const char *lists_bounce_outcome_name(enum lists_bounce_outcome o)
 	switch (o) {
 	case LB_SCORED:
 		return "scored";
+	case LB_SOFT:
+		return "soft-scored";
 	case LB_DISABLED:
 		return "disabled";
 	case LB_REMOVED:
@@ -44,9 +46,11 @@ const char *lists_bounce_outcome_name(enum lists_bounce_outcome o)
 	return "not-subscribed";
 }
 
-int lists_hard_bounce(struct lists_ctx *x, const struct list_rec *l, int64_t id,
-		      const struct lists_bounce_policy *p, enum lists_bounce_outcome *outcome,
-		      int64_t *score, int *erased, struct buf *err)
+/* One bounce: hard adds a point, soft adds to the soft score (both decayed
+ * first, from their one reference time). */
+static int bump(struct lists_ctx *x, const struct list_rec *l, int64_t id,
+		const struct lists_bounce_policy *p, int hard, enum lists_bounce_outcome *outcome,
+		int64_t *score, int *erased, struct buf *err)
 {
 	struct subscription_rec sub;
 	int64_t now = lists_now(x);
@@ -58,14 +62,29 @@ int lists_hard_bounce(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 		return STORE_OK;
 	if (r != STORE_OK)
 		return r;
-	sub.bounce_score = lists_bounce_decayed(sub.bounce_score, sub.bounce_at, now,
-						p->decay_seconds, &sub.bounce_at) +
-			   1;
-	sub.updated = now;
-	*score = sub.bounce_score;
+	int64_t at_h, at_s;
+	int64_t h =
+	    lists_bounce_decayed(sub.bounce_score, sub.bounce_at, now, p->decay_seconds, &at_h);
+	int64_t s =
+	    lists_bounce_decayed(sub.soft_score, sub.bounce_at, now, p->decay_seconds, &at_s);
+	sub.bounce_at = h > 0 ? at_h : s > 0 ? at_s : now;
+	int64_t per = p->soft_per_hard < 1 ? 1 : p->soft_per_hard;
 	*outcome = LB_SCORED;
+	if (hard) {
+		h++;
+	} else if (++s >= per) {
+		s -= per;
+		h++;
+	} else {
+		*outcome = LB_SOFT;
+	}
+	sub.bounce_score = h;
+	sub.soft_score = s;
+	sub.updated = now;
+	*score = h;
 	r = store_subscription_put(x->st, &sub);
-	if (r != STORE_OK || sub.bounce_score < p->threshold || sub.state != SUB_STATE_ACTIVE)
+	if (r != STORE_OK || *outcome == LB_SOFT || sub.bounce_score < p->threshold ||
+	    sub.state != SUB_STATE_ACTIVE)
 		return r;
 	if (l->bounce_action == LIST_BOUNCE_REMOVE) {
 		*outcome = LB_REMOVED;
@@ -73,4 +92,18 @@ int lists_hard_bounce(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 	}
 	*outcome = LB_DISABLED;
 	return lists_set_state(x, l, id, SUB_STATE_DISABLED, "bounce", err);
+}
+
+int lists_hard_bounce(struct lists_ctx *x, const struct list_rec *l, int64_t id,
+		      const struct lists_bounce_policy *p, enum lists_bounce_outcome *outcome,
+		      int64_t *score, int *erased, struct buf *err)
+{
+	return bump(x, l, id, p, 1, outcome, score, erased, err);
+}
+
+int lists_soft_bounce(struct lists_ctx *x, const struct list_rec *l, int64_t id,
+		      const struct lists_bounce_policy *p, enum lists_bounce_outcome *outcome,
+		      int64_t *score, int *erased, struct buf *err)
+{
+	return bump(x, l, id, p, 0, outcome, score, erased, err);
 }

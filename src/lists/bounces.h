@@ -4,11 +4,17 @@
  * subscription is disabled or removed (lists.bounce_action).
  *
  *   lists_bounce_decayed  the score now, from a score kept at a reference time
- *   lists_hard_bounce     one hard bounce of one subscription
+ *   lists_hard_bounce     one hard bounce (the address is gone) of one subscription
+ *   lists_soft_bounce     one soft bounce (a full mailbox, a final 4.x.x failure)
  *
- * Soft bounces (a full mailbox, a server down: 4.x.x) do not count: the
- * delivery engine retries those itself, and a mailbox that stays full ends
- * in a hard bounce. Complaints are not bounces: they unsubscribe at once (P2).
+ * Only an address that is gone (intake/bounce.h's class gone, a 5.1.1 at
+ * the relay) is a hard bounce. A full mailbox or a temporary failure the
+ * reporting MTA gave up on adds to a soft score (subscriptions.soft_score):
+ * every [bounce] soft_per_hard of them make one point of the score, so that a
+ * mailbox full for weeks ends up disabled like a dead one, slowly. Both
+ * decay together, from the same reference time. Rejections that are the
+ * sender's problem (policy, content) never touch a subscription; nor do
+ * delays. Complaints are not bounces: they unsubscribe at once (P2).
  *
  * The decay is in whole periods, so that the score stays an integer: kept
  * with its reference time (subscriptions.bounce_at), it is halved (rounding
@@ -36,11 +42,13 @@ int64_t lists_bounce_decayed(int64_t score, int64_t at, int64_t now, int64_t per
 struct lists_bounce_policy {
 	int64_t threshold;     /* the score that disables or removes */
 	int64_t decay_seconds; /* the score halves every so long */
+	int64_t soft_per_hard; /* soft bounces that make one point (< 1: 1) */
 };
 
 /* What a hard bounce did. */
 enum lists_bounce_outcome {
 	LB_SCORED,	   /* the score rose, below the threshold (or not active) */
+	LB_SOFT,	   /* the soft score rose, short of a point */
 	LB_DISABLED,	   /* disabled at the threshold */
 	LB_REMOVED,	   /* unsubscribed at the threshold */
 	LB_NOT_SUBSCRIBED, /* no such subscription (left meanwhile) */
@@ -54,6 +62,14 @@ const char *lists_bounce_outcome_name(enum lists_bounce_outcome o);
  * source "bounce"; *erased set when that was the person's last list: the
  * caller scrubs after committing). *score: the new score. */
 int lists_hard_bounce(struct lists_ctx *x, const struct list_rec *l, int64_t id,
+		      const struct lists_bounce_policy *p, enum lists_bounce_outcome *outcome,
+		      int64_t *score, int *erased, struct buf *err);
+
+/* One soft bounce, as lists_hard_bounce: decays both scores, adds 1 to the
+ * soft score, and when it reaches p->soft_per_hard turns that into one point
+ * of the score (outcome LB_SCORED, or LB_DISABLED / LB_REMOVED at the
+ * threshold); short of it the outcome is LB_SOFT. *score: the score. */
+int lists_soft_bounce(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 		      const struct lists_bounce_policy *p, enum lists_bounce_outcome *outcome,
 		      int64_t *score, int *erased, struct buf *err);
 

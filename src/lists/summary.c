@@ -36,6 +36,17 @@ static int count_event(void *ctx, const char *action, const char *source, int64_
 	return 0;
 }
 
+/* The sender-side bounce counters of one day, over every key (the job ids). */
+static int sender_side(void *ctx, const struct stat_rec *r)
+{
+	struct lists_summary *s = ctx;
+	if (!strcmp(r->counter, STORE_STAT_BOUNCE_SENDER_POLICY))
+		s->sender_policy += r->value;
+	else if (!strcmp(r->counter, STORE_STAT_BOUNCE_REJECTED_CONTENT))
+		s->rejected_content += r->value;
+	return 0;
+}
+
 int lists_summary_counts(struct lists_ctx *x, const struct list_rec *l, int64_t day,
 			 struct lists_summary *out)
 {
@@ -45,6 +56,8 @@ int lists_summary_counts(struct lists_ctx *x, const struct list_rec *l, int64_t 
 	if (r == STORE_OK)
 		r = store_stats_get(x->st, day, l->id, STORE_STAT_BOUNCE_UNPARSABLE, "",
 				    &out->unparsable);
+	if (r == STORE_OK)
+		r = store_stats_each(x->st, day, day, l->id, sender_side, out);
 	int64_t n[4] = {0};
 	if (r == STORE_OK)
 		r = store_list_counts(x->st, l->id, n);
@@ -74,6 +87,16 @@ void lists_summary_text(const struct list_rec *l, const struct lists_summary *s,
 		   (long long)s->approved, (long long)s->rejected, (long long)s->left,
 		   (long long)s->bounce_disabled, (long long)s->bounce_removed,
 		   (long long)s->complaints, (long long)s->unparsable);
+	if (s->sender_policy + s->rejected_content > 0)
+		buf_printf(text,
+			   "Bounces that are our problem, not the subscribers' (nobody's bounce\n"
+			   "score changed):\n"
+			   "  refused for our sending (sender-policy)  %8lld\n"
+			   "  refused for the message (rejected-content) %6lld\n"
+			   "Receivers refused mail for a blocklisted address, SPF, DKIM or DMARC,\n"
+			   "a missing PTR record or a rate limit: check the DNS records and the\n"
+			   "relay's reputation (`listkeeper job show ID` counts them per job).\n\n",
+			   (long long)s->sender_policy, (long long)s->rejected_content);
 	if (s->waiting > 0)
 		buf_printf(text,
 			   "Subscription requests waiting for your approval now: %lld.\n"
@@ -107,7 +130,8 @@ enum lists_summary_result lists_summary_queue(struct lists_ctx *x, const struct 
 		r = lists_summary_counts(x, l, day, &s);
 	if (r == STORE_OK && res == SUMMARY_QUEUED &&
 	    s.added + s.confirmed + s.approved + s.rejected + s.left + s.bounce_disabled +
-		    s.bounce_removed + s.complaints + s.unparsable + s.waiting ==
+		    s.bounce_removed + s.complaints + s.unparsable + s.sender_policy +
+		    s.rejected_content + s.waiting ==
 		0)
 		res = SUMMARY_NOTHING;
 	struct buf subject, text;

@@ -31,8 +31,10 @@
 struct lists_summary {
 	int64_t day; /* days since the epoch, UTC */
 	int64_t added, confirmed, approved, rejected, left, bounce_disabled, bounce_removed,
-	    complaints, unparsable;
-	int64_t waiting; /* held for the owners now (not on that day) */
+	    complaints, unparsable,
+	    sender_policy,    /* bounces: the receivers refused us (blocklist, SPF/DKIM/DMARC) */
+	    rejected_content; /* bounces: the receivers refused the message (spam, size) */
+	int64_t waiting;      /* held for the owners now (not on that day) */
 };
 
 int lists_summary_counts(struct lists_ctx *x, const struct list_rec *l, int64_t day,

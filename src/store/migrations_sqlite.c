@@ -277,7 +277,13 @@ static const char M11[] = "CREATE TABLE job_failures(\n"
 			  "  PRIMARY KEY (job_id, reason)\n"
 			  ") WITHOUT ROWID;\n";
 
-static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6, M7, M8, M9, M10, M11};
+/* The soft part of a subscription's bounce score (full mailboxes, final
+ * temporary failures): [bounce] soft_per_hard of them make one point of
+ * bounce_score (lists/bounces.h). */
+static const char M12[] =
+    "ALTER TABLE subscriptions ADD COLUMN soft_score INTEGER NOT NULL DEFAULT 0;\n";
+
+static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6, M7, M8, M9, M10, M11, M12};
 
 int migrations_sqlite_count(void)
 {

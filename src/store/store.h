@@ -143,7 +143,9 @@ struct subscription_rec {
 	int64_t bounce_score;
 	int64_t created;
 	int64_t updated;
-	int64_t bounce_at; /* the score's reference time for its decay (0: none) */
+	int64_t bounce_at;  /* the score's reference time for its decay (0: none) */
+	int64_t soft_score; /* full mailboxes, final 4xx: [bounce] soft_per_hard make one
+			       point of bounce_score; decays with it (lists/bounces.h) */
 };
 
 struct ledger_rec {
@@ -419,6 +421,10 @@ int store_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t 
 /* The intake's counters (key ""), written by intake and read by `listkeeper
  * stats`, the owners' summary and /metrics: one spelling for all. */
 #define STORE_STAT_BOUNCE_UNPARSABLE "bounce-unparsable"
+/* Bounces that are the sender's problem, not the subscriber's (intake/bounce.h):
+ * per list and day, key "" or the job's id. */
+#define STORE_STAT_BOUNCE_SENDER_POLICY "bounce-sender-policy"
+#define STORE_STAT_BOUNCE_REJECTED_CONTENT "bounce-rejected-content"
 #define STORE_STAT_INTAKE_QUARANTINED "intake-quarantined"
 struct stat_rec {
 	int64_t day;	       /* days since the epoch, UTC */

@@ -24,14 +24,17 @@
 
 #define SUBR_COLS "id, addr_hash, wrapped_key, data, html, tracking, created"
 #define SUBN_COLS                                                                                  \
-	"list_id, subscriber_id, state, digest, nomail, bounce_score, created, updated, bounce_at"
+	"list_id, subscriber_id, state, digest, nomail, bounce_score, created, updated, "          \
+	"bounce_at, "                                                                              \
+	"soft_score"
 #define LIST_COLS                                                                                  \
 	"id, name, domain, title, description, kind, sub_policy, post_policy, moderation, "        \
 	"archive, digest, footer, postal_address, tracking, created, owners, bounce_action"
 #define MEMBER_SQL                                                                                 \
 	"SELECT su.list_id, su.subscriber_id, su.state, su.digest, su.nomail, su.bounce_score, "   \
-	"su.created, su.updated, su.bounce_at, s.id, s.addr_hash, s.wrapped_key, s.data, s.html, " \
-	"s.tracking, s.created FROM subscriptions su JOIN subscribers s ON s.id = "                \
+	"su.created, su.updated, su.bounce_at, su.soft_score, s.id, s.addr_hash, s.wrapped_key, "  \
+	"s.data, s.html, s.tracking, s.created FROM subscriptions su JOIN subscribers s ON s.id "  \
+	"= "                                                                                       \
 	"su.subscriber_id "                                                                        \
 	"WHERE su.list_id = ?1 AND su.subscriber_id > ?2 "
 #define LEDGER_COLS                                                                                \
@@ -59,9 +62,11 @@ static const char *const SQL[Q_COUNT] = {
     [Q_SUBR_BY_HASH] = "SELECT " SUBR_COLS " FROM subscribers WHERE addr_hash=?",
     /* put = insert, else update: INSERT OR REPLACE may delete (and cascade),
      * so SQLite gave it a statement journal, which cost a fifth of an import. */
-    [Q_SUBN_PUT] = "INSERT INTO subscriptions(" SUBN_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    [Q_SUBN_PUT] =
+	"INSERT INTO subscriptions(" SUBN_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     [Q_SUBN_UPDATE] = "UPDATE subscriptions SET state=?3, digest=?4, nomail=?5, bounce_score=?6, "
-		      "created=?7, updated=?8, bounce_at=?9 WHERE list_id=?1 AND subscriber_id=?2",
+		      "created=?7, updated=?8, bounce_at=?9, soft_score=?10 WHERE list_id=?1 AND "
+		      "subscriber_id=?2",
     [Q_SUBN_GET] = "SELECT " SUBN_COLS " FROM subscriptions WHERE list_id=? AND subscriber_id=?",
     [Q_SUBN_DELETE] = "DELETE FROM subscriptions WHERE list_id=? AND subscriber_id=?",
     [Q_SUBN_COUNT] = "SELECT count(*) FROM subscriptions WHERE subscriber_id=?",

@@ -237,6 +237,7 @@ static void read_subscription(sqlite3_stmt *st, struct subscription_rec *r)
 	r->created = sqlite3_column_int64(st, 6);
 	r->updated = sqlite3_column_int64(st, 7);
 	r->bounce_at = sqlite3_column_int64(st, 8);
+	r->soft_score = sqlite3_column_int64(st, 9);
 }
 
 static int subscription_write(struct sqlite_store *q, enum stmt_id id,
@@ -254,6 +255,7 @@ static int subscription_write(struct sqlite_store *q, enum stmt_id id,
 	sqlite3_bind_int64(st, 7, r->created);
 	sqlite3_bind_int64(st, 8, r->updated);
 	sqlite3_bind_int64(st, 9, r->bounce_at);
+	sqlite3_bind_int64(st, 10, r->soft_score);
 	return sqlite_run(q, st, "put subscription");
 }
 
@@ -375,7 +377,7 @@ int sq_members_page(struct store *s, int64_t list_id, int state, int recipients,
 		struct subscription_rec sub;
 		struct subscriber_rec who = {0};
 		read_subscription(st, &sub);
-		read_subscriber(st, 9, &who);
+		read_subscriber(st, 10, &who);
 		int stop = cb(ctx, &sub, &who);
 		subscriber_rec_free(&who);
 		if (stop)

@@ -365,7 +365,22 @@ void stats_metrics(struct stats *s, struct store *st, const struct sockaddr *cli
 		/* The intake's counters of the store (stats_daily, as `listkeeper
 		 * stats` shows them under "mail received"): totals over every day
 		 * kept, so they only grow, whichever process counted them. */
-		int64_t unparsable, quarantined;
+		int64_t unparsable, quarantined, policy, content;
+		if (store_stats_total(st, STORE_STAT_BOUNCE_SENDER_POLICY, &policy) == STORE_OK &&
+		    store_stats_total(st, STORE_STAT_BOUNCE_REJECTED_CONTENT, &content) == STORE_OK)
+			buf_printf(
+			    b,
+			    "# HELP listkeeper_bounces_sender_policy_total Bounces where a "
+			    "receiver refused our sending (blocklist, SPF/DKIM/DMARC, PTR, "
+			    "rate), never scored on a subscriber.\n"
+			    "# TYPE listkeeper_bounces_sender_policy_total counter\n"
+			    "listkeeper_bounces_sender_policy_total %" PRId64 "\n"
+			    "# HELP listkeeper_bounces_rejected_content_total Bounces where a "
+			    "receiver refused the message (spam verdict, size, virus), never "
+			    "scored on a subscriber.\n"
+			    "# TYPE listkeeper_bounces_rejected_content_total counter\n"
+			    "listkeeper_bounces_rejected_content_total %" PRId64 "\n",
+			    policy, content);
 		if (store_stats_total(st, STORE_STAT_BOUNCE_UNPARSABLE, &unparsable) == STORE_OK &&
 		    store_stats_total(st, STORE_STAT_INTAKE_QUARANTINED, &quarantined) == STORE_OK)
 			buf_printf(b,

@@ -103,6 +103,34 @@ check "soft and garbled: score 0" [ "$(score keep)" = 0 ]
 check "garbled bounce counted (an aggregate for the list and day)" \
   [ "$(q "SELECT sum(value) FROM stats_daily WHERE counter = 'bounce-unparsable'")" = 1 ]
 
+# A sender-side rejection (a real Postfix bounce of "554 5.7.1 ... blocked
+# using zen.spamhaus.org", tests/intake/bounces/postfix/) never touches the
+# subscriber: counted for the list and under the job that the returned
+# Message-ID names. Its report names another recipient (as a forward's
+# would): the token's subscriber is kept, and the log says so by id.
+keepmsg=$(grep -l "keep@example.org" "$T"/out/new/* | head -1)
+mid=$(sed -n 's/^Message-ID: *//p' "$keepmsg" | head -1 | tr -d '\r')
+job=${mid#<j}; job=${job%%.*}
+bounce_for keep "$B/postfix/policy-spamhaus.eml"
+sed -i "s/<j7\.s8\.0123456789ab@lists\.example\.org>/$mid/" "$T/msg.eml"
+check "sender-policy bounce: 250" grep -q "<-  *250 2.0.0" <<<"$(lmtp "$(verp keep)" "$T/msg.eml")"
+check "sender-policy: the score stays 0" [ "$(score keep)" = 0 ]
+check "sender-policy: still active" [ "$(state keep)" = 1 ]
+check "sender-policy: counted for the list under the job" \
+  [ "$(q "SELECT sum(value) FROM stats_daily WHERE counter = 'bounce-sender-policy' AND key = '$job'")" = 1 ]
+check "sender-policy: job show counts it" grep -q "refused by receivers: 1 for our sending" <<<"$(lk job show "$job")"
+check "sender-policy: the owners' summary counts it" \
+  grep -q "refused for our sending (sender-policy) *1" <<<"$(lk summary show news --day "$(date -u +%F)")"
+check "the report names another recipient: logged by subscriber id" \
+  grep -q "subscriber=$(sid keep): the report names another recipient" "$T/serve.log"
+# A full mailbox that the receiver reports as final (Postfix gave up on a
+# 452 4.2.2) is soft: the soft score rises, the score does not yet.
+bounce_for keep "$B/postfix/full-gmail-over-quota.eml"
+check "final 4.2.2: 250" grep -q "<-  *250 2.0.0" <<<"$(lmtp "$(verp keep)" "$T/msg.eml")"
+check "final 4.2.2: soft score 2 (with the delayed full one), score 0" \
+  [ "$(q "SELECT soft_score || ':' || bounce_score FROM subscriptions s JOIN lists l ON l.id = s.list_id WHERE l.name = 'news' AND s.subscriber_id = $(sid keep)")" = 2:0 ]
+check "the log names no address" bash -c "! grep -q '@example.org\|@d[0-9]*.example.net' '$T/serve.log'"
+
 # An ARF complaint unsubscribes at once; it was the last list: erased.
 bounce_for complaint "$B/arf-abuse.eml"
 check "complaint: 250" grep -q "<-  *250 2.0.0" <<<"$(lmtp "$(verp complaint)" "$T/msg.eml")"

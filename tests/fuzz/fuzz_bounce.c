@@ -8,7 +8,10 @@
  * address of at most LK_MAX_ADDRESS bytes; a complaint only from an ARF
  * report; a token only of token.h's address form (token_addr_syntax); and
  * bounce_verp_split on the whole input agrees with itself.
- * Seeds: corpus/fuzz_bounce/ (samples from tests/intake/bounces/).
+ * a class in range, final 0 or 1, the deciding phrase row one of the table's.
+ * The classifier of one diagnosis (bounce_classify) gets the whole input too.
+ * Seeds: corpus/fuzz_bounce/ (samples from tests/intake/bounces/: the
+ * hand-written ones, flufl.bounce's and real Postfix bounces).
  *
  * TRUST: the whole input is untrusted; it is copied to an exact-size heap
  * block so that ASan catches any read past it.
@@ -67,12 +70,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (b.nrcpt > LK_MAX_BOUNCE_RCPTS)
 		abort();
-	if (b.kind == BOUNCE_COMPLAINT && b.format != BOUNCE_FMT_ARF)
+	if (b.cls == BOUNCE_COMPLAINT && b.format != BOUNCE_FMT_ARF)
 		abort();
+	if ((unsigned)b.cls >= BOUNCE_CLASS_COUNT || (b.final != 0 && b.final != 1) || b.job_id < 0)
+		abort();
+	if (b.family != NULL) { /* a row's family, never a pointer into the input */
+		size_t k = 0;
+		while (k < bounce_phrases_count && bounce_phrases[k].family != b.family)
+			k++;
+		if (k == bounce_phrases_count)
+			abort();
+	}
 	for (size_t i = 0; i < b.nrcpt; i++) {
 		check_addr(b.rcpt[i].final_rcpt);
 		check_addr(b.rcpt[i].original_rcpt);
-		if (strlen(b.rcpt[i].status) >= sizeof b.rcpt[i].status)
+		if (strlen(b.rcpt[i].status) >= sizeof b.rcpt[i].status ||
+		    (unsigned)b.rcpt[i].cls >= BOUNCE_CLASS_COUNT)
 			abort();
 	}
 	if ((b.verp_token == NULL) != (b.verp_list == NULL))
@@ -85,6 +98,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	bounce_free(&b);
+	const char *fam = NULL;
+	if ((unsigned)bounce_classify(size > 3 && m[0] == '5' ? "5.0.0" : "", 0, m, size, &fam) >=
+	    BOUNCE_CLASS_COUNT)
+		abort();
 	char *l = NULL, *t = NULL;
 	if (bounce_verp_split(m, size, &l, &t) == 0) {
 		if (l == NULL || t == NULL || strlen(l) > LK_MAX_LIST_NAME)

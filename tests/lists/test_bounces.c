@@ -132,10 +132,22 @@ static int64_t sub_active(struct fx *f, const struct list_rec *l, const char *ad
 static enum lists_bounce_outcome bounce(struct fx *f, const struct list_rec *l, int64_t id,
 					int64_t *score, int *erased)
 {
-	struct lists_bounce_policy p = {3, WEEK};
+	struct lists_bounce_policy p = {3, WEEK, 2};
 	enum lists_bounce_outcome o;
 	assert_int_equal(store_begin(f->st), STORE_OK);
 	assert_int_equal(lists_hard_bounce(&f->x, l, id, &p, &o, score, erased, &f->err), STORE_OK);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+	return o;
+}
+
+/* One soft bounce (two make a point), as bounce(). */
+static enum lists_bounce_outcome soft(struct fx *f, const struct list_rec *l, int64_t id,
+				      int64_t *score, int *erased)
+{
+	struct lists_bounce_policy p = {3, WEEK, 2};
+	enum lists_bounce_outcome o;
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(lists_soft_bounce(&f->x, l, id, &p, &o, score, erased, &f->err), STORE_OK);
 	assert_int_equal(store_commit(f->st), STORE_OK);
 	return o;
 }
@@ -173,6 +185,38 @@ static void test_disable_at_threshold(void **state)
 	assert_int_equal(bounce(f, &f->talk, id, &score, &erased), LB_NOT_SUBSCRIBED);
 }
 
+/* Soft bounces (a full mailbox) add up slowly: two make one point, they
+ * decay with the score, and enough of them disable like hard ones. */
+static void test_soft(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = sub_active(f, &f->news, "s@example.org"), score;
+	int erased;
+	assert_int_equal(soft(f, &f->news, id, &score, &erased), LB_SOFT);
+	assert_int_equal(score, 0);
+	struct subscription_rec s;
+	assert_int_equal(store_subscription_get(f->st, f->news.id, id, &s), STORE_OK);
+	assert_int_equal(s.soft_score, 1);
+	assert_int_equal(soft(f, &f->news, id, &score, &erased), LB_SCORED);
+	assert_int_equal(score, 1);
+	assert_int_equal(store_subscription_get(f->st, f->news.id, id, &s), STORE_OK);
+	assert_int_equal(s.soft_score, 0);
+	/* one soft bounce, then a week: the soft 1 halves to 0, the score 1 to 0 */
+	assert_int_equal(soft(f, &f->news, id, &score, &erased), LB_SOFT);
+	f->x.now = NOW + WEEK;
+	assert_int_equal(soft(f, &f->news, id, &score, &erased), LB_SOFT);
+	assert_int_equal(score, 0);
+	/* a hard one and four soft ones: 3, disabled */
+	assert_int_equal(bounce(f, &f->news, id, &score, &erased), LB_SCORED);
+	assert_int_equal(soft(f, &f->news, id, &score, &erased), LB_SCORED);
+	assert_int_equal(score, 2);
+	assert_int_equal(soft(f, &f->news, id, &score, &erased), LB_SOFT);
+	assert_int_equal(state_of(f, &f->news, id), SUB_STATE_ACTIVE);
+	assert_int_equal(soft(f, &f->news, id, &score, &erased), LB_DISABLED);
+	assert_int_equal(score, 3);
+	assert_int_equal(state_of(f, &f->news, id), SUB_STATE_DISABLED);
+}
+
 static void test_remove_and_erase(void **state)
 {
 	struct fx *f = *state;
@@ -204,6 +248,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_decay),
 	    cmocka_unit_test_setup_teardown(test_disable_at_threshold, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_soft, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remove_and_erase, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
