@@ -63,6 +63,12 @@ static const struct conf_key KEYS[] = {
      "(put a TLS-terminating proxy in front)."},
     {"http", "tls_key", CT_PATH, "", 0, 0, NULL,
      "Private key (PEM) of tls_cert; mode 0600 (refused if others can read it)."},
+    {"http", "max_conns_per_ip", CT_INT, "32", 0, 256, NULL,
+     "Most connections open at once from one client network (an IPv4 address, an IPv6 /64); "
+     "more are refused at once. Connections from trusted_proxies are not counted. 0: no cap."},
+    {"http", "request_timeout", CT_INT, "20", 1, 3600, NULL,
+     "Seconds a client has for a whole request, the request line, headers and body together, "
+     "from its connection (or the previous answer on it); then the connection is closed."},
     {"http", "trusted_proxies", CT_STR, "", 0, 0, NULL,
      "Proxies whose X-Forwarded-For is believed (e.g. 127.0.0.1, 10.0.0.0/8): the client is "
      "then the rightmost hop not in this list. Empty: the connecting address."},

@@ -35,7 +35,7 @@
 /* Tokens and secrets */
 #define LK_MAX_TOKEN 128 /* the text of a token, either form */
 #define LK_MAX_PASSWORD 1024
-#define LK_MAX_KEY_FILE 4096 /* the key file, read whole */
+#define LK_MAX_KEY_FILE 4096	    /* the key file, read whole */
 #define LK_MAX_TLS_FILE (64u << 10) /* [http] tls_cert or tls_key (PEM), read whole */
 
 /* Configuration */
@@ -48,11 +48,12 @@
 #define LK_HTTP_TIMEOUT_SECONDS 30     /* idle connection timeout */
 #define LK_HTTP_CONN_MEMORY (32 << 10) /* per connection: request line and headers must fit */
 #define LK_HTTP_BACKLOG 128
-#define LK_WEB_SCRUB_MS 250 /* at most this long between an erasure and its WAL scrub */
+#define LK_WEB_SCRUB_MS 250    /* at most this long between an erasure and its WAL scrub */
 #define LK_WEB_WRITER_BATCH 64 /* write jobs of web workers committed together (web/writer.h) */
 #define LK_HTTP_MAX_BODY (64u << 10)   /* a POST body, whole; bigger is a 413 */
 #define LK_HTTP_MAX_DISCARD (1u << 20) /* a chunked body past the bound, read for its 413 */
-#define LK_HTTP_RETRY_AFTER "60"      /* seconds, in every 503 (store busy or unavailable) */
+#define LK_HTTP_REAP_MS 250	       /* how often [http] request_timeout is checked */
+#define LK_HTTP_RETRY_AFTER "60"       /* seconds, in every 503 (store busy or unavailable) */
 #define LK_HTTP_MAX_FIELDS 32	       /* form fields in one body */
 #define LK_HTTP_MAX_FIELD_NAME 128     /* one field's name, decoded */
 #define LK_HTTP_MAX_FIELD_VALUE 8192   /* one field's value, decoded */
@@ -78,13 +79,13 @@
 #define LK_MAX_COMMAND_TEXT (256u << 10) /* decoded body read for commands */
 
 /* Content filters (intake/filter_*.c): the daemons' answers */
-#define LK_FILTER_MAX_CLAMD_REPLY 1024	     /* clamd's one-line verdict */
-#define LK_FILTER_MAX_VIRUS_NAME 128	     /* a signature name kept from it */
+#define LK_FILTER_MAX_CLAMD_REPLY 1024	      /* clamd's one-line verdict */
+#define LK_FILTER_MAX_VIRUS_NAME 128	      /* a signature name kept from it */
 #define LK_FILTER_MAX_SPAMD_REPLY (64u << 10) /* spamd's answer, headers and symbols */
-#define LK_FILTER_MAX_SPAMD_LINE 512	     /* one status or header line of it */
-#define LK_FILTER_MAX_SPAMD_HEADERS 16	     /* header lines in it */
-#define LK_FILTER_MAX_SPAM_SYMBOLS 64	     /* rule names kept from SYMBOLS */
-#define LK_FILTER_MAX_SPAM_SYMBOL 64	     /* one rule name */
+#define LK_FILTER_MAX_SPAMD_LINE 512	      /* one status or header line of it */
+#define LK_FILTER_MAX_SPAMD_HEADERS 16	      /* header lines in it */
+#define LK_FILTER_MAX_SPAM_SYMBOLS 64	      /* rule names kept from SYMBOLS */
+#define LK_FILTER_MAX_SPAM_SYMBOL 64	      /* one rule name */
 
 /* LMTP (intake role) */
 #define LK_LMTP_MAX_CONNECTIONS 16  /* sessions at once, a thread and a store each */

@@ -42,6 +42,7 @@
 #include "core/num.h"
 #include "core/xmalloc.h"
 #include "store/store.h"
+#include "web/connguard.h"
 #include "web/form.h"
 #include "web/listpage.h"
 #include "web/me.h"
@@ -83,6 +84,7 @@ struct http_server {
 	pthread_key_t store_key;  /* this worker's store, opened on first use */
 	pthread_t scrubber;	  /* web/scrub.h: the WAL checkpoint after erasures */
 	struct writer *writer;	  /* web/writer.h: the group commit of unsubscribes */
+	struct connguard *guard;  /* web/connguard.h: per-network caps, request deadline */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stopping, scrubbing; /* under mu; scrubbing: the thread runs */
@@ -182,6 +184,44 @@ struct post {
 
 static void listpage_env_of(struct http_server *s, struct listpage_env *env);
 
+/* The guard's record of conn (connguard.h), set when it was accepted. */
+static struct guarded *guarded_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* The request of conn is in: its deadline stops while it is answered. */
+static void answering(struct http_server *s, struct MHD_Connection *conn)
+{
+	connguard_answering(s->guard, guarded_of(conn));
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	(void)addrlen;
+	struct http_server *s = cls;
+	return connguard_admit(s->guard, addr) ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *a =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		const union MHD_ConnectionInfo *fd =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = connguard_open(s->guard, a != NULL ? a->client_addr : NULL,
+						 fd != NULL ? fd->connect_fd : -1);
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		connguard_close(s->guard, *socket_context); /* before the socket closes */
+		*socket_context = NULL;
+	}
+}
+
 /* Called once the answer has been sent (or the client has gone). An accepted
  * subscribe request is done here, after its answer, so that the answer's
  * timing says nothing about the address (web/listpage.h); it is done even if
@@ -189,8 +229,9 @@ static void listpage_env_of(struct http_server *s, struct listpage_env *env);
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)conn;
 	(void)toe;
+	if (cls != NULL) /* the next request on this connection has its own deadline */
+		connguard_next(((struct http_server *)cls)->guard, guarded_of(conn));
 	struct post *pp = cls != NULL ? *req_cls : NULL;
 	if (pp != NULL && pp != cls) {
 		if (pp->later != NULL || pp->me_later != NULL) {
@@ -384,6 +425,7 @@ static enum MHD_Result post_done(struct http_server *s, struct MHD_Connection *c
 				 const char *url, struct post *pp)
 {
 	struct page p;
+	answering(s, conn);
 	struct form *f = form_new();
 	const char *ctype =
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -463,6 +505,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			*upload_data_size = 0;
 			return MHD_YES;
 		}
+		answering(s, conn);
 		if (tokpages_match(url)) {
 			struct tokpages_env env;
 			tokpages_env_of(s, &env);
@@ -708,6 +751,7 @@ static void drain_suspended(struct http_server *s)
 
 static void server_free(struct http_server *s)
 {
+	connguard_free(s->guard); /* every connection is closed; it borrows proxies */
 	stats_free(s->stats);
 	ratelimit_free(s->rl);
 	free(s->proxies);
@@ -755,6 +799,16 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 		server_free(s);
 		return NULL;
 	}
+	s->guard = connguard_new((size_t)conf_get_int(conf, "http", "max_conns_per_ip"),
+				 (int)conf_get_int(conf, "http", "request_timeout"), s->proxies,
+				 s->n_proxies);
+	if (s->guard == NULL) {
+		buf_puts(err, "cannot start the web server's reaper thread");
+		writer_free(s->writer);
+		pthread_key_delete(s->store_key);
+		server_free(s);
+		return NULL;
+	}
 	pthread_mutex_init(&s->mu, NULL); /* before the first request */
 	pthread_cond_init(&s->cv, NULL);
 	pthread_cond_init(&s->resumed, NULL);
@@ -771,13 +825,14 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 		};
 		errno = 0;
 		s->d = MHD_start_daemon(
-		    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, tls_opts,
+		    flags, 0, on_accept, s, on_request, s, MHD_OPTION_ARRAY, tls_opts,
 		    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
 		    (unsigned int)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
 		    (unsigned int)HTTP_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
 		    (unsigned int)HTTP_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		    (size_t)HTTP_CONN_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+		    on_connection, s, MHD_OPTION_END);
 		if (s->d == NULL) {
 			buf_printf(err, "[http] listen = %s: the HTTP library failed to start%s%s",
 				   conf_get(conf, "http", "listen"), errno ? ": " : "",
