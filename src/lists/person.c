@@ -744,6 +744,9 @@ int lists_erase(struct lists_ctx *x, int64_t id, const char *source, const char 
 	}
 	if (r == STORE_OK && reason != NULL)
 		r = store_suppression_add(x->st, who.addr_hash, 0, reason, lists_now(x));
+	int64_t held = 0; /* their posts held for the moderators (lists/held.h) */
+	if (r == STORE_OK)
+		r = store_held_delete_sender(x->st, who.addr_hash, &held);
 	if (r == STORE_OK)
 		r = ledger_event(x, 0, id, "erase", source, NULL);
 	if (r == STORE_OK)

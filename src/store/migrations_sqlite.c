@@ -283,7 +283,28 @@ static const char M11[] = "CREATE TABLE job_failures(\n"
 static const char M12[] =
     "ALTER TABLE subscriptions ADD COLUMN soft_score INTEGER NOT NULL DEFAULT 0;\n";
 
-static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6, M7, M8, M9, M10, M11, M12};
+/* The moderation queue: posts to discussion lists held for the moderators
+ * (lists/held.c). The sender's address and the message are sealed together
+ * under the row's own data key, wrapped by the master key; the sender's
+ * keyed hash finds a person's posts for erasure; expires is when the row and
+ * its data are deleted (the days given to held_put). */
+static const char M13[] = "CREATE TABLE held(\n"
+			  "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+			  "  list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,\n"
+			  "  created INTEGER NOT NULL,\n"
+			  "  expires INTEGER NOT NULL,\n"
+			  "  reason TEXT NOT NULL,\n"
+			  "  detail TEXT NOT NULL,\n"
+			  "  sender_hash BLOB NOT NULL,\n"
+			  "  wrapped_key BLOB NOT NULL,\n"
+			  "  data BLOB NOT NULL,\n"
+			  "  size INTEGER NOT NULL\n"
+			  ");\n"
+			  "CREATE INDEX held_list ON held(list_id, id);\n"
+			  "CREATE INDEX held_sender ON held(sender_hash);\n"
+			  "CREATE INDEX held_expires ON held(expires);\n";
+
+static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6, M7, M8, M9, M10, M11, M12, M13};
 
 int migrations_sqlite_count(void)
 {

@@ -263,6 +263,41 @@ int store_spool_insert(struct store *s, struct spool_rec *r)
 {
 	return s->ops->spool_insert(s, r);
 }
+void held_rec_free(struct held_rec *r)
+{
+	if (r->data != NULL) {
+		explicit_bzero(r->data, r->data_len);
+		free(r->data);
+	}
+	free(r->reason);
+	free(r->detail);
+	memset(r, 0, sizeof(*r));
+}
+int store_held_insert(struct store *s, struct held_rec *r)
+{
+	return s->ops->held_insert(s, r);
+}
+int store_held_get(struct store *s, int64_t id, struct held_rec *out)
+{
+	return s->ops->held_get(s, id, out);
+}
+int store_held_each(struct store *s, int64_t list_id,
+		    int (*cb)(void *ctx, const struct held_rec *r), void *ctx)
+{
+	return s->ops->held_each(s, list_id, cb, ctx);
+}
+int store_held_delete(struct store *s, int64_t id)
+{
+	return s->ops->held_delete(s, id);
+}
+int store_held_expire(struct store *s, int64_t now, int64_t *n)
+{
+	return s->ops->held_expire(s, now, n);
+}
+int store_held_delete_sender(struct store *s, const uint8_t hash[HASH_LEN], int64_t *n)
+{
+	return s->ops->held_delete_sender(s, hash, n);
+}
 int store_spool_get(struct store *s, int64_t id, struct spool_rec *out)
 {
 	return s->ops->spool_get(s, id, out);

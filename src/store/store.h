@@ -378,6 +378,35 @@ struct spool_rec {
 	int64_t updated;     /* pending: not to be handled before then */
 };
 void spool_rec_free(struct spool_rec *r);
+
+/* --- the moderation queue: posts held for the moderators ----------------- */
+/* A held post (table held): the sender's address and the message are sealed
+ * together under a data key of the row's own (lists/held.h); the sender's
+ * keyed hash finds a person's held posts for erasure. */
+struct held_rec {
+	int64_t id;
+	int64_t list_id;
+	int64_t created;
+	int64_t expires; /* deleted with its data from then on */
+	char *reason;	 /* the hold reason's name (intake/post.h); owned */
+	char *detail;	 /* our words ("spam score 7.5"), never an address; owned */
+	uint8_t sender_hash[HASH_LEN];
+	uint8_t wrapped_key[PII_WRAPPED_LEN];
+	uint8_t *data; /* sealed; NULL from store_held_each */
+	size_t data_len;
+	int64_t size; /* the message's bytes, for listings */
+};
+void held_rec_free(struct held_rec *r);
+int store_held_insert(struct store *s, struct held_rec *r); /* sets r->id */
+int store_held_get(struct store *s, int64_t id, struct held_rec *out);
+/* A list's held posts in id order (data not read); list_id 0: every list's. */
+int store_held_each(struct store *s, int64_t list_id,
+		    int (*cb)(void *ctx, const struct held_rec *r), void *ctx);
+int store_held_delete(struct store *s, int64_t id); /* STORE_NOTFOUND if none */
+/* Deletes the posts whose expiry is at or before now; *n how many. */
+int store_held_expire(struct store *s, int64_t now, int64_t *n);
+/* Deletes every post of the sender with this keyed hash; *n how many. */
+int store_held_delete_sender(struct store *s, const uint8_t hash[HASH_LEN], int64_t *n);
 int store_spool_insert(struct store *s, struct spool_rec *r); /* sets r->id */
 int store_spool_get(struct store *s, int64_t id, struct spool_rec *out);
 /* Pending (quarantined = 0) or quarantined (1) rows after id `after` with

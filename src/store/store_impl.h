@@ -92,6 +92,13 @@ struct store_ops {
 	int (*spool_marks)(struct store *s, int64_t after, int limit,
 			   int (*cb)(void *, int64_t, const uint8_t *), void *ctx);
 	int (*spool_unclaim_tag)(struct store *s, int64_t id, const uint8_t *tag);
+	int (*held_insert)(struct store *s, struct held_rec *r);
+	int (*held_get)(struct store *s, int64_t id, struct held_rec *out);
+	int (*held_each)(struct store *s, int64_t list_id,
+			 int (*cb)(void *, const struct held_rec *), void *ctx);
+	int (*held_delete)(struct store *s, int64_t id);
+	int (*held_expire)(struct store *s, int64_t now, int64_t *n);
+	int (*held_delete_sender)(struct store *s, const uint8_t hash[HASH_LEN], int64_t *n);
 	int (*ledger_counts)(struct store *s, int64_t list_id, int64_t from, int64_t to,
 			     int (*cb)(void *, const char *, const char *, int64_t), void *ctx);
 

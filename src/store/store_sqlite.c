@@ -246,6 +246,8 @@ static void sq_close(struct store *s)
 		sqlite3_finalize(q->istmt[i]);
 	for (size_t i = 0; i < SQLITE_STATS_STMTS; i++)
 		sqlite3_finalize(q->sstmt[i]);
+	for (int i = 0; i < SQLITE_HELD_STMTS; i++)
+		sqlite3_finalize(q->hstmt[i]);
 	for (int i = 0; i < SP_CACHED; i++) {
 		sqlite3_finalize(q->sp[i][0]);
 		sqlite3_finalize(q->sp[i][1]);
@@ -767,6 +769,12 @@ static const struct store_ops SQLITE_OPS = {
     .confirm_limit_prune = sq_confirm_limit_prune,
     .spool_insert = sq_spool_insert,
     .spool_get = sq_spool_get,
+    .held_insert = sq_held_insert,
+    .held_get = sq_held_get,
+    .held_each = sq_held_each,
+    .held_delete = sq_held_delete,
+    .held_expire = sq_held_expire,
+    .held_delete_sender = sq_held_delete_sender,
     .spool_each = sq_spool_each,
     .spool_set = sq_spool_set,
     .spool_delete = sq_spool_delete,

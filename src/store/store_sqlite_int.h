@@ -17,6 +17,7 @@
 #define SQLITE_LIMIT_STMTS 6
 #define SQLITE_INTAKE_STMTS 10
 #define SQLITE_STATS_STMTS 6
+#define SQLITE_HELD_STMTS 6
 
 /* The cached statements of store_sqlite.c and store_sqlite_members.c
  * (their SQL is in store_sqlite.c). */
@@ -79,6 +80,7 @@ struct sqlite_store {
 	sqlite3_stmt *lstmt[SQLITE_LIMIT_STMTS];  /* store_sqlite_limits.c */
 	sqlite3_stmt *istmt[SQLITE_INTAKE_STMTS]; /* store_sqlite_intake.c */
 	sqlite3_stmt *sstmt[SQLITE_STATS_STMTS];  /* store_sqlite_stats.c */
+	sqlite3_stmt *hstmt[SQLITE_HELD_STMTS];	  /* store_sqlite_held.c */
 	char err[512];
 };
 
@@ -157,6 +159,13 @@ int sq_reply_limit_prune(struct store *s, int64_t before);
 /* The intake operations (store_sqlite_intake.c). */
 int sq_spool_insert(struct store *s, struct spool_rec *r);
 int sq_spool_get(struct store *s, int64_t id, struct spool_rec *out);
+int sq_held_insert(struct store *s, struct held_rec *r);
+int sq_held_get(struct store *s, int64_t id, struct held_rec *out);
+int sq_held_each(struct store *s, int64_t list_id, int (*cb)(void *, const struct held_rec *),
+		 void *ctx);
+int sq_held_delete(struct store *s, int64_t id);
+int sq_held_expire(struct store *s, int64_t now, int64_t *n);
+int sq_held_delete_sender(struct store *s, const uint8_t hash[HASH_LEN], int64_t *n);
 int sq_spool_each(struct store *s, int quarantined, int64_t after, int64_t due, int limit,
 		  int (*cb)(void *, const struct spool_rec *), void *ctx);
 int sq_spool_set(struct store *s, int64_t id, int attempts, int64_t quarantined, int64_t updated);
