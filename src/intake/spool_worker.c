@@ -205,6 +205,7 @@ struct slot {
 	int loaded; /* load's answer: 1 to handle, 0 nothing to do, < 0 a store error */
 	enum intake_verdict v;
 	int again;
+	int ran; /* handle was called: v is its verdict */
 };
 
 /* Fresh rows (never tried), as a group: one commit of the spool counts an
@@ -223,6 +224,8 @@ static int run_group(struct spool_worker *x, const int64_t *ids, int n)
 		s[i].loaded = load(x, ids[i], &s[i].r, &s[i].rcpt, &s[i].msg);
 		if (s[i].loaded < 0)
 			rc = s[i].loaded;
+		else if (s[i].loaded == 1)
+			s[i].r.attempts--; /* what a deferral goes back to: the count undone */
 	}
 	if (rc == STORE_OK)
 		rc = store_begin(x->st);
@@ -231,15 +234,25 @@ static int run_group(struct spool_worker *x, const int64_t *ids, int n)
 		for (int i = 0; rc == STORE_OK && i < n; i++) {
 			struct intake_result res;
 			s[i].v = INTAKE_TEMPFAIL;
-			if (s[i].loaded == 1)
+			if (s[i].loaded == 1) {
 				rc = handle(x, &s[i].r, &s[i].rcpt, &s[i].msg, &s[i].v, &s[i].again,
 					    &res);
+				s[i].ran = 1;
+			}
 		}
 		if (rc == STORE_OK)
 			rc = store_commit(x->st);
 		if (rc != STORE_OK)
 			store_rollback(x->st);
 		x->ops->group_end(x->q, rc == STORE_OK);
+		/* A store error is no crash: the attempt counted for each row not
+		 * deferred already (handle undid those) is undone, and they go one
+		 * by one next (run_one), each counted again. */
+		for (int i = 0; rc != STORE_OK && i < n; i++)
+			if (s[i].loaded == 1 && !(s[i].ran && s[i].v == INTAKE_TEMPFAIL) &&
+			    x->ops->set(x->q, s[i].r.id, s[i].r.attempts, 0, now_s()) != STORE_OK)
+				log_warnx("intake: spool=%lld: cannot undo its attempt",
+					  (long long)s[i].r.id);
 		if (rc == STORE_OK) {
 			for (int i = 0; i < n; i++)
 				if (s[i].loaded == 1 && s[i].v != INTAKE_TEMPFAIL)

@@ -5,7 +5,9 @@
 # never the failed ROLLBACK after it ("no transaction is active"), and keeps
 # nothing half done; a page whose write fails answers 503 with Retry-After,
 # never its success page (the subscribe form said "check your mailbox" and
-# kept nothing); once the disk has room again, everything works.
+# kept nothing); the intake spool counts no handler crash for a store error
+# (three would quarantine good mail); once the disk has room again,
+# everything works.
 LK=$1
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/full_lib.bash"
@@ -45,6 +47,31 @@ unfull
 rc=0; cmd bob@example.org subscribe | lk inject --recipient news-request@lists.example.org \
   --sender bob@example.org >"$T/o" 2>"$T/e" || rc=$?
 check "with room again, inject works" [ "$rc" = 0 ]
+
+# --- the intake spool (serve --role intake; the database full, the spool not) --
+full "$DB"
+LD_PRELOAD="$ENOSPC" lmtp_serve intake || bad "serve --role intake starts"
+cmd carol@example.org help >"$T/help.eml"
+check "LMTP on a full database: 250 once spooled" \
+  grep -q "<-  *250 2.0.0" <<<"$(lmtp news-request@lists.example.org "$T/help.eml" carol@example.org)"
+deferred() { grep -c 'deferred' "$T/serve.log" || true; }
+check "its handling fails and is deferred" eventually '[ "$(deferred)" -ge 1 ]'
+check "... its attempt not counted (a store error is no crash)" \
+  [ "$(qs 'SELECT attempts FROM intake_spool')" = 0 ]
+check "the log names the cause" grep -q 'disk is full' "$T/serve.log"
+if rolled "$T/serve.log"; then bad "the log names the rollback"; else ok "the log does not name the rollback"; fi
+for round in 2 3; do # tried again (made due at once), and failing again
+  qs "UPDATE intake_spool SET updated = 0"
+  check "try $round fails too" eventually "[ \"\$(deferred)\" -ge $round ]"
+done
+check "... still no attempt counted, nothing quarantined" \
+  [ "$(qs 'SELECT attempts, quarantined FROM intake_spool')" = "0|0" ]
+unfull
+qs "UPDATE intake_spool SET updated = 0"
+check "with room again, it is handled and leaves the spool" \
+  eventually '[ "$(qs "SELECT count(*) FROM intake_spool")" = 0 ]'
+check "... and its answer is queued" [ "$(q "SELECT count(*) FROM jobs WHERE kind = 'reply'")" -ge 1 ]
+kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=
 
 # --- the web pages (serve on the same disk) ---------------------------------
 export LISTKEEPER_HTTP_LISTEN=127.0.0.1:0
