@@ -47,11 +47,6 @@ row() { # row LABEL COUNT TIMEFILE
   awk -v l="$1" -v n="$2" -v t="$t" -v c="$(cpu "$3")" -v m="$(rss "$3")" 'BEGIN { printf "%-36s %9d %10.0f %8.2f %8.2f %7d MiB\n", l, n, n / t, t, c, m }'
 }
 
-# What this machine's cores sign per second, the bound for signed sending.
-cores=$(nproc)
-ossl_rsa=$(openssl speed -seconds 5 -multi "$cores" rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ { print $(NF - 1) }')
-ossl_ed=$(openssl speed -seconds 5 -multi "$cores" ed25519 2>/dev/null | awk '/\(Ed25519\)/ { print $(NF - 1) }')
-
 mklist news "$n"
 # the size of one composed message, for smtp-source
 LISTKEEPER_DELIVERY_RELAY="maildir:$w/sample" "$lk" list create sample >/dev/null
@@ -68,6 +63,12 @@ run_send news plain
 "$lk" dkim keygen ed1 --type ed25519 --out "$w/ed.pem" >/dev/null
 nd=$((n / 5))
 mklist dk "$nd"
+# What this machine's cores sign per second, the bound for signed sending,
+# measured right before the signed sends (on a shared machine the load
+# moves).
+cores=$(nproc)
+ossl_rsa=$(openssl speed -seconds 5 -multi "$cores" rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ { print $(NF - 1) }')
+ossl_ed=$(openssl speed -seconds 5 -multi "$cores" ed25519 2>/dev/null | awk '/\(Ed25519\)/ { print $(NF - 1) }')
 LISTKEEPER_DKIM_SELECTOR=rsa1 LISTKEEPER_DKIM_KEY_FILE="$w/rsa.pem" run_send dk dkim-rsa
 "$lk" list delete dk --yes >/dev/null; mklist dk2 "$nd"
 LISTKEEPER_DKIM_SELECTOR=ed1 LISTKEEPER_DKIM_KEY_FILE="$w/ed.pem" run_send dk2 dkim-ed
@@ -88,7 +89,7 @@ row "listkeeper, DKIM rsa-2048 + ed25519" "$nd" "$w/dkim-dual.time"
 row "listkeeper, 10 x recipients" "$big" "$w/big.time"
 printf "%-36s %9s %10.0f\n" "openssl speed -multi $cores rsa2048" sign/s "$ossl_rsa"
 printf "%-36s %9s %10.0f\n" "openssl speed -multi $cores ed25519" sign/s "$ossl_ed"
-echo "[delivery] workers: ${LISTKEEPER_DELIVERY_WORKERS:-0} (0: one per core; $cores cores)"
+echo "[delivery] workers: ${LISTKEEPER_DELIVERY_WORKERS:-0} (0: one per core; $cores cores); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 awk -v a="$(secs "$w/plain.time")" -v b="$(secs "$w/source.time")" -v c="$(secs "$w/big.time")" \
   -v rs="$(secs "$w/dkim-rsa.time")" -v es="$(secs "$w/dkim-ed.time")" -v nd="$nd" -v n="$n" \
   -v orsa="$ossl_rsa" 'BEGIN {
