@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/utc.h"
 #include "core/xmalloc.h"
 
@@ -148,7 +149,7 @@ int cmd_export(struct cli *c, int argc, char **argv)
 	char detail[64];
 	bsnprintf(detail, sizeof(detail), "rows=%lld format=%s", (long long)e.n,
 		  json ? "json" : "csv");
-	store_audit(c->st, lists_now(&c->x), c->actor, "export", l.id, 0, detail);
+	store_audit(c->st, clock_now(), c->actor, "export", l.id, 0, detail);
 	if ((fp != stdout ? fclose(fp) != 0 : fflush(fp) != 0 || ferror(fp)) && r == 0) {
 		fprintf(stderr, "listkeeper export: cannot write %s: %m\n",
 			out != NULL ? out : "the output");

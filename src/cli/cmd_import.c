@@ -506,7 +506,7 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	char detail[128];
 	bsnprintf(detail, sizeof(detail), "added=%llu bad=%llu", (unsigned long long)n.added,
 		  (unsigned long long)n.bad);
-	store_audit(c->st, lists_now(&c->x), c->actor, "import", l.id, 0, detail);
+	store_audit(c->st, clock_now(), c->actor, "import", l.id, 0, detail);
 	printf("%s: %llu rows: %llu added (%s), %llu already on the list, %llu skipped "
 	       "(opted out or erased), %llu bad\n",
 	       l.name, (unsigned long long)n.rows, (unsigned long long)n.added,

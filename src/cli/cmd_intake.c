@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/utc.h"
 #include "core/limits.h"
 #include "core/num.h"
@@ -141,7 +142,7 @@ static int audited(struct cli *c, struct store *sq, const char *action, const st
 		}
 	}
 	if (r == STORE_OK)
-		r = store_audit(c->st, lists_now(&c->x), c->actor, action, 0, 0, detail);
+		r = store_audit(c->st, clock_now(), c->actor, action, 0, 0, detail);
 	if (r == STORE_OK)
 		r = store_commit(c->st);
 	if (r != STORE_OK) {
@@ -159,7 +160,8 @@ static int do_drop(struct cli *c, struct store *sq, const struct spool_rec *row)
 
 static int do_retry(struct cli *c, struct store *sq, const struct spool_rec *row)
 {
-	return store_spool_set(sq, row->id, 0, 0, lists_now(&c->x));
+	(void)c;
+	return store_spool_set(sq, row->id, 0, 0, clock_now());
 }
 
 static int quarantine_cmd(struct cli *c, struct store *sq, int argc, char **argv)

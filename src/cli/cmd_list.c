@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/limits.h"
 
 static const char USAGE[] =
@@ -170,8 +171,8 @@ static int set(struct cli *c, int argc, char **argv)
 		r = EX_USAGE;
 	} else if ((s = store_begin(c->st)) != STORE_OK ||
 		   (s = store_list_update(c->st, &l)) != STORE_OK ||
-		   (s = store_audit(c->st, lists_now(&c->x), c->actor, "list-set", l.id, 0,
-				    field)) != STORE_OK ||
+		   (s = store_audit(c->st, clock_now(), c->actor, "list-set", l.id, 0, field)) !=
+		       STORE_OK ||
 		   (s = store_commit(c->st)) != STORE_OK) {
 		r = cli_store_fail(c, "list set", s, NULL);
 		store_rollback(c->st);

@@ -9,6 +9,8 @@
 
 #include "cli/cli.h"
 
+#include "core/clock.h"
+
 static const char USAGE[] =
     "usage: listkeeper person show ADDRESS\n"
     "       listkeeper person export ADDRESS [-o FILE]\n"
@@ -99,7 +101,7 @@ int cmd_person(struct cli *c, int argc, char **argv)
 			       who.html ? "html" : "text", who.tracking ? "agreed" : "not agreed");
 			struct show_ctx sc = {c};
 			store_subscriptions_of(c->st, id, show_sub, &sc);
-			store_audit(c->st, lists_now(&c->x), c->actor, "person-show", 0, id, "");
+			store_audit(c->st, clock_now(), c->actor, "person-show", 0, id, "");
 			person_free(&p);
 		}
 		subscriber_rec_free(&who);
@@ -124,7 +126,7 @@ int cmd_person(struct cli *c, int argc, char **argv)
 		if (e != STORE_OK) {
 			r = cli_store_fail(c, "person erase", e, &err);
 		} else {
-			store_audit(c->st, lists_now(&c->x), c->actor, "person-erase", 0, id, "");
+			store_audit(c->st, clock_now(), c->actor, "person-erase", 0, id, "");
 			store_scrub(c->st);
 			printf("subscriber %lld erased: their personal data is destroyed; the "
 			       "address stays suppressed\n",

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/num.h"
 #include "core/progress.h"
@@ -140,7 +141,7 @@ static int run_job(struct cli *c, struct engine *e, int64_t id)
 		}
 		job_rec_free(&j);
 		if (s == 0) {
-			int64_t now = (int64_t)time(NULL);
+			int64_t now = clock_now();
 			int64_t w = wait_until > now ? wait_until - now : 1;
 			sleep((unsigned)(w > 5 ? 5 : w));
 		}
@@ -304,7 +305,7 @@ static int show(struct cli *c, int64_t id)
 	char key[24];
 	bsnprintf(key, sizeof(key), "%lld", (long long)id);
 	struct job_bounces jb = {key, 0, 0};
-	if (store_stats_each(c->st, j.created / 86400, lists_now(&c->x) / 86400 + 1, j.list_id,
+	if (store_stats_each(c->st, j.created / 86400, clock_now() / 86400 + 1, j.list_id,
 			     job_bounce_row, &jb) == STORE_OK &&
 	    jb.policy + jb.content > 0)
 		printf(
@@ -316,7 +317,7 @@ static int show(struct cli *c, int64_t id)
 		printf("paused because: %s%s\n", j.pause_reason,
 		       j.resume_at ? " (resumes by itself)" : "");
 	if (deferred && next_at)
-		printf("next retry: in %llds\n", (long long)(next_at - (int64_t)time(NULL)));
+		printf("next retry: in %llds\n", (long long)(next_at - clock_now()));
 	list_rec_free(&l);
 	job_rec_free(&j);
 	return 0;

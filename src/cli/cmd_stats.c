@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/hll.h"
 #include "core/num.h"
 #include "core/utc.h"
@@ -168,7 +169,7 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	struct list_rec l = {0};
 	if (name != NULL && (r = cli_list(c, name, &l)) != 0)
 		return r;
-	int64_t today = (int64_t)time(NULL) / 86400;
+	int64_t today = clock_now() / 86400;
 	char from[16], to[16];
 	utc_format((today - days + 1) * 86400, UTC_DAY, from, sizeof(from));
 	utc_format(today * 86400, UTC_DAY, to, sizeof(to));

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/utc.h"
 #include "core/xmalloc.h"
 #include "lists/jobs.h"
@@ -268,7 +269,7 @@ static int show_members(struct cli *c, const char *name, int state, store_member
 		fprintf(stderr, "listkeeper sub held: no requests wait on %s\n", l.name);
 	bsnprintf(what, sizeof(what), "sub-%s", verb);
 	bsnprintf(detail, sizeof(detail), "rows=%lld", (long long)lc.n);
-	store_audit(c->st, lists_now(&c->x), c->actor, what, l.id, 0, detail);
+	store_audit(c->st, clock_now(), c->actor, what, l.id, 0, detail);
 	list_rec_free(&l);
 	return r;
 }

@@ -14,6 +14,8 @@
 #include <time.h>
 
 #include "cli/cli.h"
+
+#include "core/clock.h"
 #include "lists/summary.h"
 
 static const char USAGE[] =
@@ -74,7 +76,7 @@ int cmd_summary(struct cli *c, int argc, char **argv)
 	}
 	const char *verb = argc > 1 ? argv[1] : "";
 	const char *list = NULL;
-	int64_t day = (int64_t)time(NULL) / 86400 - 1;
+	int64_t day = clock_now() / 86400 - 1;
 	int i = 2;
 	if (!strcmp(verb, "show") && argc > 2 && argv[2][0] != '-')
 		list = argv[i++];

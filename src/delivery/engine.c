@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <errno.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
@@ -74,7 +75,6 @@ struct engine {
 	const struct job_rec *job; /* the batch being composed, for the workers */
 	const struct list_rec *list;
 	size_t bmax;
-	int64_t now_fixed;
 	int down_count;
 	const char *base_url;
 	int64_t retry_base, retry_max, confirm_ttl, request_ttl;
@@ -85,17 +85,6 @@ struct engine {
 	struct relay_msg *m;
 	struct relay_status *s;
 };
-
-static int64_t now(const struct engine *e)
-{
-	return e->now_fixed ? e->now_fixed : (int64_t)time(NULL);
-}
-
-void engine_set_now(struct engine *e, int64_t t)
-{
-	e->now_fixed = t;
-	e->x.now = t;
-}
 
 struct stale {
 	const char *host; /* this host's part of e->owner, with its ':' */
@@ -348,7 +337,7 @@ static int prepare_sealed(struct engine *e, struct worker *w, struct recip *r)
 		listaddr_build(&from, LISTADDR_COMMAND, conf_get(e->c, "intake", "command_address"),
 			       l->domain, NULL);
 	listaddr_message_id(&id, j->id, 0, l->domain);
-	int64_t t = now(e);
+	int64_t t = clock_now();
 	struct compose_reply_in in = {0};
 	in.from_name = l->id != 0 ? l->title : conf_get(e->c, "general", "site_name");
 	in.from_addr = buf_cstr(&from);
@@ -395,7 +384,7 @@ static int prepare(struct engine *e, struct worker *w, struct recip *r)
 	struct buf text, extra;
 	buf_init(&text, LK_MAX_MESSAGE);
 	buf_init(&extra, 2048);
-	int64_t t = now(e);
+	int64_t t = clock_now();
 	struct listaddr_links ln;
 	listaddr_links_init(&ln);
 	/* The pixel names the job and a keyed hash of the recipient, with a MAC:
@@ -495,7 +484,7 @@ static void post(struct engine *e, struct subscriber_rec *who, int own, int from
 	r->sub_id = who != NULL ? who->id : 0;
 	r->from_retry = from_retry;
 	r->attempts = attempts;
-	r->first_at = first_at ? first_at : now(e);
+	r->first_at = first_at ? first_at : clock_now();
 	r->sealed = who == NULL;
 	r->failed = 0;
 	if (who != NULL) {
@@ -609,7 +598,7 @@ static const char *failure_reason(const struct relay_status *s)
 static int commit_batch(struct engine *e, struct job_rec *j, const struct list_rec *l,
 			struct ctx *cx, int exhausted, struct buf *err)
 {
-	int64_t t = now(e), ds = 0, df = 0;
+	int64_t t = clock_now(), ds = 0, df = 0;
 	struct job_rec fresh = {0};
 	int r = store_begin(e->st);
 	if (r == STORE_OK)
@@ -688,7 +677,7 @@ static int commit_batch(struct engine *e, struct job_rec *j, const struct list_r
 
 static int pause_down(struct engine *e, struct job_rec *j, const char *why, struct buf *err)
 {
-	int64_t t = now(e);
+	int64_t t = clock_now();
 	int64_t wait = e->retry_base < 30 ? e->retry_base : 30;
 	for (int i = 0; i < e->down_count && wait < 600; i++)
 		wait *= 2;
@@ -708,7 +697,7 @@ int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf 
 {
 	struct job_rec j = {0};
 	struct list_rec l = {0};
-	int64_t t = now(e);
+	int64_t t = clock_now();
 	int c = joblife_claim(&e->x, only, e->owner, e->lease_secs, &j, wait_until, err);
 	if (c <= 0)
 		return c;

@@ -35,8 +35,6 @@ struct engine;
 struct engine *engine_new(const struct conf *c, struct store *st, const struct keys *k,
 			  struct buf *err);
 void engine_free(struct engine *e);
-/* Fixes the clock (tests); 0 returns to the real one. */
-void engine_set_now(struct engine *e, int64_t now);
 
 /* One step of the next runnable job, or of job `only` when non-zero.
  * Returns 1 when it did some work, 0 when nothing is due now (then

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/xmalloc.h"
 #include "crypto/hash.h"
@@ -124,7 +125,7 @@ int answer_queue(struct lists_ctx *x, const struct conf *conf, int64_t list_id, 
 	*sent = 0;
 	uint8_t h[HASH_LEN];
 	addr_hash(x->keys, to->key, strlen(to->key), h);
-	int64_t now = lists_now(x), window = 3600, id = 0;
+	int64_t now = clock_now(), window = 3600, id = 0;
 	int allowed = 0;
 	int r = store_reply_limit_hit(x->st, h, now, window,
 				      conf_get_int(conf, "intake", "replies_per_hour"), &allowed);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
@@ -144,7 +145,7 @@ static int do_subscribe(struct mailcmd_env *env, const struct command *c, struct
 	case SUBSCRIBE_STILL_PENDING: {
 		uint8_t h[HASH_LEN];
 		int allowed = 0;
-		int64_t now = lists_now(env->x),
+		int64_t now = clock_now(),
 			window = conf_get_int(env->conf, "web", "confirm_window_hours") * 3600;
 		addr_hash(env->x->keys, env->from->key, strlen(env->from->key), h);
 		r = store_confirm_limit_hit(env->x->st, h, now, window,
@@ -202,7 +203,7 @@ static int ask(struct mailcmd_env *env, const struct list_rec *l, int64_t id, en
 	int64_t exp =
 	    p == TOKEN_UNSUBSCRIBE
 		? 0
-		: lists_now(env->x) + conf_get_int(env->conf, "tokens", "confirm_ttl_hours") * 3600;
+		: clock_now() + conf_get_int(env->conf, "tokens", "confirm_ttl_hours") * 3600;
 	struct buf reply_to, url;
 	buf_init(&reply_to, LK_MAX_ADDRESS + 1);
 	buf_init(&url, 8192);
@@ -502,8 +503,8 @@ int mailcmd_token(struct mailcmd_env *env, const char *tok, size_t len, int64_t 
 		  struct buf *out, struct buf *err)
 {
 	struct token t = {0};
-	enum token_status ts = mailcmd_token_decode(env->x->keys, tok, len, (uint64_t)want_list,
-						    lists_now(env->x), 1, &t);
+	enum token_status ts =
+	    mailcmd_token_decode(env->x->keys, tok, len, (uint64_t)want_list, clock_now(), 1, &t);
 	buf_puts(out, "CONFIRM: ");
 	if (ts == TOKEN_EXPIRED) {
 		buf_puts(out, "this request has expired, and nothing was changed. Send your "
@@ -647,7 +648,7 @@ static int do_confirm(struct mailcmd_env *env, const struct command *c, struct b
 {
 	size_t len = strlen(c->arg);
 	const char *name = c->list[0] ? c->list : NULL;
-	struct token_list f = {env->x->keys, env->domain, c->arg, len, lists_now(env->x), 0};
+	struct token_list f = {env->x->keys, env->domain, c->arg, len, clock_now(), 0};
 	if (len == TOKEN_TEXT_LEN)
 		return mailcmd_token(env, c->arg, len, 0, out, err);
 	if (name != NULL) {

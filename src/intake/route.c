@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/tmpl.h"
 #include "core/log.h"
@@ -66,11 +67,6 @@ struct intake *intake_new(const struct conf *conf, const struct keys *keys, stru
 void intake_free(struct intake *in)
 {
 	free(in);
-}
-
-void intake_set_now(struct intake *in, int64_t now)
-{
-	in->x.now = now;
 }
 
 int intake_target_same(const struct intake_target *a, const struct intake_target *b)
@@ -210,7 +206,7 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 		enum token_status ts;
 		if (kind == LISTADDR_CONFIRM) {
 			ts = mailcmd_token_decode(in->keys, tok, tok_len, (uint64_t)l.id,
-						  lists_now(&in->x), 0, &t);
+						  clock_now(), 0, &t);
 		} else {
 			uint64_t sub_id = 0;
 			ts = token_addr_decode(in->keys, tok, tok_len,
@@ -372,7 +368,7 @@ static int score_bounce(struct intake *in, const struct intake_target *tg, int h
 static int count_bounce(struct intake *in, const struct intake_target *tg, const char *counter,
 			int64_t job_id, enum bounce_class cls)
 {
-	int64_t day = lists_now(&in->x) / 86400;
+	int64_t day = clock_now() / 86400;
 	char key[24] = "";
 	int r = store_begin(in->st);
 	if (r == STORE_OK && job_id > 0) {

@@ -65,8 +65,6 @@ struct intake_result {
 struct intake *intake_new(const struct conf *conf, const struct keys *keys, struct store *st,
 			  const struct tmpl_set *tmpl);
 void intake_free(struct intake *in);
-/* Fixes the clock (tests); 0: the real one. */
-void intake_set_now(struct intake *in, int64_t now);
 
 /* Judges the envelope recipient addr (len bytes, no angle brackets). On
  * INTAKE_OK *out is set (free it with intake_target_free); otherwise *out is

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
@@ -91,7 +92,7 @@ int intake_spool_submit(struct intake_spool *sp, const char *rcpt, size_t rcpt_l
 			size_t len)
 {
 	struct spool_rec r;
-	int rc = spool_seal(sp->keys, rcpt, rcpt_len, msg, len, (int64_t)time(NULL), &r);
+	int rc = spool_seal(sp->keys, rcpt, rcpt_len, msg, len, clock_now(), &r);
 	if (rc == STORE_OK)
 		rc = spool_committer_put(sp->committer, &r);
 	spool_rec_free(&r);
@@ -111,7 +112,7 @@ static void *worker_main(void *arg)
 	int kicked = 1;
 	spool_worker_begin(w);
 	while (!atomic_load(&sp->stop)) {
-		int64_t now = (int64_t)time(NULL);
+		int64_t now = clock_now();
 		int n = spool_worker_drain(w, kicked ? now : now - 2, &sp->stop);
 		spool_worker_tidy(w, kicked ? SPOOL_TIDY_KICKED : SPOOL_TIDY_QUIET);
 		pthread_mutex_lock(&sp->mu);

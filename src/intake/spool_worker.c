@@ -18,17 +18,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "intake/route.h"
 
 #define SPOOL_BATCH 64
-
-static int64_t now_s(void)
-{
-	return (int64_t)time(NULL);
-}
 
 /* What handling needs: the queue, and the database (st, that of in). */
 struct spool_worker {
@@ -44,7 +40,7 @@ struct spool_worker {
  * leaves it set aside without its count). */
 static int quarantine(struct spool_worker *x, const struct spool_rec *r, const char *why)
 {
-	int64_t now = now_s();
+	int64_t now = clock_now();
 	char detail[96];
 	bsnprintf(detail, sizeof(detail), "spool=%lld attempts=%d reason=%s", (long long)r->id,
 		  r->attempts, why);
@@ -126,7 +122,8 @@ static int handle(struct spool_worker *x, const struct spool_rec *r, const struc
 	case INTAKE_TEMPFAIL:
 		log_info("intake: spool=%lld deferred %ds: %s", (long long)r->id,
 			 LK_INTAKE_RETRY_SECONDS, res->line);
-		return x->ops->set(x->q, r->id, r->attempts, 0, now_s() + LK_INTAKE_RETRY_SECONDS);
+		return x->ops->set(x->q, r->id, r->attempts, 0,
+				   clock_now() + LK_INTAKE_RETRY_SECONDS);
 	}
 	return STORE_OK;
 }
@@ -182,7 +179,7 @@ static int run_one(struct spool_worker *x, int64_t id)
 	int rc = load(x, id, &r, &rcpt, &msg);
 	if (rc == 1) {
 		r.attempts++;
-		rc = x->ops->set(x->q, r.id, r.attempts, 0, now_s());
+		rc = x->ops->set(x->q, r.id, r.attempts, 0, clock_now());
 		r.attempts--; /* what a deferral goes back to */
 		enum intake_verdict v = INTAKE_TEMPFAIL;
 		int again = 0;
@@ -216,7 +213,7 @@ struct slot {
  * of the group to run_one. */
 static int run_group(struct spool_worker *x, const int64_t *ids, int n)
 {
-	int rc = x->ops->attempt(x->q, ids, n, now_s());
+	int rc = x->ops->attempt(x->q, ids, n, clock_now());
 	if (rc != STORE_OK)
 		return rc;
 	struct slot *s = xcalloc((size_t)n, sizeof(*s));
@@ -250,7 +247,7 @@ static int run_group(struct spool_worker *x, const int64_t *ids, int n)
 		 * by one next (run_one), each counted again. */
 		for (int i = 0; rc != STORE_OK && i < n; i++)
 			if (s[i].loaded == 1 && !(s[i].ran && s[i].v == INTAKE_TEMPFAIL) &&
-			    x->ops->set(x->q, s[i].r.id, s[i].r.attempts, 0, now_s()) != STORE_OK)
+			    x->ops->set(x->q, s[i].r.id, s[i].r.attempts, 0, clock_now()) != STORE_OK)
 				log_warnx("intake: spool=%lld: cannot undo its attempt",
 					  (long long)s[i].r.id);
 		if (rc == STORE_OK) {
@@ -405,7 +402,7 @@ enum intake_verdict intake_spool_inject(const struct conf *conf, const struct ke
 	if (v == INTAKE_OK) {
 		/* Spooled as begun once: a crash while we handle it leaves it to
 		 * the intake worker, counted. */
-		rc = spool_seal(keys, rcpt, rcpt_len, msg, len, now_s(), &r);
+		rc = spool_seal(keys, rcpt, rcpt_len, msg, len, clock_now(), &r);
 		r.attempts = 1;
 		struct spool_rec *one = &r;
 		if (rc == STORE_OK)

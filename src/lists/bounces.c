@@ -5,6 +5,8 @@
  */
 #include "lists/bounces.h"
 
+#include "core/clock.h"
+
 #include <string.h>
 
 #include "lists/person.h"
@@ -53,7 +55,7 @@ static int bump(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 		int64_t *score, int *erased, struct buf *err)
 {
 	struct subscription_rec sub;
-	int64_t now = lists_now(x);
+	int64_t now = clock_now();
 	*outcome = LB_NOT_SUBSCRIBED;
 	*score = 0;
 	*erased = 0;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "crypto/hash.h"
@@ -35,7 +36,7 @@ int held_put(struct lists_ctx *x, int64_t list_id, const char *reason, const cha
 	struct held_rec r;
 	memset(&r, 0, sizeof(r));
 	r.list_id = list_id;
-	r.created = lists_now(x);
+	r.created = clock_now();
 	r.expires = r.created + (int64_t)days * 86400;
 	r.reason = (char *)reason;
 	r.detail = (char *)(detail != NULL ? detail : "");
@@ -96,7 +97,7 @@ int held_expire(struct lists_ctx *x, int64_t *n, struct buf *err)
 	*n = 0;
 	int r = store_begin(x->st);
 	if (r == STORE_OK)
-		r = store_held_expire(x->st, lists_now(x), n);
+		r = store_held_expire(x->st, clock_now(), n);
 	r = lists_end_txn(x, r, err);
 	if (r == STORE_OK && *n > 0)
 		log_info("event=held-expired posts=%lld", (long long)*n);

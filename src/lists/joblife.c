@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/xmalloc.h"
 
 static const char *const EVENTS[] = {"claim", "pause", "resume", "cancel", "relay-down", "finish"};
@@ -113,7 +114,7 @@ static int store_fail(struct lists_ctx *x, int r, struct buf *err)
 int joblife_claim(struct lists_ctx *x, int64_t only, const char *owner, int64_t lease_secs,
 		  struct job_rec *j, int64_t *wait_until, struct buf *err)
 {
-	int64_t t = lists_now(x);
+	int64_t t = clock_now();
 	int r = store_begin(x->st);
 	if (r != STORE_OK) {
 		buf_puts(err, store_errmsg(x->st));
@@ -204,7 +205,7 @@ static void go_down(struct job_rec *j, void *arg)
 int joblife_relay_down(struct lists_ctx *x, int64_t id, const char *reason, int64_t resume_at,
 		       struct buf *err)
 {
-	struct down d = {reason, resume_at, lists_now(x)};
+	struct down d = {reason, resume_at, clock_now()};
 	return with_job(x, id, go_down, &d, err);
 }
 
@@ -215,7 +216,7 @@ static void go_unleased(struct job_rec *j, void *arg)
 
 int joblife_release(struct lists_ctx *x, int64_t id, struct buf *err)
 {
-	int64_t t = lists_now(x);
+	int64_t t = clock_now();
 	return with_job(x, id, go_unleased, &t, err);
 }
 
@@ -229,7 +230,7 @@ static void go_orphaned(struct job_rec *j, void *arg)
 
 int joblife_orphaned(struct lists_ctx *x, int64_t id, struct buf *err)
 {
-	int64_t t = lists_now(x);
+	int64_t t = clock_now();
 	return with_job(x, id, go_orphaned, &t, err);
 }
 
@@ -256,7 +257,7 @@ static int by_hand(struct lists_ctx *x, int64_t id, enum job_event e, struct buf
 		buf_puts(err, store_errmsg(x->st));
 		return r;
 	}
-	int64_t t = lists_now(x);
+	int64_t t = clock_now();
 	r = store_job_get(x->st, id, &j);
 	if (r == STORE_OK && !joblife_allowed(j.state, e)) {
 		refusal(id, j.state, e, err);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/utf8.h"
 #include "core/xmalloc.h"
@@ -48,7 +49,7 @@ static int insert(struct lists_ctx *x, struct job_rec *j, int64_t *id, struct bu
 		char detail[64];
 		bsnprintf(detail, sizeof(detail), "job=%lld kind=%s", (long long)j->id,
 			  job_kind_name(j->kind));
-		r = store_audit(x->st, lists_now(x), x->actor, "job-create", j->list_id,
+		r = store_audit(x->st, clock_now(), x->actor, "job-create", j->list_id,
 				j->recipient_id, detail);
 	}
 	if (r == STORE_OK)
@@ -74,7 +75,7 @@ int jobs_create_campaign(struct lists_ctx *x, const struct list_rec *l, const ch
 		buf_puts(err, "the subject is empty");
 		return STORE_ERR;
 	}
-	int64_t now = lists_now(x), counts[4] = {0};
+	int64_t now = clock_now(), counts[4] = {0};
 	store_list_counts(x->st, l->id, counts);
 	struct job_rec j = {0};
 	j.list_id = l->id;
@@ -157,7 +158,7 @@ static int one_recipient(struct lists_ctx *x, const struct list_rec *l, enum job
 			 const char *subject, const char *text, int64_t subscriber_id, int64_t *id,
 			 struct buf *err)
 {
-	int64_t now = lists_now(x);
+	int64_t now = clock_now();
 	struct job_rec j = {0};
 	j.list_id = l->id;
 	j.kind = kind;
@@ -235,7 +236,7 @@ int jobs_create_single(struct lists_ctx *x, int64_t list_id, enum job_kind kind,
 		buf_free(&sealed);
 		return STORE_ERR;
 	}
-	int64_t now = lists_now(x);
+	int64_t now = clock_now();
 	struct job_rec j = {0};
 	j.list_id = list_id;
 	j.kind = kind;

@@ -11,14 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/xmalloc.h"
 #include "lists/person.h"
-
-int64_t lists_now(const struct lists_ctx *x)
-{
-	return x->now ? x->now : (int64_t)time(NULL);
-}
 
 int lists_end_txn(struct lists_ctx *x, int r, struct buf *err)
 {
@@ -252,7 +248,7 @@ int lists_create(struct lists_ctx *x, struct list_rec *l, struct buf *err)
 {
 	if (!lists_name_valid(l->name, err))
 		return STORE_ERR;
-	l->created = lists_now(x);
+	l->created = clock_now();
 	int r = store_begin(x->st);
 	if (r != STORE_OK) {
 		buf_puts(err, store_errmsg(x->st));
@@ -318,7 +314,7 @@ int64_t lists_delete(struct lists_ctx *x, const struct list_rec *l, struct buf *
 	if (r == STORE_OK)
 		r = store_list_delete(x->st, l->id);
 	if (r == STORE_OK)
-		r = store_audit(x->st, lists_now(x), x->actor, "list-delete", l->id, 0, "");
+		r = store_audit(x->st, clock_now(), x->actor, "list-delete", l->id, 0, "");
 	free(d.ids);
 	r = lists_end_txn(x, r, err);
 	if (r != STORE_OK)

@@ -22,11 +22,9 @@ struct lists_ctx {
 	const struct keys *keys;
 	const char *policy_version;  /* consent wording version ([general] consent_version) */
 	const char *actor;	     /* who acts, for the audit log: "cli:root", "web", ... */
-	int64_t now;		     /* 0 = the clock; tests set a fixed time */
 	const struct tmpl_set *tmpl; /* mail templates (lists/jobs.h); NULL: the built-ins */
 };
 
-int64_t lists_now(const struct lists_ctx *x);
 /* Ends the transaction begun for one operation: commits when r is STORE_OK,
  * else rolls back. On a store failure (STORE_ERR or STORE_BUSY, the commit's
  * own included) an empty err gets the store's message; other results

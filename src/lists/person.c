@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/utc.h"
 #include "core/limits.h"
 #include "core/log.h"
@@ -53,7 +54,7 @@ static int ledger_event(struct lists_ctx *x, int64_t list_id, int64_t sub_id, co
 	e.list_id = list_id;
 	e.subscriber_id = sub_id;
 	e.action = action;
-	e.time = lists_now(x);
+	e.time = clock_now();
 	e.source = source;
 	e.policy_version = x->policy_version ? x->policy_version : "";
 	if (details != NULL && details->len > 0) {
@@ -258,7 +259,7 @@ static int create_subscriber(struct lists_ctx *x, const struct subscribe_req *rq
 	r->data_len = p->data.len;
 	r->html = rq->html;
 	r->tracking = rq->tracking;
-	r->created = lists_now(x);
+	r->created = clock_now();
 	int rc = store_subscriber_insert(x->st, r);
 	r->data = NULL; /* p's */
 	r->data_len = 0;
@@ -320,7 +321,7 @@ enum subscribe_result lists_subscribe_prepared(struct lists_ctx *x, const struct
 	}
 	if (r != STORE_OK && r != STORE_NOTFOUND)
 		goto out_err;
-	int64_t now = lists_now(x);
+	int64_t now = clock_now();
 	if (r == STORE_NOTFOUND) {
 		memset(&sub, 0, sizeof(sub));
 		sub.list_id = l->id;
@@ -422,7 +423,7 @@ int lists_confirm(struct lists_ctx *x, const struct list_rec *l, int64_t id, con
 		r = STORE_EXISTS; /* confirmed already: nothing to do */
 	if (r == STORE_OK) {
 		sub.state = l->sub_policy == LIST_SUB_OWNER ? SUB_STATE_HELD : SUB_STATE_ACTIVE;
-		sub.updated = lists_now(x);
+		sub.updated = clock_now();
 		r = store_subscription_put(x->st, &sub);
 	}
 	if (r == STORE_OK) {
@@ -474,7 +475,7 @@ int lists_set_state(struct lists_ctx *x, const struct list_rec *l, int64_t id, e
 	}
 	if (r == STORE_OK) {
 		sub.state = state;
-		sub.updated = lists_now(x);
+		sub.updated = clock_now();
 		r = store_subscription_put(x->st, &sub);
 	}
 	char action[32];
@@ -505,8 +506,7 @@ static int leave(struct lists_ctx *x, const struct list_rec *l, int64_t id, cons
 	if (r == STORE_OK)
 		r = ledger_event(x, l->id, id, action, source, NULL);
 	if (r == STORE_OK && suppress)
-		r = store_suppression_add(x->st, who.addr_hash, l->id, "unsubscribed",
-					  lists_now(x));
+		r = store_suppression_add(x->st, who.addr_hash, l->id, "unsubscribed", clock_now());
 	if (r == STORE_OK)
 		r = store_subscription_count(x->st, id, &left);
 	if (r == STORE_OK && left == 0) {
@@ -558,13 +558,13 @@ int lists_approve(struct lists_ctx *x, const struct list_rec *l, int64_t id, con
 	int r = get_held(x, l, id, &sub, state);
 	if (r == STORE_OK) {
 		sub.state = SUB_STATE_ACTIVE;
-		sub.updated = lists_now(x);
+		sub.updated = clock_now();
 		r = store_subscription_put(x->st, &sub);
 	}
 	if (r == STORE_OK)
 		r = ledger_event(x, l->id, id, "approve", source, NULL);
 	if (r == STORE_OK)
-		r = store_audit(x->st, lists_now(x), x->actor, "sub-approve", l->id, id, "");
+		r = store_audit(x->st, clock_now(), x->actor, "sub-approve", l->id, id, "");
 	if (r == STORE_OK) /* the welcome the confirmation held back */
 		r = jobs_create_welcome(x, l, id, job, err);
 	r = lists_end_txn(x, r, err);
@@ -602,7 +602,7 @@ int lists_reject(struct lists_ctx *x, const struct list_rec *l, int64_t id, cons
 			r = jobs_create_rejected(x, l, p.address, p.name, reason, job, err);
 	}
 	if (r == STORE_OK)
-		r = store_audit(x->st, lists_now(x), x->actor, "sub-reject", l->id, id,
+		r = store_audit(x->st, clock_now(), x->actor, "sub-reject", l->id, id,
 				notify ? "notified" : "quiet");
 	/* No opt-out: the person asked to join and may ask again; and no
 	 * suppression on erasure, for the same reason. */
@@ -673,7 +673,7 @@ int lists_person_update(struct lists_ctx *x, int64_t id, const struct person_cha
 		char detail[32];
 		bsnprintf(detail, sizeof(detail), "%s%s", what & PERSON_CHANGED_NAME ? "name " : "",
 			  what & PERSON_CHANGED_FORMAT ? "format" : "");
-		r = store_audit(x->st, lists_now(x), x->actor, "person-update", 0, id, detail);
+		r = store_audit(x->st, clock_now(), x->actor, "person-update", 0, id, detail);
 	}
 	r = lists_end_txn(x, r, err);
 	if (r == STORE_OK && changed != NULL)
@@ -701,14 +701,13 @@ int lists_set_options(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 	if (r == STORE_OK && (!sub.digest != !digest || !sub.nomail != !nomail)) {
 		sub.digest = digest != 0;
 		sub.nomail = nomail != 0;
-		sub.updated = lists_now(x);
+		sub.updated = clock_now();
 		r = store_subscription_put(x->st, &sub);
 		char detail[48];
 		bsnprintf(detail, sizeof(detail), "digest=%d nomail=%d source=%s", sub.digest,
 			  sub.nomail, source);
 		if (r == STORE_OK)
-			r = store_audit(x->st, lists_now(x), x->actor, "options", l->id, id,
-					detail);
+			r = store_audit(x->st, clock_now(), x->actor, "options", l->id, id, detail);
 	}
 	return lists_end_txn(x, r, err);
 }
@@ -743,7 +742,7 @@ int lists_erase(struct lists_ctx *x, int64_t id, const char *source, const char 
 			r = d.r;
 	}
 	if (r == STORE_OK && reason != NULL)
-		r = store_suppression_add(x->st, who.addr_hash, 0, reason, lists_now(x));
+		r = store_suppression_add(x->st, who.addr_hash, 0, reason, clock_now());
 	int64_t held = 0; /* their posts held for the moderators (lists/held.h) */
 	if (r == STORE_OK)
 		r = store_held_delete_sender(x->st, who.addr_hash, &held);

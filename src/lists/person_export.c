@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/utc.h"
 #include "core/xmalloc.h"
@@ -142,7 +143,7 @@ int lists_person_export(struct lists_ctx *x, int64_t id, struct buf *out, struct
 	    doc, "note",
 	    json_string("This is everything this server holds about this address. "
 			"Opens and clicks are kept only as aggregates, never per person."));
-	json_object_set_new(doc, "generated", iso_time(lists_now(x)));
+	json_object_set_new(doc, "generated", iso_time(clock_now()));
 	if (r == STORE_OK) {
 		char *txt = json_dumps(doc, JSON_INDENT(2));
 		if (txt == NULL || buf_puts(out, txt) < 0 || buf_putc(out, '\n') < 0)
@@ -150,7 +151,7 @@ int lists_person_export(struct lists_ctx *x, int64_t id, struct buf *out, struct
 		if (txt != NULL)
 			xfree_wipe(txt, strlen(txt));
 		if (r == STORE_OK)
-			store_audit(x->st, lists_now(x), x->actor, "person-export", 0, id, "");
+			store_audit(x->st, clock_now(), x->actor, "person-export", 0, id, "");
 	} else {
 		r = person_fail_store(x, r, err);
 	}

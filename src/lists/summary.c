@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/utc.h"
 #include "core/limits.h"
 #include "core/xmalloc.h"
@@ -227,7 +228,7 @@ int64_t lists_summary_due_day(int64_t now, int hour)
 
 int lists_summary_daily(struct lists_ctx *x, int hour, int64_t *done, struct buf *err)
 {
-	int64_t day = lists_summary_due_day(lists_now(x), hour);
+	int64_t day = lists_summary_due_day(clock_now(), hour);
 	if (day < 0 || day <= *done)
 		return 0;
 	int64_t ran = 0;

@@ -60,6 +60,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/secretfile.h"
 #include "core/xmalloc.h"
@@ -476,7 +477,7 @@ static int sign_msg(struct dkim_signer *s, const char *msg, size_t len, struct b
 		    s->rsa ? "rsa-sha256" : "ed25519-sha256");
 	fold_printf(f, &col, " d=%s;", s->domain);
 	fold_printf(f, &col, " s=%s;", s->selector);
-	fold_printf(f, &col, " t=%lld;", (long long)time(NULL));
+	fold_printf(f, &col, " t=%lld;", (long long)clock_now());
 	fold_printf(f, &col, " bh=%s;", b64);
 	/* h=: each field of SIGNED as often as it occurs, plus once. */
 	fold_put(f, &col, " h=", 3);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
@@ -27,11 +28,6 @@
 int listpage_match(const char *path)
 {
 	return strncmp(path, "/l/", 3) == 0;
-}
-
-static int64_t env_now(const struct listpage_env *env)
-{
-	return env->now ? env->now : (int64_t)time(NULL);
 }
 
 /* What the person typed, for the form filled in again after an error. */
@@ -80,7 +76,7 @@ static void render_form(const struct listpage_env *env, const char *path, const 
 			const struct fields *fv, const char *error, struct page *p)
 {
 	char csrf[CSRF_LEN + 1];
-	csrf_make(env->keys, path, env_now(env), csrf);
+	csrf_make(env->keys, path, clock_now(), csrf);
 	struct tmpl_vars *v = tmpl_vars_new();
 	tmpl_put(v, "title", page_list_title(l));
 	tmpl_put(v, "description", l->description);
@@ -203,7 +199,6 @@ static int subscribe(const struct listpage_env *env, const struct listpage_defer
 	x.policy_version = env->consent_version;
 	x.tmpl = env->site->tmpl;
 	x.actor = "web";
-	x.now = env->now;
 	int tracking = d->tracking && l->tracking;
 	struct buf wording;
 	buf_init(&wording, 2 * LK_MAX_CONSENT + 16);
@@ -225,7 +220,7 @@ static int subscribe(const struct listpage_env *env, const struct listpage_defer
 	rq.self = 1;
 	rq.ip = NULL; /* never stored (P6) */
 
-	int64_t now = env_now(env), id = 0, job = 0;
+	int64_t now = clock_now(), id = 0, job = 0;
 	int allowed = 0;
 	int r = store_begin(env->st);
 	if (r != STORE_OK) {
@@ -282,7 +277,7 @@ void listpage_post(const struct listpage_env *env, const char *path, const struc
 		list_rec_free(&l);
 		return;
 	}
-	if (!csrf_check_form(env->keys, path, env_now(env), f)) {
+	if (!csrf_check_form(env->keys, path, clock_now(), f)) {
 		page_error(out, env->site, 403, "Please send the form again",
 			   "This form is stale or did not come from this site. Please reload the "
 			   "list's page and fill in the form there.");
@@ -304,8 +299,8 @@ void listpage_post(const struct listpage_env *env, const char *path, const struc
 		render_form(env, path, &l, &fv, msg, out);
 	} else if (env->rl != NULL &&
 		   (!ratelimit_hit(env->rl, RATELIMIT_CLIENT, env->client, env->client_len,
-				   env_now(env)) ||
-		    !ratelimit_hit(env->rl, RATELIMIT_LIST, &l.id, sizeof(l.id), env_now(env)))) {
+				   clock_now()) ||
+		    !ratelimit_hit(env->rl, RATELIMIT_LIST, &l.id, sizeof(l.id), clock_now()))) {
 		page_error(out, env->site, 429, "Too many requests",
 			   "Too many subscriptions were asked for just now. Please try again in "
 			   "an hour.");

@@ -48,7 +48,6 @@ struct listpage_env {
 	struct ratelimit *rl;	     /* per client and per list; NULL: none */
 	const void *client;	     /* the client's address: a rate limit key only */
 	size_t client_len;
-	int64_t now; /* 0: the clock */
 };
 
 /* 1 if path is a list's page (it also accepts POST). */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/utc.h"
 #include "core/limits.h"
 #include "core/log.h"
@@ -42,7 +43,7 @@ static void render_form(const struct listpage_env *env, const char *address, con
 {
 	struct tmpl_vars *v = tmpl_vars_new();
 	char csrf[CSRF_LEN + 1];
-	csrf_make(env->keys, "/me", mine_now(env), csrf);
+	csrf_make(env->keys, "/me", clock_now(), csrf);
 	tmpl_put(v, "title", "What do we hold about you?");
 	tmpl_put(v, "csrf", csrf);
 	tmpl_put(v, "error", error);
@@ -80,7 +81,7 @@ void me_deferred_free(struct me_deferred *d)
 static void request_post(const struct listpage_env *env, const struct form *f, struct page *p,
 			 struct me_deferred **later)
 {
-	if (!csrf_check_form(env->keys, "/me", mine_now(env), f)) {
+	if (!csrf_check_form(env->keys, "/me", clock_now(), f)) {
 		page_error(p, env->site, 403, "Please send the form again",
 			   "This form is stale or did not come from this site. Please reload the "
 			   "page and fill in the form there.");
@@ -105,7 +106,7 @@ static void request_post(const struct listpage_env *env, const struct form *f, s
 		render_form(env, addr != NULL && strlen(addr) <= LK_MAX_ADDRESS ? addr : "", msg,
 			    p);
 	} else if (env->rl != NULL && !ratelimit_hit(env->rl, RATELIMIT_CLIENT, env->client,
-						     env->client_len, mine_now(env))) {
+						     env->client_len, clock_now())) {
 		page_error(p, env->site, 429, "Too many requests",
 			   "Too many requests came from your network just now. Please try again "
 			   "in an hour.");
@@ -145,7 +146,7 @@ static int request(const struct listpage_env *env, const struct address *a, stru
 {
 	struct lists_ctx x;
 	mine_ctx(env, &x);
-	int64_t now = mine_now(env), id = 0, list_id = 0, job = 0;
+	int64_t now = clock_now(), id = 0, list_id = 0, job = 0;
 	int allowed = 0;
 	struct person_addr pa = {a->addr, a->key};
 	int r = store_begin(env->st);
@@ -205,7 +206,7 @@ static int load_token(const struct listpage_env *env, const char *path, int64_t 
 	struct token t;
 	const char *text = path + 4;
 	enum token_status ts =
-	    token_decode(env->keys, text, strlen(text), TOKEN_REQUEST, mine_now(env), &t);
+	    token_decode(env->keys, text, strlen(text), TOKEN_REQUEST, clock_now(), &t);
 	if (ts == TOKEN_EXPIRED) {
 		page_error(p, env->site, 410, "This link has expired",
 			   "Links to your data work for a limited time. Please ask for a new "
@@ -250,7 +251,7 @@ static void render_data(const struct listpage_env *env, const char *path, const 
 {
 	char since[32], csrf[CSRF_LEN + 1];
 	utc_format(m->who.created, "%Y-%m-%d %H:%M UTC", since, sizeof(since));
-	csrf_make(env->keys, path, mine_now(env), csrf);
+	csrf_make(env->keys, path, clock_now(), csrf);
 	struct tmpl_vars *v = tmpl_vars_new();
 	tmpl_put(v, "title", "What we hold about you");
 	tmpl_put(v, "address", m->p.address);
@@ -304,7 +305,7 @@ static void data_post(const struct listpage_env *env, const char *path, const st
 	int64_t id;
 	if (load_token(env, path, &id, p) < 0)
 		return;
-	if (!csrf_check_form(env->keys, path, mine_now(env), f)) {
+	if (!csrf_check_form(env->keys, path, clock_now(), f)) {
 		page_error(p, env->site, 403, "Please press the button again",
 			   "This form is stale or did not come from this site. Please open the "
 			   "link from the message again and press the button there.");

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/xmalloc.h"
 #include "web/pages.h"
 
@@ -145,7 +146,7 @@ int mine_audit_view(struct lists_ctx *x, int64_t id, const char *what)
 	int r = store_begin(x->st);
 	if (r != STORE_OK)
 		return r;
-	r = store_audit(x->st, lists_now(x), x->actor, "person-view", 0, id, what);
+	r = store_audit(x->st, clock_now(), x->actor, "person-view", 0, id, what);
 	if (r == STORE_OK)
 		r = store_commit(x->st);
 	if (r != STORE_OK)
@@ -161,10 +162,4 @@ void mine_ctx(const struct listpage_env *env, struct lists_ctx *x)
 	x->policy_version = env->consent_version;
 	x->tmpl = env->site->tmpl;
 	x->actor = "web";
-	x->now = env->now;
-}
-
-int64_t mine_now(const struct listpage_env *env)
-{
-	return env->now ? env->now : (int64_t)time(NULL);
 }

@@ -7,7 +7,7 @@
  *   mine_find              the entry of a list, by id
  *   mine_state_text        a subscription's state in words
  *   mine_audit_view        the audit row for showing a person their data
- *   mine_ctx / mine_now    the domain context and the time of a page's env
+ *   mine_ctx               the domain context of a page's env
  *
  * TRUST: the subscriber id comes from an authenticated token; what is
  * loaded is personal data, opened in memory for one request and wiped by
@@ -59,7 +59,5 @@ const char *mine_state_text(enum sub_state s);
 int mine_audit_view(struct lists_ctx *x, int64_t id, const char *what);
 /* The domain context of a page (actor "web", [general] consent_version). */
 void mine_ctx(const struct listpage_env *env, struct lists_ctx *x);
-/* env->now, or the clock. */
-int64_t mine_now(const struct listpage_env *env);
 
 #endif

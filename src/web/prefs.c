@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/num.h"
 #include "core/xmalloc.h"
@@ -37,8 +38,7 @@ static int load_token(const struct listpage_env *env, const char *path, int64_t 
 {
 	struct token t;
 	const char *text = path + 3;
-	if (token_decode(env->keys, text, strlen(text), TOKEN_PREFS, mine_now(env), &t) !=
-	    TOKEN_OK) {
+	if (token_decode(env->keys, text, strlen(text), TOKEN_PREFS, clock_now(), &t) != TOKEN_OK) {
 		page_error(p, env->site, 400, "This link is not valid",
 			   "It may have been cut short or changed on its way. Please copy the "
 			   "whole link from the message, or use the preferences link of a newer "
@@ -204,7 +204,7 @@ static int save(const struct listpage_env *env, int64_t id, const struct address
 	struct lists_ctx x;
 	mine_ctx(env, &x);
 	memset(o, 0, sizeof(*o));
-	int64_t now = mine_now(env);
+	int64_t now = clock_now();
 	int64_t joins[PREFS_MAX_LISTS], left[PREFS_MAX_LISTS];
 	int r = store_begin(env->st);
 	if (r != STORE_OK) {
@@ -364,7 +364,7 @@ static void render_form(const struct listpage_env *env, const char *path, const 
 {
 	struct tmpl_vars *v = tmpl_vars_new();
 	char csrf[CSRF_LEN + 1];
-	csrf_make(env->keys, path, mine_now(env), csrf);
+	csrf_make(env->keys, path, clock_now(), csrf);
 	tmpl_put(v, "title", "Your preferences");
 	tmpl_put(v, "action", path);
 	tmpl_put(v, "csrf", csrf);
@@ -415,7 +415,7 @@ void prefs_post(const struct listpage_env *env, const char *path, const struct f
 	page_begin(out, 200, "no-store");
 	if (load_token(env, path, &id, out) < 0)
 		return;
-	if (!csrf_check_form(env->keys, path, mine_now(env), f)) {
+	if (!csrf_check_form(env->keys, path, clock_now(), f)) {
 		page_error(out, env->site, 403, "Please save the form again",
 			   "This form is stale or did not come from this site. Please open the "
 			   "preferences link from the message again and save there.");

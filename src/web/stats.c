@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/hll.h"
 #include "core/limits.h"
 #include "core/log.h"
@@ -78,7 +79,7 @@ static const unsigned char GIF[43] = {
 
 static int64_t today(void)
 {
-	return (int64_t)time(NULL) / 86400;
+	return clock_now() / 86400;
 }
 
 /* The entry for this key, made if missing (value 0, no sketch), or NULL when
@@ -138,7 +139,7 @@ static int64_t list_of_token(const struct stats *s, const char *p, enum token_pu
 	size_t len = strcspn(p, "/?");
 	struct token t;
 	if (len == 0 || len > LK_MAX_TOKEN ||
-	    token_decode(s->keys, p, len, purpose, (int64_t)time(NULL), &t) != TOKEN_OK)
+	    token_decode(s->keys, p, len, purpose, clock_now(), &t) != TOKEN_OK)
 		return 0;
 	return (int64_t)t.list_id;
 }

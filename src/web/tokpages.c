@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "crypto/token.h"
@@ -27,11 +28,6 @@ int tokpages_match(const char *path)
 	return strncmp(path, "/c/", 3) == 0 || strncmp(path, "/u/", 3) == 0;
 }
 
-static int64_t env_now(const struct tokpages_env *env)
-{
-	return env->now ? env->now : (int64_t)time(NULL);
-}
-
 static void ctx_of(const struct tokpages_env *env, struct lists_ctx *x)
 {
 	memset(x, 0, sizeof(*x));
@@ -40,7 +36,6 @@ static void ctx_of(const struct tokpages_env *env, struct lists_ctx *x)
 	x->policy_version = env->policy_version;
 	x->tmpl = env->site->tmpl;
 	x->actor = "web";
-	x->now = env->now;
 }
 
 /* What a token names, loaded. */
@@ -62,7 +57,7 @@ static enum token_status token_of(const struct tokpages_env *env, const char *pa
 {
 	memset(tg, 0, sizeof(*tg));
 	const char *text = path + 3;
-	return token_decode(env->keys, text, strlen(text), purpose, env_now(env), &tg->t);
+	return token_decode(env->keys, text, strlen(text), purpose, clock_now(), &tg->t);
 }
 
 /* Authenticates the token of path for purpose. Returns 0, or -1 with the
@@ -136,7 +131,7 @@ static struct tmpl_vars *form_vars(const struct tokpages_env *env, const char *p
 				   const struct target *tg, const char *title)
 {
 	char csrf[CSRF_LEN + 1];
-	csrf_make(env->keys, path, env_now(env), csrf);
+	csrf_make(env->keys, path, clock_now(), csrf);
 	struct tmpl_vars *v = tmpl_vars_new();
 	tmpl_put(v, "title", title);
 	tmpl_put(v, "list_title", page_list_title(&tg->l));
@@ -210,7 +205,7 @@ static void confirm_post(const struct tokpages_env *env, const char *path, const
 		target_free(&tg);
 		return;
 	}
-	if (!csrf_check_form(env->keys, path, env_now(env), f)) {
+	if (!csrf_check_form(env->keys, path, clock_now(), f)) {
 		csrf_refused(env, p);
 		target_free(&tg);
 		return;
@@ -517,7 +512,7 @@ static void unsub_post(const struct tokpages_env *env, const char *path, const s
 		target_free(&tg);
 		return;
 	}
-	if (!csrf_check_form(env->keys, path, env_now(env), f)) {
+	if (!csrf_check_form(env->keys, path, clock_now(), f)) {
 		csrf_refused(env, p);
 		target_free(&tg);
 		return;

@@ -41,7 +41,6 @@ struct tokpages_env {
 	struct store *st; /* NULL when the store cannot be opened: 503 */
 	const struct keys *keys;
 	const char *policy_version; /* [general] consent_version, for the ledger */
-	int64_t now;		    /* 0: the clock */
 	/* The unsubscribes go through it (web/writer.h); NULL: on st. */
 	struct writer *writer;
 };

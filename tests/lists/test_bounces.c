@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/buf.h"
 #include "core/conf.h"
 #include "lists/bounces.h"
@@ -86,7 +87,7 @@ static int setup(void **state)
 	f->x.keys = &f->keys;
 	f->x.policy_version = "1";
 	f->x.actor = "test";
-	f->x.now = NOW;
+	clock_set(NOW);
 	lists_defaults(&f->news, "news", "example.org");
 	lists_defaults(&f->talk, "talk", "example.org");
 	if (lists_create(&f->x, &f->news, &f->err) != STORE_OK ||
@@ -128,7 +129,7 @@ static int64_t sub_active(struct fx *f, const struct list_rec *l, const char *ad
 	return id;
 }
 
-/* One hard bounce at f->x.now, in its own transaction. */
+/* One hard bounce at the time clock_set fixed, in its own transaction. */
 static enum lists_bounce_outcome bounce(struct fx *f, const struct list_rec *l, int64_t id,
 					int64_t *score, int *erased)
 {
@@ -169,7 +170,7 @@ static void test_disable_at_threshold(void **state)
 	assert_int_equal(bounce(f, &f->news, id, &score, &erased), LB_SCORED);
 	assert_int_equal(score, 2);
 	/* two weeks later the 2 has decayed to 0: this bounce makes 1 */
-	f->x.now = NOW + 2 * WEEK;
+	clock_set(NOW + 2 * WEEK);
 	assert_int_equal(bounce(f, &f->news, id, &score, &erased), LB_SCORED);
 	assert_int_equal(score, 1);
 	assert_int_equal(state_of(f, &f->news, id), SUB_STATE_ACTIVE);
@@ -203,7 +204,7 @@ static void test_soft(void **state)
 	assert_int_equal(s.soft_score, 0);
 	/* one soft bounce, then a week: the soft 1 halves to 0, the score 1 to 0 */
 	assert_int_equal(soft(f, &f->news, id, &score, &erased), LB_SOFT);
-	f->x.now = NOW + WEEK;
+	clock_set(NOW + WEEK);
 	assert_int_equal(soft(f, &f->news, id, &score, &erased), LB_SOFT);
 	assert_int_equal(score, 0);
 	/* a hard one and four soft ones: 3, disabled */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/conf.h"
 #include "crypto/hash.h"
 #include "lists/held.h"
@@ -59,7 +60,7 @@ static int setup(void **state)
 	f->x.keys = &f->keys;
 	f->x.policy_version = "1";
 	f->x.actor = "test";
-	f->x.now = NOW;
+	clock_set(NOW);
 	lists_defaults(&f->team, "team", "example.org");
 	lists_defaults(&f->other, "other", "example.org");
 	if (lists_create(&f->x, &f->team, &f->err) != STORE_OK ||
@@ -184,7 +185,7 @@ static void test_list_expire_erase(void **state)
 	assert_int_equal(count(f, 0), 3);
 	/* a day later eve's one-day hold is gone, the others stay */
 	int64_t n = 0;
-	f->x.now = NOW + DAY;
+	clock_set(NOW + DAY);
 	assert_int_equal(held_expire(&f->x, &n, &f->err), STORE_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(count(f, f->team.id), 1);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/buf.h"
 #include "core/conf.h"
 #include "lists/joblife.h"
@@ -56,7 +57,7 @@ static int setup(void **state)
 	f->x.keys = &f->keys;
 	f->x.policy_version = "1";
 	f->x.actor = "test";
-	f->x.now = NOW;
+	clock_set(NOW);
 	lists_defaults(&f->news, "news", "example.org");
 	if (lists_create(&f->x, &f->news, &f->err) != STORE_OK)
 		return -1;
@@ -238,7 +239,7 @@ static void expect_refused(struct fx *f, int64_t id,
 {
 	struct job_rec before, after;
 	get(f, id, &before);
-	f->x.now = NOW + 50;
+	clock_set(NOW + 50);
 	buf_reset(&f->err);
 	assert_int_equal(op(&f->x, id, &f->err), STORE_ERR);
 	assert_non_null(strstr(buf_cstr(&f->err), why));
@@ -249,7 +250,7 @@ static void expect_refused(struct fx *f, int64_t id,
 	assert_string_equal(after.pause_reason, before.pause_reason);
 	job_rec_free(&before);
 	job_rec_free(&after);
-	f->x.now = NOW;
+	clock_set(NOW);
 }
 
 static void test_admin_transitions(void **state)
@@ -302,7 +303,7 @@ static void test_engine_steps(void **state)
 	assert_int_equal(joblife_claim(&f->x, 0, "me:1:a", 100, &j, &wait, &f->err), 0);
 	assert_int_equal(joblife_claim(&f->x, later, "me:1:a", 100, &j, &wait, &f->err), 0);
 	assert_int_equal(wait, NOW + 60);
-	f->x.now = NOW + 60;
+	clock_set(NOW + 60);
 	assert_int_equal(joblife_claim(&f->x, 0, "me:1:a", 100, &j, &wait, &f->err), 1);
 	assert_int_equal(j.id, later);
 	assert_int_equal(j.state, JOB_STATE_RUNNING);
@@ -322,7 +323,7 @@ static void test_engine_steps(void **state)
 	job_rec_free(&j);
 	assert_int_equal(joblife_claim(&f->x, later, "me:1:a", 100, &j, &wait, &f->err), 0);
 	assert_int_equal(wait, NOW + 90);
-	f->x.now = NOW + 90;
+	clock_set(NOW + 90);
 	assert_int_equal(joblife_claim(&f->x, later, "me:1:a", 100, &j, &wait, &f->err), 1);
 	assert_int_equal(j.state, JOB_STATE_RUNNING);
 	assert_string_equal(j.pause_reason, "");
@@ -349,7 +350,7 @@ static void test_engine_steps(void **state)
 	get(f, run, &j);
 	assert_int_equal(j.state, JOB_STATE_CANCELLED);
 	job_rec_free(&j);
-	f->x.now = NOW;
+	clock_set(NOW);
 }
 
 int main(void)

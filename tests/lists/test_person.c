@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/buf.h"
 #include "core/conf.h"
 #include "core/limits.h"
@@ -69,7 +70,7 @@ static int setup(void **state)
 	f->x.keys = &f->keys;
 	f->x.policy_version = "7";
 	f->x.actor = "test";
-	f->x.now = NOW;
+	clock_set(NOW);
 	if (make_list(f, &f->news, "news") != STORE_OK ||
 	    make_list(f, &f->talk, "talk") != STORE_OK)
 		goto fail;
