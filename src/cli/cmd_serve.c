@@ -2,7 +2,7 @@
  * cmd_serve.c - `listkeeper serve [--role web|delivery|intake|scheduler]...`: run the server
  * in the foreground until SIGINT or SIGTERM.
  *
- * Roles: web, delivery, intake and scheduler (cli/scheduler.h; all by
+ * Roles: web, delivery, intake and scheduler (delivery/scheduler.h; all by
  * default). Each role gets the configuration and opens its
  * own store connections: roles share nothing but the store (DESIGN.md
  * section 2), so each can also run alone, as its own process or node.
@@ -18,9 +18,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/scheduler.h"
 #include "core/log.h"
 #include "delivery/role.h"
+#include "delivery/scheduler.h"
 #include "intake/lmtp.h"
 #include "web/http.h"
 

@@ -7,7 +7,7 @@
  *
  * TRUST: no outside input.
  */
-#include "cli/scheduler.h"
+#include "delivery/scheduler.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -2,10 +2,12 @@
  * scheduler.h - the scheduler role of `listkeeper serve`: timed work, in a
  * thread with its own store connection (roles share nothing but the store).
  * Today one task: the owners' daily summary (lists/summary.h), queued once a
- * day from [summary] hour on; the delivery role sends it.
+ * day from [summary] hour on; the delivery role sends it. It lives beside
+ * the delivery role (role.h), as the web and intake roles live in their
+ * layers: a role of serve, started by cli/cmd_serve.c.
  */
-#ifndef LK_CLI_SCHEDULER_H
-#define LK_CLI_SCHEDULER_H
+#ifndef LK_DELIVERY_SCHEDULER_H
+#define LK_DELIVERY_SCHEDULER_H
 
 #include "core/buf.h"
 #include "core/conf.h"
