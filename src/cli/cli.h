@@ -68,6 +68,7 @@ int cmd_send(struct cli *c, int argc, char **argv);
 int cmd_job(struct cli *c, int argc, char **argv);
 int cmd_serve(struct cli *c, int argc, char **argv);
 int cmd_intake(struct cli *c, int argc, char **argv);
+int cmd_postfix(struct cli *c, int argc, char **argv);
 int cmd_filter(struct cli *c, int argc, char **argv);
 int cmd_post(struct cli *c, int argc, char **argv);
 /* Prints one line per filter that ran in s (cmd_filter.c); returns 0, or

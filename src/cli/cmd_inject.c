@@ -11,11 +11,21 @@
  * later: the store is locked or unavailable, or the setup is broken (the
  * MTA keeps the message queued rather than bouncing it).
  *
+ * What the MTA sees. A pipe transport copies the command's stderr into the
+ * bounce or the delay notice it sends, to a sender who is often forged
+ * (Postfix pipe(8)): so when stderr is not a terminal and --verbose is not
+ * given, the log goes to syslog (facility mail) where [log] dest says
+ * stderr, anything else written to stderr goes to /dev/null, and stderr
+ * gets one line only when the message is not taken: the SMTP-style reason
+ * ("550 5.1.1 No such recipient"), nothing of the log (a refused token,
+ * which step failed, a path).
+ *
  * TRUST: stdin is untrusted mail, read up to LK_MAX_MESSAGE + 1 bytes and
  * refused past it; the recipient and sender come from the MTA's command
  * line (argv=... ${recipient} ${sender}) and are length-checked.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -27,7 +37,7 @@
 #include "intake/spool.h"
 
 static const char USAGE[] =
-    "usage: listkeeper inject [--recipient ADDR] [--sender ADDR]\n\n"
+    "usage: listkeeper inject [--recipient ADDR] [--sender ADDR] [--verbose]\n\n"
     "Reads one message on stdin and handles it for ADDR, as the LMTP server of\n"
     "`serve --role intake` would: for a Postfix pipe transport, e.g. in master.cf\n"
     "  listkeeper unix - n n - - pipe flags=R user=lists\n"
@@ -36,7 +46,28 @@ static const char USAGE[] =
     "                    Delivered-To header, as flags=D writes it)\n"
     "  --sender ADDR     the envelope sender, empty for the null sender (default:\n"
     "                    the message's Return-Path, as flags=R writes it)\n"
+    "  --verbose         the log on stderr (as [log] dest says), also when stderr\n"
+    "                    is not a terminal; without it and without a terminal\n"
+    "                    (an MTA's pipe) the log goes to syslog and stderr gets\n"
+    "                    only the SMTP-style reason when the message is refused,\n"
+    "                    since the MTA copies it into the bounce it sends\n"
     "Exit status: 0 done, 65 bad message, 67 unknown address, 75 try again later.\n";
+
+/* Where the one reason line goes (stderr, kept aside when stderr itself is
+ * sent to /dev/null). */
+static int reason_fd = 2;
+
+/* The one line the MTA gets: an SMTP reply, nothing else. */
+static int refuse(int code, const char *line)
+{
+	char b[LK_MAX_LINE_OCTETS];
+	bsnprintf(b, sizeof(b), "%s\n", line); /* a reply of ours: never cut */
+	ssize_t w = write(reason_fd, b, strlen(b));
+	(void)w;
+	return code;
+}
+
+static const char TEMP[] = "451 4.3.0 Temporary local problem, try again later";
 
 /* Strips <> and white space into out; -1 when too long. */
 static int clean_addr(const char *z, char out[LK_MAX_ADDRESS + 1])
@@ -84,15 +115,30 @@ int cmd_inject(struct cli *c, int argc, char **argv)
 		return 0;
 	}
 	const char *rcpt_arg = NULL, *sender_arg = NULL;
+	int verbose = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--recipient") && i + 1 < argc)
 			rcpt_arg = argv[++i];
 		else if (!strcmp(argv[i], "--sender") && i + 1 < argc)
 			sender_arg = argv[++i];
+		else if (!strcmp(argv[i], "--verbose"))
+			verbose = 1;
 		else {
 			fputs(USAGE, stderr);
 			return EX_USAGE;
 		}
+	}
+	/* run by an MTA: only the reason line reaches the real stderr */
+	int quiet = !verbose && !isatty(2);
+	if (quiet) {
+		int keep = fcntl(2, F_DUPFD_CLOEXEC, 3);
+		int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (keep >= 0 && nul >= 0 && dup2(nul, 2) == 2)
+			reason_fd = keep;
+		else if (keep >= 0)
+			close(keep);
+		if (nul >= 0)
+			close(nul);
 	}
 	/* Read first: the MTA's pipe wants its message taken. */
 	struct buf m;
@@ -100,9 +146,8 @@ int cmd_inject(struct cli *c, int argc, char **argv)
 	char sender[LK_MAX_ADDRESS + 1];
 	if (sender_arg != NULL) {
 		if (clean_addr(sender_arg, sender) < 0) {
-			fputs("listkeeper inject: --sender is too long\n", stderr);
 			buf_free(&m);
-			return EX_DATAERR;
+			return refuse(EX_DATAERR, "501 5.1.7 Bad sender address syntax");
 		}
 		buf_printf(&m, "Return-Path: <%s>\n", sender);
 	}
@@ -113,18 +158,15 @@ int cmd_inject(struct cli *c, int argc, char **argv)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fprintf(stderr, "listkeeper inject: reading stdin: %s\n", strerror(errno));
 			buf_free(&m);
-			return EX_TEMPFAIL;
+			return refuse(EX_TEMPFAIL, TEMP);
 		}
 		if (n == 0)
 			break;
 		if ((size_t)n > LK_MAX_MESSAGE - (m.len - head)) {
-			fprintf(stderr, "listkeeper inject: the message is over %u bytes\n",
-				(unsigned)LK_MAX_MESSAGE);
 			explicit_bzero(in, sizeof(in));
 			buf_free(&m);
-			return EX_DATAERR;
+			return refuse(EX_DATAERR, "552 5.3.4 Message too big");
 		}
 		buf_append(&m, in, (size_t)n);
 	}
@@ -136,29 +178,37 @@ int cmd_inject(struct cli *c, int argc, char **argv)
 	else if (!bad)
 		bad = first_header(&m, "Delivered-To", rcpt) < 0 || rcpt[0] == '\0';
 	if (bad) {
-		fputs(m.len == head ? "listkeeper inject: no message on stdin\n"
-				    : "listkeeper inject: no usable recipient\n",
-		      stderr);
+		int empty = m.len == head;
 		buf_free(&m);
-		return EX_DATAERR;
+		return refuse(EX_DATAERR,
+			      empty ? "554 5.6.0 No message" : "554 5.1.3 No usable recipient");
 	}
 
 	/* Whatever keeps us from the store is temporary for the MTA: 75. */
 	int r = cli_open(c);
+	if (r == 0 && quiet && strcmp(conf_get(c->conf, "log", "dest"), "stderr") == 0) {
+		enum log_level lvl = LOG_LEVEL_INFO;
+		log_level_parse(conf_get(c->conf, "log", "level"), &lvl);
+		log_open("listkeeper", lvl, "syslog");
+	}
 	if (r == 0)
 		r = cli_templates(c); /* the mails that commands queue */
 	if (r != 0) {
 		buf_free(&m);
-		return EX_TEMPFAIL;
+		if (quiet) /* what cli_open said went to /dev/null */
+			log_warnx("inject: the setup does not open (exit %d): run `listkeeper "
+				  "inject --verbose` by hand to see why",
+				  r);
+		return refuse(EX_TEMPFAIL, TEMP);
 	}
 	struct buf err;
 	buf_init(&err, 1024);
 	struct store *sq = store_spool_open(c->conf, &err);
 	if (sq == NULL) {
-		fprintf(stderr, "listkeeper inject: %s\n", buf_cstr(&err));
+		log_warnx("inject: the spool does not open: %s", buf_cstr(&err));
 		buf_free(&err);
 		buf_free(&m);
-		return EX_TEMPFAIL;
+		return refuse(EX_TEMPFAIL, TEMP);
 	}
 	buf_free(&err);
 	struct intake_result res;
@@ -167,7 +217,7 @@ int cmd_inject(struct cli *c, int argc, char **argv)
 	store_close(sq);
 	buf_free(&m);
 	if (v != INTAKE_OK)
-		fprintf(stderr, "listkeeper inject: %s\n", res.line);
+		refuse(0, res.line);
 	switch (v) {
 	case INTAKE_OK:
 		return 0;

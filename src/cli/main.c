@@ -35,6 +35,7 @@ static const struct {
     {"intake", cmd_intake, "the intake spool and its quarantine"},
     {"post", cmd_post, "what would happen to a post to a discussion list (its checks)"},
     {"filter", cmd_filter, "send a message through the virus and spam filters ([filter])"},
+    {"postfix", cmd_postfix, "write the Postfix relay_recipient_maps source of every list"},
     {"summary", cmd_summary, "the owners' daily summary of a list (show, send)"},
     {"serve", cmd_serve, "run the server (web pages, delivery) until SIGINT or SIGTERM"},
 };

@@ -54,6 +54,8 @@ done <<'TABLE'
 0  | done                          | lk job ls
 0  | done                          | lk stats news
 0  | done                          | lk intake spool
+0  | done                          | lk postfix maps
+0  | done                          | lk intake classify ../intake/bounces/postfix-dsn-hard.eml
 64 | bad arguments                 | lk
 64 | bad arguments                 | lk nosuch
 64 | bad arguments                 | lk list create
@@ -74,6 +76,8 @@ done <<'TABLE'
 64 | bad arguments                 | lk stats --days x
 64 | bad arguments                 | lk dkim keygen
 64 | bad arguments                 | lk intake quarantine show
+64 | bad arguments                 | lk postfix nosuch
+66 | no input: a file not there    | lk intake classify "$T/nosuch.eml"
 64 | bad arguments                 | lk summary
 64 | bad arguments                 | lk serve --role nosuch
 64 | bad arguments                 | lk inject --nosuch
