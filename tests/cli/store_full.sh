@@ -38,10 +38,16 @@ check "with room again, sub add works" lk sub add news ada@example.org --confirm
 # --- inject ---------------------------------------------------------------
 cmd() { printf 'From: %s\r\nTo: news-request@lists.example.org\r\nSubject: x\r\nMessage-ID: <%s@example.org>\r\n\r\n%s\r\n' "$1" "$RANDOM$RANDOM" "$2"; }
 full "$DB"
-rc=0; cmd bob@example.org subscribe | lkf inject --recipient news-request@lists.example.org \
+# --verbose: the operator's view (the log on stderr); run by an MTA, stderr
+# holds only the SMTP-style reason, as pipe(8) copies it into bounces
+rc=0; cmd bob@example.org subscribe | lkf inject --verbose --recipient news-request@lists.example.org \
   --sender bob@example.org >"$T/o" 2>"$T/e" || rc=$?
 check "inject on a full disk: 75, try again later" [ "$rc" = 75 ]
 check "... and it says the disk is full" grep -q 'disk is full' "$T/e"
+rc=0; cmd bob@example.org subscribe | lkf inject --recipient news-request@lists.example.org \
+  --sender bob@example.org >"$T/o" 2>"$T/e2" || rc=$?
+check "... without --verbose: 75 and the SMTP reply alone" \
+  [ "$rc:$(cat "$T/e2")" = "75:451 4.3.0 Temporary local problem, try again later" ]
 if rolled "$T/e"; then bad "... it names the rollback"; else ok "... not the rollback"; fi
 unfull
 rc=0; cmd bob@example.org subscribe | lk inject --recipient news-request@lists.example.org \

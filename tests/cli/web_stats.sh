@@ -119,6 +119,11 @@ garbled() { # garbled: exit status of inject for a garbled bounce to $verp
   echo $rc
 }
 check "a garbled bounce to a VERP address ($verp): inject exits 0" [ "$(garbled)" = 0 ]
+# and a real Postfix bounce of Gmail's 5.7.26 (unauthenticated mail): sender-policy
+rc=0
+sed "s/news-bounces+[a-z2-7]*@lists.example.org/$verp/g" "$here/../intake/bounces/postfix/policy-gmail-unauthenticated.eml" |
+  "$LK" inject --recipient "$verp" --sender '' 2>>"$T/log" || rc=$?
+check "a sender-policy bounce through inject: exit 0" [ "$rc" = 0 ]
 sqlite3 -cmd '.timeout 10000' "$T/listkeeper.db" "INSERT INTO stats_daily(day, list_id, counter, key, value) VALUES
   (date('now'), 0, 'intake-quarantined', '', 1), (date('now', '-3 days'), 0, 'intake-quarantined', '', 2)"
 
@@ -155,6 +160,8 @@ check "/metrics names a public list" grep -q '^listkeeper_list_subscribers{list=
 check "/metrics does not name a closed list" bash -c "! grep -q hidden '$T/metrics'"
 check "/metrics has the unparsable bounces, a counter" bash -c "grep -qx '# TYPE listkeeper_bounces_unparsable_total counter' '$T/metrics' &&
   grep -qx 'listkeeper_bounces_unparsable_total 1' '$T/metrics'"
+check "/metrics has the sender-side bounces, counters" bash -c "grep -qx '# TYPE listkeeper_bounces_sender_policy_total counter' '$T/metrics' &&
+  grep -qx 'listkeeper_bounces_sender_policy_total 1' '$T/metrics' && grep -qx 'listkeeper_bounces_rejected_content_total 0' '$T/metrics'"
 check "/metrics has the quarantined messages of every day, a counter" bash -c "grep -qx '# TYPE listkeeper_intake_quarantined_total counter' '$T/metrics' &&
   grep -qx 'listkeeper_intake_quarantined_total 3' '$T/metrics'"
 check "a second garbled bounce: inject exits 0" [ "$(garbled)" = 0 ]
