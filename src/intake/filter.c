@@ -90,12 +90,13 @@ int filter_endpoint_parse(const char *key, const char *spec, struct filter_endpo
 
 void filter_endpoint_name(const struct filter_endpoint *ep, char *out, size_t cap)
 {
+	/* Only for messages: a name cut short by a small out still says which endpoint. */
 	if (ep->is_unix)
-		snprintf(out, cap, "unix:%s", ep->path);
+		(void)bsnprintf(out, cap, "unix:%s", ep->path);
 	else if (strchr(ep->host, ':') != NULL)
-		snprintf(out, cap, "[%s]:%s", ep->host, ep->port);
+		(void)bsnprintf(out, cap, "[%s]:%s", ep->host, ep->port);
 	else
-		snprintf(out, cap, "%s:%s", ep->host, ep->port);
+		(void)bsnprintf(out, cap, "%s:%s", ep->host, ep->port);
 }
 
 static long long now_ms(void)

@@ -393,7 +393,7 @@ static int sq_begin(struct store *s)
 	} else if (txn_lost(q)) {
 		return STORE_ERR;
 	} else if (q->batch) {
-		if (q->depth >= (int)(sizeof(q->changes) / sizeof(q->changes[0]))) {
+		if (q->depth < 0 || q->depth >= (int)(sizeof(q->changes) / sizeof(q->changes[0]))) {
 			bsnprintf(q->err, sizeof(q->err), "bug: transactions nested too deep");
 			return STORE_ERR;
 		}
