@@ -728,26 +728,6 @@ static int returned_message_starts(struct str line)
 	return 0;
 }
 
-/* The first text/html leaf outside attached messages (a notice written in
- * HTML only: old Exchange, Yahoo), or NULL. */
-static GMimeObject *first_html(GMimeObject *obj, int depth, int *budget)
-{
-	if (obj == NULL || depth > LK_MAX_MIME_DEPTH || --*budget < 0)
-		return NULL;
-	if (GMIME_IS_MULTIPART(obj)) {
-		GMimeMultipart *mp = GMIME_MULTIPART(obj);
-		int n = g_mime_multipart_get_count(mp);
-		for (int i = 0; i<n && * budget> 0; i++) {
-			GMimeObject *r =
-			    first_html(g_mime_multipart_get_part(mp, i), depth + 1, budget);
-			if (r != NULL)
-				return r;
-		}
-		return NULL;
-	}
-	return GMIME_IS_PART(obj) && mimetext_is(obj, "text", "html") ? obj : NULL;
-}
-
 /* HTML to text, roughly: tags become line breaks or nothing, the common
  * entities a space; enough for phrases and codes. */
 static void strip_html(struct str h, struct buf *out)
@@ -784,8 +764,7 @@ static void human_text(GMimeMessage *m, struct buf *out)
 	if (plain != NULL) {
 		mimetext_content(plain, 1, &all);
 	} else {
-		int budget = LK_MAX_MIME_PARTS;
-		GMimeObject *h = first_html(g_mime_message_get_mime_part(m), 0, &budget);
+		GMimeObject *h = mimetext_first_html(m);
 		struct buf html;
 		buf_init(&html, LK_MAX_BOUNCE_TEXT);
 		if (h != NULL && mimetext_content(h, 1, &html) >= 0)

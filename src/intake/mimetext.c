@@ -53,7 +53,9 @@ int mimetext_is(GMimeObject *obj, const char *type, const char *subtype)
 	return ct != NULL && g_mime_content_type_is_type(ct, type, subtype);
 }
 
-static GMimeObject *find_plain(GMimeObject *obj, int depth, int *budget)
+/* The first text/SUBTYPE leaf, depth first; a part without a Content-Type is
+ * text/plain (RFC 2045 §5.2). */
+static GMimeObject *find_text(GMimeObject *obj, const char *subtype, int depth, int *budget)
 {
 	if (obj == NULL || depth > LK_MAX_MIME_DEPTH || --*budget < 0)
 		return NULL;
@@ -62,7 +64,7 @@ static GMimeObject *find_plain(GMimeObject *obj, int depth, int *budget)
 		int n = g_mime_multipart_get_count(mp);
 		for (int i = 0; i<n && * budget> 0; i++) {
 			GMimeObject *r =
-			    find_plain(g_mime_multipart_get_part(mp, i), depth + 1, budget);
+			    find_text(g_mime_multipart_get_part(mp, i), subtype, depth + 1, budget);
 			if (r != NULL)
 				return r;
 		}
@@ -71,15 +73,25 @@ static GMimeObject *find_plain(GMimeObject *obj, int depth, int *budget)
 	if (!GMIME_IS_PART(obj))
 		return NULL; /* an attached message is not the text of this one */
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	if (ct == NULL || g_mime_content_type_is_type(ct, "text", "plain"))
-		return obj;
-	return NULL;
+	if (ct == NULL)
+		return strcmp(subtype, "plain") == 0 ? obj : NULL;
+	return g_mime_content_type_is_type(ct, "text", subtype) ? obj : NULL;
+}
+
+static GMimeObject *first_text(GMimeMessage *msg, const char *subtype)
+{
+	int budget = LK_MAX_MIME_PARTS;
+	return find_text(msg ? g_mime_message_get_mime_part(msg) : NULL, subtype, 0, &budget);
 }
 
 GMimeObject *mimetext_first_plain(GMimeMessage *msg)
 {
-	int budget = LK_MAX_MIME_PARTS;
-	return find_plain(msg ? g_mime_message_get_mime_part(msg) : NULL, 0, &budget);
+	return first_text(msg, "plain");
+}
+
+GMimeObject *mimetext_first_html(GMimeMessage *msg)
+{
+	return first_text(msg, "html");
 }
 
 static int is_utf8_name(const char *cs)

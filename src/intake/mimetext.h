@@ -32,6 +32,9 @@ GMimeMessage *mimetext_parse(const char *p, size_t len);
  * text/plain. NULL if there is none. */
 GMimeObject *mimetext_first_plain(GMimeMessage *msg);
 
+/* The same walk for the first text/html leaf (a notice written in HTML only). */
+GMimeObject *mimetext_first_html(GMimeMessage *msg);
+
 /* 1 if obj's Content-Type is type/subtype (ASCII case-insensitive). */
 int mimetext_is(GMimeObject *obj, const char *type, const char *subtype);
 
