@@ -37,6 +37,8 @@ static const struct {
     {"filter", cmd_filter, "send a message through the virus and spam filters ([filter])"},
     {"postfix", cmd_postfix, "write the Postfix relay_recipient_maps source of every list"},
     {"summary", cmd_summary, "the owners' daily summary of a list (show, send)"},
+    {"user", cmd_user, "accounts of the admin interface and their roles"},
+    {"token", cmd_token, "make a bearer token for the JSON API"},
     {"serve", cmd_serve, "run the server (web pages, delivery) until SIGINT or SIGTERM"},
 };
 

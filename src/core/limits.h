@@ -35,6 +35,7 @@
 /* Tokens and secrets */
 #define LK_MAX_TOKEN 128 /* the text of a token, either form */
 #define LK_MAX_PASSWORD 1024
+#define LK_MIN_PASSWORD 10	    /* an admin account's password, at least (bytes) */
 #define LK_MAX_KEY_FILE 4096	    /* the key file, read whole */
 #define LK_MAX_TLS_FILE (64u << 10) /* [http] tls_cert or tls_key (PEM), read whole */
 

@@ -3,6 +3,7 @@
  * and strict hex.
  *
  *   addr_hash        keyed BLAKE2b-256 (key = the hash key) of an address
+ *   secret_hash      keyed BLAKE2b-256 (key = the MAC key) of a session or API secret
  *   chain_hash_*     incremental unkeyed BLAKE2b-256 for the consent ledger
  *   secret_eq        constant-time equality (sodium_memcmp)
  *   hex_encode/decode  lower-case out; in: exactly 2*len hex digits, nothing else
@@ -37,6 +38,17 @@ static crypto_generichash_state *chain_state(struct chain_hash *h)
 void addr_hash(const struct keys *k, const char *addr, size_t len, uint8_t out[HASH_LEN])
 {
 	crypto_generichash(out, HASH_LEN, (const unsigned char *)addr, len, k->hash, KEYS_LEN);
+}
+
+void secret_hash(const struct keys *k, const char *label, const void *p, size_t len,
+		 uint8_t out[HASH_LEN])
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, k->mac, KEYS_LEN, HASH_LEN);
+	crypto_generichash_update(&st, (const unsigned char *)label, strlen(label) + 1);
+	crypto_generichash_update(&st, p, len);
+	crypto_generichash_final(&st, out, HASH_LEN);
+	sodium_memzero(&st, sizeof(st));
 }
 
 void chain_hash_init(struct chain_hash *h)

@@ -22,6 +22,13 @@
 
 void addr_hash(const struct keys *k, const char *addr, size_t len, uint8_t out[HASH_LEN]);
 
+/* The keyed BLAKE2b-256 (key = the MAC key) of a secret handed to a client
+ * (a session cookie, an API token), under a label that keeps each use
+ * apart: what the store keeps instead of the secret, so that a copy of the
+ * database signs nobody in. */
+void secret_hash(const struct keys *k, const char *label, const void *p, size_t len,
+		 uint8_t out[HASH_LEN]);
+
 /* Incremental unkeyed hash for the ledger chain. */
 struct chain_hash {
 	uint8_t state[384] __attribute__((aligned(64))); /* crypto_generichash_state */

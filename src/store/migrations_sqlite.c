@@ -304,7 +304,47 @@ static const char M13[] = "CREATE TABLE held(\n"
 			  "CREATE INDEX held_sender ON held(sender_hash);\n"
 			  "CREATE INDEX held_expires ON held(expires);\n";
 
-static const char *const MIGRATIONS[] = {M1, M2, M3, M4, M5, M6, M7, M8, M9, M10, M11, M12, M13};
+/* Staff accounts for the admin interface (lists/staff.h): the name, the
+ * Argon2id hash of the password (crypto/password.h); their roles (admin of
+ * the site with list_id 0; owner, moderator or editor of one list); the
+ * sign-in sessions and API tokens, each kept only as a keyed hash of the
+ * secret the browser or the client holds. Deleting an account or a list
+ * deletes what hangs on it. The audit log is read by time (the admin page,
+ * pruning after [admin] audit_days). */
+static const char M14[] =
+    "CREATE TABLE staff(\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  pw_hash TEXT NOT NULL,\n"
+    "  created INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE staff_roles(\n"
+    "  staff_id INTEGER NOT NULL REFERENCES staff(id) ON DELETE CASCADE,\n"
+    "  role TEXT NOT NULL CHECK (role IN ('admin','owner','moderator','editor')),\n"
+    "  list_id INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (staff_id, role, list_id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TRIGGER staff_roles_list AFTER DELETE ON lists BEGIN\n"
+    "  DELETE FROM staff_roles WHERE list_id = old.id;\n"
+    "END;\n"
+    "CREATE TABLE staff_sessions(\n"
+    "  hash BLOB PRIMARY KEY,\n"
+    "  staff_id INTEGER NOT NULL REFERENCES staff(id) ON DELETE CASCADE,\n"
+    "  created INTEGER NOT NULL,\n"
+    "  seen INTEGER NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX staff_sessions_staff ON staff_sessions(staff_id);\n"
+    "CREATE TABLE api_tokens(\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  hash BLOB NOT NULL UNIQUE,\n"
+    "  staff_id INTEGER NOT NULL REFERENCES staff(id) ON DELETE CASCADE,\n"
+    "  scope TEXT NOT NULL CHECK (scope IN ('read','write')),\n"
+    "  created INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX audit_log_time ON audit_log(time);\n";
+
+static const char *const MIGRATIONS[] = {M1, M2, M3,  M4,  M5,	M6,  M7,
+					 M8, M9, M10, M11, M12, M13, M14};
 
 int migrations_sqlite_count(void)
 {

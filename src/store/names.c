@@ -161,3 +161,37 @@ int job_state_parse(const char *z, enum job_state *out)
 	*out = (enum job_state)v;
 	return 0;
 }
+
+static const char *const STAFF_ROLE[] = {"admin", "owner", "moderator", "editor"};
+const struct nametab staff_role_names = NAMETAB(STAFF_ROLE);
+
+const char *staff_role_name(enum staff_role v)
+{
+	return nametab_name(&staff_role_names, (int)v);
+}
+
+int staff_role_parse(const char *z, enum staff_role *out)
+{
+	int v;
+	if (nametab_parse(&staff_role_names, z, &v) < 0)
+		return -1;
+	*out = (enum staff_role)v;
+	return 0;
+}
+
+static const char *const API_SCOPE[] = {"read", "write"};
+const struct nametab api_scope_names = NAMETAB(API_SCOPE);
+
+const char *api_scope_name(enum api_scope v)
+{
+	return nametab_name(&api_scope_names, (int)v);
+}
+
+int api_scope_parse(const char *z, enum api_scope *out)
+{
+	int v;
+	if (nametab_parse(&api_scope_names, z, &v) < 0)
+		return -1;
+	*out = (enum api_scope)v;
+	return 0;
+}

@@ -439,3 +439,94 @@ int store_job_failures_each(struct store *s, int64_t job_id,
 {
 	return s->ops->job_failures_each(s, job_id, cb, ctx);
 }
+
+/* --- staff (a backend without them answers STORE_ERR) ------------------- */
+void staff_rec_free(struct staff_rec *r)
+{
+	free(r->name);
+	if (r->pw_hash != NULL) {
+		explicit_bzero(r->pw_hash, strlen(r->pw_hash));
+		free(r->pw_hash);
+	}
+	memset(r, 0, sizeof(*r));
+}
+#define STAFF_OP(op, ...) (s->ops->op != NULL ? s->ops->op(s, __VA_ARGS__) : STORE_ERR)
+int store_staff_insert(struct store *s, struct staff_rec *r)
+{
+	return STAFF_OP(staff_insert, r);
+}
+int store_staff_set_password(struct store *s, int64_t id, const char *pw_hash)
+{
+	return STAFF_OP(staff_set_password, id, pw_hash);
+}
+int store_staff_delete(struct store *s, int64_t id)
+{
+	return STAFF_OP(staff_delete, id);
+}
+int store_staff_get(struct store *s, const char *name, int64_t id, struct staff_rec *out)
+{
+	memset(out, 0, sizeof(*out));
+	return STAFF_OP(staff_get, name, id, out);
+}
+int store_staff_each(struct store *s, int (*cb)(void *, const struct staff_rec *), void *ctx)
+{
+	return STAFF_OP(staff_each, cb, ctx);
+}
+int store_grant_put(struct store *s, const struct staff_grant *g)
+{
+	return STAFF_OP(grant_put, g);
+}
+int store_grant_delete(struct store *s, const struct staff_grant *g)
+{
+	return STAFF_OP(grant_delete, g);
+}
+int store_grants_of(struct store *s, int64_t staff_id,
+		    int (*cb)(void *, const struct staff_grant *), void *ctx)
+{
+	return STAFF_OP(grants_of, staff_id, cb, ctx);
+}
+int store_session_put(struct store *s, const struct session_rec *r)
+{
+	return STAFF_OP(session_put, r);
+}
+int store_session_get(struct store *s, const uint8_t hash[HASH_LEN], struct session_rec *out)
+{
+	memset(out, 0, sizeof(*out));
+	return STAFF_OP(session_get, hash, out);
+}
+int store_session_seen(struct store *s, const uint8_t hash[HASH_LEN], int64_t seen)
+{
+	return STAFF_OP(session_seen, hash, seen);
+}
+int store_session_delete(struct store *s, const uint8_t hash[HASH_LEN])
+{
+	return STAFF_OP(session_delete, hash);
+}
+int store_session_delete_staff(struct store *s, int64_t staff_id, int64_t *n)
+{
+	*n = 0;
+	return STAFF_OP(session_delete_staff, staff_id, n);
+}
+int store_session_prune(struct store *s, int64_t idle_before, int64_t created_before)
+{
+	return STAFF_OP(session_prune, idle_before, created_before);
+}
+int store_apitoken_put(struct store *s, struct apitoken_rec *r)
+{
+	return STAFF_OP(apitoken_put, r);
+}
+int store_apitoken_get(struct store *s, const uint8_t hash[HASH_LEN], struct apitoken_rec *out)
+{
+	memset(out, 0, sizeof(*out));
+	return STAFF_OP(apitoken_get, hash, out);
+}
+int store_audit_each(struct store *s, int64_t before, int limit,
+		     int (*cb)(void *, const struct audit_rec *), void *ctx)
+{
+	return STAFF_OP(audit_each, before, limit, cb, ctx);
+}
+int store_audit_prune(struct store *s, int64_t time, int64_t *n)
+{
+	*n = 0;
+	return STAFF_OP(audit_prune, time, n);
+}

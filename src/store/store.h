@@ -484,4 +484,76 @@ int store_stats_total(struct store *s, const char *counter, int64_t *value);
 int store_audit(struct store *s, int64_t time, const char *actor, const char *action,
 		int64_t list_id, int64_t subscriber_id, const char *detail);
 
+/* --- staff: accounts, roles, sessions, API tokens (lists/staff.h) -------- */
+/* A role: admin of the site (list_id 0), or owner, moderator or editor of
+ * one list. An API token's scope: read, or write (read and change). */
+enum staff_role { STAFF_ROLE_ADMIN, STAFF_ROLE_OWNER, STAFF_ROLE_MODERATOR, STAFF_ROLE_EDITOR };
+enum api_scope { API_SCOPE_READ, API_SCOPE_WRITE };
+extern const struct nametab staff_role_names, api_scope_names;
+const char *staff_role_name(enum staff_role v);
+int staff_role_parse(const char *z, enum staff_role *out);
+const char *api_scope_name(enum api_scope v);
+int api_scope_parse(const char *z, enum api_scope *out);
+
+struct staff_rec {
+	int64_t id;
+	char *name;
+	char *pw_hash; /* crypto/password.h */
+	int64_t created;
+};
+void staff_rec_free(struct staff_rec *r);
+struct staff_grant {
+	int64_t staff_id;
+	enum staff_role role;
+	int64_t list_id; /* 0 for admin */
+};
+/* A session or an API token, found by the keyed hash of its secret. */
+struct session_rec {
+	uint8_t hash[HASH_LEN];
+	int64_t staff_id;
+	int64_t created, seen;
+};
+struct apitoken_rec {
+	int64_t id;
+	uint8_t hash[HASH_LEN];
+	int64_t staff_id;
+	enum api_scope scope;
+	int64_t created;
+};
+/* One row of the audit log, as store_audit wrote it. */
+struct audit_rec {
+	int64_t id, time;
+	const char *actor, *action;
+	int64_t list_id, subscriber_id;
+	const char *detail;
+};
+
+int store_staff_insert(struct store *s, struct staff_rec *r); /* sets id; STORE_EXISTS */
+int store_staff_set_password(struct store *s, int64_t id, const char *pw_hash);
+/* Deletes the account and its roles, sessions and tokens; STORE_NOTFOUND. */
+int store_staff_delete(struct store *s, int64_t id);
+/* By name (id 0) or by id (name NULL). */
+int store_staff_get(struct store *s, const char *name, int64_t id, struct staff_rec *out);
+int store_staff_each(struct store *s, int (*cb)(void *ctx, const struct staff_rec *r), void *ctx);
+int store_grant_put(struct store *s, const struct staff_grant *g);    /* STORE_EXISTS if held */
+int store_grant_delete(struct store *s, const struct staff_grant *g); /* STORE_NOTFOUND */
+/* The roles of one account in role, list order. */
+int store_grants_of(struct store *s, int64_t staff_id,
+		    int (*cb)(void *ctx, const struct staff_grant *g), void *ctx);
+int store_session_put(struct store *s, const struct session_rec *r);
+int store_session_get(struct store *s, const uint8_t hash[HASH_LEN], struct session_rec *out);
+int store_session_seen(struct store *s, const uint8_t hash[HASH_LEN], int64_t seen);
+int store_session_delete(struct store *s, const uint8_t hash[HASH_LEN]);
+/* Every session of an account ("sign out everywhere"); *n how many. */
+int store_session_delete_staff(struct store *s, int64_t staff_id, int64_t *n);
+/* Sessions last seen before idle_before or made before created_before. */
+int store_session_prune(struct store *s, int64_t idle_before, int64_t created_before);
+int store_apitoken_put(struct store *s, struct apitoken_rec *r); /* sets id */
+int store_apitoken_get(struct store *s, const uint8_t hash[HASH_LEN], struct apitoken_rec *out);
+/* Audit rows newest first with id < before (0: from the newest), at most limit. */
+int store_audit_each(struct store *s, int64_t before, int limit,
+		     int (*cb)(void *ctx, const struct audit_rec *r), void *ctx);
+/* Deletes the rows older than time; *n how many. */
+int store_audit_prune(struct store *s, int64_t time, int64_t *n);
+
 #endif

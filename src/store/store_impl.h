@@ -111,6 +111,27 @@ struct store_ops {
 
 	int (*audit)(struct store *s, int64_t time, const char *actor, const char *action,
 		     int64_t list_id, int64_t sub_id, const char *detail);
+	int (*staff_insert)(struct store *s, struct staff_rec *r);
+	int (*staff_set_password)(struct store *s, int64_t id, const char *pw_hash);
+	int (*staff_delete)(struct store *s, int64_t id);
+	int (*staff_get)(struct store *s, const char *name, int64_t id, struct staff_rec *out);
+	int (*staff_each)(struct store *s, int (*cb)(void *, const struct staff_rec *), void *ctx);
+	int (*grant_put)(struct store *s, const struct staff_grant *g);
+	int (*grant_delete)(struct store *s, const struct staff_grant *g);
+	int (*grants_of)(struct store *s, int64_t staff_id,
+			 int (*cb)(void *, const struct staff_grant *), void *ctx);
+	int (*session_put)(struct store *s, const struct session_rec *r);
+	int (*session_get)(struct store *s, const uint8_t hash[HASH_LEN], struct session_rec *out);
+	int (*session_seen)(struct store *s, const uint8_t hash[HASH_LEN], int64_t seen);
+	int (*session_delete)(struct store *s, const uint8_t hash[HASH_LEN]);
+	int (*session_delete_staff)(struct store *s, int64_t staff_id, int64_t *n);
+	int (*session_prune)(struct store *s, int64_t idle_before, int64_t created_before);
+	int (*apitoken_put)(struct store *s, struct apitoken_rec *r);
+	int (*apitoken_get)(struct store *s, const uint8_t hash[HASH_LEN],
+			    struct apitoken_rec *out);
+	int (*audit_each)(struct store *s, int64_t before, int limit,
+			  int (*cb)(void *, const struct audit_rec *), void *ctx);
+	int (*audit_prune)(struct store *s, int64_t time, int64_t *n);
 };
 
 struct store {

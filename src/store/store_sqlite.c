@@ -248,6 +248,8 @@ static void sq_close(struct store *s)
 		sqlite3_finalize(q->sstmt[i]);
 	for (int i = 0; i < SQLITE_HELD_STMTS; i++)
 		sqlite3_finalize(q->hstmt[i]);
+	for (int i = 0; i < SQLITE_STAFF_STMTS; i++)
+		sqlite3_finalize(q->fstmt[i]);
 	for (int i = 0; i < SP_CACHED; i++) {
 		sqlite3_finalize(q->sp[i][0]);
 		sqlite3_finalize(q->sp[i][1]);
@@ -790,6 +792,24 @@ static const struct store_ops SQLITE_OPS = {
     .stats_each = sq_stats_each,
     .stats_total = sq_stats_total,
     .audit = sq_audit,
+    .staff_insert = sq_staff_insert,
+    .staff_set_password = sq_staff_set_password,
+    .staff_delete = sq_staff_delete,
+    .staff_get = sq_staff_get,
+    .staff_each = sq_staff_each,
+    .grant_put = sq_grant_put,
+    .grant_delete = sq_grant_delete,
+    .grants_of = sq_grants_of,
+    .session_put = sq_session_put,
+    .session_get = sq_session_get,
+    .session_seen = sq_session_seen,
+    .session_delete = sq_session_delete,
+    .session_delete_staff = sq_session_delete_staff,
+    .session_prune = sq_session_prune,
+    .apitoken_put = sq_apitoken_put,
+    .apitoken_get = sq_apitoken_get,
+    .audit_each = sq_audit_each,
+    .audit_prune = sq_audit_prune,
 };
 
 static int migrate(struct sqlite_store *q, int allowed, struct buf *err)

@@ -18,6 +18,7 @@
 #define SQLITE_INTAKE_STMTS 10
 #define SQLITE_STATS_STMTS 6
 #define SQLITE_HELD_STMTS 6
+#define SQLITE_STAFF_STMTS 19
 
 /* The cached statements of store_sqlite.c and store_sqlite_members.c
  * (their SQL is in store_sqlite.c). */
@@ -81,6 +82,7 @@ struct sqlite_store {
 	sqlite3_stmt *istmt[SQLITE_INTAKE_STMTS]; /* store_sqlite_intake.c */
 	sqlite3_stmt *sstmt[SQLITE_STATS_STMTS];  /* store_sqlite_stats.c */
 	sqlite3_stmt *hstmt[SQLITE_HELD_STMTS];	  /* store_sqlite_held.c */
+	sqlite3_stmt *fstmt[SQLITE_STAFF_STMTS];  /* store_sqlite_staff.c */
 	char err[512];
 };
 
@@ -185,5 +187,27 @@ int sq_stats_get(struct store *s, int64_t day, int64_t list_id, const char *coun
 int sq_stats_each(struct store *s, int64_t from, int64_t to, int64_t list_id,
 		  int (*cb)(void *, const struct stat_rec *), void *ctx);
 int sq_stats_total(struct store *s, const char *counter, int64_t *value);
+
+/* Staff accounts, roles, sessions, API tokens, audit reads (store_sqlite_staff.c). */
+int sq_staff_insert(struct store *s, struct staff_rec *r);
+int sq_staff_set_password(struct store *s, int64_t id, const char *pw_hash);
+int sq_staff_delete(struct store *s, int64_t id);
+int sq_staff_get(struct store *s, const char *name, int64_t id, struct staff_rec *out);
+int sq_staff_each(struct store *s, int (*cb)(void *, const struct staff_rec *), void *ctx);
+int sq_grant_put(struct store *s, const struct staff_grant *g);
+int sq_grant_delete(struct store *s, const struct staff_grant *g);
+int sq_grants_of(struct store *s, int64_t staff_id, int (*cb)(void *, const struct staff_grant *),
+		 void *ctx);
+int sq_session_put(struct store *s, const struct session_rec *r);
+int sq_session_get(struct store *s, const uint8_t hash[HASH_LEN], struct session_rec *out);
+int sq_session_seen(struct store *s, const uint8_t hash[HASH_LEN], int64_t seen);
+int sq_session_delete(struct store *s, const uint8_t hash[HASH_LEN]);
+int sq_session_delete_staff(struct store *s, int64_t staff_id, int64_t *n);
+int sq_session_prune(struct store *s, int64_t idle_before, int64_t created_before);
+int sq_apitoken_put(struct store *s, struct apitoken_rec *r);
+int sq_apitoken_get(struct store *s, const uint8_t hash[HASH_LEN], struct apitoken_rec *out);
+int sq_audit_each(struct store *s, int64_t before, int limit,
+		  int (*cb)(void *, const struct audit_rec *), void *ctx);
+int sq_audit_prune(struct store *s, int64_t time, int64_t *n);
 
 #endif
