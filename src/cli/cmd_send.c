@@ -252,8 +252,8 @@ static int failure_one(void *ctx, const char *reason, int64_t n)
 	return 0;
 }
 
-/* The sender-side bounces counted under one job (intake/route.c: key = the
- * job's id). */
+/* The sender-side bounces counted under one job (intake/route.c and the
+ * relay's replies, delivery/engine.c: key = the job's id). */
 struct job_bounces {
 	const char *key;
 	int64_t policy, content;

@@ -29,6 +29,7 @@
 #include "lists/joblife.h"
 #include "lists/lists.h"
 #include "lists/person.h"
+#include "mail/bounce_class.h"
 #include "mail/compose.h"
 #include "mail/dkim.h"
 #include "mail/listaddr.h"
@@ -561,10 +562,41 @@ static int64_t backoff(const struct engine *e, int attempts)
 	return d < 4 * 3600 ? d : 4 * 3600;
 }
 
-/* A hard bounce at the relay (5xx), inside commit_batch's transaction: the
- * same scoring as a DSN that intake reads (lists/bounces.h). */
-static int relay_bounce(struct engine *e, const struct list_rec *l, int64_t sub_id, struct buf *err)
+/* A failure the relay's reply gives for one recipient (a 5xx at RCPT or
+ * after DATA, or a 4xx deferral that ran out of time), inside commit_batch's
+ * transaction, classified as intake classifies a DSN (mail/bounce_class.h:
+ * one classifier for both) and scored the same way (lists/bounces.h):
+ *   gone                      a hard bounce;
+ *   unknown with a 5xx        a hard bounce too: the relay's own permanent
+ *                             answer for this recipient, with no reason
+ *                             that says it is ours (RFC 5321 4.2.1);
+ *   full, temporary, or a 4xx that ran out of time: a soft bounce;
+ *   sender-policy, rejected-content: never the subscriber's; counted on the
+ *                             list and the day under the job (the counters
+ *                             of intake: job show, stats, summary, /metrics). */
+static int relay_bounce(struct engine *e, const struct job_rec *j, const struct list_rec *l,
+			int64_t sub_id, const struct relay_status *s, int expired, struct buf *err)
 {
+	const char *family = NULL;
+	enum bounce_class cls = bounce_classify("", s->code, s->text, strlen(s->text), &family);
+	if (cls == BOUNCE_SENDER_POLICY || cls == BOUNCE_REJECTED_CONTENT) {
+		char key[24];
+		bsnprintf(key, sizeof key, "%lld", (long long)j->id);
+		const char *counter = cls == BOUNCE_SENDER_POLICY
+					  ? STORE_STAT_BOUNCE_SENDER_POLICY
+					  : STORE_STAT_BOUNCE_REJECTED_CONTENT;
+		log_info(
+		    "job=%lld list=%s subscriber=%lld refused at the relay: class=%s family=%s "
+		    "outcome=counted",
+		    (long long)j->id, l->name, (long long)sub_id, bounce_class_name(cls),
+		    family ? family : "-");
+		return store_stats_add(e->st, &(struct stat_rec){.day = clock_now() / 86400,
+								 .list_id = l->id,
+								 .counter = counter,
+								 .key = key,
+								 .value = 1});
+	}
+	int hard = !expired && (cls == BOUNCE_GONE || cls == BOUNCE_UNKNOWN);
 	struct lists_bounce_policy p = {
 	    conf_get_int(e->c, "bounce", "threshold"),
 	    conf_get_int(e->c, "bounce", "decay_days") * 86400,
@@ -573,12 +605,16 @@ static int relay_bounce(struct engine *e, const struct list_rec *l, int64_t sub_
 	enum lists_bounce_outcome outcome = LB_NOT_SUBSCRIBED;
 	int64_t score = 0;
 	int erased = 0;
-	int r = lists_hard_bounce(&e->x, l, sub_id, &p, &outcome, &score, &erased, err);
+	int r = hard ? lists_hard_bounce(&e->x, l, sub_id, &p, &outcome, &score, &erased, err)
+		     : lists_soft_bounce(&e->x, l, sub_id, &p, &outcome, &score, &erased, err);
 	if (r == STORE_NOTFOUND)
 		return STORE_OK;
-	if (r == STORE_OK && outcome != LB_SCORED)
-		log_info("list=%s subscriber=%lld hard bounce at the relay: %s", l->name,
-			 (long long)sub_id, lists_bounce_outcome_name(outcome));
+	if (r == STORE_OK)
+		log_info("job=%lld list=%s subscriber=%lld %s bounce at the relay: class=%s "
+			 "outcome=%s score=%lld",
+			 (long long)j->id, l->name, (long long)sub_id, hard ? "hard" : "soft",
+			 bounce_class_name(cls), lists_bounce_outcome_name(outcome),
+			 (long long)score);
 	if (r == STORE_OK && erased)
 		r = store_scrub(e->st); /* done after the commit */
 	return r;
@@ -631,17 +667,16 @@ static int commit_batch(struct engine *e, struct job_rec *j, const struct list_r
 			df++;
 			if (rc->from_retry)
 				r = store_retry_delete(e->st, j->id, rc->sub_id);
-			/* A hard bounce (5xx at the relay, or a 4xx deferral that
-			 * ran out of time), scored as intake scores a DSN: decayed,
-			 * and disabled or removed at the threshold. A failure of
-			 * ours (origin local) or of the way to the relay is the
-			 * job's, counted there with its reason, never the
-			 * subscriber's. */
+			/* The relay's 5xx, or a 4xx deferral that ran out of
+			 * time: classified and scored as intake does a DSN
+			 * (relay_bounce). A failure of ours (origin local) or of
+			 * the way to the relay is the job's, counted there with
+			 * its reason, never the subscriber's. */
 			int expired = s->result == RELAY_DEFER;
 			int remote = s->origin ==
 				     (expired ? RELAY_ORIGIN_REMOTE_4XX : RELAY_ORIGIN_REMOTE_5XX);
 			if (r == STORE_OK && remote && j->kind == JOB_KIND_CAMPAIGN)
-				r = relay_bounce(e, l, rc->sub_id, err);
+				r = relay_bounce(e, j, l, rc->sub_id, s, expired, err);
 			else if (r == STORE_OK && !remote)
 				r = store_job_failure_add(e->st, j->id, failure_reason(s), 1);
 		}

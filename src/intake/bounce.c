@@ -2,8 +2,7 @@
  * bounce.c - classify an incoming bounce or complaint (bounce.h says what
  * each format maps to, and the classes).
  *
- * API: bounce_parse, bounce_verp_split, bounce_free, bounce_class_name,
- * bounce_class_parse, bounce_classify.
+ * API: bounce_parse, bounce_verp_split, bounce_free.
  *
  * Shape. GMime parses the message; a walk of the whole MIME tree (bounded
  * by LK_MAX_MIME_DEPTH and LK_MAX_MIME_PARTS) collects every
@@ -11,8 +10,9 @@
  * small field reader of our own (groups of RFC 822-style fields separated
  * by blank lines, RFC 3464 section 2.1), because GMime treats those parts
  * as opaque leaves. One diagnosis (a recipient's fields, a qmail paragraph,
- * a notice's text) is unfolded into one line and classified by
- * bounce_classify: its codes, then the phrase table (bounce_phrases.c).
+ * a notice's text) is classified by mail/bounce_class.h's bounce_classify
+ * (the one classifier, shared with the relay's replies in delivery): its
+ * codes, then the phrase table (mail/bounce_phrases.c).
  * The human-readable text is the first text/plain part, read up to the line
  * that introduces the returned message (codes in our own message must not
  * count).
@@ -32,6 +32,7 @@
 #include "crypto/token.h"
 #include "intake/mimetext.h"
 #include "mail/address.h"
+#include "mail/bounce_class.h"
 #include "mail/listaddr.h"
 
 /* ------------------------------------------------------------------ */
@@ -136,31 +137,6 @@ void bounce_free(struct bounce *out)
 	memset(out, 0, sizeof *out);
 }
 
-static const char *const CLASS_NAME[BOUNCE_CLASS_COUNT] = {
-    [BOUNCE_UNKNOWN] = "unknown",
-    [BOUNCE_GONE] = "gone",
-    [BOUNCE_FULL] = "full",
-    [BOUNCE_REJECTED_CONTENT] = "rejected-content",
-    [BOUNCE_SENDER_POLICY] = "sender-policy",
-    [BOUNCE_TEMPORARY] = "temporary",
-    [BOUNCE_COMPLAINT] = "complaint",
-};
-
-const char *bounce_class_name(enum bounce_class c)
-{
-	return (unsigned)c < BOUNCE_CLASS_COUNT ? CLASS_NAME[c] : "unknown";
-}
-
-int bounce_class_parse(const char *name, enum bounce_class *out)
-{
-	for (int i = 0; i < BOUNCE_CLASS_COUNT; i++)
-		if (strcmp(name, CLASS_NAME[i]) == 0) {
-			*out = (enum bounce_class)i;
-			return 0;
-		}
-	return -1;
-}
-
 /* ------------------------------------------------------------------ */
 /* VERP                                                                */
 
@@ -183,202 +159,6 @@ static void set_verp(struct bounce *out, struct str s, int from_report)
 		return;
 	if (bounce_verp_split(s.ptr, s.len, &out->verp_list, &out->verp_token) == 0)
 		out->verp_from_report = from_report;
-}
-
-/* ------------------------------------------------------------------ */
-/* Codes and the classifier                                            */
-
-/* RFC 3463: class "." subject "." detail, 1-3 digits each. */
-static int status_code(struct str v, char out[12])
-{
-	size_t i = 0, k = 0;
-	for (int part = 0; part < 3; part++) {
-		size_t d = 0;
-		while (i < v.len && is_digit((unsigned char)v.ptr[i]) && d < 4)
-			out[k++] = v.ptr[i++], d++;
-		if (d == 0 || d > 3 || (part == 0 && d != 1))
-			return -1;
-		if (part < 2) {
-			if (i >= v.len || v.ptr[i] != '.')
-				return -1;
-			out[k++] = v.ptr[i++];
-		}
-	}
-	if (i < v.len && (is_digit((unsigned char)v.ptr[i]) || v.ptr[i] == '.'))
-		return -1;
-	out[k] = '\0';
-	return out[0] == '2' || out[0] == '4' || out[0] == '5' ? 0 : -1;
-}
-
-/* An SMTP reply code at the start of v: 4xx or 5xx, then SP, '-' or the end. */
-static int smtp_code(struct str v)
-{
-	if (v.len < 3 || (v.ptr[0] != '4' && v.ptr[0] != '5') ||
-	    !is_digit((unsigned char)v.ptr[1]) || !is_digit((unsigned char)v.ptr[2]))
-		return 0;
-	if (v.len > 3 && v.ptr[3] != ' ' && v.ptr[3] != '-' && v.ptr[3] != ')' && v.ptr[3] != ',' &&
-	    v.ptr[3] != ']')
-		return 0;
-	if (v.ptr[1] > '5') /* 4xx and 5xx replies have a second digit 0-5 */
-		return 0;
-	return (v.ptr[0] - '0') * 100 + (v.ptr[1] - '0') * 10 + (v.ptr[2] - '0');
-}
-
-/* The codes found in a text: the first enhanced status of class 5 (else of
- * class 4) and the first SMTP reply of class 5 (else 4). */
-struct codes {
-	char status[12];
-	int smtp;
-};
-
-static void scan_codes(struct str t, struct codes *k)
-{
-	for (size_t i = 0; i < t.len; i++) {
-		int c = (unsigned char)t.ptr[i];
-		if (c != '4' && c != '5')
-			continue;
-		int prev = i ? (unsigned char)t.ptr[i - 1] : ' ';
-		if (is_alnum(prev) || prev == '.' || prev == '-' || prev == '+' || prev == '/' ||
-		    prev == ':' || prev == '=')
-			continue;
-		char st[12];
-		struct str rest = {t.ptr + i, t.len - i};
-		if (status_code(rest, st) == 0) {
-			if (k->status[0] == '\0' || (k->status[0] == '4' && st[0] == '5'))
-				memcpy(k->status, st, sizeof st);
-			continue;
-		}
-		int n = smtp_code(rest);
-		if (n != 0 && (k->smtp == 0 || (k->smtp < 500 && n >= 500)))
-			k->smtp = n;
-	}
-}
-
-/* The class an enhanced status names (RFC 3463 section 3), or unknown. */
-static enum bounce_class status_class(const char *st)
-{
-	if (st[0] == '\0')
-		return BOUNCE_UNKNOWN;
-	const char *p = st + 2;
-	int subject = 0, detail = 0;
-	while (is_digit((unsigned char)*p))
-		subject = subject * 10 + (*p++ - '0');
-	if (*p == '.')
-		p++;
-	while (is_digit((unsigned char)*p))
-		detail = detail * 10 + (*p++ - '0');
-	switch (subject) {
-	case 1:
-		if (detail == 1 || detail == 2 || detail == 3 || detail == 6 || detail == 10)
-			return BOUNCE_GONE;
-		if (detail == 7 || detail == 8)
-			return BOUNCE_SENDER_POLICY; /* our sender address */
-		return BOUNCE_UNKNOWN;
-	case 2:
-		return detail == 1   ? BOUNCE_GONE
-		       : detail == 2 ? BOUNCE_FULL
-		       : detail == 3 ? BOUNCE_REJECTED_CONTENT
-				     : BOUNCE_UNKNOWN;
-	case 3:
-		return detail == 4 ? BOUNCE_REJECTED_CONTENT : BOUNCE_UNKNOWN;
-	case 4:
-		if (detail == 4 && st[0] == '5')
-			return BOUNCE_GONE; /* unable to route: no such domain */
-		return detail == 7 || detail == 1 || detail == 2 ? BOUNCE_TEMPORARY
-								 : BOUNCE_UNKNOWN;
-	case 6:
-		return BOUNCE_REJECTED_CONTENT;
-	case 7:
-		return BOUNCE_SENDER_POLICY;
-	default:
-		return BOUNCE_UNKNOWN;
-	}
-}
-
-/* t with every run of white space (line breaks and their indentation too)
- * made one space and ASCII lower-cased, into out (cut at out->max). */
-static void unfold(struct str t, struct buf *out)
-{
-	int space = 1;
-	for (size_t i = 0; i < t.len && out->len < out->max; i++) {
-		unsigned char c = (unsigned char)t.ptr[i];
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-			if (!space)
-				buf_putc(out, ' ');
-			space = 1;
-		} else {
-			buf_putc(out, (char)lower(c));
-			space = 0;
-		}
-	}
-}
-
-/* What one text says, read once: its codes and the first phrase row that
- * matches (the rows are lower case, as unfold makes the text). */
-struct diag {
-	struct codes found;
-	const struct bounce_phrase *ph;
-};
-
-static void diag_read(const char *text, size_t len, struct diag *d)
-{
-	struct buf u;
-	buf_init(&u, LK_MAX_BOUNCE_TEXT);
-	unfold((struct str){text, len}, &u);
-	memset(d, 0, sizeof *d);
-	scan_codes(buf_str(&u), &d->found);
-	for (size_t i = 0; i < bounce_phrases_count && d->ph == NULL && u.len > 0; i++)
-		if (memmem(u.data, u.len, bounce_phrases[i].phrase,
-			   strlen(bounce_phrases[i].phrase)) != NULL)
-			d->ph = &bounce_phrases[i];
-	buf_free(&u);
-}
-
-/* bounce_classify's rules on a text already read. */
-static enum bounce_class decide(const char *status, int smtp, const struct diag *d,
-				const char **family)
-{
-	struct codes k = {{0}, smtp};
-	if (status != NULL && status[0] != '\0')
-		bsnprintf(k.status, sizeof k.status, "%s", status);
-	/* a generic status (X.0.0) gives way to a precise one of its class in
-	 * the text: Postfix's "Status: 5.0.0" over "said: 550 5.1.1 ..." */
-	if (k.status[0] == '\0' ||
-	    (strcmp(k.status + 1, ".0.0") == 0 && d->found.status[0] == k.status[0]))
-		memcpy(k.status, d->found.status, sizeof k.status);
-	if (k.smtp == 0)
-		k.smtp = d->found.smtp;
-	const struct bounce_phrase *ph = d->ph;
-	enum bounce_class pc = ph ? ph->cls : BOUNCE_UNKNOWN, sc = status_class(k.status);
-	int digit = k.status[0] ? k.status[0] - '0' : k.smtp / 100;
-	enum bounce_class r = BOUNCE_UNKNOWN;
-	const struct bounce_phrase *by = NULL;
-	if (pc == BOUNCE_SENDER_POLICY || pc == BOUNCE_REJECTED_CONTENT)
-		r = pc, by = ph;
-	else if (pc == BOUNCE_TEMPORARY && digit == 4)
-		r = pc, by = ph; /* "450 4.7.1 Greylisted": policy, but for now */
-	else if (sc == BOUNCE_SENDER_POLICY || sc == BOUNCE_REJECTED_CONTENT)
-		r = sc;
-	else if (pc == BOUNCE_FULL || sc == BOUNCE_FULL)
-		r = BOUNCE_FULL, by = pc == BOUNCE_FULL ? ph : NULL;
-	else if (digit == 4)
-		r = BOUNCE_TEMPORARY; /* "450 user unknown" is a greylist or a
-					 verification that failed for now */
-	else if (pc == BOUNCE_GONE || sc == BOUNCE_GONE)
-		r = BOUNCE_GONE, by = sc == BOUNCE_GONE ? NULL : ph;
-	else if (pc == BOUNCE_TEMPORARY || sc == BOUNCE_TEMPORARY)
-		r = BOUNCE_TEMPORARY, by = pc == BOUNCE_TEMPORARY ? ph : NULL;
-	if (family != NULL)
-		*family = by ? by->family : NULL;
-	return r;
-}
-
-enum bounce_class bounce_classify(const char *status, int smtp, const char *text, size_t len,
-				  const char **family)
-{
-	struct diag d;
-	diag_read(text, len, &d);
-	return decide(status, smtp, &d, family);
 }
 
 /* How strongly a class speaks for the overall verdict (bounce.h). */
@@ -455,7 +235,7 @@ struct dsn_ctx {
 	int smtp;	  /* a bare SMTP code as the Status ("Status: 553 ...") */
 	struct buf diag;  /* the group's Diagnostic-Code, Status and Action texts */
 	struct str human; /* the notice's text, for a group that says too little */
-	struct diag human_diag;
+	struct bounce_diag human_diag;
 	int human_read; /* human_diag is read (once: a report may have many groups) */
 	const char **family;
 };
@@ -469,17 +249,17 @@ static void dsn_end_group(struct dsn_ctx *c)
 		r->cls = bounce_classify(r->status, c->smtp, d.ptr, d.len, &fam);
 		if (r->cls == BOUNCE_UNKNOWN && c->human.len > 0) {
 			/* the fields say failed (or 5.0.0) but not why: the text may */
-			struct codes k = {{0}, 0};
+			struct bounce_codes k = {{0}, 0};
 			if (r->status[0] == '\0' && c->smtp == 0)
-				scan_codes(d, &k);
+				bounce_scan_codes(d, &k);
 			const char *st = r->status[0] ? r->status : k.status;
 			int smtp = c->smtp ? c->smtp : k.smtp;
 			if (st[0] == '\0' && smtp == 0 && r->action == BOUNCE_ACTION_DELAYED)
 				st = "4.0.0";
 			if (!c->human_read)
-				diag_read(c->human.ptr, c->human.len, &c->human_diag);
+				bounce_diag_read(c->human.ptr, c->human.len, &c->human_diag);
 			c->human_read = 1;
-			r->cls = decide(st, smtp, &c->human_diag, &fam);
+			r->cls = bounce_decide(st, smtp, &c->human_diag, &fam);
 		}
 		int digit = r->status[0] ? r->status[0] - '0' : c->smtp / 100;
 		r->final = r->action == BOUNCE_ACTION_FAILED ||
@@ -559,9 +339,9 @@ static void dsn_field(void *p, struct str name, struct str value)
 		add_diag(c, value);
 	} else if (str_eq_nocase_z(name, "Status")) {
 		c->in_rcpt = 1;
-		if (status_code(value, r->status) < 0) {
+		if (bounce_status_parse(value, r->status) < 0) {
 			r->status[0] = '\0';
-			c->smtp = smtp_code(value); /* "Status: 553 Exceeded ..." */
+			c->smtp = bounce_smtp_code(value); /* "Status: 553 Exceeded ..." */
 		}
 		add_diag(c, value);
 	} else if (str_eq_nocase_z(name, "Diagnostic-Code") ||

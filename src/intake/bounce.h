@@ -3,7 +3,9 @@
  * list acts on.
  *
  * bounce_parse reads one received message and gives each failed recipient
- * a class (enum bounce_class) and whether the reporting MTA gave up (final):
+ * a class (enum bounce_class, mail/bounce_class.h, whose classifier and
+ * phrase table delivery shares for the relay's replies) and whether the
+ * reporting MTA gave up (final):
  *   gone              the address does not exist any more: user unknown, no
  *                     such domain, mailbox disabled or moved (X.1.1, X.1.2,
  *                     X.1.3, X.1.6, X.1.10, X.2.1, 5.4.4). Only this class
@@ -67,17 +69,7 @@
 #include <stdint.h>
 
 #include "core/limits.h"
-
-enum bounce_class {
-	BOUNCE_UNKNOWN = 0,
-	BOUNCE_GONE,
-	BOUNCE_FULL,
-	BOUNCE_REJECTED_CONTENT,
-	BOUNCE_SENDER_POLICY,
-	BOUNCE_TEMPORARY,
-	BOUNCE_COMPLAINT,
-	BOUNCE_CLASS_COUNT
-};
+#include "mail/bounce_class.h"
 
 enum bounce_format {
 	BOUNCE_FMT_NONE = 0, /* not recognised */
@@ -136,33 +128,5 @@ int bounce_verp_split(const char *p, size_t len, char **list, char **token);
 
 /* Wipes and frees what out owns; out may be reused. */
 void bounce_free(struct bounce *out);
-
-/* "gone", "full", "rejected-content", "sender-policy", "temporary",
- * "unknown", "complaint"; bounce_class_parse is the inverse (0, or -1 for
- * a name that is none of them). */
-const char *bounce_class_name(enum bounce_class c);
-int bounce_class_parse(const char *name, enum bounce_class *out);
-
-/* Classifies one diagnosis: an enhanced status ("5.1.1" or ""), an SMTP
- * reply code (550, or 0) and text (len bytes, any line breaks). Sets
- * *family to the deciding phrase row's family (or NULL). The rules, in
- * order: a sender-policy or rejected-content phrase or status; full; a 4xx
- * class is temporary; gone; temporary; else unknown. */
-enum bounce_class bounce_classify(const char *status, int smtp, const char *text, size_t len,
-				  const char **family);
-
-/* The phrase table (bounce_phrases.c): data, one row per phrase an MTA
- * family writes, matched case-insensitively in the unfolded text (runs of
- * white space are one space); the first row that matches wins, so the
- * sender-side rows come before the others. example is a line as that MTA
- * writes it (tests/intake/test_bounce.c classifies each). */
-struct bounce_phrase {
-	const char *family;
-	const char *phrase;
-	enum bounce_class cls;
-	const char *example;
-};
-extern const struct bounce_phrase bounce_phrases[];
-extern const size_t bounce_phrases_count;
 
 #endif

@@ -450,8 +450,9 @@ int store_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t 
 /* The intake's counters (key ""), written by intake and read by `listkeeper
  * stats`, the owners' summary and /metrics: one spelling for all. */
 #define STORE_STAT_BOUNCE_UNPARSABLE "bounce-unparsable"
-/* Bounces that are the sender's problem, not the subscriber's (intake/bounce.h):
- * per list and day, key "" or the job's id. */
+/* Bounces that are the sender's problem, not the subscriber's
+ * (mail/bounce_class.h), read by intake or answered by the relay at send
+ * time (delivery/engine.c): per list and day, key "" or the job's id. */
 #define STORE_STAT_BOUNCE_SENDER_POLICY "bounce-sender-policy"
 #define STORE_STAT_BOUNCE_REJECTED_CONTENT "bounce-rejected-content"
 #define STORE_STAT_INTAKE_QUARANTINED "intake-quarantined"

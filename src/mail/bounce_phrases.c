@@ -1,7 +1,7 @@
 /*
- * bounce_phrases.c - the phrase table of bounce.h: what MTA families write
+ * bounce_phrases.c - the phrase table of bounce_class.h: what MTA families write
  * in the human-readable part of a bounce (or in a Diagnostic-Code) and the
- * class it means. Data only; bounce.c matches it.
+ * class it means. Data only; bounce_class.c matches it.
  *
  * Order is priority (the first row that matches anywhere in the text wins):
  * greylisting first (it says "Recipient address rejected" too), then
@@ -17,7 +17,7 @@
  *
  * TRUST: no input; static data.
  */
-#include "intake/bounce.h"
+#include "mail/bounce_class.h"
 
 #define P BOUNCE_SENDER_POLICY
 #define C BOUNCE_REJECTED_CONTENT
