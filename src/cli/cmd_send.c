@@ -254,14 +254,39 @@ static int failure_one(void *ctx, const char *reason, int64_t n)
 
 /* The sender-side bounces counted under one job (intake/route.c and the
  * relay's replies, delivery/engine.c: key = the job's id). */
+struct dom_count {
+	char domain[64];
+	int64_t n;
+};
+
 struct job_bounces {
 	const char *key;
 	int64_t policy, content;
+	struct dom_count dom[80]; /* by receiving domain: lists_bounce_provider's
+				     names and "other", fewer than 80 */
+	size_t ndom;
 };
+
+static void job_bounce_domain(struct job_bounces *b, const char *domain, int64_t n)
+{
+	size_t i = 0;
+	while (i < b->ndom && strcmp(b->dom[i].domain, domain) != 0)
+		i++;
+	if (i == b->ndom) {
+		if (b->ndom == sizeof b->dom / sizeof b->dom[0])
+			return; /* not one of lists_bounce_provider's names */
+		bsnprintf(b->dom[b->ndom++].domain, sizeof b->dom[0].domain, "%s", domain);
+	}
+	b->dom[i].n += n;
+}
 
 static int job_bounce_row(void *ctx, const struct stat_rec *r)
 {
 	struct job_bounces *b = ctx;
+	size_t kl = strlen(b->key);
+	if (!strcmp(r->counter, STORE_STAT_BOUNCE_REFUSED_DOMAIN) && !strncmp(r->key, b->key, kl) &&
+	    r->key[kl] == '/')
+		job_bounce_domain(b, r->key + kl + 1, r->value);
 	if (strcmp(r->key, b->key) != 0)
 		return 0;
 	if (!strcmp(r->counter, STORE_STAT_BOUNCE_SENDER_POLICY))
@@ -269,6 +294,12 @@ static int job_bounce_row(void *ctx, const struct stat_rec *r)
 	else if (!strcmp(r->counter, STORE_STAT_BOUNCE_REJECTED_CONTENT))
 		b->content += r->value;
 	return 0;
+}
+
+static int by_count(const void *x, const void *y)
+{
+	const struct dom_count *a = x, *b = y;
+	return a->n < b->n ? 1 : a->n > b->n ? -1 : strcmp(a->domain, b->domain);
 }
 
 static int show(struct cli *c, int64_t id)
@@ -304,7 +335,7 @@ static int show(struct cli *c, int64_t id)
 	printf("rate: %.1f messages/s\n", span > 0 ? (double)j.sent / (double)span : 0.0);
 	char key[24];
 	bsnprintf(key, sizeof(key), "%lld", (long long)id);
-	struct job_bounces jb = {key, 0, 0};
+	struct job_bounces jb = {.key = key};
 	if (store_stats_each(c->st, j.created / 86400, clock_now() / 86400 + 1, j.list_id,
 			     job_bounce_row, &jb) == STORE_OK &&
 	    jb.policy + jb.content > 0)
@@ -313,6 +344,14 @@ static int show(struct cli *c, int64_t id)
 		    "DMARC, PTR, blocklists), %lld for the message (rejected-content); no "
 		    "subscriber was scored\n",
 		    (long long)jb.policy, (long long)jb.content);
+	if (jb.ndom > 0) {
+		qsort(jb.dom, jb.ndom, sizeof jb.dom[0], by_count);
+		printf("refused by receiving domain:");
+		for (size_t i = 0; i < jb.ndom; i++)
+			printf("%s %s %lld", i ? "," : "", jb.dom[i].domain,
+			       (long long)jb.dom[i].n);
+		printf("\n");
+	}
 	if (j.pause_reason[0])
 		printf("paused because: %s%s\n", j.pause_reason,
 		       j.resume_at ? " (resumes by itself)" : "");

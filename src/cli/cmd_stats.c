@@ -27,8 +27,9 @@ static const char USAGE[] =
     "days are UTC): page views by day and route, browser families, countries (with\n"
     "[stats] geoip), the mail received that was not understood (unparsable\n"
     "bounces), refused by receivers for our sending or the message (sender-policy,\n"
-    "rejected-content bounces) or set aside (quarantined after crashing its\n"
-    "handler), and the opens\n"
+    "rejected-content bounces; by day and receiving domain, the big mailbox\n"
+    "providers by name and all other domains as \"other\") or set aside\n"
+    "(quarantined after crashing its handler), and the opens\n"
     "of each campaign: open-pixel hits and unique opens, estimated (about 1% off).\n"
     "With LIST, only what concerns that list; without, everything. The server\n"
     "writes its page counts every [stats] flush_seconds and when it stops. No figure names a "
@@ -68,6 +69,14 @@ static int by_value(const void *x, const void *y)
 	return a->v < b->v ? 1 : a->v > b->v ? -1 : strcmp(a->b, b->b);
 }
 
+/* newest day first, then the most refused */
+static int by_day_value(const void *x, const void *y)
+{
+	const struct sum *a = x, *b = y;
+	int d = strcmp(b->a, a->a);
+	return d ? d : by_value(x, y);
+}
+
 struct job_opens {
 	int64_t job;
 	int64_t hits;
@@ -75,7 +84,7 @@ struct job_opens {
 };
 
 struct gather {
-	struct sums views, browsers, countries, mail;
+	struct sums views, browsers, countries, mail, refused;
 	struct job_opens *jobs;
 	size_t njobs, jcap;
 };
@@ -99,7 +108,12 @@ static int one(void *ctx, const struct stat_rec *r)
 		add(&g->mail, "", "sender-policy", r->value);
 	else if (!strcmp(r->counter, STORE_STAT_BOUNCE_REJECTED_CONTENT))
 		add(&g->mail, "", "rejected-content", r->value);
-	else if (!strcmp(r->counter, "opens")) {
+	else if (!strcmp(r->counter, STORE_STAT_BOUNCE_REFUSED_DOMAIN)) {
+		const char *slash = strchr(r->key, '/'); /* "JOB/DOMAIN" */
+		char day[16];
+		utc_format(r->day * 86400, UTC_DAY, day, sizeof(day));
+		add(&g->refused, day, slash ? slash + 1 : r->key, r->value);
+	} else if (!strcmp(r->counter, "opens")) {
 		int64_t job;
 		if (num_parse_i64_z(r->key, 1, INT64_MAX, &job) < 0)
 			return 0;
@@ -203,6 +217,15 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	print_totals("mail received (bounces not understood, messages set aside)", &g.mail,
 		     "none counted");
 
+	printf("\nrefused by receivers for our sending or the message, by day and receiving "
+	       "domain\n(big providers by name, all others as \"other\")\n");
+	if (g.refused.n == 0)
+		printf("  none counted\n");
+	qsort(g.refused.s, g.refused.n, sizeof(*g.refused.s), by_day_value);
+	for (size_t i = 0; i < g.refused.n; i++)
+		printf("  %-10s  %-16s %10" PRId64 "\n", g.refused.s[i].a, g.refused.s[i].b,
+		       g.refused.s[i].v);
+
 	printf("\nopens (HTML mail with the open pixel, recipients who agreed)\n");
 	if (g.njobs == 0)
 		printf("  none counted\n");
@@ -222,6 +245,7 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	free(g.browsers.s);
 	free(g.countries.s);
 	free(g.mail.s);
+	free(g.refused.s);
 	list_rec_free(&l);
 	return 0;
 }

@@ -572,29 +572,28 @@ static int64_t backoff(const struct engine *e, int attempts)
  *                             that says it is ours (RFC 5321 4.2.1);
  *   full, temporary, or a 4xx that ran out of time: a soft bounce;
  *   sender-policy, rejected-content: never the subscriber's; counted on the
- *                             list and the day under the job (the counters
- *                             of intake: job show, stats, summary, /metrics). */
+ *                             list and the day under the job, and by the
+ *                             receiving domain when it is a big provider's
+ *                             (lists_bounce_refused, as intake counts them:
+ *                             job show, stats, summary, /metrics). */
 static int relay_bounce(struct engine *e, const struct job_rec *j, const struct list_rec *l,
-			int64_t sub_id, const struct relay_status *s, int expired, struct buf *err)
+			int64_t sub_id, const char *rcpt, const struct relay_status *s, int expired,
+			struct buf *err)
 {
 	const char *family = NULL;
 	enum bounce_class cls = bounce_classify("", s->code, s->text, strlen(s->text), &family);
 	if (cls == BOUNCE_SENDER_POLICY || cls == BOUNCE_REJECTED_CONTENT) {
-		char key[24];
-		bsnprintf(key, sizeof key, "%lld", (long long)j->id);
-		const char *counter = cls == BOUNCE_SENDER_POLICY
-					  ? STORE_STAT_BOUNCE_SENDER_POLICY
-					  : STORE_STAT_BOUNCE_REJECTED_CONTENT;
 		log_info(
 		    "job=%lld list=%s subscriber=%lld refused at the relay: class=%s family=%s "
 		    "outcome=counted",
 		    (long long)j->id, l->name, (long long)sub_id, bounce_class_name(cls),
 		    family ? family : "-");
-		return store_stats_add(e->st, &(struct stat_rec){.day = clock_now() / 86400,
-								 .list_id = l->id,
-								 .counter = counter,
-								 .key = key,
-								 .value = 1});
+		const char *at = rcpt != NULL ? strrchr(rcpt, '@') : NULL;
+		return lists_bounce_refused(&e->x, l->id, j->id,
+					    cls == BOUNCE_SENDER_POLICY
+						? STORE_STAT_BOUNCE_SENDER_POLICY
+						: STORE_STAT_BOUNCE_REJECTED_CONTENT,
+					    at ? at + 1 : NULL, at ? strlen(at + 1) : 0);
 	}
 	int hard = !expired && (cls == BOUNCE_GONE || cls == BOUNCE_UNKNOWN);
 	struct lists_bounce_policy p = {
@@ -676,7 +675,7 @@ static int commit_batch(struct engine *e, struct job_rec *j, const struct list_r
 			int remote = s->origin ==
 				     (expired ? RELAY_ORIGIN_REMOTE_4XX : RELAY_ORIGIN_REMOTE_5XX);
 			if (r == STORE_OK && remote && j->kind == JOB_KIND_CAMPAIGN)
-				r = relay_bounce(e, j, l, rc->sub_id, s, expired, err);
+				r = relay_bounce(e, j, l, rc->sub_id, rc->rcpt, s, expired, err);
 			else if (r == STORE_OK && !remote)
 				r = store_job_failure_add(e->st, j->id, failure_reason(s), 1);
 		}

@@ -360,32 +360,51 @@ static int score_bounce(struct intake *in, const struct intake_target *tg, int h
 	return r;
 }
 
+/* The receiving domain of a report: the domain of its first failed
+ * recipient of class cls (else of its first recipient) that names one; NULL
+ * when none does. Points into b. */
+static const char *report_domain(const struct bounce *b, enum bounce_class cls)
+{
+	const char *any = NULL;
+	for (size_t i = 0; i < b->nrcpt; i++) {
+		const char *a =
+		    b->rcpt[i].final_rcpt ? b->rcpt[i].final_rcpt : b->rcpt[i].original_rcpt;
+		const char *at = a ? strrchr(a, '@') : NULL;
+		if (at == NULL)
+			continue;
+		if (b->rcpt[i].cls == cls)
+			return at + 1;
+		if (any == NULL)
+			any = at + 1;
+	}
+	return any;
+}
+
 /* A bounce that is no fault of the subscriber's (sender-policy,
  * rejected-content), or one nobody could read (unknown): counted for the
  * list and the day (an aggregate, no person), and for the sender-side ones
  * also under the job the returned Message-ID names when it is a job of this
- * list (key: the job's id); never answered, nobody's score changes. */
+ * list (key: the job's id) and by receiving domain when it is a big
+ * provider's (lists_bounce_refused); never answered, nobody's score
+ * changes. */
 static int count_bounce(struct intake *in, const struct intake_target *tg, const char *counter,
-			int64_t job_id, enum bounce_class cls)
+			const struct bounce *b, enum bounce_class cls)
 {
-	int64_t day = clock_now() / 86400;
-	char key[24] = "";
+	int64_t job = 0;
 	int r = store_begin(in->st);
-	if (r == STORE_OK && job_id > 0) {
+	if (r == STORE_OK && cls != BOUNCE_UNKNOWN && b->job_id > 0) {
 		struct job_rec j = {0};
-		int g = store_job_get(in->st, job_id, &j);
+		int g = store_job_get(in->st, b->job_id, &j);
 		if (g == STORE_OK && j.list_id == tg->list_id)
-			bsnprintf(key, sizeof key, "%lld", (long long)job_id);
+			job = b->job_id;
 		else if (g != STORE_NOTFOUND && g != STORE_OK)
 			r = g;
 		job_rec_free(&j);
 	}
+	const char *domain = cls != BOUNCE_UNKNOWN ? report_domain(b, cls) : NULL;
 	if (r == STORE_OK)
-		r = store_stats_add(in->st, &(struct stat_rec){.day = day,
-							       .list_id = tg->list_id,
-							       .counter = counter,
-							       .key = key,
-							       .value = 1});
+		r = lists_bounce_refused(&in->x, tg->list_id, job, counter, domain,
+					 domain ? strlen(domain) : 0);
 	if (r == STORE_OK)
 		r = store_commit(in->st);
 	if (r != STORE_OK) {
@@ -394,9 +413,9 @@ static int count_bounce(struct intake *in, const struct intake_target *tg, const
 	} else if (cls == BOUNCE_UNKNOWN) {
 		log_info("intake: bounce list=%s class=unknown outcome=dropped", tg->list);
 	} else {
-		log_info("intake: bounce list=%s subscriber=%lld class=%s job=%s outcome=counted",
+		log_info("intake: bounce list=%s subscriber=%lld class=%s job=%lld outcome=counted",
 			 tg->list, (long long)tg->subscriber_id, bounce_class_name(cls),
-			 key[0] ? key : "-");
+			 (long long)job);
 	}
 	return r;
 }
@@ -471,13 +490,13 @@ static int bounce(struct intake *in, const struct intake_target *tg, const char 
 		r = unsubscribe(in, tg, "complaint");
 		break;
 	case BOUNCE_SENDER_POLICY:
-		r = count_bounce(in, tg, STORE_STAT_BOUNCE_SENDER_POLICY, b.job_id, cls);
+		r = count_bounce(in, tg, STORE_STAT_BOUNCE_SENDER_POLICY, &b, cls);
 		break;
 	case BOUNCE_REJECTED_CONTENT:
-		r = count_bounce(in, tg, STORE_STAT_BOUNCE_REJECTED_CONTENT, b.job_id, cls);
+		r = count_bounce(in, tg, STORE_STAT_BOUNCE_REJECTED_CONTENT, &b, cls);
 		break;
 	default:
-		r = count_bounce(in, tg, STORE_STAT_BOUNCE_UNPARSABLE, 0, BOUNCE_UNKNOWN);
+		r = count_bounce(in, tg, STORE_STAT_BOUNCE_UNPARSABLE, &b, BOUNCE_UNKNOWN);
 		break;
 	}
 	bounce_free(&b);

@@ -1,13 +1,17 @@
 /*
- * bounces.c - bounce scores with decay (see bounces.h).
+ * bounces.c - bounce scores with decay, and the counts of the bounces that
+ * are not the subscriber's (see bounces.h).
  *
- * TRUST: no outside input.
+ * TRUST: the receiving domain of lists_bounce_refused comes from a bounce
+ * report or a recipient address: read by its length, compared with the
+ * table only, never stored unless it is the table's.
  */
 #include "lists/bounces.h"
 
 #include "core/clock.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "lists/person.h"
 
@@ -108,4 +112,58 @@ int lists_soft_bounce(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 		      int64_t *score, int *erased, struct buf *err)
 {
 	return bump(x, l, id, p, 0, outcome, score, erased, err);
+}
+
+/* The big mailbox providers, by the domains their users' addresses have
+ * (sorted by nothing; looked up by a linear scan, at most once a bounce). A
+ * domain here is named in the counts; any other is "other" (bounces.h). */
+static const char *const PROVIDERS[] = {
+    "gmail.com",      "googlemail.com", "yahoo.com",	  "yahoo.co.uk",    "yahoo.fr",
+    "yahoo.de",	      "yahoo.co.jp",	"ymail.com",	  "rocketmail.com", "aol.com",
+    "outlook.com",    "hotmail.com",	"hotmail.co.uk",  "hotmail.fr",	    "hotmail.de",
+    "hotmail.it",     "live.com",	"live.fr",	  "msn.com",	    "icloud.com",
+    "me.com",	      "mac.com",	"gmx.de",	  "gmx.net",	    "gmx.com",
+    "web.de",	      "t-online.de",	"freenet.de",	  "mail.ru",	    "bk.ru",
+    "list.ru",	      "inbox.ru",	"yandex.ru",	  "yandex.com",	    "proton.me",
+    "protonmail.com", "comcast.net",	"att.net",	  "verizon.net",    "sbcglobal.net",
+    "orange.fr",      "wanadoo.fr",	"free.fr",	  "laposte.net",    "sfr.fr",
+    "libero.it",      "virgilio.it",	"qq.com",	  "163.com",	    "126.com",
+    "naver.com",      "seznam.cz",	"wp.pl",	  "o2.pl",	    "interia.pl",
+    "zoho.com",	      "fastmail.com",	"btinternet.com", "mail.com",	    "rediffmail.com",
+};
+
+const char *lists_bounce_provider(const char *domain, size_t len)
+{
+	if (domain == NULL)
+		return "other";
+	while (len > 0 && domain[len - 1] == '.') /* the root's dot */
+		len--;
+	for (size_t i = 0; i < sizeof PROVIDERS / sizeof PROVIDERS[0]; i++)
+		if (strlen(PROVIDERS[i]) == len && strncasecmp(PROVIDERS[i], domain, len) == 0)
+			return PROVIDERS[i];
+	return "other";
+}
+
+int lists_bounce_refused(struct lists_ctx *x, int64_t list_id, int64_t job_id, const char *counter,
+			 const char *domain, size_t domain_len)
+{
+	int64_t day = clock_now() / 86400;
+	char key[24] = "";
+	if (job_id > 0)
+		bsnprintf(key, sizeof key, "%lld", (long long)job_id);
+	int r = store_stats_add(
+	    x->st, &(struct stat_rec){
+		       .day = day, .list_id = list_id, .counter = counter, .key = key, .value = 1});
+	if (r != STORE_OK || (strcmp(counter, STORE_STAT_BOUNCE_SENDER_POLICY) != 0 &&
+			      strcmp(counter, STORE_STAT_BOUNCE_REJECTED_CONTENT) != 0))
+		return r;
+	char dkey[96];
+	bsnprintf(dkey, sizeof dkey, "%lld/%s", (long long)(job_id > 0 ? job_id : 0),
+		  lists_bounce_provider(domain, domain_len));
+	return store_stats_add(x->st,
+			       &(struct stat_rec){.day = day,
+						  .list_id = list_id,
+						  .counter = STORE_STAT_BOUNCE_REFUSED_DOMAIN,
+						  .key = dkey,
+						  .value = 1});
 }

@@ -73,4 +73,23 @@ int lists_soft_bounce(struct lists_ctx *x, const struct list_rec *l, int64_t id,
 		      const struct lists_bounce_policy *p, enum lists_bounce_outcome *outcome,
 		      int64_t *score, int *erased, struct buf *err);
 
+/* A bounce that is no fault of the subscriber's, counted (inside the
+ * caller's transaction) for list list_id and today: counter (a
+ * STORE_STAT_BOUNCE_* of store.h) under key job_id (or "" when job_id is
+ * 0); for the two sender-side counters (sender-policy, rejected-content)
+ * also STORE_STAT_BOUNCE_REFUSED_DOMAIN under "JOB/DOMAIN" ("0/..." without
+ * a job), where DOMAIN is lists_bounce_provider of the receiving domain
+ * (domain: domain_len bytes, or NULL). No address and no subscriber is
+ * stored. STORE_OK or a store error. */
+int lists_bounce_refused(struct lists_ctx *x, int64_t list_id, int64_t job_id, const char *counter,
+			 const char *domain, size_t domain_len);
+
+/* The name under which a receiving domain is counted: the domain itself
+ * (lower case, static) when it is one of the big mailbox providers of a
+ * built-in table (gmail.com, outlook.com, yahoo.com, ...: a domain shared
+ * by millions says nothing about a person), else "other": a small domain
+ * (a family's, a one-person business) can name the person, so it is never
+ * stored (docs/privacy.md). */
+const char *lists_bounce_provider(const char *domain, size_t len);
+
 #endif

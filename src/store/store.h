@@ -455,6 +455,10 @@ int store_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t 
  * time (delivery/engine.c): per list and day, key "" or the job's id. */
 #define STORE_STAT_BOUNCE_SENDER_POLICY "bounce-sender-policy"
 #define STORE_STAT_BOUNCE_REJECTED_CONTENT "bounce-rejected-content"
+/* The two above by receiving domain: key "JOB/DOMAIN" ("0/DOMAIN" without a
+ * job), DOMAIN a big provider's or "other" (lists/bounces.h,
+ * lists_bounce_provider). */
+#define STORE_STAT_BOUNCE_REFUSED_DOMAIN "bounce-refused-domain"
 #define STORE_STAT_INTAKE_QUARANTINED "intake-quarantined"
 struct stat_rec {
 	int64_t day;	       /* days since the epoch, UTC */

@@ -4,7 +4,9 @@
 # "550 5.7.1 ... blocked using" (the receiver refused us) leaves the
 # subscriber active with a score of 0 and is counted on the job; the same
 # sink answering "550 5.1.1 user unknown" (the address is gone) scores it
-# and, at threshold 1, disables it.
+# and, at threshold 1, disables it. The sender-side refusals are counted by
+# receiving domain for a big provider (gmail.com) and as "other" for any
+# other domain, whose name is stored nowhere.
 LK=$1
 . "$(dirname "$0")/lib.bash"
 kill_at_exit sink_pid
@@ -13,9 +15,10 @@ SINK=/usr/sbin/smtp-sink
 lk init --dir "$T" --domain lists.example.org >/dev/null
 export LISTKEEPER_DELIVERY_TLS=none LISTKEEPER_LOG_LEVEL=warn LISTKEEPER_BOUNCE_THRESHOLD=1
 lk list create news --title "News" --postal-address "1 Main St" >/dev/null
-lk sub add news ann@example.org --name Ann --confirmed --consent-note test >/dev/null
+lk sub add news ann@smith-family.example --name Ann --confirmed --consent-note test >/dev/null
 db() { sqlite3 "$T/listkeeper.db" "$1"; }
-state() { db "SELECT state || ':' || bounce_score || ':' || soft_score FROM subscriptions"; }
+ann=$(db "SELECT max(subscriber_id) FROM subscriptions")
+state() { db "SELECT state || ':' || bounce_score || ':' || soft_score FROM subscriptions WHERE subscriber_id = $ann"; }
 printf 'Hello {{name}}\n' >"$T/body.txt"
 
 start_sink() { # start_sink REPLY: every RCPT refused with REPLY
@@ -35,20 +38,32 @@ start_sink() { # start_sink REPLY: every RCPT refused with REPLY
 stop_sink() { kill -KILL "$sink_pid" 2>/dev/null || true; wait "$sink_pid" 2>/dev/null || true; sink_pid=; }
 
 start_sink "550 5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org"
+lk sub add news bob@gmail.com --name Bob --confirmed --consent-note test >/dev/null
+lk sub add news cy@gmail.com --name Cy --confirmed --consent-note test >/dev/null
 out=$(timeout 60 "$LK" send news --subject "One" --text "$T/body.txt" --wait)
 stop_sink
-check "policy 550: the job ends with 1 failed" grep -q "done: 0 sent, 1 failed" <<<"$out"
+lk sub rm news bob@gmail.com >/dev/null
+lk sub rm news cy@gmail.com >/dev/null
+check "policy 550: the job ends with 3 failed" grep -q "done: 0 sent, 3 failed" <<<"$out"
 check "policy 550: still active, score 0, soft 0" [ "$(state)" = "1:0:0" ]
 show=$(lk job show 1)
 check "policy 550: job show counts it as refused for our sending" \
-  grep -q "^refused by receivers: 1 for our sending (sender-policy" <<<"$show"
+  grep -q "^refused by receivers: 3 for our sending (sender-policy" <<<"$show"
+check "policy 550: job show by receiving domain: gmail.com 2, other 1" \
+  grep -q "^refused by receiving domain: gmail.com 2, other 1$" <<<"$show"
 check "policy 550: counted for the list and the day" \
-  [ "$(db "SELECT sum(value) FROM stats_daily WHERE counter = 'bounce-sender-policy'")" = 1 ]
+  [ "$(db "SELECT sum(value) FROM stats_daily WHERE counter = 'bounce-sender-policy'")" = 3 ]
+st=$(lk stats news)
+check "policy 550: stats by day and receiving domain" \
+  grep -qE "^  $(date -u +%F) +gmail.com +2$" <<<"$st"
+check "the small domain is stored nowhere" bash -c "! sqlite3 '$T/listkeeper.db' .dump | grep -q smith-family"
 
 start_sink "550 5.7.26 Unauthenticated email from example.org is not accepted due to domain's DMARC policy"
 timeout 60 "$LK" send news --subject "Two" --text "$T/body.txt" --wait >/dev/null
 stop_sink
 check "DMARC 550: still active, score 0" [ "$(state)" = "1:0:0" ]
+check "DMARC 550: job show by receiving domain: other 1" \
+  grep -q "^refused by receiving domain: other 1$" <<<"$(lk job show 2)"
 
 start_sink "550 5.1.1 <ann@example.org>: Recipient address rejected: User unknown in local recipient table"
 out=$(timeout 60 "$LK" send news --subject "Three" --text "$T/body.txt" --wait)

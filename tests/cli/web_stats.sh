@@ -124,6 +124,10 @@ rc=0
 sed "s/news-bounces+[a-z2-7]*@lists.example.org/$verp/g" "$here/../intake/bounces/postfix/policy-gmail-unauthenticated.eml" |
   "$LK" inject --recipient "$verp" --sender '' 2>>"$T/log" || rc=$?
 check "a sender-policy bounce through inject: exit 0" [ "$rc" = 0 ]
+check "the sender-policy bounce is counted by receiving domain, a small one as other" \
+  [ "$(sqlite3 -cmd '.timeout 10000' "$T/listkeeper.db" "SELECT key || '=' || value FROM stats_daily WHERE counter = 'bounce-refused-domain'")" = "0/other=1" ]
+check "the small receiving domain of the report is stored nowhere" \
+  bash -c "! sqlite3 -cmd '.timeout 10000' '$T/listkeeper.db' .dump | grep -q d9.example.net"
 sqlite3 -cmd '.timeout 10000' "$T/listkeeper.db" "INSERT INTO stats_daily(day, list_id, counter, key, value) VALUES
   (date('now'), 0, 'intake-quarantined', '', 1), (date('now', '-3 days'), 0, 'intake-quarantined', '', 2)"
 
