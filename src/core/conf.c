@@ -174,8 +174,8 @@ static const struct conf_key KEYS[] = {
      "How long one scan of one message may take, connection included; a daemon that is "
      "down or slower counts as unavailable for now (the post waits and is tried again)."},
     {"post", "max_message_kb", CT_INT, "1024", 1, 25600, NULL,
-     "Largest post to a discussion list, in KB, for `listkeeper post check` (the intake "
-     "does not take posts in yet)."},
+     "Largest post to a discussion list, in KB; a larger one is refused (552 at LMTP DATA, "
+     "inject exits 65) and nothing of it is kept."},
     {"post", "spam_hold", CT_STR, "5.0", 0, 0, NULL,
      "A post whose spam score ([filter] spam) is at least this is held for the moderators."},
     {"post", "spam_discard", CT_STR, "none", 0, 0, NULL,
@@ -189,6 +189,14 @@ static const struct conf_key KEYS[] = {
     {"post", "bulk", CT_ENUM, "hold", 0, 0, "hold|discard",
      "A post marked Precedence: bulk, junk or list, or Auto-Submitted other than no: held "
      "or discarded."},
+    {"post", "subject_prefix", CT_BOOL, "yes", 0, 0, NULL,
+     "Put \"[LIST] \" before the subject of every distributed post (never twice: a reply "
+     "that holds it already keeps its subject)."},
+    {"post", "reply_to", CT_ENUM, "none", 0, 0, "none|list|poster",
+     "The Reply-To of distributed posts: none (the poster's own, if any), list (the "
+     "list's address) or poster (the From address)."},
+    {"post", "hold_days", CT_INT, "14", 1, 365, NULL,
+     "A held post not approved, rejected or discarded by then is deleted with its data."},
     {"summary", "hour", CT_INT, "6", -1, 23, NULL,
      "From this hour (UTC) on, serve's scheduler role queues the owners' daily summary of "
      "the day before, once a day; -1: never (run `listkeeper summary send` from cron)."},

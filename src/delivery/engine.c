@@ -32,6 +32,7 @@
 #include "mail/bounce_class.h"
 #include "mail/compose.h"
 #include "mail/dkim.h"
+#include "mail/distrib.h"
 #include "mail/listaddr.h"
 
 /* One slot of a batch. The engine's thread fills the first fields from the
@@ -83,6 +84,8 @@ struct engine {
 	int64_t lease_secs;
 	struct recip *r;
 	size_t n;
+	struct buf post; /* a distribution's post, opened once per batch (wiped) */
+	int post_ok;
 	struct relay_msg *m;
 	struct relay_status *s;
 };
@@ -241,6 +244,7 @@ struct engine *engine_new(const struct conf *c, struct store *st, const struct k
 	e->s = xcalloc(e->bmax, sizeof(*e->s));
 	for (size_t i = 0; i < e->bmax; i++)
 		buf_init(&e->r[i].msg, LK_MAX_MESSAGE + 4096 * DKIM_MAX_SIGNERS);
+	buf_init(&e->post, LK_MAX_MESSAGE);
 	e->pool = workpool_new(e->nw, e->bmax, compose_one, e);
 	reap_stale_leases(e);
 	return e;
@@ -283,6 +287,7 @@ void engine_free(struct engine *e)
 		free(e->w[i].dkim_domain);
 	}
 	free(e->w);
+	buf_free(&e->post);
 	for (size_t k = 0; k < DKIM_MAX_SIGNERS; k++)
 		free(e->dkim_key[k]);
 	relay_close(e->relay);
@@ -419,36 +424,50 @@ static int prepare(struct engine *e, struct worker *w, struct recip *r)
 		compose_merge(&text, body, strlen(body), names, vals, 1, 0);
 		body = buf_cstr(&text);
 	}
-	struct compose_in in = {0};
-	in.list_name = l->name;
-	in.list_domain = l->domain;
-	in.list_title = l->title;
-	in.list_footer = l->footer;
-	in.postal_address = l->postal_address;
-	in.from_addr = buf_cstr(&ln.from);
-	in.announce = l->kind == LIST_KIND_ANNOUNCE;
-	in.subject = subj;
-	in.text = body;
-	in.html = personal ? NULL : j->body_html;
-	in.message_id = buf_cstr(&ln.message_id);
-	in.date = t;
-	in.rcpt_addr = p.address;
-	in.rcpt_name = p.name;
-	in.rcpt_html = who->html;
-	in.rcpt_tracking = who->tracking;
-	in.list_tracking = l->tracking;
-	in.unsubscribe_url = buf_cstr(&ln.unsubscribe_url);
-	in.unsubscribe_mailto = buf_cstr(&ln.unsubscribe_mailto);
-	in.preferences_url = buf_cstr(&ln.preferences_url);
-	in.pixel_url = ln.pixel_url.len ? buf_cstr(&ln.pixel_url) : NULL;
-	in.extra_headers = extra.len ? buf_cstr(&extra) : NULL;
 	struct buf err;
 	buf_init(&err, 512);
 	buf_reset(&w->tmp);
 	buf_reset(&r->msg);
-	int rc = links < 0 ? -1 : compose_message(&in, &w->tmp, &err);
-	if (links < 0)
-		buf_puts(&err, "its links cannot be made");
+	int rc;
+	if (j->kind == JOB_KIND_DISTRIBUTION) {
+		/* the post as prepared once (mail/distrib.h), with this member's
+		 * List-Unsubscribe and footer */
+		struct distrib_rcpt dr = {
+		    buf_cstr(&ln.unsubscribe_url), buf_cstr(&ln.unsubscribe_mailto),
+		    buf_cstr(&ln.preferences_url), l->footer, l->postal_address};
+		rc = links < 0 || !e->post_ok
+			 ? -1
+			 : distrib_compose(e->post.data, e->post.len, &dr, &w->tmp, &err);
+		if (links < 0 || !e->post_ok)
+			buf_puts(&err, links < 0 ? "its links cannot be made" : "no post");
+	} else {
+		struct compose_in in = {0};
+		in.list_name = l->name;
+		in.list_domain = l->domain;
+		in.list_title = l->title;
+		in.list_footer = l->footer;
+		in.postal_address = l->postal_address;
+		in.from_addr = buf_cstr(&ln.from);
+		in.announce = l->kind == LIST_KIND_ANNOUNCE;
+		in.subject = subj;
+		in.text = body;
+		in.html = personal ? NULL : j->body_html;
+		in.message_id = buf_cstr(&ln.message_id);
+		in.date = t;
+		in.rcpt_addr = p.address;
+		in.rcpt_name = p.name;
+		in.rcpt_html = who->html;
+		in.rcpt_tracking = who->tracking;
+		in.list_tracking = l->tracking;
+		in.unsubscribe_url = buf_cstr(&ln.unsubscribe_url);
+		in.unsubscribe_mailto = buf_cstr(&ln.unsubscribe_mailto);
+		in.preferences_url = buf_cstr(&ln.preferences_url);
+		in.pixel_url = ln.pixel_url.len ? buf_cstr(&ln.pixel_url) : NULL;
+		in.extra_headers = extra.len ? buf_cstr(&extra) : NULL;
+		rc = links < 0 ? -1 : compose_message(&in, &w->tmp, &err);
+		if (links < 0)
+			buf_puts(&err, "its links cannot be made");
+	}
 	if (rc == 0)
 		rc = sign_into(e, w, l->domain, r, &err);
 	if (rc < 0)
@@ -534,7 +553,7 @@ static int still_wanted(struct engine *e, const struct job_rec *j, const struct 
 static int take_retry(void *ctx, const struct retry_rec *rr)
 {
 	struct ctx *cx = ctx;
-	if (cx->job->rcpt_sealed != NULL) {
+	if (jobs_is_single(cx->job)) {
 		post(cx->e, NULL, 0, 1, rr->attempts, rr->first_at);
 		return cx->e->n >= cx->e->bmax;
 	}
@@ -674,7 +693,8 @@ static int commit_batch(struct engine *e, struct job_rec *j, const struct list_r
 			int expired = s->result == RELAY_DEFER;
 			int remote = s->origin ==
 				     (expired ? RELAY_ORIGIN_REMOTE_4XX : RELAY_ORIGIN_REMOTE_5XX);
-			if (r == STORE_OK && remote && j->kind == JOB_KIND_CAMPAIGN)
+			if (r == STORE_OK && remote &&
+			    (j->kind == JOB_KIND_CAMPAIGN || j->kind == JOB_KIND_DISTRIBUTION))
 				r = relay_bounce(e, j, l, rc->sub_id, rc->rcpt, s, expired, err);
 			else if (r == STORE_OK && !remote)
 				r = store_job_failure_add(e->st, j->id, failure_reason(s), 1);
@@ -736,7 +756,7 @@ int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf 
 	if (c <= 0)
 		return c;
 	int ret = 1, r;
-	if (j.list_id == 0 && j.rcpt_sealed != NULL) {
+	if (j.list_id == 0 && jobs_is_single(&j)) {
 		/* a reply from the server-wide command address */
 		l.name = xstrdup("-");
 		l.domain = xstrdup(conf_get(e->c, "general", "domain"));
@@ -749,6 +769,11 @@ int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf 
 	}
 	struct ctx cx = {e, &j, &l, 0, 0, 0};
 	batch_clear(e);
+	buf_reset(&e->post);
+	e->post_ok = j.kind != JOB_KIND_DISTRIBUTION || jobs_post_open(e->k, &j, &e->post) == 0;
+	if (!e->post_ok)
+		log_warnx("job=%lld: the sealed post does not open; its messages fail",
+			  (long long)j.id);
 	e->job = &j; /* what the pool composes for, until workpool_wait */
 	e->list = &l;
 	/* retries first, then new recipients after the cursor */
@@ -756,7 +781,7 @@ int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf 
 	int exhausted = 0;
 	size_t room = e->bmax - e->n;
 	if (r == STORE_OK && room > 0) {
-		if (j.rcpt_sealed != NULL) {
+		if (jobs_is_single(&j)) {
 			if (j.cursor < 1) {
 				cx.last_new = 1;
 				cx.new_count = 1;
@@ -823,6 +848,7 @@ int engine_step(struct engine *e, int64_t only, int64_t *wait_until, struct buf 
 		ret = -1;
 out:
 	batch_clear(e);
+	buf_reset(&e->post);
 	job_rec_free(&j);
 	list_rec_free(&l);
 	return ret;

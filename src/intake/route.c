@@ -23,7 +23,9 @@
 #include "intake/answer.h"
 #include "intake/bounce.h"
 #include "lists/bounces.h"
+#include "intake/filter.h"
 #include "intake/mailcmd.h"
+#include "intake/postin.h"
 #include "lists/jobs.h"
 #include "lists/lists.h"
 #include "lists/person.h"
@@ -37,9 +39,10 @@ struct intake_target {
 	char list[LK_MAX_LIST_NAME + 1];
 	char domain[LK_MAX_DOMAIN + 1];
 	char token[LK_MAX_TOKEN + 1]; /* LISTADDR_CONFIRM */
-	char *owners; /* LISTADDR_POST, LISTADDR_OWNER: the list's owners, "a@x,b@y" */
-	char *title;  /* LISTADDR_POST, LISTADDR_OWNER */
-	char *addr;   /* the envelope recipient, for bounce_parse; wiped */
+	char *owners;	/* LISTADDR_POST, LISTADDR_OWNER: the list's owners, "a@x,b@y" */
+	char *title;	/* LISTADDR_POST, LISTADDR_OWNER */
+	char *addr;	/* the envelope recipient, for bounce_parse; wiped */
+	int discussion; /* LISTADDR_POST: a discussion list (a post), not an announcement list */
 };
 
 struct intake {
@@ -47,6 +50,8 @@ struct intake {
 	const struct keys *keys;
 	struct store *st;
 	struct lists_ctx x;
+	struct filter_conf fc; /* [filter], for posts */
+	int fc_ok;	       /* read without error (else posts wait: 451) */
 };
 
 struct intake *intake_new(const struct conf *conf, const struct keys *keys, struct store *st,
@@ -61,6 +66,12 @@ struct intake *intake_new(const struct conf *conf, const struct keys *keys, stru
 	in->x.policy_version = conf_get(conf, "general", "consent_version");
 	in->x.actor = "intake";
 	in->x.tmpl = tmpl;
+	struct buf err;
+	buf_init(&err, 512);
+	in->fc_ok = filter_conf_load(conf, &in->fc, &err) == 0;
+	if (!in->fc_ok)
+		log_warnx("intake: [filter]: %s; posts to discussion lists wait", buf_cstr(&err));
+	buf_free(&err);
 	return in;
 }
 
@@ -256,11 +267,7 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 	if (r != STORE_OK)
 		return tempfail(res);
 	enum intake_verdict v = INTAKE_OK;
-	if (kind == LISTADDR_POST && l.kind != LIST_KIND_ANNOUNCE) {
-		/* discussion lists come in a later release: the sending MTA keeps
-		 * their posts queued */
-		v = say(res, INTAKE_TEMPFAIL, "451 4.3.0 Not yet handled here, try again later");
-	} else if (kind == LISTADDR_OWNER && (l.owners == NULL || l.owners[0] == '\0')) {
+	if (kind == LISTADDR_OWNER && (l.owners == NULL || l.owners[0] == '\0')) {
 		v = unknown(res); /* nobody to forward to */
 	} else {
 		struct intake_target *tg = xcalloc(1, sizeof(*tg));
@@ -270,6 +277,7 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 		bsnprintf(tg->domain, sizeof(tg->domain), "%s", l.domain);
 		tg->owners = xstrdup(l.owners != NULL ? l.owners : "");
 		tg->title = xstrdup(l.title != NULL ? l.title : "");
+		tg->discussion = kind == LISTADDR_POST && l.kind == LIST_KIND_DISCUSSION;
 		*out = tg;
 		say(res, INTAKE_OK, "250 2.1.5 Ok");
 	}
@@ -505,27 +513,6 @@ static int bounce(struct intake *in, const struct intake_target *tg, const char 
 
 /* --- commands, confirmations, posts ---------------------------------------- */
 
-/* Calls fn for each owner address of "a@x,b@y" (NUL-terminated copies);
- * stops at the first non-zero return and returns it. */
-static int each_owner(const char *owners, int (*fn)(void *ctx, const char *addr), void *ctx)
-{
-	for (const char *p = owners; *p;) {
-		const char *e = strchr(p, ',');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		char a[LK_MAX_ADDRESS + 1];
-		if (n > 0 && n <= LK_MAX_ADDRESS) {
-			memcpy(a, p, n);
-			a[n] = '\0';
-			int r = fn(ctx, a);
-			explicit_bzero(a, sizeof(a));
-			if (r)
-				return r;
-		}
-		p += n + (e != NULL);
-	}
-	return 0;
-}
-
 static int is_this(void *ctx, const char *addr)
 {
 	return strcasecmp(addr, ctx) == 0;
@@ -593,7 +580,7 @@ static int to_owners(struct intake *in, const struct intake_target *t, const str
 	struct forward f = {in, t, m, buf_cstr(&subject), buf_cstr(&text), STORE_OK, 0, err};
 	int r = subject.err || text.err ? STORE_ERR : store_begin(in->st);
 	if (r == STORE_OK) {
-		each_owner(t->owners, forward_one, &f);
+		lists_each_owner(t->owners, forward_one, &f);
 		r = f.r;
 	}
 	if (r == STORE_OK)
@@ -655,7 +642,7 @@ static int post_text(struct intake *in, const struct intake_target *t, const str
 	tmpl_put(v, "to", buf_cstr(&to));
 	tmpl_put(v, "owners_address", buf_cstr(&owners));
 	tmpl_put(v, "request_address", buf_cstr(&request));
-	tmpl_put_bool(v, "owner", each_owner(t->owners, is_this, (void *)m->from.addr));
+	tmpl_put_bool(v, "owner", lists_each_owner(t->owners, is_this, (void *)m->from.addr));
 	int r = to.err || owners.err || request.err
 		    ? STORE_ERR
 		    : answer_render(in, "mail_post_refused.txt", v, subject, text, err);
@@ -779,10 +766,34 @@ static int answered(struct intake *in, const struct intake_target *t, const char
 
 /* --- messages ---------------------------------------------------------------- */
 
+/* A post to a discussion list (intake/postin.h). */
+static enum intake_verdict post(struct intake *in, const struct intake_target *t, const char *msg,
+				size_t len, struct intake_result *res)
+{
+	if (!in->fc_ok)
+		return tempfail(res);
+	struct list_rec l;
+	memset(&l, 0, sizeof(l));
+	int r = store_list_get_id(in->st, t->list_id, &l);
+	if (r == STORE_NOTFOUND) { /* deleted since RCPT */
+		list_rec_free(&l);
+		return unknown(res);
+	}
+	if (r != STORE_OK) {
+		list_rec_free(&l);
+		return tempfail(res);
+	}
+	enum intake_verdict v = postin_handle(&in->x, in->conf, &in->fc, &l, msg, len, res);
+	list_rec_free(&l);
+	return v;
+}
+
 enum intake_verdict intake_deliver(struct intake *in, struct intake_target *t, const char *msg,
 				   size_t len, struct intake_result *res)
 {
 	int r = STORE_OK;
+	if (t->kind == LISTADDR_POST && t->discussion)
+		return post(in, t, msg, len, res);
 	switch (t->kind) {
 	case LISTADDR_UNSUBSCRIBE:
 		r = unsubscribe(in, t, "email");

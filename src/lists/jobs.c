@@ -278,6 +278,65 @@ int jobs_rcpt_open(const struct keys *k, const struct job_rec *j, char **to, cha
 	return 0;
 }
 
+int jobs_is_single(const struct job_rec *j)
+{
+	return j->rcpt_sealed != NULL && j->kind != JOB_KIND_DISTRIBUTION;
+}
+
+/* The sealed post: wrapped data key || pii_seal(post), as the recipient. */
+#define POST_AD "job-post"
+
+int jobs_create_distribution(struct lists_ctx *x, const struct list_rec *l, const char *post,
+			     size_t len, int64_t *id, struct buf *err)
+{
+	if (len == 0 || len > LK_MAX_MESSAGE) {
+		buf_printf(err, "a post to distribute must be 1 to %u bytes", LK_MAX_MESSAGE);
+		return STORE_ERR;
+	}
+	struct buf sealed;
+	buf_init(&sealed, LK_MAX_MESSAGE + PII_WRAPPED_LEN + PII_OVERHEAD);
+	uint8_t wrapped[PII_WRAPPED_LEN] = {0};
+	buf_append(&sealed, wrapped, sizeof(wrapped)); /* its place, filled below */
+	struct pii_part part = {POST_AD, post, len, &sealed};
+	int rc = pii_seal_fresh(x->keys, wrapped, &part, 1);
+	if (rc == 0 && !sealed.err)
+		memcpy(sealed.data, wrapped, sizeof(wrapped));
+	explicit_bzero(wrapped, sizeof(wrapped));
+	if (rc < 0 || sealed.err) {
+		buf_puts(err, "cannot seal the post");
+		buf_free(&sealed);
+		return STORE_ERR;
+	}
+	int64_t now = clock_now(), counts[4] = {0};
+	store_list_counts(x->st, l->id, counts);
+	struct job_rec j = {0};
+	j.list_id = l->id;
+	j.kind = JOB_KIND_DISTRIBUTION;
+	j.state = JOB_STATE_SCHEDULED;
+	j.priority = JOB_PRIORITY_DISTRIBUTION;
+	j.subject = "(a post)"; /* the post's own words stay sealed */
+	j.body_text = "";
+	j.not_before = now;
+	j.total = counts[SUB_STATE_ACTIVE];
+	j.pause_reason = "";
+	j.created = j.updated = now;
+	j.rcpt_sealed = (uint8_t *)sealed.data;
+	j.rcpt_sealed_len = sealed.len;
+	int r = insert(x, &j, id, err);
+	buf_free(&sealed);
+	return r;
+}
+
+int jobs_post_open(const struct keys *k, const struct job_rec *j, struct buf *post)
+{
+	if (j->kind != JOB_KIND_DISTRIBUTION || j->rcpt_sealed == NULL ||
+	    j->rcpt_sealed_len < PII_WRAPPED_LEN + PII_OVERHEAD)
+		return -1;
+	return pii_open_wrapped(k, j->rcpt_sealed, PII_WRAPPED_LEN, POST_AD,
+				j->rcpt_sealed + PII_WRAPPED_LEN,
+				j->rcpt_sealed_len - PII_WRAPPED_LEN, post);
+}
+
 void jobs_rcpt_free(char *to, char *reply_to)
 {
 	if (to != NULL)

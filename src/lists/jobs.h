@@ -9,6 +9,8 @@
  *   request   the link to a person's data page (/me/TOKEN, P4), to one
  *             subscriber at their own address only; it jumps the queue too
  *   reply     the answer to a command message (a single job)
+ *   distribution  a post to a discussion list, to every recipient of the
+ *             list as campaigns are (jobs_create_distribution)
  *
  * The states and the steps between them (pause, resume, cancel, the
  * engine's claim and lease) are lists/joblife.h's.
@@ -23,6 +25,7 @@
 
 #define JOB_PRIORITY_CONFIRM 10
 #define JOB_PRIORITY_CAMPAIGN 0
+#define JOB_PRIORITY_DISTRIBUTION 5 /* a conversation: ahead of campaigns */
 
 /* Creates a campaign; *id is set. Subject and bodies are checked (UTF-8, no
  * control characters in the subject, sizes). html may be NULL. */
@@ -88,5 +91,22 @@ int jobs_create_single(struct lists_ctx *x, int64_t list_id, enum job_kind kind,
  * job has none or it does not open. */
 int jobs_rcpt_open(const struct keys *k, const struct job_rec *j, char **to, char **reply_to);
 void jobs_rcpt_free(char *to, char *reply_to);
+/* 1 for a job to one sealed address (jobs_create_single), 0 otherwise. */
+int jobs_is_single(const struct job_rec *j);
+
+/* Queues the distribution of a post to the discussion list l: the post
+ * (len bytes, at most LK_MAX_MESSAGE: the message as every recipient gets
+ * it but for their own headers and footer, mail/distrib.h's
+ * distrib_prepare) is sealed into the job under a fresh data key wrapped by
+ * the master key; the store deletes it when the job ends. The job walks l's
+ * recipients as a campaign does. In the caller's transaction when there is
+ * one. This is the one place where a post becomes a distribution: what is
+ * to happen to every accepted post (the archive) is called from here. *id
+ * is set. STORE_OK, or a store error with the reason in err. */
+int jobs_create_distribution(struct lists_ctx *x, const struct list_rec *l, const char *post,
+			     size_t len, int64_t *id, struct buf *err);
+/* Opens a distribution's sealed post into post. 0, or -1 when the job has
+ * none or it does not open. */
+int jobs_post_open(const struct keys *k, const struct job_rec *j, struct buf *post);
 
 #endif

@@ -322,3 +322,22 @@ int64_t lists_delete(struct lists_ctx *x, const struct list_rec *l, struct buf *
 	store_scrub(x->st);
 	return erased;
 }
+
+int lists_each_owner(const char *owners, int (*fn)(void *ctx, const char *addr), void *ctx)
+{
+	for (const char *p = owners; *p;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		char a[LK_MAX_ADDRESS + 1];
+		if (n > 0 && n <= LK_MAX_ADDRESS) {
+			memcpy(a, p, n);
+			a[n] = '\0';
+			int r = fn(ctx, a);
+			explicit_bzero(a, sizeof(a));
+			if (r)
+				return r;
+		}
+		p += n + (e != NULL);
+	}
+	return 0;
+}

@@ -48,6 +48,10 @@ void lists_defaults(struct list_rec *l, const char *name, const char *domain);
  * -1 with the reason in err. owners takes addresses already normalised
  * (mail/address.h), separated by commas. */
 int lists_set_field(struct list_rec *l, const char *field, const char *value, struct buf *err);
+/* Calls fn for each address of owners ("a@x,b@y", as lists_set_field
+ * keeps them), a NUL-terminated copy that is wiped after the call; stops at
+ * the first non-zero return and returns it (0 when every call returned 0). */
+int lists_each_owner(const char *owners, int (*fn)(void *ctx, const char *addr), void *ctx);
 /* The names of the settable fields, NULL-terminated. */
 extern const char *const lists_fields[];
 /* The value of a field as text (for `list show`); "" for an unknown field. */

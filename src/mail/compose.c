@@ -462,21 +462,37 @@ static void text_part(const struct compose_in *in, size_t tl, const struct field
 	merge(in->text, tl, f, 0, sink_qp, &q);
 	qp_line_end(&q);
 	/* the footer, after the signature separator "-- " */
-	qp_puts(&q, "\r\n-- \r\n");
-	if (*OPT(in->list_footer)) {
-		qp_puts(&q, in->list_footer);
-		qp_line_end(&q);
-	}
-	qp_puts(&q, "Unsubscribe: ");
-	qp_puts(&q, in->unsubscribe_url);
-	qp_puts(&q, "\r\nPreferences: ");
-	qp_puts(&q, in->preferences_url);
 	qp_puts(&q, "\r\n");
-	if (*OPT(in->postal_address)) {
-		qp_puts(&q, in->postal_address);
-		qp_line_end(&q);
-	}
+	struct buf foot;
+	buf_init(&foot, 2 * LK_MAX_LIST_TEXT + 8192); /* two URLs of a few hundred octets */
+	compose_footer_text(&foot, in->list_footer, in->unsubscribe_url, in->preferences_url,
+			    in->postal_address);
+	encode_qp_write(&q, foot.data != NULL ? foot.data : "", foot.len);
+	if (foot.err)
+		out->err = 1;
+	buf_free(&foot);
 	encode_qp_end(&q);
+}
+
+static void line_end(struct buf *out)
+{
+	if (out->len > 0 && out->data[out->len - 1] != '\n')
+		buf_append(out, "\r\n", 2);
+}
+
+void compose_footer_text(struct buf *out, const char *footer, const char *unsubscribe_url,
+			 const char *preferences_url, const char *postal)
+{
+	buf_puts(out, "-- \r\n");
+	if (*OPT(footer)) {
+		buf_puts(out, footer);
+		line_end(out);
+	}
+	buf_printf(out, "Unsubscribe: %s\r\nPreferences: %s\r\n", unsubscribe_url, preferences_url);
+	if (*OPT(postal)) {
+		buf_puts(out, postal);
+		line_end(out);
+	}
 }
 
 static void html_footer(const struct compose_in *in, struct encode_qp *q, int pixel)

@@ -120,6 +120,15 @@ int compose_header_text(struct buf *out, const char *text, size_t used);
 int compose_merge(struct buf *out, const char *tmpl, size_t len, const char *const *names,
 		  const char *const *values, size_t n, int html);
 
+/* The text footer of list mail, as plain UTF-8 lines (CRLF; footer's and
+ * postal's own LF line ends are kept as they are, for an encoder to turn into
+ * CRLF): "-- ", the list's footer (NULL or "": none), "Unsubscribe: URL",
+ * "Preferences: URL", the postal address (NULL or "": none). The campaigns'
+ * text part and the distributions' footer (mail/distrib.h) both say it so.
+ * Check out->err once at the end. */
+void compose_footer_text(struct buf *out, const char *footer, const char *unsubscribe_url,
+			 const char *preferences_url, const char *postal);
+
 /* A plain message from the server to one address: the reply to a command
  * message, or the confirmation request of a command. Not list mail: From,
  * To, Reply-To (when set), Subject, Date, Message-ID, Auto-Submitted:

@@ -343,8 +343,66 @@ static const char M14[] =
     ");\n"
     "CREATE INDEX audit_log_time ON audit_log(time);\n";
 
-static const char *const MIGRATIONS[] = {M1, M2, M3,  M4,  M5,	M6,  M7,
-					 M8, M9, M10, M11, M12, M13, M14};
+/* A distribution: a post to a discussion list, sent to its recipients, the
+ * post sealed in rcpt_sealed (lists/jobs.h). The kind's CHECK takes the new
+ * name; SQLite cannot change a CHECK, so jobs is rebuilt as in migration 5,
+ * its two dependants (retries, failures) rebuilt against the new table first
+ * so that dropping the old one cascades into nothing. */
+static const char M15[] =
+    "CREATE TABLE jobs_new(\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  list_id INTEGER NOT NULL,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN "
+    "('campaign','confirm','reply','request','notice','distribution')),\n"
+    "  state TEXT NOT NULL CHECK (state IN ('scheduled','running','paused','done','cancelled')),\n"
+    "  priority INTEGER NOT NULL DEFAULT 0,\n"
+    "  subject TEXT NOT NULL,\n"
+    "  body_text TEXT NOT NULL,\n"
+    "  body_html TEXT,\n"
+    "  recipient_id INTEGER NOT NULL DEFAULT 0,\n"
+    "  not_before INTEGER NOT NULL,\n"
+    "  cursor INTEGER NOT NULL DEFAULT 0,\n"
+    "  sent INTEGER NOT NULL DEFAULT 0,\n"
+    "  failed INTEGER NOT NULL DEFAULT 0,\n"
+    "  total INTEGER NOT NULL DEFAULT 0,\n"
+    "  pause_reason TEXT NOT NULL DEFAULT '',\n"
+    "  resume_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  created INTEGER NOT NULL,\n"
+    "  updated INTEGER NOT NULL,\n"
+    "  finished INTEGER NOT NULL DEFAULT 0,\n"
+    "  lease_owner TEXT NOT NULL DEFAULT '',\n"
+    "  lease_until INTEGER NOT NULL DEFAULT 0,\n"
+    "  rcpt_sealed BLOB\n"
+    ");\n"
+    "INSERT INTO jobs_new SELECT * FROM jobs;\n"
+    "CREATE TABLE job_retries_new(\n"
+    "  job_id INTEGER NOT NULL REFERENCES jobs_new(id) ON DELETE CASCADE,\n"
+    "  subscriber_id INTEGER NOT NULL,\n"
+    "  attempts INTEGER NOT NULL,\n"
+    "  first_at INTEGER NOT NULL,\n"
+    "  next_at INTEGER NOT NULL,\n"
+    "  last_error TEXT NOT NULL DEFAULT '',\n"
+    "  PRIMARY KEY (job_id, subscriber_id)\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO job_retries_new SELECT * FROM job_retries;\n"
+    "CREATE TABLE job_failures_new(\n"
+    "  job_id INTEGER NOT NULL REFERENCES jobs_new(id) ON DELETE CASCADE,\n"
+    "  reason TEXT NOT NULL,\n"
+    "  n INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (job_id, reason)\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO job_failures_new SELECT * FROM job_failures;\n"
+    "DROP TABLE job_retries;\n"
+    "DROP TABLE job_failures;\n"
+    "DROP TABLE jobs;\n"
+    "ALTER TABLE jobs_new RENAME TO jobs;\n"
+    "ALTER TABLE job_retries_new RENAME TO job_retries;\n"
+    "ALTER TABLE job_failures_new RENAME TO job_failures;\n"
+    "CREATE INDEX jobs_runnable ON jobs(state, priority, id);\n"
+    "CREATE INDEX job_retries_due ON job_retries(job_id, next_at);\n";
+
+static const char *const MIGRATIONS[] = {M1, M2,  M3,  M4,  M5,	 M6,  M7, M8,
+					 M9, M10, M11, M12, M13, M14, M15};
 
 int migrations_sqlite_count(void)
 {

@@ -128,7 +128,8 @@ int sub_state_parse(const char *z, enum sub_state *out)
 	return 0;
 }
 
-static const char *const JOB_KIND[] = {"campaign", "confirm", "reply", "request", "notice"};
+static const char *const JOB_KIND[] = {"campaign", "confirm", "reply",
+				       "request",  "notice",  "distribution"};
 const struct nametab job_kind_names = NAMETAB(JOB_KIND);
 
 const char *job_kind_name(enum job_kind v)

@@ -59,13 +59,15 @@ enum sub_state { SUB_STATE_PENDING, SUB_STATE_ACTIVE, SUB_STATE_HELD, SUB_STATE_
 /* campaign: to a list's recipients; confirm: the double opt-in request (or a
  * command's confirmation request, sealed); reply: the answer to a command;
  * request: the link to a person's data page; notice: welcome, goodbye,
- * not accepted (lists/jobs.h). */
+ * not accepted (lists/jobs.h); distribution: a post to a discussion list, to
+ * its recipients (the post sealed in rcpt_sealed). */
 enum job_kind {
 	JOB_KIND_CAMPAIGN,
 	JOB_KIND_CONFIRM,
 	JOB_KIND_REPLY,
 	JOB_KIND_REQUEST,
-	JOB_KIND_NOTICE
+	JOB_KIND_NOTICE,
+	JOB_KIND_DISTRIBUTION
 };
 /* The transitions between them live in lists/joblife.h. */
 enum job_state {
@@ -189,7 +191,8 @@ struct job_rec {
 	int64_t lease_until; /* the lease ends then, even if its owner died */
 	int64_t created, updated, finished;
 	/* The one recipient of a job to someone who may not be a subscriber (a
-	 * reply to a command): sealed by the lists layer (lists/jobs.h), or NULL.
+	 * reply to a command), or the post a distribution sends: sealed by the
+	 * lists layer (lists/jobs.h), or NULL.
 	 * Written by insert only; the store deletes it when an update ends the
 	 * job (done or cancelled). */
 	uint8_t *rcpt_sealed;

@@ -6,7 +6,9 @@
  * Checks: never a crash, a leak or a read past the input; a decision always
  * has a valid action and reason; a malformed post is refused; a post over
  * the limit is refused as too big and never parsed; only an accepted post
- * has no reason. Seeds: corpus/fuzz_post/.
+ * has no reason; then distrib_prepare (mail/distrib.h) over the same input,
+ * and whatever it prepares distrib_compose must take. Seeds:
+ * corpus/fuzz_post/.
  *
  * TRUST: the whole input is untrusted; it is copied to an exact-size heap
  * block so that ASan catches any read past it.
@@ -17,7 +19,9 @@
 #include <string.h>
 
 #include "intake/mimetext.h"
+#include "core/limits.h"
 #include "intake/post.h"
+#include "mail/distrib.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -74,6 +78,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	post_facts_free(&f);
+	struct distrib_list dl = {"team",
+				  "lists.example.org",
+				  "Team",
+				  sel & 1,
+				  (enum distrib_reply_to)((sel >> 1) % 3),
+				  NULL,
+				  sel & 8 ? "Caf\xc3\xa9" : "",
+				  "",
+				  "<n@lists.example.org>"};
+	struct distrib_rcpt rc = {"https://l/u/T", "team-unsubscribe+T@lists.example.org",
+				  "https://l/p/T", dl.footer, ""};
+	struct buf post, out, err;
+	buf_init(&post, LK_MAX_MESSAGE);
+	buf_init(&out, LK_MAX_MESSAGE + 65536);
+	buf_init(&err, 256);
+	if (distrib_prepare(&dl, p, n, &post, &err) == 0 &&
+	    distrib_compose(post.data, post.len, &rc, &out, &err) != 0)
+		abort(); /* a prepared post is always composed */
+	buf_free(&post);
+	buf_free(&out);
+	buf_free(&err);
 	free(p);
 	return 0;
 }

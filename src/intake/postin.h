@@ -1,0 +1,50 @@
+/*
+ * postin.h - taking a post to a discussion list in (DESIGN.md section 2,
+ * "post"): the checks of post.h, then what their decision says.
+ *
+ *   postin_handle   one message to LIST@ of a discussion list
+ *
+ *   accept    distributed: mail/distrib.h prepares it once, lists/jobs.h
+ *             queues a distribution job to the list's recipients
+ *   hold      into the moderation queue (lists/held.h), sealed, and a notice
+ *             to each owner (mail_post_held.txt)
+ *   discard   dropped with a log line; for a virus the owners get a notice
+ *             without anything of the post (mail_post_virus.txt) and the
+ *             sender nothing; the MTA is told 552 (inject exits 65)
+ *   reject    dropped, and the sender told (mail_post_rejected.txt) under
+ *             the per-address reply limit
+ *   refuse    too big (552) or malformed (554): nothing kept
+ *   retry     a filter is unavailable: 451, the post stays in the spool (or
+ *             with the MTA, for inject: 75) and nothing is accepted unscanned
+ *
+ * Logs name the list, the decision, a job or held id: never the sender.
+ *
+ * TRUST: the message is untrusted: post.h and distrib.h say how it is read.
+ */
+#ifndef LK_INTAKE_POSTIN_H
+#define LK_INTAKE_POSTIN_H
+
+#include <stddef.h>
+
+#include "core/conf.h"
+#include "intake/filter.h"
+#include "intake/route.h"
+#include "lists/lists.h"
+
+/* Handles msg (len bytes) to the discussion list l, inside the caller's
+ * transaction (x->st). fc: [filter], loaded once. Returns the verdict for
+ * the MTA with res->line set; INTAKE_TEMPFAIL when a store error or a filter
+ * stops it (nothing of it then stays: the caller rolls back). */
+enum intake_verdict postin_handle(struct lists_ctx *x, const struct conf *conf,
+				  const struct filter_conf *fc, const struct list_rec *l,
+				  const char *msg, size_t len, struct intake_result *res);
+
+/* Distributes the post msg to l: prepared (mail/distrib.h) with the
+ * settings of [post] and queued (jobs_create_distribution). For an
+ * accepted post and for one a moderator approves. *job is set. STORE_OK;
+ * STORE_ERR with *unfit set and the reason in err for a post that
+ * distrib_prepare refuses; or a store error. */
+int postin_distribute(struct lists_ctx *x, const struct conf *conf, const struct list_rec *l,
+		      const char *msg, size_t len, int64_t *job, int *unfit, struct buf *err);
+
+#endif
