@@ -40,8 +40,15 @@ static const struct conf_key KEYS[] = {
      "Public URL of the web interface, used in links in mail (no trailing slash)."},
     {"general", "consent_version", CT_STR, "1", 0, 0, NULL,
      "Version of the consent wording shown to subscribers; recorded in the ledger."},
-    {"store", "backend", CT_ENUM, "sqlite", 0, 0, "sqlite",
-     "Store implementation. Only sqlite for now; postgresql follows."},
+    {"store", "backend", CT_ENUM, "sqlite", 0, 0, "sqlite|postgresql",
+     "Store implementation: sqlite (one file, one machine) or postgresql (one database that "
+     "several nodes share; [store] dsn)."},
+    {"store", "dsn", CT_STR, "", 0, 0, NULL,
+     "PostgreSQL: a libpq connection string (e.g. host=/run/postgresql dbname=listkeeper). "
+     "No password here (refused): libpq reads it from PGPASSFILE or ~/.pgpass (mode 0600)."},
+    {"store", "statement_timeout_ms", CT_INT, "60000", 0, 3600000, NULL,
+     "PostgreSQL: a statement running longer is cancelled and the store answers busy "
+     "(0: no limit)."},
     {"store", "path", CT_PATH, "listkeeper.db", 0, 0, NULL,
      "SQLite database file (relative to this file's directory)."},
     {"store", "busy_timeout_ms", CT_INT, "5000", 0, 600000, NULL,

@@ -4,6 +4,11 @@
  * An implementation defines a `struct store_ops` and a struct whose first
  * member is `struct store`; store.c dispatches through ops. Nothing outside
  * src/store includes this header.
+ *
+ * close, errmsg, set_error, begin, commit and rollback are required. Any
+ * other slot may be NULL while a backend does not have that operation yet
+ * (a new operation lands in one backend first): store.c then answers
+ * STORE_ERR with "OP: not supported by the NAME store yet".
  */
 #ifndef LK_STORE_STORE_IMPL_H
 #define LK_STORE_STORE_IMPL_H
@@ -14,6 +19,8 @@ struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
 	const char *(*errmsg)(const struct store *s);
+	/* Sets the message store_errmsg returns (store.c's own errors). */
+	void (*set_error)(struct store *s, const char *msg);
 	int (*schema_version)(struct store *s, int64_t *v);
 	int (*scrub)(struct store *s);
 	int (*checkpoint)(struct store *s);
@@ -138,8 +145,15 @@ struct store {
 	const struct store_ops *ops;
 };
 
+/* A database at schema version v, this binary knowing `newest`: -1 with
+ * the refusal in err (newer than we know; older and migrating not
+ * allowed), 0 up to date, 1 to be migrated. */
+int store_version_gate(int64_t v, int newest, int allowed, struct buf *err);
+
 /* Implementations: each returns NULL with a message in err on failure. */
 struct store *store_sqlite_open(const struct conf *c, int migrate, struct buf *err);
 struct store *store_sqlite_spool_open(const struct conf *c, struct buf *err);
+struct store *store_pg_open(const struct conf *c, int migrate, struct buf *err);
+struct store *store_pg_spool_open(const struct conf *c, struct buf *err);
 
 #endif

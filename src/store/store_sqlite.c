@@ -263,6 +263,11 @@ static const char *sq_errmsg(const struct store *s)
 	return ((const struct sqlite_store *)s)->err;
 }
 
+static void sq_set_error(struct store *s, const char *msg)
+{
+	bsnprintf(S(s)->err, sizeof(S(s)->err), "%s", msg);
+}
+
 static int user_version(struct sqlite_store *q, int64_t *v)
 {
 	sqlite3_stmt *st;
@@ -723,6 +728,7 @@ static const struct store_ops SQLITE_OPS = {
     .name = "sqlite",
     .close = sq_close,
     .errmsg = sq_errmsg,
+    .set_error = sq_set_error,
     .schema_version = sq_schema_version,
     .scrub = sq_scrub,
     .checkpoint = sq_checkpoint,
@@ -820,22 +826,9 @@ static int migrate(struct sqlite_store *q, int allowed, struct buf *err)
 		buf_puts(err, q->err);
 		return -1;
 	}
-	if (v > newest) {
-		buf_printf(err,
-			   "database schema version %lld is newer than this listkeeper (%d); "
-			   "upgrade listkeeper",
-			   (long long)v, newest);
-		return -1;
-	}
-	if (v == newest)
-		return 0;
-	if (!allowed) {
-		buf_printf(err,
-			   "database schema version %lld is older than this listkeeper (%d); "
-			   "run `listkeeper init` (it migrates) or start `listkeeper serve`",
-			   (long long)v, newest);
-		return -1;
-	}
+	int g = store_version_gate(v, newest, allowed, err);
+	if (g <= 0)
+		return g;
 	for (int n = (int)v + 1; n <= newest; n++) {
 		char pragma[64];
 		bsnprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", n);

@@ -144,7 +144,7 @@ static void test_refusals_name_file_and_line(void **state)
 	    {"[import]\nbatch = 100001\n", 2, "not a whole number"},
 	    {"[store]\nbusy_timeout_ms = -1\n", 2, "not a whole number"},
 	    {"# comment\n[log]\nlevel = loud\n", 3, "not one of debug|info|warn|error"},
-	    {"[store]\nbackend = postgresql\n", 2, "not one of sqlite"},
+	    {"[store]\nbackend = mysql\n", 2, "not one of sqlite"},
 	    {"domain = before any section\n", 1, "unknown section"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
