@@ -187,7 +187,13 @@ static const char M1[] =
     "CREATE INDEX held_sender ON held(sender_hash);\n"
     "CREATE INDEX held_expires ON held(expires);\n";
 
-static const char *const MIGRATIONS[] = {M1};
+/* A distribution: a post to a discussion list sent to its recipients (the
+ * SQLite store's migration 15): the kind's CHECK takes the new name. */
+static const char M2[] = "ALTER TABLE jobs DROP CONSTRAINT jobs_kind_check;\n"
+			 "ALTER TABLE jobs ADD CONSTRAINT jobs_kind_check CHECK (kind IN "
+			 "('campaign','confirm','reply','request','notice','distribution'));\n";
+
+static const char *const MIGRATIONS[] = {M1, M2};
 
 int migrations_pg_count(void)
 {
