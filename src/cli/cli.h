@@ -62,6 +62,7 @@ int cmd_sub(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
 int cmd_person(struct cli *c, int argc, char **argv);
+int cmd_archive(struct cli *c, int argc, char **argv);
 int cmd_ledger(struct cli *c, int argc, char **argv);
 int cmd_dkim(struct cli *c, int argc, char **argv);
 int cmd_send(struct cli *c, int argc, char **argv);

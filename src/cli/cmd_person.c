@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 
 #include "core/clock.h"
+#include "lists/archive.h"
 
 static const char USAGE[] =
     "usage: listkeeper person show ADDRESS\n"
@@ -20,7 +21,9 @@ static const char USAGE[] =
     "erase:  destroys it all (GDPR art. 17): subscriptions, personal data and the\n"
     "        data key, so that copies in the consent ledger and in backups can no\n"
     "        longer be read. The keyed hash of the address stays in the\n"
-    "        suppression list, so that no import can add it again.\n";
+    "        suppression list, so that no import can add it again. Their posts\n"
+    "        in the archives are redacted or removed, as each list's\n"
+    "        archive_erase says (docs/privacy.md).\n";
 
 struct show_ctx {
 	struct cli *c;
@@ -36,6 +39,34 @@ static int show_sub(void *ctx, const struct subscription_rec *s)
 		list_rec_free(&l);
 	}
 	return 0;
+}
+
+/* The person's posts in the archives (lists/archive.h: redacted or removed
+ * as each list says), before their subscriber data goes: their name is
+ * read from it (id 0: not a subscriber). Prints what was done. */
+static int erase_archive(struct cli *c, const struct address *a, int64_t id)
+{
+	struct person p = {0};
+	struct subscriber_rec who = {0};
+	if (id > 0 && store_subscriber_get(c->st, id, &who) == STORE_OK)
+		lists_person_load(&c->x, &who, &p);
+	subscriber_rec_free(&who);
+	struct buf err;
+	buf_init(&err, 1024);
+	int64_t removed = 0, redacted = 0;
+	int e = archive_erase_person(&c->x, a->addr, a->key, p.name, &removed, &redacted, &err);
+	person_free(&p);
+	int r = 0;
+	if (e != STORE_OK) {
+		r = cli_store_fail(c, "person erase", e, &err);
+	} else if (removed > 0 || redacted > 0) {
+		store_audit(c->st, clock_now(), c->actor, "archive-erase", 0, id, "");
+		store_scrub(c->st);
+		printf("archive: %lld posts removed, %lld redacted\n", (long long)removed,
+		       (long long)redacted);
+	}
+	buf_free(&err);
+	return r;
 }
 
 int cmd_person(struct cli *c, int argc, char **argv)
@@ -78,6 +109,13 @@ int cmd_person(struct cli *c, int argc, char **argv)
 	struct person_addr pa = {a.addr, a.key};
 	int64_t id = 0;
 	int f = lists_find(&c->x, &pa, &id);
+	if (!strcmp(verb, "erase") && (f == STORE_OK || f == STORE_NOTFOUND)) {
+		r = erase_archive(c, &a, f == STORE_OK ? id : 0);
+		if (r != 0 || f == STORE_NOTFOUND) {
+			address_free(&a);
+			return r;
+		}
+	}
 	address_free(&a);
 	if (f == STORE_NOTFOUND) {
 		printf("nothing is held about that address\n");

@@ -25,6 +25,7 @@ static const struct {
     {"sub", cmd_sub, "add, remove and list subscribers of a list"},
     {"import", cmd_import, "import subscribers from a CSV file"},
     {"export", cmd_export, "export a list's subscribers as CSV or JSON"},
+    {"archive", cmd_archive, "import an mbox into a list's archive, or export the archive"},
     {"person", cmd_person, "show, export or erase what is held about an address"},
     {"send", cmd_send, "send a message to a list (a campaign)"},
     {"job", cmd_job, "list, show, pause, resume and cancel delivery jobs"},

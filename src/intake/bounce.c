@@ -508,33 +508,6 @@ static int returned_message_starts(struct str line)
 	return 0;
 }
 
-/* HTML to text, roughly: tags become line breaks or nothing, the common
- * entities a space; enough for phrases and codes. */
-static void strip_html(struct str h, struct buf *out)
-{
-	int in_tag = 0;
-	for (size_t i = 0; i < h.len && out->len < out->max; i++) {
-		char c = h.ptr[i];
-		if (in_tag) {
-			in_tag = c != '>';
-		} else if (c == '<') {
-			in_tag = 1;
-			if (i + 2 < h.len && (lower((unsigned char)h.ptr[i + 1]) == 'b' ||
-					      lower((unsigned char)h.ptr[i + 1]) == 'p'))
-				buf_putc(out, '\n');
-		} else if (c == '&') {
-			size_t k = i + 1;
-			while (k < h.len && k < i + 8 && h.ptr[k] != ';')
-				k++;
-			if (k < h.len && h.ptr[k] == ';')
-				i = k;
-			buf_putc(out, ' ');
-		} else {
-			buf_putc(out, c);
-		}
-	}
-}
-
 /* The human-readable text of m up to the returned message, into out. */
 static void human_text(GMimeMessage *m, struct buf *out)
 {
@@ -548,7 +521,7 @@ static void human_text(GMimeMessage *m, struct buf *out)
 		struct buf html;
 		buf_init(&html, LK_MAX_BOUNCE_TEXT);
 		if (h != NULL && mimetext_content(h, 1, &html) >= 0)
-			strip_html(buf_str(&html), &all);
+			mimetext_html_text(buf_str(&html), &all);
 		buf_free(&html);
 	}
 	struct str rest = buf_str(&all), line;

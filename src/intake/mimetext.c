@@ -3,7 +3,7 @@
  * first text/plain part, decode a part's content (mimetext.h).
  *
  * API: mimetext_init, mimetext_parse, mimetext_first_plain, mimetext_is,
- * mimetext_content.
+ * mimetext_content, mimetext_html_text.
  *
  * GMime's parser copes with anything (a missing boundary leaves the rest in
  * the last part, junk becomes a text/plain body), so the checks here are
@@ -133,4 +133,31 @@ int mimetext_content(GMimeObject *obj, int to_utf8, struct buf *out)
 		g_object_unref(dst);
 	g_object_unref(mem);
 	return cut;
+}
+
+/* HTML to text, roughly: tags become line breaks or nothing, the common
+ * entities a space; enough for phrases and codes. */
+void mimetext_html_text(struct str h, struct buf *out)
+{
+	int in_tag = 0;
+	for (size_t i = 0; i < h.len && out->len < out->max; i++) {
+		char c = h.ptr[i];
+		if (in_tag) {
+			in_tag = c != '>';
+		} else if (c == '<') {
+			in_tag = 1;
+			if (i + 2 < h.len && (g_ascii_tolower(h.ptr[i + 1]) == 'b' ||
+					      g_ascii_tolower(h.ptr[i + 1]) == 'p'))
+				buf_putc(out, '\n');
+		} else if (c == '&') {
+			size_t k = i + 1;
+			while (k < h.len && k < i + 8 && h.ptr[k] != ';')
+				k++;
+			if (k < h.len && h.ptr[k] == ';')
+				i = k;
+			buf_putc(out, ' ');
+		} else {
+			buf_putc(out, c);
+		}
+	}
 }

@@ -46,4 +46,10 @@ int mimetext_is(GMimeObject *obj, const char *type, const char *subtype);
  * leaf part. */
 int mimetext_content(GMimeObject *obj, int to_utf8, struct buf *out);
 
+/* HTML to text, roughly, appended to out (up to out->max): tags become line
+ * breaks (<p>, <br>, <b...) or nothing, entities a space. For reading
+ * words (bounce phrases, an archived post shown as text); the result is
+ * text, to be escaped like any other. */
+void mimetext_html_text(struct str h, struct buf *out);
+
 #endif

@@ -77,12 +77,14 @@ void lists_defaults(struct list_rec *l, const char *name, const char *domain)
 	l->postal_address = xstrdup("");
 	l->owners = xstrdup("");
 	l->bounce_action = LIST_BOUNCE_DISABLE;
+	l->archive_erase = LIST_ARCHIVE_ERASE_REDACT;
 }
 
 const char *const lists_fields[] = {
-    "title",   "description",	"kind",	  "subscription_policy", "posting_policy", "moderation",
-    "archive", "digest",	"footer", "postal_address",	 "tracking",	   "domain",
-    "owners",  "bounce_action", NULL,
+    "title",	      "description",	"kind",		 "subscription_policy",
+    "posting_policy", "moderation",	"archive",	 "digest",
+    "footer",	      "postal_address", "tracking",	 "domain",
+    "owners",	      "bounce_action",	"archive_erase", NULL,
 };
 
 /* A field is text (a char *), a yes/no (an int) or one of the names of an
@@ -100,7 +102,8 @@ _Static_assert(sizeof(enum list_kind) == sizeof(int) &&
 		   sizeof(enum list_post_policy) == sizeof(int) &&
 		   sizeof(enum list_moderation) == sizeof(int) &&
 		   sizeof(enum list_archive) == sizeof(int) &&
-		   sizeof(enum list_bounce_action) == sizeof(int),
+		   sizeof(enum list_bounce_action) == sizeof(int) &&
+		   sizeof(enum list_archive_erase) == sizeof(int),
 	       "enum fields are set through an int");
 
 #define F(n, m, b, c, x)                                                                           \
@@ -122,6 +125,7 @@ static const struct field_def FIELDS[] = {
     F("domain", domain, 0, NULL, LK_MAX_DOMAIN),
     F("owners", owners, 0, NULL, (LK_MAX_ADDRESS + 1) * LK_MAX_LIST_OWNERS),
     F("bounce_action", bounce_action, 0, &list_bounce_action_names, 0),
+    F("archive_erase", archive_erase, 0, &list_archive_erase_names, 0),
 };
 #undef F
 

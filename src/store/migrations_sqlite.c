@@ -342,7 +342,6 @@ static const char M14[] =
     "  created INTEGER NOT NULL\n"
     ");\n"
     "CREATE INDEX audit_log_time ON audit_log(time);\n";
-
 /* A distribution: a post to a discussion list, sent to its recipients, the
  * post sealed in rcpt_sealed (lists/jobs.h). The kind's CHECK takes the new
  * name; SQLite cannot change a CHECK, so jobs is rebuilt as in migration 5,
@@ -401,8 +400,59 @@ static const char M15[] =
     "CREATE INDEX jobs_runnable ON jobs(state, priority, id);\n"
     "CREATE INDEX job_retries_due ON job_retries(job_id, next_at);\n";
 
-static const char *const MIGRATIONS[] = {M1, M2,  M3,  M4,  M5,	 M6,  M7, M8,
-					 M9, M10, M11, M12, M13, M14, M15};
+/* The archive of discussion lists (lists/archive.h, docs/archives.md): one
+ * row per post and list, found by its Message-ID-Hash (Mailman 3: base32 of
+ * the SHA-1 of the Message-ID), with its thread (the root post's id; the
+ * parent's hash kept so that a parent archived later adopts its replies),
+ * month, author (display name, address, and the address's keyed hash by
+ * which an erasure finds their posts), the decoded text for pages and
+ * search, and the message as stored. Attachments are kept decoded in
+ * archive_parts for their downloads. archive_fts is the search index over
+ * subject, author and body with the post's table as its content
+ * (external content: the store deletes index rows with their original
+ * text before it changes or deletes a post). lists.archive_erase says
+ * what `person erase` does to a person's posts: redact or remove. */
+static const char M16[] =
+    "ALTER TABLE lists ADD COLUMN archive_erase TEXT NOT NULL DEFAULT 'redact' CHECK "
+    "(archive_erase IN ('redact','remove'));\n"
+    "CREATE TABLE archive(\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,\n"
+    "  hash TEXT NOT NULL,\n"
+    "  message_id TEXT NOT NULL,\n"
+    "  parent_hash TEXT NOT NULL DEFAULT '',\n"
+    "  parent_id INTEGER NOT NULL DEFAULT 0,\n"
+    "  thread_id INTEGER NOT NULL DEFAULT 0,\n"
+    "  date INTEGER NOT NULL,\n"
+    "  month TEXT NOT NULL,\n"
+    "  subject TEXT NOT NULL,\n"
+    "  thread_key TEXT NOT NULL,\n"
+    "  author TEXT NOT NULL,\n"
+    "  author_addr TEXT NOT NULL,\n"
+    "  author_hash BLOB NOT NULL,\n"
+    "  body TEXT NOT NULL,\n"
+    "  raw BLOB NOT NULL,\n"
+    "  UNIQUE (list_id, hash)\n"
+    ");\n"
+    "CREATE INDEX archive_month ON archive(list_id, month, date);\n"
+    "CREATE INDEX archive_list_date ON archive(list_id, date);\n"
+    "CREATE INDEX archive_thread ON archive(thread_id, date);\n"
+    "CREATE INDEX archive_parent ON archive(list_id, parent_hash);\n"
+    "CREATE INDEX archive_subject ON archive(list_id, thread_key, date);\n"
+    "CREATE INDEX archive_author ON archive(author_hash);\n"
+    "CREATE TABLE archive_parts(\n"
+    "  post_id INTEGER NOT NULL REFERENCES archive(id) ON DELETE CASCADE,\n"
+    "  n INTEGER NOT NULL,\n"
+    "  filename TEXT NOT NULL,\n"
+    "  ctype TEXT NOT NULL,\n"
+    "  data BLOB NOT NULL,\n"
+    "  PRIMARY KEY (post_id, n)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE VIRTUAL TABLE archive_fts USING fts5(subject, author, body, content='archive', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 2');\n";
+
+static const char *const MIGRATIONS[] = {M1, M2,  M3,  M4,  M5,	 M6,  M7,  M8,
+					 M9, M10, M11, M12, M13, M14, M15, M16};
 
 int migrations_sqlite_count(void)
 {

@@ -111,6 +111,23 @@ int list_bounce_action_parse(const char *z, enum list_bounce_action *out)
 	return 0;
 }
 
+static const char *const LIST_ARCHIVE_ERASE[] = {"redact", "remove"};
+const struct nametab list_archive_erase_names = NAMETAB(LIST_ARCHIVE_ERASE);
+
+const char *list_archive_erase_name(enum list_archive_erase v)
+{
+	return nametab_name(&list_archive_erase_names, (int)v);
+}
+
+int list_archive_erase_parse(const char *z, enum list_archive_erase *out)
+{
+	int v;
+	if (nametab_parse(&list_archive_erase_names, z, &v) < 0)
+		return -1;
+	*out = (enum list_archive_erase)v;
+	return 0;
+}
+
 static const char *const SUB_STATE[] = {"pending", "active", "held", "disabled"};
 const struct nametab sub_state_names = NAMETAB(SUB_STATE);
 

@@ -640,3 +640,105 @@ int store_audit_prune(struct store *s, int64_t time, int64_t *n)
 	*n = 0;
 	return STAFF_OP(audit_prune, time, n);
 }
+
+/* --- archive ------------------------------------------------------------- */
+
+void archive_rec_free(struct archive_rec *r)
+{
+	char **f[] = {&r->message_id, &r->subject,     &r->thread_key,
+		      &r->author,     &r->author_addr, &r->body};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		free(*f[i]);
+		*f[i] = NULL;
+	}
+	free(r->raw);
+	r->raw = NULL;
+	r->raw_len = 0;
+}
+
+void archive_part_free(struct archive_part *p)
+{
+	free(p->filename);
+	free(p->ctype);
+	free(p->data);
+	p->filename = p->ctype = NULL;
+	p->data = NULL;
+	p->len = 0;
+}
+
+/* A backend without an archive yet (its ops NULL) answers STORE_ERR, as
+ * for staff (STAFF_OP). */
+
+int store_archive_insert(struct store *s, struct archive_rec *r,
+			 const char (*parents)[STORE_ARCHIVE_HASH_LEN + 1], size_t n)
+{
+	return STAFF_OP(archive_insert, r, parents, n);
+}
+int store_archive_part_add(struct store *s, const struct archive_part *p)
+{
+	return STAFF_OP(archive_part_add, p);
+}
+int store_archive_get(struct store *s, int64_t list_id, const char *hash, int with_raw,
+		      struct archive_rec *out)
+{
+	return STAFF_OP(archive_get, list_id, hash, with_raw, out);
+}
+int store_archive_months(struct store *s, int64_t list_id,
+			 int (*cb)(void *ctx, const char *month, int64_t n), void *ctx)
+{
+	return STAFF_OP(archive_months, list_id, cb, ctx);
+}
+int store_archive_each(struct store *s, const struct archive_query *aq,
+		       int (*cb)(void *ctx, const struct archive_rec *r), void *ctx)
+{
+	return STAFF_OP(archive_each, aq, cb, ctx);
+}
+int store_archive_count(struct store *s, int64_t list_id, int64_t *n)
+{
+	return STAFF_OP(archive_count, list_id, n);
+}
+int store_archive_search(struct store *s, int64_t list_id, const char *query, int by_date,
+			 int64_t offset, int64_t limit,
+			 int (*cb)(void *ctx, const struct archive_rec *r, const char *snippet),
+			 void *ctx, int64_t *total, int *bad_query)
+{
+	*bad_query = 0;
+	*total = 0;
+	return STAFF_OP(archive_search, list_id, query, by_date, offset, limit, cb, ctx, total,
+			bad_query);
+}
+int store_archive_parts(struct store *s, int64_t post_id,
+			int (*cb)(void *ctx, const struct archive_part *p), void *ctx)
+{
+	return STAFF_OP(archive_parts, post_id, cb, ctx);
+}
+int store_archive_part_get(struct store *s, int64_t post_id, int n, struct archive_part *out)
+{
+	return STAFF_OP(archive_part_get, post_id, n, out);
+}
+int store_archive_by_author(struct store *s, const uint8_t hash[HASH_LEN],
+			    int (*cb)(void *ctx, const struct archive_rec *r), void *ctx)
+{
+	return STAFF_OP(archive_by_author, hash, cb, ctx);
+}
+int store_archive_containing(struct store *s, const char *needle,
+			     int (*cb)(void *ctx, const struct archive_rec *r), void *ctx)
+{
+	return STAFF_OP(archive_containing, needle, cb, ctx);
+}
+int store_archive_update(struct store *s, const struct archive_rec *r)
+{
+	return STAFF_OP(archive_update, r);
+}
+int store_archive_parts_delete(struct store *s, int64_t post_id)
+{
+	return STAFF_OP(archive_parts_delete, post_id);
+}
+int store_archive_delete(struct store *s, int64_t id)
+{
+	return STAFF_OP(archive_delete, id);
+}
+int store_archive_compact(struct store *s)
+{
+	return s->ops->archive_compact != NULL ? s->ops->archive_compact(s) : STORE_ERR;
+}

@@ -55,6 +55,8 @@ enum list_post_policy { LIST_POST_OWNERS, LIST_POST_MEMBERS, LIST_POST_ANYONE };
 enum list_moderation { LIST_MODERATION_NONE, LIST_MODERATION_NEW, LIST_MODERATION_ALL };
 enum list_archive { LIST_ARCHIVE_PUBLIC, LIST_ARCHIVE_MEMBERS, LIST_ARCHIVE_NONE };
 enum list_bounce_action { LIST_BOUNCE_DISABLE, LIST_BOUNCE_REMOVE };
+/* What `person erase` does to a person's archived posts (lists/archive.h). */
+enum list_archive_erase { LIST_ARCHIVE_ERASE_REDACT, LIST_ARCHIVE_ERASE_REMOVE };
 enum sub_state { SUB_STATE_PENDING, SUB_STATE_ACTIVE, SUB_STATE_HELD, SUB_STATE_DISABLED };
 /* campaign: to a list's recipients; confirm: the double opt-in request (or a
  * command's confirmation request, sealed); reply: the answer to a command;
@@ -79,8 +81,8 @@ enum job_state {
 };
 
 extern const struct nametab list_kind_names, list_sub_policy_names, list_post_policy_names,
-    list_moderation_names, list_archive_names, list_bounce_action_names, sub_state_names,
-    job_kind_names, job_state_names;
+    list_moderation_names, list_archive_names, list_bounce_action_names, list_archive_erase_names,
+    sub_state_names, job_kind_names, job_state_names;
 
 const char *list_kind_name(enum list_kind v);
 int list_kind_parse(const char *z, enum list_kind *out);
@@ -94,6 +96,8 @@ const char *list_archive_name(enum list_archive v);
 int list_archive_parse(const char *z, enum list_archive *out);
 const char *list_bounce_action_name(enum list_bounce_action v);
 int list_bounce_action_parse(const char *z, enum list_bounce_action *out);
+const char *list_archive_erase_name(enum list_archive_erase v);
+int list_archive_erase_parse(const char *z, enum list_archive_erase *out);
 const char *sub_state_name(enum sub_state s);
 int sub_state_parse(const char *z, enum sub_state *out);
 const char *job_kind_name(enum job_kind v);
@@ -121,6 +125,7 @@ struct list_rec {
 	int64_t created;
 	char *owners;			       /* "a@x,b@y": staff addresses, "" when none */
 	enum list_bounce_action bounce_action; /* past the bounce threshold */
+	enum list_archive_erase archive_erase; /* a person's posts on erasure */
 };
 void list_rec_free(struct list_rec *l);
 
@@ -487,6 +492,108 @@ int store_stats_each(struct store *s, int64_t from_day, int64_t to_day, int64_t 
 /* The sum of one counter over every day, list and key in *value (0 when it
  * has no row): a total that only grows, as the rows are never deleted. */
 int store_stats_total(struct store *s, const char *counter, int64_t *value);
+
+/* --- the archive of discussion lists (lists/archive.h) ------------------- */
+/* A Message-ID-Hash: 32 characters of RFC 4648 base32 (SHA-1 of the
+ * Message-ID without <>, as Mailman 3's), NUL-terminated. */
+#define STORE_ARCHIVE_HASH_LEN 32
+struct archive_rec {
+	int64_t id;
+	int64_t list_id;
+	char hash[STORE_ARCHIVE_HASH_LEN + 1];
+	char parent_hash[STORE_ARCHIVE_HASH_LEN + 1]; /* In-Reply-To's, or "" */
+	int64_t parent_id;			      /* 0: none (a thread's first post) */
+	int64_t thread_id;			      /* the thread's first post */
+	int64_t date;				      /* seconds since the epoch */
+	char month[8];				      /* "YYYY-MM", UTC */
+	char *message_id;			      /* without <>; owned */
+	char *subject;				      /* UTF-8, decoded; owned */
+	char *thread_key;	       /* the subject without Re:/Fwd:/[tags], lower case; owned */
+	char *author;		       /* display name, or ""; owned */
+	char *author_addr;	       /* normalised address, or ""; owned */
+	uint8_t author_hash[HASH_LEN]; /* keyed hash of the address's look-up form */
+	char *body;		       /* the text shown and searched (UTF-8); owned */
+	uint8_t *raw;		       /* the message as stored; NULL unless asked for; owned */
+	size_t raw_len;
+	int subject_reply; /* insert: the subject says it is a reply (Re:), so that it
+			      may be threaded by subject */
+};
+void archive_rec_free(struct archive_rec *r);
+/* One attachment of a post, decoded. */
+struct archive_part {
+	int64_t post_id;
+	int n;
+	char *filename; /* owned */
+	char *ctype;	/* "type/subtype"; owned */
+	uint8_t *data;	/* NULL from store_archive_parts; owned */
+	size_t len;
+};
+void archive_part_free(struct archive_part *p);
+/* Stores a post (a transaction is needed): STORE_EXISTS when the list has a
+ * post with r->hash already. Sets r->id, parent_id and thread_id: the parent
+ * is the first of parents[0..n) archived in the list (In-Reply-To, then
+ * References from the last), else, for a subject_reply, the latest post of
+ * the list with the same thread_key in the 30 days before r->date that is
+ * not itself a reply to r (the subject fallback). Posts
+ * archived earlier whose parent_hash is r->hash and that had no parent are
+ * adopted, with their threads. */
+int store_archive_insert(struct store *s, struct archive_rec *r,
+			 const char (*parents)[STORE_ARCHIVE_HASH_LEN + 1], size_t n);
+int store_archive_part_add(struct store *s, const struct archive_part *p);
+/* One post by list and hash (with_raw: read raw too); STORE_NOTFOUND. */
+int store_archive_get(struct store *s, int64_t list_id, const char *hash, int with_raw,
+		      struct archive_rec *out);
+/* The months of a list that have posts, newest first, with their counts. */
+int store_archive_months(struct store *s, int64_t list_id,
+			 int (*cb)(void *ctx, const char *month, int64_t n), void *ctx);
+/* Posts of a list, by date: of one month (month non-NULL), of one thread
+ * (thread_id > 0), or all (export: by id); skipping offset, at most limit
+ * (< 0: no limit). The body is not read unless with_raw. cb returns
+ * nonzero to stop. */
+struct archive_query {
+	int64_t list_id;
+	const char *month;
+	int64_t thread_id;
+	int64_t offset;
+	int64_t limit;
+	int with_raw;
+};
+int store_archive_each(struct store *s, const struct archive_query *aq,
+		       int (*cb)(void *ctx, const struct archive_rec *r), void *ctx);
+int store_archive_count(struct store *s, int64_t list_id, int64_t *n);
+/* Full-text search of a list's posts over subject, author and body
+ * (diacritics folded): query in the search syntax of the backend (SQLite:
+ * FTS5's). by_date: newest first, else by relevance. cb gets each post
+ * (no body) with a snippet where the matches are between \x01 and \x02 (the
+ * caller escapes the text and marks them). *total: how many matched. A
+ * query the backend cannot read is STORE_ERR with *bad_query set and the
+ * reason in store_errmsg (the user's error, not the store's). */
+int store_archive_search(struct store *s, int64_t list_id, const char *query, int by_date,
+			 int64_t offset, int64_t limit,
+			 int (*cb)(void *ctx, const struct archive_rec *r, const char *snippet),
+			 void *ctx, int64_t *total, int *bad_query);
+/* Attachments of a post in order, without data; and one with its data. */
+int store_archive_parts(struct store *s, int64_t post_id,
+			int (*cb)(void *ctx, const struct archive_part *p), void *ctx);
+int store_archive_part_get(struct store *s, int64_t post_id, int n, struct archive_part *out);
+/* For erasure: the posts (every list) whose author_hash is hash, or whose
+ * raw message holds needle (ASCII case-insensitive), with raw. */
+int store_archive_by_author(struct store *s, const uint8_t hash[HASH_LEN],
+			    int (*cb)(void *ctx, const struct archive_rec *r), void *ctx);
+int store_archive_containing(struct store *s, const char *needle,
+			     int (*cb)(void *ctx, const struct archive_rec *r), void *ctx);
+/* Rewrites a post's subject, author, author_addr, author_hash, body, raw and
+ * its attachments' file names (the search index with them: its rows are
+ * deleted with the old text first). */
+int store_archive_update(struct store *s, const struct archive_rec *r);
+/* Deletes a post's attachments (a redacted post keeps none: they may name
+ * its author in ways no scan finds). */
+int store_archive_parts_delete(struct store *s, int64_t post_id);
+/* Deletes a post, its attachments and its index rows. */
+int store_archive_delete(struct store *s, int64_t id);
+/* After erasures: rewrites the search index so that the words of deleted
+ * rows leave the file (SQLite: FTS5 'optimize'; store_scrub after it). */
+int store_archive_compact(struct store *s);
 
 /* --- audit log (P8) ---------------------------------------------------- */
 int store_audit(struct store *s, int64_t time, const char *actor, const char *action,

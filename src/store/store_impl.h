@@ -116,6 +116,32 @@ struct store_ops {
 			  int (*cb)(void *, const struct stat_rec *), void *ctx);
 	int (*stats_total)(struct store *s, const char *counter, int64_t *value);
 
+	int (*archive_insert)(struct store *s, struct archive_rec *r,
+			      const char (*parents)[STORE_ARCHIVE_HASH_LEN + 1], size_t n);
+	int (*archive_part_add)(struct store *s, const struct archive_part *p);
+	int (*archive_get)(struct store *s, int64_t list_id, const char *hash, int with_raw,
+			   struct archive_rec *out);
+	int (*archive_months)(struct store *s, int64_t list_id,
+			      int (*cb)(void *, const char *, int64_t), void *ctx);
+	int (*archive_each)(struct store *s, const struct archive_query *aq,
+			    int (*cb)(void *, const struct archive_rec *), void *ctx);
+	int (*archive_count)(struct store *s, int64_t list_id, int64_t *n);
+	int (*archive_search)(struct store *s, int64_t list_id, const char *query, int by_date,
+			      int64_t offset, int64_t limit,
+			      int (*cb)(void *, const struct archive_rec *, const char *),
+			      void *ctx, int64_t *total, int *bad_query);
+	int (*archive_parts)(struct store *s, int64_t post_id,
+			     int (*cb)(void *, const struct archive_part *), void *ctx);
+	int (*archive_part_get)(struct store *s, int64_t post_id, int n, struct archive_part *out);
+	int (*archive_by_author)(struct store *s, const uint8_t hash[HASH_LEN],
+				 int (*cb)(void *, const struct archive_rec *), void *ctx);
+	int (*archive_containing)(struct store *s, const char *needle,
+				  int (*cb)(void *, const struct archive_rec *), void *ctx);
+	int (*archive_update)(struct store *s, const struct archive_rec *r);
+	int (*archive_parts_delete)(struct store *s, int64_t post_id);
+	int (*archive_delete)(struct store *s, int64_t id);
+	int (*archive_compact)(struct store *s);
+
 	int (*audit)(struct store *s, int64_t time, const char *actor, const char *action,
 		     int64_t list_id, int64_t sub_id, const char *detail);
 	int (*staff_insert)(struct store *s, struct staff_rec *r);

@@ -29,7 +29,8 @@
 	"soft_score"
 #define LIST_COLS                                                                                  \
 	"id, name, domain, title, description, kind, sub_policy, post_policy, moderation, "        \
-	"archive, digest, footer, postal_address, tracking, created, owners, bounce_action"
+	"archive, digest, footer, postal_address, tracking, created, owners, bounce_action, "      \
+	"archive_erase"
 #define MEMBER_SQL                                                                                 \
 	"SELECT su.list_id, su.subscriber_id, su.state, su.digest, su.nomail, su.bounce_score, "   \
 	"su.created, su.updated, su.bounce_at, su.soft_score, s.id, s.addr_hash, s.wrapped_key, "  \
@@ -44,12 +45,12 @@
 static const char *const SQL[Q_COUNT] = {
     [Q_LIST_INSERT] = "INSERT INTO lists(name, domain, title, description, kind, sub_policy, "
 		      "post_policy, moderation, archive, digest, footer, postal_address, "
-		      "tracking, created, owners, bounce_action) "
-		      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		      "tracking, created, owners, bounce_action, archive_erase) "
+		      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [Q_LIST_UPDATE] = "UPDATE lists SET name=?, domain=?, title=?, description=?, kind=?, "
 		      "sub_policy=?, post_policy=?, moderation=?, archive=?, digest=?, "
 		      "footer=?, postal_address=?, tracking=?, created=?, owners=?, "
-		      "bounce_action=? WHERE id=?",
+		      "bounce_action=?, archive_erase=? WHERE id=?",
     [Q_LIST_DELETE] = "DELETE FROM lists WHERE id=?",
     [Q_LIST_BY_NAME] = "SELECT " LIST_COLS " FROM lists WHERE name=?",
     [Q_LIST_BY_ID] = "SELECT " LIST_COLS " FROM lists WHERE id=?",
@@ -250,6 +251,8 @@ static void sq_close(struct store *s)
 		sqlite3_finalize(q->hstmt[i]);
 	for (int i = 0; i < SQLITE_STAFF_STMTS; i++)
 		sqlite3_finalize(q->fstmt[i]);
+	for (int i = 0; i < SQLITE_ARCHIVE_STMTS; i++)
+		sqlite3_finalize(q->astmt[i]);
 	for (int i = 0; i < SP_CACHED; i++) {
 		sqlite3_finalize(q->sp[i][0]);
 		sqlite3_finalize(q->sp[i][1]);
@@ -797,6 +800,21 @@ static const struct store_ops SQLITE_OPS = {
     .stats_get = sq_stats_get,
     .stats_each = sq_stats_each,
     .stats_total = sq_stats_total,
+    .archive_insert = sq_archive_insert,
+    .archive_part_add = sq_archive_part_add,
+    .archive_get = sq_archive_get,
+    .archive_months = sq_archive_months,
+    .archive_each = sq_archive_each,
+    .archive_count = sq_archive_count,
+    .archive_search = sq_archive_search,
+    .archive_parts = sq_archive_parts,
+    .archive_part_get = sq_archive_part_get,
+    .archive_by_author = sq_archive_by_author,
+    .archive_containing = sq_archive_containing,
+    .archive_update = sq_archive_update,
+    .archive_parts_delete = sq_archive_parts_delete,
+    .archive_delete = sq_archive_delete,
+    .archive_compact = sq_archive_compact,
     .audit = sq_audit,
     .staff_insert = sq_staff_insert,
     .staff_set_password = sq_staff_set_password,

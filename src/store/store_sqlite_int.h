@@ -19,6 +19,7 @@
 #define SQLITE_STATS_STMTS 6
 #define SQLITE_HELD_STMTS 6
 #define SQLITE_STAFF_STMTS 19
+#define SQLITE_ARCHIVE_STMTS 24
 
 /* The cached statements of store_sqlite.c and store_sqlite_members.c
  * (their SQL is in store_sqlite.c). */
@@ -77,12 +78,13 @@ struct sqlite_store {
 	uint8_t tail_hash[HASH_LEN];
 	int64_t head_id; /* the ledger head recorded at the last commit */
 	uint8_t head_hash[HASH_LEN];
-	sqlite3_stmt *jstmt[SQLITE_JOB_STMTS];	  /* store_sqlite_jobs.c */
-	sqlite3_stmt *lstmt[SQLITE_LIMIT_STMTS];  /* store_sqlite_limits.c */
-	sqlite3_stmt *istmt[SQLITE_INTAKE_STMTS]; /* store_sqlite_intake.c */
-	sqlite3_stmt *sstmt[SQLITE_STATS_STMTS];  /* store_sqlite_stats.c */
-	sqlite3_stmt *hstmt[SQLITE_HELD_STMTS];	  /* store_sqlite_held.c */
-	sqlite3_stmt *fstmt[SQLITE_STAFF_STMTS];  /* store_sqlite_staff.c */
+	sqlite3_stmt *jstmt[SQLITE_JOB_STMTS];	   /* store_sqlite_jobs.c */
+	sqlite3_stmt *lstmt[SQLITE_LIMIT_STMTS];   /* store_sqlite_limits.c */
+	sqlite3_stmt *istmt[SQLITE_INTAKE_STMTS];  /* store_sqlite_intake.c */
+	sqlite3_stmt *sstmt[SQLITE_STATS_STMTS];   /* store_sqlite_stats.c */
+	sqlite3_stmt *hstmt[SQLITE_HELD_STMTS];	   /* store_sqlite_held.c */
+	sqlite3_stmt *fstmt[SQLITE_STAFF_STMTS];   /* store_sqlite_staff.c */
+	sqlite3_stmt *astmt[SQLITE_ARCHIVE_STMTS]; /* store_sqlite_archive.c */
 	char err[512];
 };
 
@@ -209,5 +211,34 @@ int sq_apitoken_get(struct store *s, const uint8_t hash[HASH_LEN], struct apitok
 int sq_audit_each(struct store *s, int64_t before, int limit,
 		  int (*cb)(void *, const struct audit_rec *), void *ctx);
 int sq_audit_prune(struct store *s, int64_t time, int64_t *n);
+/* The archive (store_sqlite_archive.c). */
+int sq_archive_insert(struct store *s, struct archive_rec *r,
+		      const char (*parents)[STORE_ARCHIVE_HASH_LEN + 1], size_t n);
+int sq_archive_part_add(struct store *s, const struct archive_part *p);
+int sq_archive_get(struct store *s, int64_t list_id, const char *hash, int with_raw,
+		   struct archive_rec *out);
+int sq_archive_months(struct store *s, int64_t list_id, int (*cb)(void *, const char *, int64_t),
+		      void *ctx);
+int sq_archive_each(struct store *s, const struct archive_query *aq,
+		    int (*cb)(void *, const struct archive_rec *), void *ctx);
+int sq_archive_count(struct store *s, int64_t list_id, int64_t *n);
+int sq_archive_search(struct store *s, int64_t list_id, const char *query, int by_date,
+		      int64_t offset, int64_t limit,
+		      int (*cb)(void *, const struct archive_rec *, const char *), void *ctx,
+		      int64_t *total, int *bad_query);
+int sq_archive_parts(struct store *s, int64_t post_id,
+		     int (*cb)(void *, const struct archive_part *), void *ctx);
+int sq_archive_part_get(struct store *s, int64_t post_id, int n, struct archive_part *out);
+int sq_archive_by_author(struct store *s, const uint8_t hash[HASH_LEN],
+			 int (*cb)(void *, const struct archive_rec *), void *ctx);
+int sq_archive_containing(struct store *s, const char *needle,
+			  int (*cb)(void *, const struct archive_rec *), void *ctx);
+int sq_archive_update(struct store *s, const struct archive_rec *r);
+int sq_archive_parts_delete(struct store *s, int64_t post_id);
+int sq_archive_delete(struct store *s, int64_t id);
+int sq_archive_compact(struct store *s);
+/* The index rows of a list's posts, deleted before the list (and so its
+ * posts) is. */
+int sq_archive_unindex_list(struct store *s, int64_t list_id);
 
 #endif

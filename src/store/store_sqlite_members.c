@@ -33,6 +33,7 @@ static void bind_list(sqlite3_stmt *st, const struct list_rec *l)
 	sqlite3_bind_int64(st, 14, l->created);
 	sqlite_bind_text(st, 15, l->owners != NULL ? l->owners : "");
 	sqlite_bind_text(st, 16, list_bounce_action_name(l->bounce_action));
+	sqlite_bind_text(st, 17, list_archive_erase_name(l->archive_erase));
 }
 
 /* STORE_ERR when a kind or policy has a name this binary does not know. */
@@ -58,6 +59,8 @@ static int read_list(struct sqlite_store *q, sqlite3_stmt *st, struct list_rec *
 	l->owners = sqlite_col_dup(st, 15);
 	l->bounce_action =
 	    (enum list_bounce_action)sqlite_col_enum(st, 16, &list_bounce_action_names, &bad);
+	l->archive_erase =
+	    (enum list_archive_erase)sqlite_col_enum(st, 17, &list_archive_erase_names, &bad);
 	if (!bad)
 		return STORE_OK;
 	bsnprintf(q->err, sizeof(q->err), "list %lld: a kind or policy this version does not know",
@@ -85,7 +88,7 @@ int sq_list_update(struct store *s, const struct list_rec *l)
 	if (sqlite_need_txn(q) || (st = sqlite_prep(q, Q_LIST_UPDATE)) == NULL)
 		return STORE_ERR;
 	bind_list(st, l);
-	sqlite3_bind_int64(st, 17, l->id);
+	sqlite3_bind_int64(st, 18, l->id);
 	return sqlite_run(q, st, "update list");
 }
 
@@ -103,6 +106,11 @@ static int delete_by_id(struct sqlite_store *q, enum stmt_id id, int64_t key, co
 
 int sq_list_delete(struct store *s, int64_t id)
 {
+	/* the archive's posts go with the list (ON DELETE CASCADE); their rows of
+	 * the search index first, which no cascade reaches */
+	int r = sqlite_need_txn(S(s)) ? STORE_ERR : sq_archive_unindex_list(s, id);
+	if (r != STORE_OK)
+		return r;
 	return delete_by_id(S(s), Q_LIST_DELETE, id, "delete list");
 }
 

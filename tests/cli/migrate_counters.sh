@@ -18,6 +18,7 @@ day=$(( $(date -u +%s) / 86400 ))
 # (and the tables of later migrations gone).
 q "DROP TABLE intake_handled; DROP TABLE job_failures; ALTER TABLE subscriptions DROP COLUMN soft_score; DROP TABLE held;
    DROP TABLE api_tokens; DROP TABLE staff_sessions; DROP TRIGGER staff_roles_list; DROP TABLE staff_roles; DROP TABLE staff; DROP INDEX audit_log_time;
+   DROP TABLE archive_fts; DROP TABLE archive_parts; DROP TABLE archive; ALTER TABLE lists DROP COLUMN archive_erase;
    CREATE TABLE daily_counts(list_id INTEGER NOT NULL, day INTEGER NOT NULL, name TEXT NOT NULL,
    n INTEGER NOT NULL, PRIMARY KEY (list_id, day, name)) WITHOUT ROWID;
    PRAGMA user_version = 8;

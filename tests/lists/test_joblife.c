@@ -176,9 +176,10 @@ static void test_store_final_agrees(void **state)
 static void test_names_pass_the_schema(void **state)
 {
 	struct fx *f = *state;
-	const struct nametab *lt[] = {&list_kind_names,	       &list_sub_policy_names,
-				      &list_post_policy_names, &list_moderation_names,
-				      &list_archive_names,     &list_bounce_action_names};
+	const struct nametab *lt[] = {&list_kind_names,		&list_sub_policy_names,
+				      &list_post_policy_names,	&list_moderation_names,
+				      &list_archive_names,	&list_bounce_action_names,
+				      &list_archive_erase_names};
 	char tmp[32];
 	for (size_t t = 0; t < sizeof(lt) / sizeof(lt[0]); t++)
 		for (int v = 0; v < lt[t]->n; v++) {
@@ -186,9 +187,9 @@ static void test_names_pass_the_schema(void **state)
 			char name[32];
 			bsnprintf(name, sizeof(name), "l%zu-%d", t, v);
 			lists_defaults(&l, name, "example.org");
-			const char *fields[] = {"kind",		  "subscription_policy",
-						"posting_policy", "moderation",
-						"archive",	  "bounce_action"};
+			const char *fields[] = {
+			    "kind",    "subscription_policy", "posting_policy", "moderation",
+			    "archive", "bounce_action",	      "archive_erase"};
 			buf_reset(&f->err);
 			assert_int_equal(lists_set_field(&l, fields[t], lt[t]->names[v], &f->err),
 					 0);
