@@ -72,6 +72,7 @@ int cmd_intake(struct cli *c, int argc, char **argv);
 int cmd_postfix(struct cli *c, int argc, char **argv);
 int cmd_filter(struct cli *c, int argc, char **argv);
 int cmd_post(struct cli *c, int argc, char **argv);
+int cmd_mod(struct cli *c, int argc, char **argv);
 /* Prints one line per filter that ran in s (cmd_filter.c); returns 0, or
  * EX_TEMPFAIL / EX_UNAVAILABLE when one could not answer for now / at all. */
 struct filter_conf;

@@ -35,6 +35,7 @@ static const struct {
     {"inject", cmd_inject, "handle one incoming message on stdin (an MTA's pipe transport)"},
     {"intake", cmd_intake, "the intake spool and its quarantine"},
     {"post", cmd_post, "what would happen to a post to a discussion list (its checks)"},
+    {"mod", cmd_mod, "the held posts of a discussion list: ls, show, approve, reject, discard"},
     {"filter", cmd_filter, "send a message through the virus and spam filters ([filter])"},
     {"postfix", cmd_postfix, "write the Postfix relay_recipient_maps source of every list"},
     {"summary", cmd_summary, "the owners' daily summary of a list (show, send)"},

@@ -74,8 +74,12 @@ enum token_purpose {
 	/* confirm SIGNOFF * sent by mail (intake): leave every list; the token
 	 * names the list whose LIST-confirm+ address carries it */
 	TOKEN_SIGNOFF_ALL = 12,
+	/* approve (or, by the reply's first word, reject or discard) a post held
+	 * for the moderators, by replying to the owners' notice: the subscriber
+	 * id is the held post's id (lists/held.h) */
+	TOKEN_MOD_APPROVE = 13,
 };
-#define TOKEN_PURPOSE_LAST TOKEN_SIGNOFF_ALL
+#define TOKEN_PURPOSE_LAST TOKEN_MOD_APPROVE
 
 struct token {
 	enum token_purpose purpose;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/nametab.h"
@@ -22,7 +23,7 @@
 #include "intake/post.h"
 #include "lists/held.h"
 #include "lists/jobs.h"
-#include "mail/distrib.h"
+#include "mail/moderate.h"
 #include "mail/listaddr.h"
 
 static enum intake_verdict say(struct intake_result *res, enum intake_verdict v, const char *line)
@@ -35,41 +36,6 @@ static enum intake_verdict say(struct intake_result *res, enum intake_verdict v,
 static enum intake_verdict tempfail(struct intake_result *res)
 {
 	return say(res, INTAKE_TEMPFAIL, "451 4.3.0 Temporary local problem, try again later");
-}
-
-int postin_distribute(struct lists_ctx *x, const struct conf *conf, const struct list_rec *l,
-		      const char *msg, size_t len, int64_t *job, int *unfit, struct buf *err)
-{
-	*unfit = 0;
-	int rt = DISTRIB_REPLY_NONE;
-	if (nametab_parse(&distrib_reply_to_names, conf_get(conf, "post", "reply_to"), &rt) < 0)
-		rt = DISTRIB_REPLY_NONE; /* CT_ENUM: conf.c has checked it */
-	struct buf mid, post;
-	buf_init(&mid, LK_MAX_ADDRESS + 64);
-	buf_init(&post, LK_MAX_MESSAGE);
-	struct distrib_list dl = {
-	    .name = l->name,
-	    .domain = l->domain,
-	    .title = l->title != NULL ? l->title : "",
-	    .subject_prefix = conf_get_bool(conf, "post", "subject_prefix"),
-	    .reply_to = (enum distrib_reply_to)rt,
-	    .archive_url = NULL,
-	    .footer = l->footer,
-	    .postal = l->postal_address,
-	};
-	int r = STORE_ERR;
-	if (listaddr_message_id(&mid, 0, 0, l->domain) < 0) {
-		buf_puts(err, "no Message-ID can be made for the list's domain");
-	} else {
-		dl.message_id = buf_cstr(&mid);
-		if (distrib_prepare(&dl, msg, len, &post, err) == 0)
-			r = jobs_create_distribution(x, l, post.data, post.len, job, err);
-		else
-			*unfit = 1;
-	}
-	buf_free(&mid);
-	buf_free(&post);
-	return r;
 }
 
 /* A copy of the post's subject fit for a line of text. */
@@ -87,6 +53,7 @@ static void one_line(const char *z, struct buf *out)
 struct notice {
 	struct lists_ctx *x;
 	int64_t list_id;
+	const char *reply_to; /* NULL: none */
 	const char *subject, *text;
 	int r, n;
 	struct buf *err;
@@ -96,16 +63,17 @@ static int notice_one(void *ctx, const char *addr)
 {
 	struct notice *nt = ctx;
 	int64_t id = 0;
-	nt->r = jobs_create_single(nt->x, nt->list_id, JOB_KIND_NOTICE, addr, NULL, nt->subject,
-				   nt->text, &id, nt->err);
+	nt->r = jobs_create_single(nt->x, nt->list_id, JOB_KIND_NOTICE, addr, nt->reply_to,
+				   nt->subject, nt->text, &id, nt->err);
 	nt->n += nt->r == STORE_OK;
 	return nt->r != STORE_OK;
 }
 
 /* Mail template name rendered with v, one notice to each owner of l (staff:
- * no reply limit). STORE_OK or a store error. */
+ * no reply limit), Reply-To reply_to (NULL: none). STORE_OK or a store
+ * error. */
 static int tell_owners(struct lists_ctx *x, const struct list_rec *l, const char *name,
-		       const struct tmpl_vars *v, int *n, struct buf *err)
+		       const struct tmpl_vars *v, const char *reply_to, int *n, struct buf *err)
 {
 	*n = 0;
 	if (l->owners == NULL || l->owners[0] == '\0')
@@ -113,7 +81,7 @@ static int tell_owners(struct lists_ctx *x, const struct list_rec *l, const char
 	char *subject = NULL, *text = NULL;
 	int r = jobs_mail_text(x, name, v, &subject, &text, err);
 	if (r == STORE_OK) {
-		struct notice nt = {x, l->id, subject, text, STORE_OK, 0, err};
+		struct notice nt = {x, l->id, reply_to, subject, text, STORE_OK, 0, err};
 		lists_each_owner(l->owners, notice_one, &nt);
 		r = nt.r;
 		*n = nt.n;
@@ -146,6 +114,14 @@ static int hold(struct lists_ctx *x, const struct conf *conf, const struct list_
 	int days = (int)conf_get_int(conf, "post", "hold_days");
 	int r = held_put(x, l->id, post_reason_name(d->reason), d->detail, m.from.addr, m.from.key,
 			 msg, len, days, id, err);
+	struct buf rt;
+	buf_init(&rt, LK_MAX_ADDRESS + 1);
+	/* a reply to the notice decides (route.c): LIST-confirm+TOKEN@, the
+	 * token naming this post, expiring with it */
+	if (r == STORE_OK &&
+	    listaddr_token_build(&rt, x->keys, TOKEN_MOD_APPROVE, l->name, l->id, l->domain, *id,
+				 clock_now() + (int64_t)days * 86400) < 0)
+		buf_reset(&rt); /* the commands still decide */
 	if (r == STORE_OK) {
 		struct buf subj;
 		buf_init(&subj, 256);
@@ -157,11 +133,14 @@ static int hold(struct lists_ctx *x, const struct conf *conf, const struct list_
 		tmpl_put(v, "sender", m.from.addr);
 		tmpl_put(v, "subject", buf_cstr(&subj));
 		tmpl_put_int(v, "days", days);
+		tmpl_put_bool(v, "by_reply", rt.len > 0);
 		int n = 0;
-		r = tell_owners(x, l, "mail_post_held.txt", v, &n, err);
+		r = tell_owners(x, l, "mail_post_held.txt", v, rt.len ? buf_cstr(&rt) : NULL, &n,
+				err);
 		tmpl_vars_free(v);
 		buf_free(&subj);
 	}
+	buf_free(&rt);
 	inmail_free(&m);
 	return r;
 }
@@ -176,30 +155,14 @@ static int reject(struct lists_ctx *x, const struct conf *conf, const struct lis
 		inmail_free(&m); /* a robot, a list, nobody: never answered (RFC 3834) */
 		return STORE_OK;
 	}
-	struct buf to, owners;
-	buf_init(&to, LK_MAX_ADDRESS + 1);
-	buf_init(&owners, LK_MAX_ADDRESS + 1);
-	int r = STORE_ERR;
-	if (listaddr_build(&to, LISTADDR_POST, l->name, l->domain, NULL) == 0 &&
-	    listaddr_build(&owners, LISTADDR_OWNER, l->name, l->domain, NULL) == 0) {
-		struct tmpl_vars *v = list_vars(l);
-		tmpl_put(v, "to", buf_cstr(&to));
-		tmpl_put(v, "owners_address", buf_cstr(&owners));
-		tmpl_put(v, "reason", reason != NULL ? reason : "");
-		char *subject = NULL, *text = NULL;
-		r = jobs_mail_text(x, "mail_post_rejected.txt", v, &subject, &text, err);
-		if (r == STORE_OK)
-			r = answer_queue(x, conf, l->id, JOB_KIND_REPLY, &m.from, NULL, subject,
-					 text, sent, err);
-		free(subject);
-		if (text != NULL)
-			xfree_wipe(text, strlen(text));
-		tmpl_vars_free(v);
-	} else {
-		buf_puts(err, "the list's addresses cannot be built");
-	}
-	buf_free(&to);
-	buf_free(&owners);
+	char *subject = NULL, *text = NULL;
+	int r = moderate_reject_text(x, l, reason, &subject, &text, err);
+	if (r == STORE_OK)
+		r = answer_queue(x, conf, l->id, JOB_KIND_REPLY, &m.from, NULL, subject, text, sent,
+				 err);
+	free(subject);
+	if (text != NULL)
+		xfree_wipe(text, strlen(text));
 	inmail_free(&m);
 	return r;
 }
@@ -226,7 +189,7 @@ enum intake_verdict postin_handle(struct lists_ctx *x, const struct conf *conf,
 	switch (d.action) {
 	case POST_ACCEPT: {
 		int unfit = 0;
-		r = postin_distribute(x, conf, l, msg, len, &id, &unfit, &err);
+		r = moderate_distribute(x, conf, l, msg, len, &id, &unfit, &err);
 		if (unfit) {
 			/* a post distrib_prepare does not take: for the moderators */
 			log_info("intake: post list=%s not distributable: %s", l->name,
@@ -247,7 +210,7 @@ enum intake_verdict postin_handle(struct lists_ctx *x, const struct conf *conf,
 		if (d.reason == POST_REASON_VIRUS) {
 			struct tmpl_vars *tv = list_vars(l);
 			tmpl_put(tv, "signature", d.detail);
-			r = tell_owners(x, l, "mail_post_virus.txt", tv, &n, &err);
+			r = tell_owners(x, l, "mail_post_virus.txt", tv, NULL, &n, &err);
 			tmpl_vars_free(tv);
 			v = say(res, INTAKE_BAD_DATA,
 				"552 5.7.0 Message refused: it contains a virus");
@@ -281,6 +244,70 @@ enum intake_verdict postin_handle(struct lists_ctx *x, const struct conf *conf,
 	else
 		log_info("intake: post list=%s outcome=%s reason=\"%s\" detail=\"%s\"", l->name,
 			 outcome, post_reason_name(d.reason), d.detail);
+	buf_free(&err);
+	if (v == INTAKE_OK)
+		say(res, INTAKE_OK, "250 2.0.0 Ok");
+	return v;
+}
+
+/* The moderator's choice in a reply: the first word of its first line that
+ * is not empty or quoted ("reject", "discard"); anything else approves. */
+static enum moderate_action reply_action(const char *text, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t e = i;
+		while (e < n && text[e] != '\n')
+			e++;
+		struct str line = str_trim((struct str){text + i, e - i});
+		i = e + 1;
+		if (line.len == 0 || line.ptr[0] == '>')
+			continue;
+		size_t w = 0;
+		while (w < line.len && line.ptr[w] != ' ' && line.ptr[w] != '\t' &&
+		       line.ptr[w] != '.' && line.ptr[w] != ',' && line.ptr[w] != ':')
+			w++;
+		struct str word = {line.ptr, w};
+		if (str_eq_nocase_z(word, "reject"))
+			return MODERATE_REJECT;
+		if (str_eq_nocase_z(word, "discard"))
+			return MODERATE_DISCARD;
+		break;
+	}
+	return MODERATE_APPROVE;
+}
+
+enum intake_verdict postin_reply(struct lists_ctx *x, const struct conf *conf, int64_t list_id,
+				 int64_t held_id, const char *msg, size_t len,
+				 struct intake_result *res)
+{
+	struct inmail m;
+	if (inmail_read(msg, len, &m) < 0 || inmail_no_answer(&m) != NULL) {
+		/* a vacation reply to the notice decides nothing (RFC 3834) */
+		log_info("intake: mod-reply held=%lld outcome=ignored reason=%s",
+			 (long long)held_id, m.robot != NULL ? m.robot : "unreadable or a robot");
+		inmail_free(&m);
+		return say(res, INTAKE_OK, "250 2.0.0 Ok");
+	}
+	enum moderate_action a = reply_action(m.text != NULL ? m.text : "", m.text_len);
+	inmail_free(&m);
+	struct list_rec l;
+	memset(&l, 0, sizeof(l));
+	struct buf err;
+	buf_init(&err, 1024);
+	int64_t job = 0;
+	int r = store_list_get_id(x->st, list_id, &l);
+	if (r == STORE_OK)
+		r = moderate_decide(x, conf, &l, held_id, a, NULL, &job, &err);
+	enum intake_verdict v = INTAKE_OK;
+	if (r == STORE_NOTFOUND)
+		log_info("intake: mod-reply held=%lld outcome=decided-already", (long long)held_id);
+	else if (r == STORE_ERR && err.len > 0)
+		log_warnx("intake: mod-reply held=%lld failed: %s", (long long)held_id,
+			  buf_cstr(&err));
+	else if (r != STORE_OK)
+		v = tempfail(res);
+	list_rec_free(&l);
 	buf_free(&err);
 	if (v == INTAKE_OK)
 		say(res, INTAKE_OK, "250 2.0.0 Ok");

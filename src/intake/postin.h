@@ -4,8 +4,8 @@
  *
  *   postin_handle   one message to LIST@ of a discussion list
  *
- *   accept    distributed: mail/distrib.h prepares it once, lists/jobs.h
- *             queues a distribution job to the list's recipients
+ *   accept    distributed (mail/moderate.h moderate_distribute: distrib.h
+ *             prepares it once, lists/jobs.h queues a distribution job)
  *   hold      into the moderation queue (lists/held.h), sealed, and a notice
  *             to each owner (mail_post_held.txt)
  *   discard   dropped with a log line; for a virus the owners get a notice
@@ -39,12 +39,14 @@ enum intake_verdict postin_handle(struct lists_ctx *x, const struct conf *conf,
 				  const struct filter_conf *fc, const struct list_rec *l,
 				  const char *msg, size_t len, struct intake_result *res);
 
-/* Distributes the post msg to l: prepared (mail/distrib.h) with the
- * settings of [post] and queued (jobs_create_distribution). For an
- * accepted post and for one a moderator approves. *job is set. STORE_OK;
- * STORE_ERR with *unfit set and the reason in err for a post that
- * distrib_prepare refuses; or a store error. */
-int postin_distribute(struct lists_ctx *x, const struct conf *conf, const struct list_rec *l,
-		      const char *msg, size_t len, int64_t *job, int *unfit, struct buf *err);
+/* A moderator's reply to the notice of the held post held_id of list
+ * list_id (LIST-confirm+TOKEN@, TOKEN_MOD_APPROVE, route.c): approves it,
+ * or rejects or discards it when the reply's first word says so
+ * (mail/moderate.h). A robot's reply (a vacation notice) decides nothing;
+ * a post decided already is left so. INTAKE_OK, or INTAKE_TEMPFAIL on a
+ * store error. */
+enum intake_verdict postin_reply(struct lists_ctx *x, const struct conf *conf, int64_t list_id,
+				 int64_t held_id, const char *msg, size_t len,
+				 struct intake_result *res);
 
 #endif

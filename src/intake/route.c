@@ -43,6 +43,8 @@ struct intake_target {
 	char *title;	/* LISTADDR_POST, LISTADDR_OWNER */
 	char *addr;	/* the envelope recipient, for bounce_parse; wiped */
 	int discussion; /* LISTADDR_POST: a discussion list (a post), not an announcement list */
+	int mod;	/* LISTADDR_CONFIRM: a moderator's reply (TOKEN_MOD_APPROVE), the
+			   held post's id in subscriber_id */
 };
 
 struct intake {
@@ -82,7 +84,7 @@ void intake_free(struct intake *in)
 
 int intake_target_same(const struct intake_target *a, const struct intake_target *b)
 {
-	return a->kind == b->kind && a->list_id == b->list_id &&
+	return a->kind == b->kind && a->mod == b->mod && a->list_id == b->list_id &&
 	       a->subscriber_id == b->subscriber_id && strcmp(a->token, b->token) == 0 &&
 	       strcasecmp(a->domain, b->domain) == 0;
 }
@@ -215,9 +217,19 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 		size_t tok_len = rd[0].token.len;
 		struct token t = {0};
 		enum token_status ts;
+		int mod = 0;
 		if (kind == LISTADDR_CONFIRM) {
 			ts = mailcmd_token_decode(in->keys, tok, tok_len, (uint64_t)l.id,
 						  clock_now(), 0, &t);
+			struct token mt = {0};
+			if (ts != TOKEN_OK && ts != TOKEN_EXPIRED &&
+			    tok_len == TOKEN_ADDR_EXP_LEN &&
+			    token_addr_decode_exp(in->keys, tok, tok_len, TOKEN_MOD_APPROVE,
+						  (uint64_t)l.id, clock_now(), &mt) == TOKEN_OK) {
+				t = mt;
+				ts = TOKEN_OK;
+				mod = 1;
+			}
 		} else {
 			uint64_t sub_id = 0;
 			ts = token_addr_decode(in->keys, tok, tok_len,
@@ -243,6 +255,7 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 		tg->kind = kind;
 		tg->list_id = l.id;
 		tg->subscriber_id = (int64_t)t.subscriber_id;
+		tg->mod = mod;
 		bsnprintf(tg->list, sizeof(tg->list), "%s", l.name);
 		bsnprintf(tg->domain, sizeof(tg->domain), "%s", l.domain);
 		memcpy(tg->token, tok, tok_len); /* listaddr_parse: at most LK_MAX_TOKEN */
@@ -794,6 +807,8 @@ enum intake_verdict intake_deliver(struct intake *in, struct intake_target *t, c
 	int r = STORE_OK;
 	if (t->kind == LISTADDR_POST && t->discussion)
 		return post(in, t, msg, len, res);
+	if (t->kind == LISTADDR_CONFIRM && t->mod)
+		return postin_reply(&in->x, in->conf, t->list_id, t->subscriber_id, msg, len, res);
 	switch (t->kind) {
 	case LISTADDR_UNSUBSCRIBE:
 		r = unsubscribe(in, t, "email");

@@ -121,7 +121,7 @@ int listaddr_build(struct buf *out, enum listaddr_role role, const char *name, c
 
 static int confirm_purpose(enum token_purpose p)
 {
-	return p == TOKEN_CONFIRM || p == TOKEN_SIGNOFF_ALL ||
+	return p == TOKEN_CONFIRM || p == TOKEN_SIGNOFF_ALL || p == TOKEN_MOD_APPROVE ||
 	       (p >= TOKEN_SET_DIGEST && p <= TOKEN_SET_TEXT);
 }
 
