@@ -3,7 +3,7 @@
  *
  * TRUST: the configuration and key file are operator input, checked by
  * core/conf.c and crypto/keys.c; addresses given as arguments go through
- * mail/address.c.
+ * core/address.c.
  */
 #include "cli/cli.h"
 

@@ -17,7 +17,7 @@
 #include "crypto/keys.h"
 #include "lists/lists.h"
 #include "lists/person.h"
-#include "mail/address.h"
+#include "core/address.h"
 #include "store/store.h"
 
 struct cli {

@@ -110,11 +110,10 @@ enum item_kind { IT_ROW, IT_BAD, IT_CSVBAD, IT_END, IT_FATAL };
 struct item {
 	enum item_kind kind;
 	uint64_t line;
-	uint64_t offset; /* of the reader after this row, for the progress line */
-	int code;	 /* IT_FATAL: the exit status */
-	struct buf msg;	 /* IT_BAD, IT_CSVBAD, IT_FATAL: what is wrong */
-	struct address a;
-	struct buf name, country;
+	uint64_t offset;		 /* of the reader after this row, for the progress line */
+	int code;			 /* IT_FATAL: the exit status */
+	struct buf msg;			 /* IT_BAD, IT_CSVBAD, IT_FATAL: what is wrong */
+	struct buf email, name, country; /* the cells, for rq */
 	struct subscribe_req rq;
 	struct subscribe_prep *prep;
 };
@@ -158,8 +157,7 @@ static int cell(struct csv_row *row, int idx, struct buf *b)
 /* The reader's part of one row: parse and check it, and seal it. */
 static void read_row(struct pipe *pp, struct csv_row *row, struct item *it)
 {
-	struct buf email, format;
-	buf_init(&email, LK_MAX_CSV_FIELD);
+	struct buf format;
 	buf_init(&format, LK_MAX_CSV_FIELD);
 	struct buf *err = &it->msg;
 	struct subscribe_req *rq = &it->rq;
@@ -168,24 +166,20 @@ static void read_row(struct pipe *pp, struct csv_row *row, struct item *it)
 	rq->name = cell(row, pp->idx[COL_NAME], &it->name) ? buf_cstr(&it->name) : NULL;
 	rq->country = cell(row, pp->idx[COL_COUNTRY], &it->country) ? buf_cstr(&it->country) : NULL;
 	const char *fmt = cell(row, pp->idx[COL_FORMAT], &format) ? buf_cstr(&format) : NULL;
-	if (!cell(row, pp->idx[COL_EMAIL], &email)) {
+	if (!cell(row, pp->idx[COL_EMAIL], &it->email) || it->email.len == 0)
 		buf_puts(err, "no email address");
-	} else if (mailbox_parse(email.data, email.len, &it->a, err) == 0) {
-		if (fmt == NULL || !strcmp(fmt, "text") || !strcmp(fmt, "plain"))
-			rq->html = 0;
-		else if (!strcmp(fmt, "html"))
-			rq->html = 1;
-		else
-			buf_puts(err, "format must be text or html");
-	}
-	buf_free(&email);
+	else if (memchr(it->email.data, '\0', it->email.len) != NULL)
+		buf_puts(err, "NUL byte in address"); /* rq->address is a C string */
+	else if (fmt == NULL || !strcmp(fmt, "text") || !strcmp(fmt, "plain"))
+		rq->html = 0;
+	else if (!strcmp(fmt, "html"))
+		rq->html = 1;
+	else
+		buf_puts(err, "format must be text or html");
 	buf_free(&format);
 	if (err->len)
 		return;
-	if (rq->name == NULL && it->a.display != NULL)
-		rq->name = it->a.display;
-	rq->who.addr = it->a.addr;
-	rq->who.key = it->a.key;
+	rq->address = buf_cstr(&it->email); /* parsed by lists_subscribe_prepare */
 	rq->source = "import";
 	rq->confirmed = pp->confirmed;
 	rq->note = pp->note;
@@ -209,7 +203,7 @@ static void *reader(void *arg)
 		struct chunk *ch = &pp->ring[pp->head % NCHUNK];
 		for (ch->n = 0; ch->n < CHUNK && !done; ch->n++) {
 			struct item *it = &ch->it[ch->n];
-			address_free(&it->a);
+			buf_reset(&it->email); /* wipes the last row's address */
 			buf_reset(&it->msg);
 			enum csv_result cr = csv_next(pp->csv, &row);
 			it->line = row.line;
@@ -298,6 +292,7 @@ static void pipe_init(struct pipe *pp)
 		for (int i = 0; i < CHUNK; i++) {
 			struct item *it = &pp->ring[k].it[i];
 			buf_init(&it->msg, 1024);
+			buf_init(&it->email, LK_MAX_CSV_FIELD);
 			buf_init(&it->name, LK_MAX_CSV_FIELD);
 			buf_init(&it->country, LK_MAX_CSV_FIELD);
 			it->prep = subscribe_prep_new();
@@ -309,7 +304,7 @@ static void pipe_free(struct pipe *pp)
 	for (int k = 0; k < NCHUNK; k++)
 		for (int i = 0; i < CHUNK; i++) {
 			struct item *it = &pp->ring[k].it[i];
-			address_free(&it->a);
+			buf_free(&it->email);
 			buf_free(&it->msg);
 			buf_free(&it->name);
 			buf_free(&it->country);

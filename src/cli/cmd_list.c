@@ -47,7 +47,7 @@ static int ls_one(void *ctx, const struct list_rec *l)
 	return 0;
 }
 
-/* "owner"/"owners" values are normalised here (mail/address.h) before
+/* "owner"/"owners" values are normalised here (core/address.h) before
  * lists_set_field checks them; other fields go through as they are. */
 static int set_field(struct list_rec *l, const char *field, const char *value, struct buf *err)
 {

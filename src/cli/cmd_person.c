@@ -1,7 +1,7 @@
 /*
  * cmd_person.c - `listkeeper person show|export|erase ADDRESS` (P3, P4).
  *
- * TRUST: the address argument goes through mail/address.c. Each view or
+ * TRUST: the address argument goes through core/address.c. Each view or
  * export is written to the audit log.
  */
 #include <stdio.h>

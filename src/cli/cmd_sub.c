@@ -2,7 +2,7 @@
  * cmd_sub.c - `listkeeper sub add|rm|ls|held|approve|reject`.
  *
  * TRUST: addresses and names are the operator's but treated as untrusted
- * text (mail/address.c, lists/person.c check them). `sub ls` and `sub held`
+ * text (core/address.c, lists/person.c check them). `sub ls` and `sub held`
  * show personal data and write an audit row (P8).
  */
 #include <arpa/inet.h>
@@ -111,21 +111,15 @@ static int add(struct cli *c, int argc, char **argv)
 				"the person gave their consent\n");
 		return EX_USAGE;
 	}
-	struct address a = {0};
 	struct list_rec l = {0};
-	int r = cli_address(argv[3], &a);
-	if (r == 0 && !rq.confirmed) /* a pending person gets the confirmation mail */
+	int r = 0;
+	if (!rq.confirmed) /* a pending person gets the confirmation mail */
 		r = cli_templates(c);
 	if (r == 0)
 		r = cli_list(c, argv[2], &l);
-	if (r) {
-		address_free(&a);
+	if (r)
 		return r;
-	}
-	if (rq.name == NULL && a.display != NULL)
-		rq.name = a.display;
-	rq.who.addr = a.addr;
-	rq.who.key = a.key;
+	rq.address = argv[3]; /* lists_subscribe parses it */
 	struct buf err;
 	buf_init(&err, 4096);
 	int64_t id = 0;
@@ -162,7 +156,7 @@ static int add(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "listkeeper sub add: %s takes no subscriptions\n", l.name);
 		r = EX_DATAERR;
 		break;
-	case SUBSCRIBE_INVALID: /* bad data, as a bad address is (cli_address) */
+	case SUBSCRIBE_INVALID: /* bad data: the address, the name, the country */
 		fprintf(stderr, "listkeeper sub add: %s\n", buf_cstr(&err));
 		r = EX_DATAERR;
 		break;
@@ -172,7 +166,6 @@ static int add(struct cli *c, int argc, char **argv)
 				   &err);
 		break;
 	}
-	address_free(&a);
 	list_rec_free(&l);
 	buf_free(&err);
 	return r;

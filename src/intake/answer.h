@@ -18,7 +18,7 @@
  * sender's address).
  *
  * TRUST: the message is untrusted: parsed with GMime (mimetext.c) within
- * LK_MAX_MESSAGE; the From address is normalised by mail/address.c before
+ * LK_MAX_MESSAGE; the From address is normalised by core/address.c before
  * anything uses it.
  */
 #ifndef LK_INTAKE_ANSWER_H
@@ -29,7 +29,7 @@
 #include "core/buf.h"
 #include "core/conf.h"
 #include "lists/lists.h"
-#include "mail/address.h"
+#include "core/address.h"
 
 struct inmail {
 	struct address from; /* normalised; from.addr NULL when absent or unusable */

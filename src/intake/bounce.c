@@ -31,7 +31,7 @@
 #include "core/xmalloc.h"
 #include "crypto/token.h"
 #include "intake/mimetext.h"
-#include "mail/address.h"
+#include "core/address.h"
 #include "mail/bounce_class.h"
 #include "mail/listaddr.h"
 

@@ -26,7 +26,7 @@
 #include "core/xmalloc.h"
 #include "intake/mimetext.h"
 #include "lists/lists.h"
-#include "mail/address.h"
+#include "core/address.h"
 #include "mail/listaddr.h"
 
 enum verb_id {

@@ -132,8 +132,7 @@ static int do_subscribe(struct mailcmd_env *env, const struct command *c, struct
 		return r;
 	struct subscribe_req rq;
 	memset(&rq, 0, sizeof(rq));
-	rq.who.addr = env->from->addr;
-	rq.who.key = env->from->key;
+	rq.address = env->from->addr;
 	rq.name = c->arg;
 	rq.source = "email";
 	rq.wording = CONSENT_EMAIL;

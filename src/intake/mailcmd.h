@@ -38,7 +38,7 @@
 #include "core/conf.h"
 #include "crypto/token.h"
 #include "lists/lists.h"
-#include "mail/address.h"
+#include "core/address.h"
 
 struct mailcmd_env {
 	struct lists_ctx *x;

@@ -35,7 +35,7 @@
 #include "intake/filter.h"
 #include "intake/filter_clamd.h"
 #include "intake/filter_spamd.h"
-#include "mail/address.h"
+#include "core/address.h"
 #include "store/store.h"
 
 enum post_action {

@@ -138,7 +138,7 @@ static const struct field_def *field_find(const char *name)
 }
 
 /* owners: "" or up to LK_MAX_LIST_OWNERS addresses separated by commas, in
- * the normalised form the caller made (mail/address.h): each one local@domain
+ * the normalised form the caller made (core/address.h): each one local@domain
  * with no white space, quote, angle bracket or control character. */
 static int owners_valid(const char *v, struct buf *err)
 {

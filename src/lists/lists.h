@@ -4,7 +4,8 @@
  * The domain layer holds the rules (DESIGN.md section 1, promises P1-P4, P8):
  * which states a subscription may take, when personal data is destroyed,
  * what goes into the consent ledger. It sees addresses only in their
- * normalised forms (mail/address.h parses them, one layer to the right) and
+ * normalised forms (core/address.h parses them: a subscribe request carries
+ * the address as written, and lists_subscribe_prepare normalises it once) and
  * stores personal data only sealed.
  */
 #ifndef LK_LISTS_LISTS_H
@@ -46,7 +47,7 @@ void lists_defaults(struct list_rec *l, const char *name, const char *domain);
  * posting_policy, moderation, archive, digest, footer, postal_address,
  * tracking, domain, owners ("owner" too), bounce_action. Validates the value;
  * -1 with the reason in err. owners takes addresses already normalised
- * (mail/address.h), separated by commas. */
+ * (core/address.h), separated by commas. */
 int lists_set_field(struct list_rec *l, const char *field, const char *value, struct buf *err);
 /* Calls fn for each address of owners ("a@x,b@y", as lists_set_field
  * keeps them), a NUL-terminated copy that is wiped after the call; stops at

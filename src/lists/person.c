@@ -2,7 +2,8 @@
  * person.c - the subscriber lifecycle: subscribe, confirm, unsubscribe,
  * erase, and the consent ledger (the export: person_export.c).
  *
- * TRUST: addresses arrive normalised (mail/address.c); names and countries
+ * TRUST: a subscribe request's address is text as written, normalised here
+ * (core/address.h, mailbox_parse); names and countries
  * are untrusted text, length-checked here and sealed before they reach the
  * store. Nothing here logs personal data: a subscriber is named by id.
  */
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/address.h"
 #include "core/clock.h"
 #include "core/utc.h"
 #include "core/limits.h"
@@ -221,21 +223,28 @@ int lists_subscribe_prepare(const struct keys *k, const struct subscribe_req *rq
 {
 	buf_reset(&p->data);
 	buf_reset(&p->details);
-	if (rq->who.addr == NULL || rq->who.key == NULL || rq->who.addr[0] == '\0' ||
-	    rq->who.key[0] == '\0') {
+	if (rq->address == NULL || rq->address[0] == '\0') {
 		buf_puts(err, "no address");
 		return -1;
 	}
-	/* Normalised already; checked again so that an address that JSON cannot
-	 * hold is refused rather than sealed as a record without an address. */
-	if (!text_ok(rq->who.addr, LK_MAX_ADDRESS, "the address", err) ||
-	    !text_ok(rq->name, LK_MAX_NAME, "the name", err) ||
-	    !text_ok(rq->country, LK_MAX_COUNTRY, "the country", err))
+	/* The parser's reason never quotes the address (core/address.h). */
+	struct address a;
+	if (mailbox_parse(rq->address, strlen(rq->address), &a, err) < 0)
 		return -1;
-	addr_hash(k, rq->who.key, strlen(rq->who.key), p->hash);
+	const char *name = rq->name != NULL ? rq->name : a.display;
+	/* Checked again so that an address that JSON cannot hold is refused
+	 * rather than sealed as a record without an address. */
+	if (!text_ok(a.addr, LK_MAX_ADDRESS, "the address", err) ||
+	    !text_ok(name, LK_MAX_NAME, "the name", err) ||
+	    !text_ok(rq->country, LK_MAX_COUNTRY, "the country", err)) {
+		address_free(&a);
+		return -1;
+	}
+	addr_hash(k, a.key, strlen(a.key), p->hash);
 	/* Made for a new subscriber; an existing one keeps their key, and
 	 * lists_subscribe_prepared seals the details again with it. */
-	person_plain(&p->plain, rq->who.addr, rq->name, rq->country);
+	person_plain(&p->plain, a.addr, name, rq->country);
+	address_free(&a);
 	details_plain(&p->plain2, rq->ip, rq->wording, rq->note);
 	struct pii_part parts[2] = {{AD_DATA, p->plain.data, p->plain.len, &p->data},
 				    {AD_LEDGER, p->plain2.data, p->plain2.len, &p->details}};

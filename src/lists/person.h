@@ -41,8 +41,11 @@ struct person_addr {
 };
 
 struct subscribe_req {
-	struct person_addr who;
-	const char *name;    /* NULL: none */
+	const char *address; /* as written: an addr-spec or a name-addr ("Ann
+				<ann@example.org>"); lists_subscribe_prepare
+				normalises it (core/address.h mailbox_parse), the one
+				place a request's address is parsed */
+	const char *name;    /* NULL: the display name of a name-addr, or none */
 	const char *country; /* NULL: none */
 	int html;	     /* preferred format */
 	int tracking;	     /* agreed to open tracking */

@@ -22,7 +22,7 @@
 #include "lists/jobs.h"
 #include "lists/lists.h"
 #include "lists/person.h"
-#include "mail/address.h"
+#include "core/address.h"
 #include "web/csrf.h"
 
 int listpage_match(const char *path)
@@ -209,8 +209,7 @@ static int subscribe(const struct listpage_env *env, const struct listpage_defer
 	}
 	struct subscribe_req rq;
 	memset(&rq, 0, sizeof(rq));
-	rq.who.addr = a->addr;
-	rq.who.key = a->key;
+	rq.address = a->addr;
 	rq.name = d->name != NULL ? d->name : a->display;
 	rq.country = d->country;
 	rq.html = d->html;

@@ -23,7 +23,7 @@
 #include "lists/jobs.h"
 #include "lists/lists.h"
 #include "lists/person.h"
-#include "mail/address.h"
+#include "core/address.h"
 #include "mail/listaddr.h"
 #include "web/csrf.h"
 #include "web/mine.h"

@@ -38,7 +38,7 @@
  * been deleted. Nothing about the address or the visitor is logged.
  *
  * TRUST: path and form are untrusted. The address is bounded and parsed by
- * mail/address.c; the token is authenticated (crypto/token.c) before the
+ * core/address.c; the token is authenticated (crypto/token.c) before the
  * store is asked anything; values are shown only as template values
  * (templates/me.html, me_sent.html, me_data.html).
  */

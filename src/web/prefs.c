@@ -23,7 +23,7 @@
 #include "lists/jobs.h"
 #include "lists/lists.h"
 #include "lists/person.h"
-#include "mail/address.h"
+#include "core/address.h"
 #include "web/csrf.h"
 #include "web/mine.h"
 
@@ -241,8 +241,7 @@ static int save(const struct listpage_env *env, int64_t id, const struct address
 			continue;
 		}
 		struct subscribe_req rq = {0};
-		rq.who.addr = a->addr;
-		rq.who.key = a->key;
+		rq.address = a->addr;
 		rq.source = "web";
 		rq.wording = env->site->consent;
 		rq.self = 1;

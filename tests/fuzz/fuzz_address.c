@@ -18,7 +18,7 @@
 #include "core/buf.h"
 #include "core/limits.h"
 #include "core/utf8.h"
-#include "mail/address.h"
+#include "core/address.h"
 
 static int clean(const char *z, size_t max)
 {

@@ -120,8 +120,7 @@ static int teardown(void **state)
 static int64_t sub_active(struct fx *f, const struct list_rec *l, const char *addr)
 {
 	struct subscribe_req rq = {0};
-	rq.who.addr = addr;
-	rq.who.key = addr;
+	rq.address = addr;
 	rq.source = "cli";
 	rq.confirmed = 1;
 	int64_t id = 0;

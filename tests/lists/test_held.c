@@ -191,8 +191,7 @@ static void test_list_expire_erase(void **state)
 	assert_int_equal(count(f, f->team.id), 1);
 	/* bob, a member, is erased: his held posts on every list go too */
 	struct subscribe_req rq = {0};
-	rq.who.addr = "bob@example.org";
-	rq.who.key = "bob@example.org";
+	rq.address = "bob@example.org";
 	rq.source = "cli";
 	rq.confirmed = 1;
 	int64_t sid = 0;

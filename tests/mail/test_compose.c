@@ -38,7 +38,7 @@
 
 #include "core/buf.h"
 #include "core/limits.h"
-#include "mail/address.h"
+#include "core/address.h"
 #include "mail/compose.h"
 
 #define NOW INT64_C(1700000000)

@@ -20,7 +20,7 @@
 #include "core/limits.h"
 #include "crypto/keys.h"
 #include "crypto/token.h"
-#include "mail/address.h"
+#include "core/address.h"
 #include "mail/listaddr.h"
 
 #define NOW INT64_C(1700000000)

@@ -7,7 +7,7 @@
  * contract around them (out left empty on error, err appended to, exactly
  * len bytes read, normalisation idempotent, address_free reusable).
  *
- * Runs in tests/mail (CMakeLists.txt sets the working directory).
+ * Runs in tests/core (CMakeLists.txt sets the working directory).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +21,7 @@
 
 #include "core/buf.h"
 #include "core/limits.h"
-#include "mail/address.h"
+#include "core/address.h"
 
 #define A10 "aaaaaaaaaa"
 #define A60 A10 A10 A10 A10 A10 A10

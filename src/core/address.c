@@ -35,7 +35,7 @@
  * that are not UTF-8, are refused up front, and error messages quote input
  * only after escaping it, so neither can split a header or a log line.
  */
-#include "mail/address.h"
+#include "core/address.h"
 
 #include <idn2.h>
 #include <stdarg.h>

@@ -27,8 +27,8 @@
  * TRUST: sees untrusted bytes (forms, CSV, mail headers). Reads exactly len
  * bytes, never relies on a NUL; checks LK_MAX_MAILBOX before anything else.
  */
-#ifndef LK_MAIL_ADDRESS_H
-#define LK_MAIL_ADDRESS_H
+#ifndef LK_CORE_ADDRESS_H
+#define LK_CORE_ADDRESS_H
 
 #include <stddef.h>
 
