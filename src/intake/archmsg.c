@@ -21,7 +21,7 @@
 #include "core/utf8.h"
 #include "core/xmalloc.h"
 #include "intake/mimetext.h"
-#include "mail/address.h"
+#include "core/address.h"
 
 void archmsg_hash(const char *id, size_t len, char out[STORE_ARCHIVE_HASH_LEN + 1])
 {

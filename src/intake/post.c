@@ -4,7 +4,7 @@
  * TRUST: the message is untrusted. GMime parses it within LK_MAX_MESSAGE
  * (only when it is within the list's limit); header values are compared
  * with the list's own names and never copied out; the From address is
- * normalised by mail/address.c. The decision's detail holds our words and,
+ * normalised by core/address.c. The decision's detail holds our words and,
  * for a virus, clamd's signature name (printable ASCII), never an address.
  */
 #include "intake/post.h"

@@ -21,7 +21,7 @@
  *
  * TRUST: the message is untrusted: at most LK_MAX_MESSAGE bytes, parsed with
  * GMime (mimetext.c); header values are only compared, never copied into a
- * log. The sender's address is normalised (mail/address.c) before the store
+ * log. The sender's address is normalised (core/address.c) before the store
  * sees its keyed hash.
  */
 #ifndef LK_INTAKE_POST_H

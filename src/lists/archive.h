@@ -48,7 +48,7 @@ struct archive_msg {
 	const char *subject;	 /* decoded, UTF-8 */
 	const char *author;	 /* display name, or "" */
 	const char *author_addr; /* normalised address, or "" when none parsed */
-	const char *author_key;	 /* its look-up form (mail/address.h), or "" */
+	const char *author_key;	 /* its look-up form (core/address.h), or "" */
 	const char *body;	 /* the text part (or an HTML part as text), UTF-8 */
 	const uint8_t *raw;	 /* the message as distributed */
 	size_t raw_len;
