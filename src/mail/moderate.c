@@ -3,7 +3,7 @@
  * (moderate.h).
  *
  * TRUST: see moderate.h. The sender of a held post is parsed again
- * (mail/address.c) before a reply goes to it.
+ * (core/address.c) before a reply goes to it.
  */
 #include "mail/moderate.h"
 
@@ -19,7 +19,7 @@
 #include "core/xmalloc.h"
 #include "lists/held.h"
 #include "lists/jobs.h"
-#include "mail/address.h"
+#include "core/address.h"
 #include "mail/distrib.h"
 #include "mail/listaddr.h"
 
