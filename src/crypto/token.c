@@ -4,7 +4,7 @@
  *   token_encode      pack, MAC, base64url (no padding): always 56 characters
  *   token_decode      length, strict base64url, MAC (constant time), then fields
  *   token_check       token_decode plus the expected list and subscriber
- *   token_status_str  a short name for logs and error pages
+ *   token_status_name  a short name for logs and error pages
  *   token_addr_encode, token_addr_decode, token_addr_syntax
  *                     the address form for local parts (token.h): 28
  *                     characters of lower-case base32, 96-bit MAC
@@ -44,6 +44,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "core/nametab.h"
 #include "core/limits.h"
 #include "core/num.h"
 #include "crypto/hash.h"
@@ -426,21 +427,21 @@ out:
 	return st;
 }
 
-const char *token_status_str(enum token_status s)
+/* Indexed by -status (the statuses are 0 and negative). */
+static const char *const TOKEN_STATUS_NAME[] = {
+    [-TOKEN_OK] = "ok",
+    [-TOKEN_MALFORMED] = "malformed",
+    [-TOKEN_BAD_MAC] = "bad MAC",
+    [-TOKEN_EXPIRED] = "expired",
+    [-TOKEN_WRONG_PURPOSE] = "not valid here",
+};
+static const struct nametab token_status_names = NAMETAB(TOKEN_STATUS_NAME);
+
+const char *token_status_name(enum token_status s)
 {
-	switch (s) {
-	case TOKEN_OK:
-		return "ok";
-	case TOKEN_MALFORMED:
-		return "malformed";
-	case TOKEN_BAD_MAC:
-		return "bad MAC";
-	case TOKEN_EXPIRED:
-		return "expired";
-	case TOKEN_WRONG_PURPOSE:
-		return "not valid here";
-	}
-	return "unknown";
+	int i = -(int)s;
+	return i >= 0 && i < token_status_names.n ? nametab_name(&token_status_names, i)
+						  : "unknown";
 }
 
 static void pixel_mac(const struct keys *k, int64_t job, const uint8_t who[TOKEN_PIXEL_WHO],

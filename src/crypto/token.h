@@ -114,7 +114,7 @@ enum token_status token_check(const struct keys *k, const char *text, size_t len
 			      enum token_purpose purpose, uint64_t list_id, uint64_t subscriber_id,
 			      int64_t now);
 
-const char *token_status_str(enum token_status s);
+const char *token_status_name(enum token_status s);
 
 #define TOKEN_ADDR_LEN 28
 #define TOKEN_ADDR_MAX_SUBSCRIBER ((UINT64_C(1) << 40) - 1)

@@ -3,7 +3,7 @@
  * reading stops, and what is owned).
  *
  * API: command_parse_text, command_parse_message, command_set_free,
- * command_verb_str.
+ * command_verb_name.
  *
  * Shape. The text is cut into lines (LF, with an optional CR before it);
  * each line is checked (length, UTF-8, control characters) before it is
@@ -21,6 +21,7 @@
 
 #include <string.h>
 
+#include "core/nametab.h"
 #include "core/buf.h"
 #include "core/utf8.h"
 #include "core/xmalloc.h"
@@ -532,9 +533,14 @@ void command_set_free(struct command_set *out)
 	memset(out, 0, sizeof *out);
 }
 
-const char *command_verb_str(enum command_verb v)
+static const char *const COMMAND_VERB_NAME[] = {
+    "", "SUBSCRIBE", "SIGNOFF", "SET", "QUERY", "LISTS", "INDEX", "INFO", "HELP", "CONFIRM",
+};
+static const struct nametab command_verb_names = NAMETAB(COMMAND_VERB_NAME);
+
+const char *command_verb_name(enum command_verb v)
 {
-	static const char *const names[] = {"",	     "SUBSCRIBE", "SIGNOFF", "SET",  "QUERY",
-					    "LISTS", "INDEX",	  "INFO",    "HELP", "CONFIRM"};
-	return (size_t)v < sizeof names / sizeof names[0] ? names[v] : "";
+	return (unsigned)v < (unsigned)command_verb_names.n
+		   ? nametab_name(&command_verb_names, (int)v)
+		   : "";
 }

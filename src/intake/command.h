@@ -112,6 +112,6 @@ int command_parse_message(const char *msg, size_t len, const char *implied_list,
 
 void command_set_free(struct command_set *out);
 
-const char *command_verb_str(enum command_verb v);
+const char *command_verb_name(enum command_verb v);
 
 #endif

@@ -247,7 +247,7 @@ enum intake_verdict intake_rcpt(struct intake *in, const char *addr, size_t len,
 		if (t.list_id != (uint64_t)l.id) {
 			log_info("intake: rcpt list=%s kind=%s refused: %s", l.name,
 				 listaddr_role_name(kind),
-				 ts != TOKEN_OK ? token_status_str(ts) : "token for another list");
+				 ts != TOKEN_OK ? token_status_name(ts) : "token for another list");
 			list_rec_free(&l);
 			return unknown(res);
 		}

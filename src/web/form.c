@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/nametab.h"
 #include "core/buf.h"
 #include "core/limits.h"
 #include "core/utf8.h"
@@ -77,19 +78,19 @@ size_t form_count(const struct form *f, const char *name_z)
 	return c;
 }
 
-const char *form_status_str(enum form_status s)
+/* Indexed by -status (the statuses are 0 and negative). */
+static const char *const FORM_STATUS_NAME[] = {
+    [-FORM_OK] = "ok",
+    [-FORM_MALFORMED] = "malformed form body",
+    [-FORM_TOO_BIG] = "too many form fields, or a field too long",
+    [-FORM_UNSUPPORTED] = "unsupported form encoding",
+};
+static const struct nametab form_status_names = NAMETAB(FORM_STATUS_NAME);
+
+const char *form_status_name(enum form_status s)
 {
-	switch (s) {
-	case FORM_OK:
-		return "ok";
-	case FORM_MALFORMED:
-		return "malformed form body";
-	case FORM_TOO_BIG:
-		return "too many form fields, or a field too long";
-	case FORM_UNSUPPORTED:
-		return "unsupported form encoding";
-	}
-	return "unknown";
+	int i = -(int)s;
+	return i >= 0 && i < form_status_names.n ? nametab_name(&form_status_names, i) : "unknown";
 }
 
 static int text_ok(const char *p, size_t len)

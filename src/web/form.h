@@ -62,6 +62,6 @@ const char *form_get(const struct form *f, const char *name_z);
 /* How many fields are called name. */
 size_t form_count(const struct form *f, const char *name_z);
 
-const char *form_status_str(enum form_status s);
+const char *form_status_name(enum form_status s);
 
 #endif

@@ -300,7 +300,7 @@ static void test_every_bit_flip(void **state)
 							    (enum token_purpose)p, NOW, &got);
 			if (st != TOKEN_BAD_MAC)
 				fail_msg("bit %zu flipped: %s for purpose %d", bit,
-					 token_status_str(st), p);
+					 token_status_name(st), p);
 		}
 		bin[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
@@ -332,7 +332,7 @@ static void test_every_character_changed(void **state)
 			    token_decode(&K, alt, TOKEN_TEXT_LEN, TOKEN_BOUNCE, NOW, &got);
 			if (st != TOKEN_BAD_MAC)
 				fail_msg("char %zu -> '%c': %s", i, alphabet[a],
-					 token_status_str(st));
+					 token_status_name(st));
 		}
 		for (size_t a = 0; a < sizeof(outside); a++) {
 			alt[i] = outside[a];
@@ -362,7 +362,7 @@ static void test_every_character_changed(void **state)
 			    token_decode(&K, alt, TOKEN_TEXT_LEN, TOKEN_UNSUBSCRIBE, NOW, &got);
 			if (st != TOKEN_MALFORMED)
 				fail_msg("char %zu ('%c') -> 0x%02x: %s", i, text[i], c,
-					 token_status_str(st));
+					 token_status_name(st));
 		}
 	}
 	/* Standard base64 in place of base64url: '-' -> '+', '_' -> '/'. */
@@ -478,10 +478,10 @@ static void test_status_str(void **state)
 	static const enum token_status all[] = {TOKEN_OK, TOKEN_MALFORMED, TOKEN_BAD_MAC,
 						TOKEN_EXPIRED, TOKEN_WRONG_PURPOSE};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		assert_non_null(token_status_str(all[i]));
-		assert_string_not_equal(token_status_str(all[i]), "unknown");
+		assert_non_null(token_status_name(all[i]));
+		assert_string_not_equal(token_status_name(all[i]), "unknown");
 	}
-	assert_string_equal(token_status_str((enum token_status) - 99), "unknown");
+	assert_string_equal(token_status_name((enum token_status) - 99), "unknown");
 }
 
 /* --- the address form ----------------------------------------------------- */
@@ -637,7 +637,7 @@ static void test_addr_every_bit_flip(void **state)
 								(enum token_purpose)p, 12, &sub);
 				if (st != TOKEN_BAD_MAC)
 					fail_msg("character %zu bit %d flipped: %s for purpose %d",
-						 c, bit, token_status_str(st), p);
+						 c, bit, token_status_name(st), p);
 			}
 		}
 	}
@@ -664,7 +664,7 @@ static void test_addr_every_character_changed(void **state)
 							       : TOKEN_MALFORMED;
 			if (st != want)
 				fail_msg("character %zu -> 0x%02x: %s, want %s", c, ch,
-					 token_status_str(st), token_status_str(want));
+					 token_status_name(st), token_status_name(want));
 		}
 	}
 }

@@ -30,7 +30,7 @@ static char *render(const struct command_set *s)
 	buf_init(&b, 1 << 20);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct command *c = &s->cmd[i];
-		buf_printf(&b, "%u %s %s", c->line, command_verb_str(c->verb), c->list);
+		buf_printf(&b, "%u %s %s", c->line, command_verb_name(c->verb), c->list);
 		if (c->option)
 			buf_printf(&b, " opt=%d", (int)c->option);
 		if (c->arg)

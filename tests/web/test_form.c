@@ -120,8 +120,8 @@ static void test_table(void **state)
 		struct form *f = form_new();
 		enum form_status st = form_parse(f, c->ctype, body, len);
 		if (st != c->want)
-			fail_msg("case %zu (%s): got %s, want %s", i, c->body, form_status_str(st),
-				 form_status_str(c->want));
+			fail_msg("case %zu (%s): got %s, want %s", i, c->body, form_status_name(st),
+				 form_status_name(c->want));
 		if (c->fields != NULL) {
 			struct buf out;
 			buf_init(&out, 1 << 20);
