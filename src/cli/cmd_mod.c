@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/num.h"
+#include "intake/postin.h"
 #include "lists/held.h"
 #include "mail/moderate.h"
 
@@ -179,7 +180,8 @@ int cmd_mod(struct cli *c, int argc, char **argv)
 			int64_t id = 0, job = 0;
 			num_parse_i64(argv[i], strlen(argv[i]), 1, INT64_MAX, &id);
 			buf_reset(&err);
-			int r = moderate_decide(&c->x, c->conf, &l, id, a, reason, &job, &err);
+			int r = moderate_decide(&c->x, c->conf, &l, id, a, reason,
+						&postin_archive_hook, &job, &err);
 			if (r == STORE_OK && a == MODERATE_APPROVE)
 				printf("post %" PRId64 " approved: job %" PRId64
 				       " sends it to %s\n",

@@ -20,11 +20,45 @@
 #include "core/utf8.h"
 #include "core/xmalloc.h"
 #include "intake/answer.h"
+#include "intake/archmsg.h"
+#include "lists/archive.h"
 #include "intake/post.h"
 #include "lists/held.h"
 #include "lists/jobs.h"
 #include "mail/moderate.h"
 #include "mail/listaddr.h"
+
+/* The archive of every distributed post (lists/archive.h): parsed by
+ * archmsg.h; one that does not parse is distributed all the same, and
+ * logged. */
+static int archive_one(void *ctx, struct lists_ctx *x, const struct list_rec *l, const char *post,
+		       size_t len, struct buf *err)
+{
+	(void)ctx;
+	struct archmsg a;
+	struct buf why;
+	buf_init(&why, 256);
+	if (archmsg_parse(post, len, &a, &why) < 0) {
+		log_warnx("intake: post list=%s not archived: %s", l->name, buf_cstr(&why));
+		buf_free(&why);
+		return STORE_OK;
+	}
+	buf_free(&why);
+	enum archive_outcome out = ARCHIVE_STORED;
+	int64_t id = 0;
+	int r = archive_store(x, l, &a.m, &out, &id, err);
+	archmsg_free(&a);
+	if (r == STORE_OK && out == ARCHIVE_STORED)
+		log_info("intake: post list=%s archived=%lld", l->name, (long long)id);
+	else if (r == STORE_OK)
+		log_info("intake: post list=%s not archived: %s", l->name,
+			 out == ARCHIVE_DUPLICATE    ? "a duplicate Message-ID"
+			 : out == ARCHIVE_NOT_WANTED ? "X-No-Archive"
+						     : "the list keeps no archive");
+	return r;
+}
+
+const struct moderate_hook postin_archive_hook = {archive_one, NULL};
 
 static enum intake_verdict say(struct intake_result *res, enum intake_verdict v, const char *line)
 {
@@ -189,7 +223,8 @@ enum intake_verdict postin_handle(struct lists_ctx *x, const struct conf *conf,
 	switch (d.action) {
 	case POST_ACCEPT: {
 		int unfit = 0;
-		r = moderate_distribute(x, conf, l, msg, len, &id, &unfit, &err);
+		r = moderate_distribute(x, conf, l, msg, len, &postin_archive_hook, &id, &unfit,
+					&err);
 		if (unfit) {
 			/* a post distrib_prepare does not take: for the moderators */
 			log_info("intake: post list=%s not distributable: %s", l->name,
@@ -298,7 +333,8 @@ enum intake_verdict postin_reply(struct lists_ctx *x, const struct conf *conf, i
 	int64_t job = 0;
 	int r = store_list_get_id(x->st, list_id, &l);
 	if (r == STORE_OK)
-		r = moderate_decide(x, conf, &l, held_id, a, NULL, &job, &err);
+		r = moderate_decide(x, conf, &l, held_id, a, NULL, &postin_archive_hook, &job,
+				    &err);
 	enum intake_verdict v = INTAKE_OK;
 	if (r == STORE_NOTFOUND)
 		log_info("intake: mod-reply held=%lld outcome=decided-already", (long long)held_id);

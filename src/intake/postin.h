@@ -30,6 +30,13 @@
 #include "intake/filter.h"
 #include "intake/route.h"
 #include "lists/lists.h"
+#include "mail/moderate.h"
+
+/* What every distributed post also goes to: the list's archive
+ * (intake/archmsg.h parses it, lists/archive.h stores it, in the
+ * distribution's transaction). For moderate_distribute and moderate_decide,
+ * by the intake and the command line. */
+extern const struct moderate_hook postin_archive_hook;
 
 /* Handles msg (len bytes) to the discussion list l, inside the caller's
  * transaction (x->st). fc: [filter], loaded once. Returns the verdict for

@@ -43,7 +43,8 @@ int moderate_action_parse(const char *z, enum moderate_action *out)
 }
 
 int moderate_distribute(struct lists_ctx *x, const struct conf *conf, const struct list_rec *l,
-			const char *msg, size_t len, int64_t *job, int *unfit, struct buf *err)
+			const char *msg, size_t len, const struct moderate_hook *hook, int64_t *job,
+			int *unfit, struct buf *err)
 {
 	*unfit = 0;
 	int rt = DISTRIB_REPLY_NONE;
@@ -67,9 +68,11 @@ int moderate_distribute(struct lists_ctx *x, const struct conf *conf, const stru
 		buf_puts(err, "no Message-ID can be made for the list's domain");
 	} else {
 		dl.message_id = buf_cstr(&mid);
-		if (distrib_prepare(&dl, msg, len, &post, err) == 0)
+		if (distrib_prepare(&dl, msg, len, &post, err) == 0) {
 			r = jobs_create_distribution(x, l, post.data, post.len, job, err);
-		else
+			if (r == STORE_OK && hook != NULL && hook->distributed != NULL)
+				r = hook->distributed(hook->ctx, x, l, post.data, post.len, err);
+		} else
 			*unfit = 1;
 	}
 	buf_free(&mid);
@@ -129,8 +132,8 @@ static int reject_reply(struct lists_ctx *x, const struct list_rec *l, const cha
 }
 
 int moderate_decide(struct lists_ctx *x, const struct conf *conf, const struct list_rec *l,
-		    int64_t held_id, enum moderate_action a, const char *reason, int64_t *job,
-		    struct buf *err)
+		    int64_t held_id, enum moderate_action a, const char *reason,
+		    const struct moderate_hook *hook, int64_t *job, struct buf *err)
 {
 	*job = 0;
 	if (a == MODERATE_REJECT && !jobs_reason_valid(reason, err))
@@ -151,8 +154,8 @@ int moderate_decide(struct lists_ctx *x, const struct conf *conf, const struct l
 	}
 	if (r == STORE_OK && a == MODERATE_APPROVE) {
 		int unfit = 0;
-		r = moderate_distribute(x, conf, l, msg.data != NULL ? msg.data : "", msg.len, job,
-					&unfit, err);
+		r = moderate_distribute(x, conf, l, msg.data != NULL ? msg.data : "", msg.len, hook,
+					job, &unfit, err);
 	} else if (r == STORE_OK && a == MODERATE_REJECT) {
 		r = reject_reply(x, l, buf_cstr(&sender), reason, err);
 	}

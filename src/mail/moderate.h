@@ -28,16 +28,29 @@
 #include "lists/lists.h"
 
 enum moderate_action { MODERATE_APPROVE, MODERATE_REJECT, MODERATE_DISCARD };
+
+/* What is to happen to every post that is distributed, besides its
+ * distribution: the archive (lists/archive.h; its parser is the intake's,
+ * so the intake and the command line pass intake/postin.h's
+ * postin_archive_hook). distributed gets the post as prepared (as every
+ * member gets it but for their headers and footer), in the distribution's
+ * transaction: STORE_OK, or a store error that undoes the distribution. */
+struct moderate_hook {
+	int (*distributed)(void *ctx, struct lists_ctx *x, const struct list_rec *l,
+			   const char *post, size_t len, struct buf *err);
+	void *ctx;
+};
 const char *moderate_action_name(enum moderate_action a);
 int moderate_action_parse(const char *z, enum moderate_action *out);
 
 /* Distributes msg (len bytes) to l: distrib_prepare with [post]
  * subject_prefix and reply_to, then jobs_create_distribution (the one place
- * where a post becomes a distribution). *job is set. STORE_OK; STORE_ERR
+ * where a post becomes a distribution), then hook (NULL: none). *job is set. STORE_OK; STORE_ERR
  * with *unfit set and the reason in err for a post distrib_prepare refuses;
  * or a store error. In the caller's transaction when there is one. */
 int moderate_distribute(struct lists_ctx *x, const struct conf *conf, const struct list_rec *l,
-			const char *msg, size_t len, int64_t *job, int *unfit, struct buf *err);
+			const char *msg, size_t len, const struct moderate_hook *hook, int64_t *job,
+			int *unfit, struct buf *err);
 
 /* The reply to the sender of a post that l does not take, rendered from
  * mail_post_rejected.txt with reason (NULL or "": none) into *subject and
@@ -54,7 +67,7 @@ int moderate_reject_text(struct lists_ctx *x, const struct list_rec *l, const ch
  * l has no such held post; STORE_ERR with the reason in err (a reason that
  * is not one line, a post that does not open); or a store error. */
 int moderate_decide(struct lists_ctx *x, const struct conf *conf, const struct list_rec *l,
-		    int64_t held_id, enum moderate_action a, const char *reason, int64_t *job,
-		    struct buf *err);
+		    int64_t held_id, enum moderate_action a, const char *reason,
+		    const struct moderate_hook *hook, int64_t *job, struct buf *err);
 
 #endif

@@ -65,6 +65,9 @@ for kv in "subject=[club] Hello all" "list_id=\"The Club\" <club.lists.example.o
   check "distributed: $kv" grep -qxF "$kv" "$T/check.out"
 done
 
+check "the post is in the list's archive, as distributed (no member's footer)" \
+  [ "$(q "SELECT count(*) FROM archive WHERE subject = '[club] Hello all' AND CAST(raw AS TEXT) NOT LIKE '%Unsubscribe:%'")" = 1 ]
+
 # A reply through inject: the prefix is not doubled; no Message-ID: one added.
 f=$(msg 'bob@example.org' 'Re: [club] Hello all' 'Me too')
 sed -i '/^Message-ID:/d' "$f"
