@@ -114,7 +114,8 @@ static int keygen(struct cli *c, int argc, char **argv)
 			selector);
 		return EX_USAGE;
 	}
-	if (strcmp(type, "rsa") != 0 && strcmp(type, "ed25519") != 0) {
+	enum dkim_key_type kt;
+	if (dkim_key_type_parse(type, &kt) < 0) {
 		fprintf(stderr, "listkeeper: --type %s: use rsa or ed25519\n", type);
 		return EX_USAGE;
 	}
@@ -171,12 +172,12 @@ static int keygen(struct cli *c, int argc, char **argv)
 		out_path = xstrdup(out);
 	}
 
-	if (dkim_keygen(type, out_path, &txt, &err) < 0) {
+	enum dkim_keygen_fail why;
+	if (dkim_keygen(type, out_path, &txt, &err, &why) < 0) {
 		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
-		const char *e = buf_cstr(&err);
-		r = strstr(e, "already exists") || strstr(e, "cannot create") ? EX_CANTCREAT
-		    : strstr(e, "cannot write")				      ? EX_IOERR
-									      : EX_SOFTWARE;
+		r = why == DKIM_KEYGEN_EXISTS || why == DKIM_KEYGEN_CANTCREATE ? EX_CANTCREAT
+		    : why == DKIM_KEYGEN_IOERR				       ? EX_IOERR
+									       : EX_SOFTWARE;
 		goto out;
 	}
 
@@ -190,7 +191,7 @@ static int keygen(struct cli *c, int argc, char **argv)
 		key_file = abs;
 
 	printf("wrote %s (%s, mode 0600): keep it secret, back it up\n\n", out_path,
-	       strcmp(type, "rsa") == 0 ? "RSA 2048" : "Ed25519");
+	       kt == DKIM_KEY_RSA ? "RSA 2048" : "Ed25519");
 	printf("Publish this DNS record:\n"
 	       "  name:  %s\n"
 	       "  type:  TXT\n"

@@ -62,6 +62,7 @@
 
 #include "core/clock.h"
 #include "core/limits.h"
+#include "core/nametab.h"
 #include "core/secretfile.h"
 #include "core/xmalloc.h"
 
@@ -623,17 +624,37 @@ static void base64_append(struct buf *out, const unsigned char *p, size_t n)
 	free(b);
 }
 
-int dkim_keygen(const char *type, const char *key_path, struct buf *txt, struct buf *err)
+static const char *const KEY_TYPE_NAME[] = {[DKIM_KEY_RSA] = "rsa", [DKIM_KEY_ED25519] = "ed25519"};
+static const struct nametab key_type_names = NAMETAB(KEY_TYPE_NAME);
+
+const char *dkim_key_type_name(enum dkim_key_type t)
 {
-	int rsa;
-	if (type != NULL && strcmp(type, "rsa") == 0) {
-		rsa = 1;
-	} else if (type != NULL && strcmp(type, "ed25519") == 0) {
-		rsa = 0;
-	} else {
+	return nametab_name(&key_type_names, (int)t);
+}
+
+int dkim_key_type_parse(const char *z, enum dkim_key_type *out)
+{
+	int v;
+	if (z == NULL || nametab_parse(&key_type_names, z, &v) < 0)
+		return -1;
+	*out = (enum dkim_key_type)v;
+	return 0;
+}
+
+int dkim_keygen(const char *type, const char *key_path, struct buf *txt, struct buf *err,
+		enum dkim_keygen_fail *why)
+{
+	enum dkim_keygen_fail fail_z;
+	if (why == NULL)
+		why = &fail_z;
+	enum dkim_key_type kt;
+	if (dkim_key_type_parse(type, &kt) < 0) {
 		buf_printf(err, "unknown key type '%s' (rsa or ed25519)", type ? type : "");
+		*why = DKIM_KEYGEN_BAD_TYPE;
 		return -1;
 	}
+	int rsa = kt == DKIM_KEY_RSA;
+	*why = DKIM_KEYGEN_CRYPTO;
 
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *pkey = NULL;
@@ -679,6 +700,7 @@ int dkim_keygen(const char *type, const char *key_path, struct buf *txt, struct 
 	 * verifying); O_NOFOLLOW: nor is a planted symlink followed. */
 	fd = open(key_path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
+		*why = errno == EEXIST ? DKIM_KEYGEN_EXISTS : DKIM_KEYGEN_CANTCREATE;
 		if (errno == EEXIST)
 			buf_printf(err, "%s: already exists; refusing to overwrite a key",
 				   key_path);
@@ -693,6 +715,7 @@ int dkim_keygen(const char *type, const char *key_path, struct buf *txt, struct 
 		saved = errno;
 	}
 	if (bad) {
+		*why = DKIM_KEYGEN_IOERR;
 		buf_printf(err, "%s: cannot write: %s", key_path, strerror(saved));
 		unlink(key_path); /* ours: O_EXCL created it */
 		goto out;

@@ -30,9 +30,27 @@ void dkim_signer_free(struct dkim_signer *s);
 int dkim_signer_sign(struct dkim_signer *s, const char *msg, size_t len, struct buf *out,
 		     struct buf *err);
 
-/* Generates a key: type "rsa" (2048 bits) or "ed25519"; writes the private
- * key PEM to key_path (mode 0600, never overwriting) and appends the DNS TXT
- * record value ("v=DKIM1; k=rsa; p=...") to txt. */
-int dkim_keygen(const char *type, const char *key_path, struct buf *txt, struct buf *err);
+/* The key types of dkim_keygen: "rsa" (2048 bits), "ed25519" (RFC 8463).
+ * dkim_key_type_parse: 0 and *out, or -1 for another name (or NULL). */
+enum dkim_key_type { DKIM_KEY_RSA = 0, DKIM_KEY_ED25519 };
+const char *dkim_key_type_name(enum dkim_key_type t);
+int dkim_key_type_parse(const char *z, enum dkim_key_type *out);
+
+/* Why dkim_keygen failed, decided where it happened (STYLE.md section 10):
+ * the caller picks its exit status from it, not from the message. */
+enum dkim_keygen_fail {
+	DKIM_KEYGEN_BAD_TYPE,	/* type is not a dkim_key_type name */
+	DKIM_KEYGEN_EXISTS,	/* key_path exists (a key is never overwritten) */
+	DKIM_KEYGEN_CANTCREATE, /* key_path cannot be created */
+	DKIM_KEYGEN_IOERR,	/* writing or syncing it failed (it is removed) */
+	DKIM_KEYGEN_CRYPTO,	/* the key could not be made or encoded */
+};
+
+/* Generates a key of type (a dkim_key_type name); writes the private key
+ * PEM to key_path (mode 0600, never overwriting) and appends the DNS TXT
+ * record value ("v=DKIM1; k=rsa; p=...") to txt. Returns 0, or -1 with the
+ * reason in err and, when why is not NULL, its kind in *why. */
+int dkim_keygen(const char *type, const char *key_path, struct buf *txt, struct buf *err,
+		enum dkim_keygen_fail *why);
 
 #endif

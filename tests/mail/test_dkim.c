@@ -304,7 +304,7 @@ static void sign_and_verify(const char *type, const char *selector, const char *
 	buf_init(&want, 4096);
 
 	/* The key: 0600, and the TXT value publishes its public half. */
-	assert_int_equal(dkim_keygen(type, key, &txt, &err), 0);
+	assert_int_equal(dkim_keygen(type, key, &txt, &err, NULL), 0);
 	struct stat st;
 	assert_int_equal(stat(key, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -481,7 +481,7 @@ static void test_key_file_mode(void **state)
 	buf_init(&txt, 4096);
 	buf_init(&err, 4096);
 	path(key, sizeof(key), "mode.pem");
-	assert_int_equal(dkim_keygen("ed25519", key, &txt, &err), 0);
+	assert_int_equal(dkim_keygen("ed25519", key, &txt, &err, NULL), 0);
 
 	static const mode_t modes[] = {0644, 0640, 0604, 0620};
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
@@ -508,13 +508,13 @@ static void test_keygen_refusals(void **state)
 	buf_init(&txt, 4096);
 	buf_init(&err, 4096);
 	path(key, sizeof(key), "once.pem");
-	assert_int_equal(dkim_keygen("rsa", key, &txt, &err), 0);
+	assert_int_equal(dkim_keygen("rsa", key, &txt, &err, NULL), 0);
 	struct stat before, after;
 	assert_int_equal(stat(key, &before), 0);
 
 	/* Never overwritten, whatever the type; txt untouched on failure. */
 	buf_reset(&txt);
-	assert_int_equal(dkim_keygen("ed25519", key, &txt, &err), -1);
+	assert_int_equal(dkim_keygen("ed25519", key, &txt, &err, NULL), -1);
 	assert_non_null(strstr(buf_cstr(&err), "already exists"));
 	assert_int_equal(txt.len, 0);
 	assert_int_equal(stat(key, &after), 0);
@@ -527,17 +527,17 @@ static void test_keygen_refusals(void **state)
 	path(target, sizeof(target), "target.pem");
 	assert_int_equal(symlink(target, link_path), 0);
 	buf_reset(&err);
-	assert_int_equal(dkim_keygen("ed25519", link_path, &txt, &err), -1);
+	assert_int_equal(dkim_keygen("ed25519", link_path, &txt, &err, NULL), -1);
 	assert_int_equal(access(target, F_OK), -1);
 
 	buf_reset(&err);
-	assert_int_equal(dkim_keygen("dsa", key, &txt, &err), -1);
+	assert_int_equal(dkim_keygen("dsa", key, &txt, &err, NULL), -1);
 	assert_non_null(strstr(buf_cstr(&err), "rsa or ed25519"));
-	assert_int_equal(dkim_keygen(NULL, key, &txt, &err), -1);
+	assert_int_equal(dkim_keygen(NULL, key, &txt, &err, NULL), -1);
 
 	char nodir[512];
 	path(nodir, sizeof(nodir), "no/such/dir.pem");
-	assert_int_equal(dkim_keygen("ed25519", nodir, &txt, &err), -1);
+	assert_int_equal(dkim_keygen("ed25519", nodir, &txt, &err, NULL), -1);
 	assert_int_equal(txt.len, 0);
 	buf_free(&txt);
 	buf_free(&err);
@@ -554,7 +554,7 @@ static void test_signer_refusals(void **state)
 	path(key, sizeof(key), "ok.pem");
 	path(junk, sizeof(junk), "junk.pem");
 	path(missing, sizeof(missing), "missing.pem");
-	assert_int_equal(dkim_keygen("ed25519", key, &txt, &err), 0);
+	assert_int_equal(dkim_keygen("ed25519", key, &txt, &err, NULL), 0);
 
 	write_file(junk,
 		   "-----BEGIN PRIVATE KEY-----\nnot base64 at all\n-----END PRIVATE KEY-----\n");
