@@ -207,6 +207,9 @@ static const struct conf_key KEYS[] = {
     {"summary", "hour", CT_INT, "6", -1, 23, NULL,
      "From this hour (UTC) on, serve's scheduler role queues the owners' daily summary of "
      "the day before, once a day; -1: never (run `listkeeper summary send` from cron)."},
+    {"archive", "addresses", CT_ENUM, "obfuscate", 0, 0, "obfuscate|hide",
+     "How the web archive shows an author's address beside their name: obfuscate (local at "
+     "domain) or hide (the name only)."},
     {"import", "batch", CT_INT, "10000", 1, 100000, NULL,
      "Rows per store transaction when `listkeeper import` starts; a long import doubles it, "
      "up to ten times, each batch ending by half of [store] busy_timeout_ms."},

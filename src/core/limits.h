@@ -80,12 +80,13 @@
 #define LK_MAX_COMMAND_TEXT (256u << 10) /* decoded body read for commands */
 
 /* the archive (lists/archive.h, intake/archmsg.c, web/archive*.c) */
-#define LK_ARCHIVE_MAX_SUBJECT 1024    /* decoded subject kept, bytes */
-#define LK_ARCHIVE_MAX_PARENTS 16      /* In-Reply-To and References ids tried */
-#define LK_ARCHIVE_MAX_TEXT (1u << 20) /* decoded text kept for the page and search */
-#define LK_ARCHIVE_MAX_ATTS 32	       /* attachments kept from one post */
-#define LK_ARCHIVE_MAX_QUERY 512       /* a search query, bytes */
-#define LK_ARCHIVE_PAGE 50	       /* posts or results on one page */
+#define LK_ARCHIVE_MAX_SUBJECT 1024	/* decoded subject kept, bytes */
+#define LK_ARCHIVE_MAX_PARENTS 16	/* In-Reply-To and References ids tried */
+#define LK_ARCHIVE_MAX_TEXT (1u << 20)	/* decoded text kept for the page and search */
+#define LK_ARCHIVE_MAX_ATTS 32		/* attachments kept from one post */
+#define LK_ARCHIVE_MAX_QUERY 512	/* a search query, bytes */
+#define LK_ARCHIVE_PAGE 50		/* posts or results on one page */
+#define LK_ARCHIVE_MAX_MBOX (64u << 20) /* a month's mbox download from the web */
 
 /* Content filters (intake/filter_*.c): the daemons' answers */
 #define LK_FILTER_MAX_CLAMD_REPLY 1024	      /* clamd's one-line verdict */

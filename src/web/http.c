@@ -42,6 +42,7 @@
 #include "core/num.h"
 #include "core/xmalloc.h"
 #include "store/store.h"
+#include "web/archive.h"
 #include "web/connguard.h"
 #include "web/form.h"
 #include "web/listpage.h"
@@ -353,6 +354,21 @@ static void count_visit(struct http_server *s, struct MHD_Connection *conn, cons
 	sodium_memzero(&ss, sizeof(ss));
 }
 
+/* An archive page (web/archive.h) with the request's query arguments. */
+static void archive_page(struct http_server *s, struct MHD_Connection *conn, const char *url,
+			 struct page *p)
+{
+	struct archive_env env = {s->site, thread_store(s),
+				  strcmp(conf_get(s->conf, "archive", "addresses"), "hide") == 0};
+	struct archive_args a = {0};
+	if (MHD_lookup_connection_value_n(conn, MHD_GET_ARGUMENT_KIND, "q", 1, &a.q, &a.q_len) !=
+	    MHD_YES)
+		a.q = NULL, a.q_len = 0;
+	a.order = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "order");
+	a.page = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "page");
+	archive_get(&env, url, &a, p);
+}
+
 static void listpage_env_of(struct http_server *s, struct listpage_env *env)
 {
 	memset(env, 0, sizeof(*env));
@@ -519,6 +535,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				prefs_get(&env, url, &p);
 			else
 				me_get(&env, url, &p);
+		} else if (archive_match(url)) {
+			archive_page(s, conn, url, &p);
 		} else if (stats_pixel_match(url)) {
 			stats_pixel(s->stats, url, &p);
 		} else if (stats_metrics_match(url)) {
