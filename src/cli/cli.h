@@ -83,6 +83,7 @@ int cmd_stats(struct cli *c, int argc, char **argv);
 int cmd_summary(struct cli *c, int argc, char **argv);
 int cmd_user(struct cli *c, int argc, char **argv);
 int cmd_token(struct cli *c, int argc, char **argv);
+int cmd_store(struct cli *c, int argc, char **argv);
 
 /* 1 if argv holds -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);

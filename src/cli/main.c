@@ -30,6 +30,7 @@ static const struct {
     {"send", cmd_send, "send a message to a list (a campaign)"},
     {"job", cmd_job, "list, show, pause, resume and cancel delivery jobs"},
     {"ledger", cmd_ledger, "verify the consent ledger's hash chain"},
+    {"store", cmd_store, "copy the SQLite store into PostgreSQL (migrate)"},
     {"stats", cmd_stats, "print the daily aggregate statistics (views, browsers, opens)"},
     {"dkim", cmd_dkim, "make a DKIM signing key and print its DNS record"},
     {"inject", cmd_inject, "handle one incoming message on stdin (an MTA's pipe transport)"},

@@ -595,6 +595,20 @@ int store_archive_delete(struct store *s, int64_t id);
  * rows leave the file (SQLite: FTS5 'optimize'; store_scrub after it). */
 int store_archive_compact(struct store *s);
 
+/* --- copying a store ------------------------------------------------------ */
+/* Copies the SQLite store that `from` names into the empty PostgreSQL store
+ * that `to` names (migrated first), every table row for row with its ids,
+ * sealed blobs as they are (nothing is opened), in one transaction: a copy
+ * that fails leaves the target as it was. Refuses a target that holds
+ * lists, subscribers or ledger events, and a source with rows in a table
+ * the target cannot hold. progress (may be NULL) is called now and then
+ * with a table's name and its rows copied so far of total. Then compares
+ * every table's row count in both. STORE_OK, or STORE_ERR / STORE_BUSY with
+ * the reason in err. */
+int store_copy_to_pg(const struct conf *from, const struct conf *to,
+		     void (*progress)(void *ctx, const char *table, int64_t done, int64_t total),
+		     void *ctx, struct buf *err);
+
 /* --- audit log (P8) ---------------------------------------------------- */
 int store_audit(struct store *s, int64_t time, const char *actor, const char *action,
 		int64_t list_id, int64_t subscriber_id, const char *detail);

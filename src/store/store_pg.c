@@ -22,9 +22,13 @@
  * that the dead row versions of an erasure are pruned (the erasure itself is
  * the row delete, and the person's data key goes with the row: what is left
  * of it in free space or old WAL segments is sealed under a key no one has);
- * store_checkpoint does nothing (PostgreSQL checkpoints by itself); every
- * commit is synced (synchronous_commit stays on), so store_set_durable and
- * store_sync have nothing to do.
+ * store_checkpoint does nothing (PostgreSQL checkpoints by itself).
+ * Commits are asynchronous (synchronous_commit off), as SQLite's
+ * synchronous=NORMAL: a crash of the process loses nothing, one of the
+ * machine may lose the last ones, never more; store_set_durable(on) syncs
+ * every commit (the intake's 250), store_sync commits a write of its own
+ * synchronously, which makes every earlier commit durable (PostgreSQL
+ * flushes the WAL in order), and store_scrub does that first too.
  *
  * The password never comes from the configuration: a DSN with password= is
  * refused; libpq reads it from PGPASSFILE or ~/.pgpass (mode 0600).
@@ -188,8 +192,10 @@ static void set_conn_error(struct pg_store *q, const char *what)
 	bsnprintf(q->err, sizeof(q->err), "%s: the PostgreSQL server is unreachable: %s", what, m);
 }
 
+static int conn_setup(struct pg_store *q);
+
 /* Outside a transaction, a lost connection is made anew (its prepared
- * statements with it). 0 if connected. */
+ * statements and settings with it). 0 if connected. */
 static int ensure_conn(struct pg_store *q, const char *what)
 {
 	if (q->conn != NULL && PQstatus(q->conn) == CONNECTION_OK)
@@ -205,7 +211,7 @@ static int ensure_conn(struct pg_store *q, const char *what)
 		set_conn_error(q, what);
 		return -1;
 	}
-	return 0;
+	return conn_setup(q) == STORE_OK ? 0 : -1;
 }
 
 /* The store result of a failed statement, its message in q->err. */
@@ -457,6 +463,8 @@ static int pg_schema_version(struct store *s, int64_t *v)
 	return schema_version(P(s), v);
 }
 
+static int pg_sync(struct store *s);
+
 static int pg_scrub(struct store *s)
 {
 	struct pg_store *q = P(s);
@@ -465,6 +473,9 @@ static int pg_scrub(struct store *s)
 		return STORE_OK;
 	}
 	q->scrub_due = 0;
+	int rs = pg_sync(s); /* the erasure durable first */
+	if (rs != STORE_OK)
+		return rs;
 	/* VACUUM cannot run inside a transaction block: each on its own */
 	static const char *const T[] = {"VACUUM subscribers",	 "VACUUM subscriptions",
 					"VACUUM consent_events", "VACUUM held",
@@ -489,11 +500,16 @@ static int pg_checkpoint(struct store *s)
 
 static int pg_set_durable(struct store *s, int on)
 {
-	(void)s;
-	(void)on;
-	return STORE_OK; /* every commit is synced */
+	struct pg_store *q = P(s);
+	q->durable = on != 0;
+	return pg_exec(q, on ? "SET synchronous_commit = on" : "SET synchronous_commit = off",
+		       "set durable");
 }
 
+static int pg_write_check(struct store *s);
+
+/* A write of our own committed synchronously: its commit record is flushed
+ * with everything before it. */
 static int pg_sync(struct store *s)
 {
 	struct pg_store *q = P(s);
@@ -501,7 +517,13 @@ static int pg_sync(struct store *s)
 		bsnprintf(q->err, sizeof(q->err), "sync: inside a transaction");
 		return STORE_ERR;
 	}
-	return STORE_OK;
+	if (q->durable)
+		return STORE_OK;
+	int r = pg_exec(q, "SET synchronous_commit = on", "sync");
+	if (r == STORE_OK)
+		r = pg_write_check(s);
+	int r2 = pg_exec(q, "SET synchronous_commit = off", "sync");
+	return r != STORE_OK ? r : r2;
 }
 
 static int pg_set_batch(struct store *s, int on)
@@ -1046,6 +1068,18 @@ static int check_dsn(const char *dsn, struct buf *err)
 	return 0;
 }
 
+/* The session's settings (again after a reconnect). */
+static int conn_setup(struct pg_store *q)
+{
+	char sql[200];
+	bsnprintf(sql, sizeof(sql),
+		  "SET lock_timeout = %lld; SET statement_timeout = %lld; "
+		  "SET synchronous_commit = %s; SET client_min_messages = warning",
+		  (long long)q->lock_timeout_ms, (long long)q->statement_timeout_ms,
+		  q->durable ? "on" : "off");
+	return pg_exec(q, sql, "set up the connection");
+}
+
 static struct pg_store *pg_connect(const struct conf *c, struct buf *err)
 {
 	const char *dsn = conf_get(c, "store", "dsn");
@@ -1068,12 +1102,7 @@ static struct pg_store *pg_connect(const struct conf *c, struct buf *err)
 		free(q);
 		return NULL;
 	}
-	char sql[160];
-	bsnprintf(sql, sizeof(sql),
-		  "SET lock_timeout = %lld; SET statement_timeout = %lld; "
-		  "SET synchronous_commit = on; SET client_min_messages = warning",
-		  (long long)q->lock_timeout_ms, (long long)q->statement_timeout_ms);
-	if (pg_exec(q, sql, "set up the connection") != STORE_OK) {
+	if (conn_setup(q) != STORE_OK) {
 		buf_puts(err, q->err);
 		pg_close(&q->base);
 		return NULL;

@@ -27,6 +27,7 @@ struct pg_store {
 	int depth;     /* transaction nesting */
 	int aborted;   /* a statement failed: PostgreSQL refuses the rest until a rollback */
 	int batch;     /* store_set_batch */
+	int durable;   /* store_set_durable: every commit synced */
 	int doomed;    /* batch mode: an inner rollback came after a write */
 	int scrub_due; /* store_scrub inside a transaction: after its commit */
 	int ledger_dirty;

@@ -96,6 +96,9 @@ struct sqlite_store {
 struct sqlite_store *sqlite_connect(const char *path, const struct conf *c, int create,
 				    struct buf *err);
 
+/* The spool file of the database at db (DB-spool.db for DB.db). Allocated. */
+char *sqlite_spool_path(const char *db);
+
 /* Records the SQLite error in q->err; STORE_BUSY for a locked database. */
 int sqlite_fail(struct sqlite_store *q, const char *what);
 /* STORE_ERR unless a transaction is open (writes need one). */

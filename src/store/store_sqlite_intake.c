@@ -284,7 +284,7 @@ int sq_ledger_counts(struct store *s, int64_t list_id, int64_t from, int64_t to,
 
 /* The spool file of the database at db: DB-spool.db for DB.db, else
  * DB-spool.db for DB. Allocated. */
-static char *spool_path(const char *db)
+char *sqlite_spool_path(const char *db)
 {
 	size_t n = strlen(db);
 	if (n > 3 && strcmp(db + n - 3, ".db") == 0)
@@ -334,7 +334,7 @@ static int adopt_old_rows(struct sqlite_store *q, const char *db)
 struct store *store_sqlite_spool_open(const struct conf *c, struct buf *err)
 {
 	char *db = conf_get_path(c, "store", "path");
-	char *path = spool_path(db);
+	char *path = sqlite_spool_path(db);
 	struct sqlite_store *q = sqlite_connect(path, c, 1, err);
 	free(path);
 	if (q != NULL)
