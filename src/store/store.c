@@ -740,5 +740,6 @@ int store_archive_delete(struct store *s, int64_t id)
 }
 int store_archive_compact(struct store *s)
 {
-	return s->ops->archive_compact != NULL ? s->ops->archive_compact(s) : STORE_ERR;
+	NEED_OP(s, archive_compact);
+	return s->ops->archive_compact(s);
 }

@@ -987,6 +987,10 @@ static const struct store_ops PG_OPS = {
     .stats_each = pgm_stats_each,
     .stats_total = pgm_stats_total,
     .audit = pg_audit,
+    /* the rest of the archive (archive_insert, _get, _each, _search...) and
+     * the staff operations: NULL, "not supported by the postgresql store yet" */
+    .archive_by_author = pgm_archive_by_author,
+    .archive_containing = pgm_archive_containing,
 };
 
 /* --- opening ----------------------------------------------------------------- */

@@ -95,7 +95,7 @@ static const struct table TABLES[] = {
  * the list names are copied; sqlite_sequence is read for the sequences. */
 static int copied(const char *name)
 {
-	if (strcmp(name, "sqlite_sequence") == 0)
+	if (strncmp(name, "sqlite_", 7) == 0) /* SQLite's own: the schema, sequences */
 		return 1;
 	for (size_t i = 0; i < NTABLES; i++)
 		if (strcmp(TABLES[i].name, name) == 0 && strcmp(name, "intake_spool") != 0)
@@ -291,7 +291,11 @@ static int unknown_tables(struct copy *c)
 {
 	sqlite3_stmt *st;
 	int rc = STORE_OK;
-	if (sqlite3_prepare_v2(c->db, "SELECT name FROM main.sqlite_master WHERE type = 'table'",
+	/* tables and virtual tables (an FTS5 index counts its rows); not the
+	 * shadow tables a virtual table keeps its data in */
+	if (sqlite3_prepare_v2(c->db,
+			       "SELECT name FROM pragma_table_list WHERE schema = 'main' AND "
+			       "type IN ('table', 'virtual')",
 			       -1, &st, NULL) != SQLITE_OK)
 		return sq_err(c, "tables");
 	while (rc == STORE_OK && sqlite3_step(st) == SQLITE_ROW) {

@@ -147,5 +147,9 @@ int pgm_stats_get(struct store *s, int64_t day, int64_t list_id, const char *cou
 int pgm_stats_each(struct store *s, int64_t from, int64_t to, int64_t list_id,
 		   int (*cb)(void *, const struct stat_rec *), void *ctx);
 int pgm_stats_total(struct store *s, const char *counter, int64_t *value);
+int pgm_archive_by_author(struct store *s, const uint8_t hash[HASH_LEN],
+			  int (*cb)(void *, const struct archive_rec *), void *ctx);
+int pgm_archive_containing(struct store *s, const char *needle,
+			   int (*cb)(void *, const struct archive_rec *), void *ctx);
 
 #endif

@@ -565,3 +565,28 @@ int pgm_stats_total(struct store *s, const char *counter, int64_t *value)
 	PQclear(res);
 	return STORE_OK;
 }
+
+/* --- the archive ------------------------------------------------------------------- */
+
+/* The PostgreSQL store has no archive yet: archive_insert is not supported
+ * (store.c answers so), so no post is ever in it, and a person's erasure
+ * finds none of theirs and none about them. */
+int pgm_archive_by_author(struct store *s, const uint8_t hash[HASH_LEN],
+			  int (*cb)(void *, const struct archive_rec *), void *ctx)
+{
+	(void)s;
+	(void)hash;
+	(void)cb;
+	(void)ctx;
+	return STORE_OK;
+}
+
+int pgm_archive_containing(struct store *s, const char *needle,
+			   int (*cb)(void *, const struct archive_rec *), void *ctx)
+{
+	(void)s;
+	(void)needle;
+	(void)cb;
+	(void)ctx;
+	return STORE_OK;
+}

@@ -32,7 +32,7 @@ set +e
 lk store migrate --to postgresql --dsn "$dsn" > "$T/out" 2> "$T/err"
 rc=$?
 set -e
-cat "$T/out"
+cat "$T/out" "$T/err" >&2
 check "store migrate exits 0" [ "$rc" -eq 0 ]
 check "it says copied and verified" grep -q "copied and verified" "$T/out"
 check "it shows progress per table" grep -q "^store migrate: subscribers 38/38" "$T/err"
@@ -48,6 +48,8 @@ check "the erased person is gone" bash -c "! grep -q p3@example.org '$T/news.pg'
 check "the erased person stays suppressed" bash -c "! \"\$LK\" sub add news p3@example.org >/dev/null 2>&1"
 check "a new subscriber can be added" lk sub add news new@example.org
 check "and is listed" bash -c "\"\$LK\" sub ls news | grep -q new@example.org"
+check "a person is erased on PostgreSQL" lk person erase p4@example.org --yes
+check "and is gone from the list" bash -c "! \"\$LK\" sub ls news | grep -q p4@example.org"
 check "the ledger still verifies after new events" lk ledger verify
 
 unset LISTKEEPER_STORE_BACKEND LISTKEEPER_STORE_DSN
