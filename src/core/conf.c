@@ -204,6 +204,16 @@ static const struct conf_key KEYS[] = {
      "list's address) or poster (the From address)."},
     {"post", "hold_days", CT_INT, "14", 1, 365, NULL,
      "A held post not approved, rejected or discarded by then is deleted with its data."},
+    {"dmarc", "mitigation", CT_ENUM, "munge", 0, 0, "munge|none",
+     "What a distributed post From a domain whose DMARC policy is reject or quarantine "
+     "gets: munge (From \"NAME via LIST\" <LIST@DOMAIN>, the poster in Reply-To and "
+     "X-Original-From) or none."},
+    {"dmarc", "override", CT_STR, "", 0, 0, NULL,
+     "Policies known here, looked at before DNS: DOMAIN=reject|quarantine|none, comma "
+     "separated (for tests and offline sites)."},
+    {"dmarc", "dns", CT_BOOL, "yes", 0, 0, NULL,
+     "Look the policy up in DNS (the TXT record of _dmarc.DOMAIN and of its parents) when "
+     "[dmarc] override does not name the domain."},
     {"summary", "hour", CT_INT, "6", -1, 23, NULL,
      "From this hour (UTC) on, serve's scheduler role queues the owners' daily summary of "
      "the day before, once a day; -1: never (run `listkeeper summary send` from cron)."},

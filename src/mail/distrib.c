@@ -279,6 +279,91 @@ static int list_headers(const struct distrib_list *dl, struct buf *out)
 	return rc;
 }
 
+/* The address part of a From value: inside the last <...>, or the whole
+ * value trimmed. */
+static struct str addr_of(struct str v)
+{
+	for (size_t i = v.len; i-- > 0;) {
+		if (v.ptr[i] != '>')
+			continue;
+		for (size_t j = i; j-- > 0;)
+			if (v.ptr[j] == '<')
+				return (struct str){v.ptr + j + 1, i - j - 1};
+		break;
+	}
+	return str_trim(v);
+}
+
+int distrib_from_domain(const char *msg, size_t len, char *out, size_t cap)
+{
+	size_t pos = 0;
+	struct field f;
+	struct buf norm;
+	buf_init(&norm, LK_MAX_MESSAGE + 1);
+	put_crlf(&norm, msg, len);
+	int rc = -1;
+	while (!norm.err &&
+	       next_field(norm.data != NULL ? norm.data : "", norm.len, &pos, &f) == 1) {
+		if (!is(&f, "From"))
+			continue;
+		struct str a = addr_of(f.val);
+		size_t at = a.len;
+		while (at > 0 && a.ptr[at - 1] != '@')
+			at--;
+		size_t n = a.len - at;
+		if (at == 0 || n == 0 || n >= cap)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			char c = a.ptr[at + i];
+			if ((unsigned char)c <= ' ' || c == '>' || c == '<' ||
+			    (unsigned char)c >= 0x7f)
+				goto out;
+			out[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+		}
+		out[n] = '\0';
+		rc = 0;
+		break;
+	}
+out:
+	buf_free(&norm);
+	return rc;
+}
+
+/* From: "NAME via TITLE" <LIST@DOMAIN> and X-Original-From (DMARC munging,
+ * as Mailman 3's dmarc_moderation_action = munge_from). NAME: the phrase
+ * before the poster's <address> kept as it is (a phrase of atoms, a quoted
+ * string or encoded words), or the address's local part. */
+static void munged_from(const struct distrib_list *dl, struct str from, struct buf *out)
+{
+	struct str a = addr_of(from);
+	struct str name = {from.ptr, 0};
+	for (size_t i = 0; i < from.len; i++)
+		if (from.ptr[i] == '<') {
+			name = str_trim((struct str){from.ptr, i});
+			break;
+		}
+	buf_puts(out, "From: ");
+	if (name.len > 0 && memchr(name.ptr, '\r', name.len) == NULL) {
+		buf_append(out, name.ptr, name.len);
+	} else {
+		size_t at = 0;
+		while (at < a.len && a.ptr[at] != '@')
+			at++;
+		if (encode_header_phrase(out, a.ptr, at, 6) < 0)
+			buf_puts(out, "someone");
+	}
+	buf_puts(out, " via ");
+	const char *t = dl->title != NULL && dl->title[0] ? dl->title : dl->name;
+	if (encode_header_phrase(out, t, strlen(t), 0) < 0)
+		buf_puts(out, dl->name);
+	buf_puts(out, " <");
+	if (listaddr_build(out, LISTADDR_POST, dl->name, dl->domain, NULL) < 0)
+		out->err = 1;
+	buf_puts(out, ">\r\nX-Original-From:");
+	buf_append(out, from.ptr, from.len);
+	buf_puts(out, "\r\n");
+}
+
 static int fail(struct buf *out, size_t start, struct buf *err, const char *why)
 {
 	buf_truncate(out, start);
@@ -338,7 +423,9 @@ int distrib_prepare(const struct distrib_list *dl, const char *msg, size_t len, 
 	while (next_field(h, n, &pos, &f) == 1) {
 		if (dropped(&f))
 			continue;
-		if (is(&f, "Reply-To") && dl->reply_to != DISTRIB_REPLY_NONE)
+		if (is(&f, "Reply-To") && (dl->reply_to != DISTRIB_REPLY_NONE || dl->munge_from))
+			continue;
+		if (is(&f, "From") && dl->munge_from)
 			continue;
 		if (wrap && content_field(&f)) {
 			buf_append(&moved, f.all.ptr, f.all.len);
@@ -366,12 +453,14 @@ int distrib_prepare(const struct distrib_list *dl, const char *msg, size_t len, 
 		buf_printf(out, "Subject: %s (no subject)\r\n", tag);
 	if (!has_msgid && dl->message_id != NULL)
 		buf_printf(out, "Message-ID: %s\r\n", dl->message_id);
+	if (dl->munge_from)
+		munged_from(dl, from, out);
 	if (dl->reply_to == DISTRIB_REPLY_LIST) {
 		buf_puts(out, "Reply-To: ");
 		if (listaddr_build(out, LISTADDR_POST, dl->name, dl->domain, NULL) < 0)
 			out->err = 1;
 		buf_puts(out, "\r\n");
-	} else if (dl->reply_to == DISTRIB_REPLY_POSTER && from.len > 0) {
+	} else if ((dl->reply_to == DISTRIB_REPLY_POSTER || dl->munge_from) && from.len > 0) {
 		buf_puts(out, "Reply-To:");
 		buf_append(out, from.ptr, from.len);
 		buf_puts(out, "\r\n");

@@ -50,7 +50,16 @@ struct distrib_list {
 	const char *footer;	 /* the list's footer and postal address: whether */
 	const char *postal;	 /* the footer is ASCII decides how it is added */
 	const char *message_id;	 /* "<x@y>" for a post that has none */
+	/* DMARC mitigation (mail/dmarc.h): From becomes "NAME via TITLE"
+	 * <LIST@DOMAIN>, the poster's From goes into Reply-To (or Cc when
+	 * reply_to is list) and X-Original-From */
+	int munge_from;
 };
+
+/* The domain of the post's From address (the text after the last '@' of
+ * its first address, lower-cased) into out (cap bytes). 0, or -1 when the
+ * header has no From or it names no domain. */
+int distrib_from_domain(const char *msg, size_t len, char *out, size_t cap);
 
 /* Appends the prepared post to out. 0, or -1 with the reason in err (a
  * header block it does not take, or a limit) and out as it was. */

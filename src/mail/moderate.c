@@ -21,6 +21,7 @@
 #include "lists/jobs.h"
 #include "core/address.h"
 #include "mail/distrib.h"
+#include "mail/dmarc.h"
 #include "mail/listaddr.h"
 
 static const char *const ACTION_NAMES[] = {"approve", "reject", "discard"};
@@ -63,6 +64,15 @@ int moderate_distribute(struct lists_ctx *x, const struct conf *conf, const stru
 	    .footer = l->footer,
 	    .postal = l->postal_address,
 	};
+	char dom[LK_MAX_DOMAIN + 1];
+	if (strcmp(conf_get(conf, "dmarc", "mitigation"), "munge") == 0 &&
+	    distrib_from_domain(msg, len, dom, sizeof(dom)) == 0) {
+		enum dmarc_policy p = dmarc_policy(conf, dom);
+		dl.munge_from = p != DMARC_NONE;
+		if (dl.munge_from)
+			log_info("event=dmarc-munge list=%s policy=%s", l->name,
+				 dmarc_policy_name(p));
+	}
 	int r = STORE_ERR;
 	if (listaddr_message_id(&mid, 0, 0, l->domain) < 0) {
 		buf_puts(err, "no Message-ID can be made for the list's domain");

@@ -93,6 +93,23 @@ rc=$(LISTKEEPER_POST_MAX_MESSAGE_KB=1 inject club@lists.example.org "$f")
 check "over [post] max_message_kb: inject exits 65" [ "$rc" = 65 ]
 settle_club probe@example.org
 check "the loop and the big post went to nobody" [ "$(n_got "Loop")$(n_got "Big one")" = 00 ]
+# DMARC: a post From a domain with p=reject (an owner's: owners may post)
+# goes out From the list, the poster in Reply-To and X-Original-From.
+lk list set club owners boss@example.org,carol@strict.example >/dev/null
+f=$(msg 'Carol <carol@strict.example>' 'Strict domain' 'From a p=reject domain')
+check "inject a post From a p=reject domain: exit 0" [ "$(inject club@lists.example.org "$f")" = 0 ]
+check "it reaches both members" eventually '[ "$(n_got "Strict domain")" = 2 ]'
+python3 - "$T/out/new" > "$T/dmarc.out" <<'PY' || true
+import email, email.policy, os, sys
+d = sys.argv[1]
+for f in os.listdir(d):
+    m = email.message_from_binary_file(open(os.path.join(d, f), "rb"), policy=email.policy.default)
+    if "Strict domain" in str(m["Subject"]) and "bob@" in m["Delivered-To"]:
+        print(f"from={m['From']}"); print(f"reply_to={m['Reply-To']}"); print(f"orig={m['X-Original-From']}")
+PY
+check "munged: From is the list's" grep -qxF 'from=Carol via The Club <club@lists.example.org>' "$T/dmarc.out"
+check "munged: Reply-To the poster" grep -qxF 'reply_to=Carol <carol@strict.example>' "$T/dmarc.out"
+check "munged: X-Original-From" grep -qxF 'orig=Carol <carol@strict.example>' "$T/dmarc.out"
 check "no address in the log" bash -c "! grep -q 'ann@\|bob@\|eve@' '$T/serve.log'"
 
 finish

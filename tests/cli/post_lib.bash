@@ -3,7 +3,8 @@
 # settings. post_setup makes the discussion list club (members post; owner
 # boss@; a footer and a postal address) with two members, ann@ and bob@,
 # and starts `serve --role intake --role delivery` (intake_lib.bash) whose
-# mail goes into the Maildir $T/out.
+# mail goes into the Maildir $T/out; strict.example publishes DMARC
+# p=reject ([dmarc] override).
 post_setup() {
   lk list create club --title "The Club" --kind discussion --postal-address "1 Main St" \
     --posting-policy members >/dev/null
@@ -11,6 +12,8 @@ post_setup() {
   lk list set club footer "Be kind." >/dev/null
   printf 'email,name\nann@example.org,Ann\nbob@example.org,Bob\n' > "$T/p.csv"
   lk import club "$T/p.csv" --confirmed --consent-note test >/dev/null
+  # no DNS in the tests: the DMARC policies are [dmarc] override's
+  export LISTKEEPER_DMARC_DNS=no LISTKEEPER_DMARC_OVERRIDE="strict.example=reject"
   . "$(dirname "$0")/intake_lib.bash"
   intake_serve
 }

@@ -86,7 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  NULL,
 				  sel & 8 ? "Caf\xc3\xa9" : "",
 				  "",
-				  "<n@lists.example.org>"};
+				  "<n@lists.example.org>",
+				  sel & 4};
 	struct distrib_rcpt rc = {"https://l/u/T", "team-unsubscribe+T@lists.example.org",
 				  "https://l/p/T", dl.footer, ""};
 	struct buf post, out, err;

@@ -28,8 +28,8 @@ static const struct distrib_rcpt RCPT = {"https://l.example.org/u/TOK", "club-un
  * RCPT into out; asserts both succeed. */
 static void run(const char *msg, enum distrib_reply_to rt, struct buf *out)
 {
-	struct distrib_list dl = {"club",     "x.org",	   "The Club",	 1, rt, NULL,
-				  "Be kind.", "1 Main St", "<new@x.org>"};
+	struct distrib_list dl = {"club",     "x.org",	   "The Club",	  1, rt, NULL,
+				  "Be kind.", "1 Main St", "<new@x.org>", 0};
 	struct buf post, err;
 	buf_init(&post, LK_MAX_MESSAGE);
 	buf_init(&err, 256);
@@ -137,8 +137,8 @@ static void test_bodies(void **state)
 	assert_int_equal(count(&out, "Content-Transfer-Encoding: quoted-printable"), 2);
 	buf_reset(&out);
 	/* a non-ASCII footer stays out of a 7bit text: wrapped */
-	struct distrib_list dl = {"club", "x.org",	 "", 0,		 DISTRIB_REPLY_NONE,
-				  NULL,	  "Caf\xc3\xa9", "", "<n@x.org>"};
+	struct distrib_list dl = {"club", "x.org",	 "", 0,		  DISTRIB_REPLY_NONE,
+				  NULL,	  "Caf\xc3\xa9", "", "<n@x.org>", 0};
 	struct buf post, err;
 	buf_init(&post, LK_MAX_MESSAGE);
 	buf_init(&err, 256);
@@ -151,6 +151,38 @@ static void test_bodies(void **state)
 	buf_free(&out);
 }
 
+/* DMARC munging: From is the list's, the poster in Reply-To and
+ * X-Original-From; the domain of a From is read. */
+static void test_munge(void **state)
+{
+	(void)state;
+	struct distrib_list dl = {"club", "x.org", "The Club", 1,	    DISTRIB_REPLY_NONE,
+				  NULL,	  "",	   "",	       "<n@x.org>", 1};
+	struct buf post, err;
+	buf_init(&post, LK_MAX_MESSAGE);
+	buf_init(&err, 256);
+	const char *m =
+	    "From: \"Ann A.\" <ann@Strict.Example>\nReply-To: other@y.org\nSubject: s\n\nhi\n";
+	assert_int_equal(distrib_prepare(&dl, m, strlen(m), &post, &err), 0);
+	if (!has(&post, "From: \"Ann A.\" via \"The Club\" <club@x.org>\r\n"))
+		fail_msg("%s", buf_cstr(&post));
+	assert_true(has(&post, "X-Original-From: \"Ann A.\" <ann@Strict.Example>\r\n"));
+	assert_true(has(&post, "Reply-To: \"Ann A.\" <ann@Strict.Example>\r\n"));
+	assert_int_equal(count(&post, "From: "), 2); /* From and X-Original-From */
+	assert_false(has(&post, "other@y.org"));
+	char d[64];
+	assert_int_equal(distrib_from_domain(m, strlen(m), d, sizeof(d)), 0);
+	assert_string_equal(d, "strict.example");
+	buf_reset(&post);
+	const char *bare = "From: bob@q.example\n\nhi\n";
+	assert_int_equal(distrib_prepare(&dl, bare, strlen(bare), &post, &err), 0);
+	if (!has(&post, "From: \"bob\" via \"The Club\" <club@x.org>\r\n"))
+		fail_msg("%s", buf_cstr(&post));
+	assert_int_equal(distrib_from_domain("Subject: x\n\n", 13, d, sizeof(d)), -1);
+	buf_free(&post);
+	buf_free(&err);
+}
+
 static void test_refused(void **state)
 {
 	(void)state;
@@ -159,8 +191,8 @@ static void test_refused(void **state)
 	    ": no name\n\nbody\n",
 	    "From: a@y.org\nBad Name: x\n\nbody\n",
 	};
-	struct distrib_list dl = {"club", "x.org", "", 1,	   DISTRIB_REPLY_NONE,
-				  NULL,	  "",	   "", "<n@x.org>"};
+	struct distrib_list dl = {"club", "x.org", "", 1,	    DISTRIB_REPLY_NONE,
+				  NULL,	  "",	   "", "<n@x.org>", 0};
 	struct buf post, err;
 	buf_init(&post, LK_MAX_MESSAGE);
 	buf_init(&err, 256);
@@ -179,9 +211,8 @@ static void test_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_headers),
-	    cmocka_unit_test(test_subject_and_ids),
-	    cmocka_unit_test(test_bodies),
+	    cmocka_unit_test(test_headers), cmocka_unit_test(test_subject_and_ids),
+	    cmocka_unit_test(test_bodies),  cmocka_unit_test(test_munge),
 	    cmocka_unit_test(test_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
