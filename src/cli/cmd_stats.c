@@ -221,7 +221,8 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	       "domain\n(big providers by name, all others as \"other\")\n");
 	if (g.refused.n == 0)
 		printf("  none counted\n");
-	qsort(g.refused.s, g.refused.n, sizeof(*g.refused.s), by_day_value);
+	else
+		qsort(g.refused.s, g.refused.n, sizeof(*g.refused.s), by_day_value);
 	for (size_t i = 0; i < g.refused.n; i++)
 		printf("  %-10s  %-16s %10" PRId64 "\n", g.refused.s[i].a, g.refused.s[i].b,
 		       g.refused.s[i].v);
