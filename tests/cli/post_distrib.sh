@@ -13,6 +13,8 @@ kill_at_exit lock_pid
 
 lk init --dir "$T" --domain lists.example.org >/dev/null
 export LISTKEEPER_DELIVERY_RELAY="maildir:$T/out" LISTKEEPER_LOG_LEVEL=info
+rsa_txt=$(lk dkim keygen rsa1 --type rsa | sed -n 's/^  value: //p')
+export LISTKEEPER_DKIM_SELECTOR=rsa1 LISTKEEPER_DKIM_KEY_FILE=dkim-rsa1.pem
 . "$(dirname "$0")/post_lib.bash"
 post_setup
 # settle_club WHO: intake_lib's settle, through club-request@
@@ -110,6 +112,30 @@ PY
 check "munged: From is the list's" grep -qxF 'from=Carol via The Club <club@lists.example.org>' "$T/dmarc.out"
 check "munged: Reply-To the poster" grep -qxF 'reply_to=Carol <carol@strict.example>' "$T/dmarc.out"
 check "munged: X-Original-From" grep -qxF 'orig=Carol <carol@strict.example>' "$T/dmarc.out"
+# Every distribution is signed by the list (d= its domain), and the
+# signature verifies with dkimpy (python3-dkim), the munged one too.
+cat >"$T/verify.py" <<'PY'
+import sys, dkim
+rec = sys.argv[1].encode()
+def dns(name, timeout=5):
+    return rec if name.rstrip(b".") == b"rsa1._domainkey.lists.example.org" else None
+for path in sys.argv[2:]:
+    raw = open(path, "rb").read()
+    # the Maildir relay writes LF line ends and its Return-Path and Delivered-To first
+    msg = b"\r\n".join(l for l in raw.split(b"\n")[:-1]
+                       if not l.startswith((b"Return-Path:", b"Delivered-To:"))) + b"\r\n"
+    if b"List-Id:" not in msg:
+        continue  # notices and replies are not distributions
+    d = dkim.DKIM(msg)
+    try:
+        ok = d.verify(dnsfunc=dns)
+    except dkim.ValidationError:
+        ok = False
+    print("pass" if ok and b"d=lists.example.org" in msg else "fail")
+PY
+out=$(/usr/bin/python3 "$T/verify.py" "$rsa_txt" "$T"/out/new/* 2>&1)
+check "every distribution is DKIM-signed d=lists.example.org and verifies (dkimpy)" \
+  bash -c "[ \"\$(grep -c '^pass$' <<<'$out')\" -ge 6 ] && ! grep -qv '^pass$' <<<'$out'"
 check "no address in the log" bash -c "! grep -q 'ann@\|bob@\|eve@' '$T/serve.log'"
 
 finish
