@@ -30,10 +30,10 @@ pg_start() {
     echo "pg_lib: initdb failed:" >&2; cat "$PG_DIR/initdb.log" >&2; return 1
   fi
   # fsync off: a test server's data need not outlive a power loss
+  PG_OPTS="-c listen_addresses='' -c unix_socket_directories='$PG_DIR' -c fsync=off \
+    -c synchronous_commit=off -c full_page_writes=off -c max_connections=60 -c shared_buffers=32MB"
   if ! pg_as timeout 60 "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
-      -o "-c listen_addresses='' -c unix_socket_directories='$PG_DIR' -c fsync=off \
-          -c synchronous_commit=off -c full_page_writes=off -c max_connections=60 \
-          -c shared_buffers=32MB" start >/dev/null; then
+      -o "$PG_OPTS" start >/dev/null; then
     echo "pg_lib: the server did not start:" >&2; cat "$PG_DIR/server.log" >&2; return 1
   fi
   export PGHOST=$PG_DIR PGUSER=lk PGDATABASE=postgres
@@ -50,4 +50,15 @@ pg_stop() {
 pg_newdb() {
   psql -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$1\"" >/dev/null || return 1
   echo "host=$PGHOST user=$PGUSER dbname=$1"
+}
+# pg_down / pg_up: stops the server keeping its data, and starts it again
+# (a database that goes away and comes back)
+pg_down() {
+  local bin; bin=$(pg_bin) || return 1
+  pg_as timeout 30 "$bin/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 20 stop >/dev/null
+}
+pg_up() {
+  local bin; bin=$(pg_bin) || return 1
+  pg_as timeout 60 "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
+    -o "$PG_OPTS" start >/dev/null
 }
