@@ -1,10 +1,11 @@
 /*
- * cmd_serve.c - `listkeeper serve [--role web|delivery|intake|scheduler]...`: run the server
+ * cmd_serve.c - `listkeeper serve [--role web|delivery|intake|scheduler|admin]...`: run the server
  * in the foreground until SIGINT or SIGTERM.
  *
  * Roles: web, delivery, intake and scheduler (delivery/scheduler.h; all by
- * default). Each role gets the configuration and opens its
- * own store connections: roles share nothing but the store (DESIGN.md
+ * default), and admin (web/admin.h: the staff pages and the JSON API on a
+ * listener of their own, run only when asked for, so that a site opts in). Each role gets the
+ * configuration and opens its own store connections: roles share nothing but the store (DESIGN.md
  * section 2), so each can also run alone, as its own process or node.
  *
  * Signals: SIGINT and SIGTERM are blocked before any thread starts, so that
@@ -22,16 +23,18 @@
 #include "delivery/role.h"
 #include "delivery/scheduler.h"
 #include "intake/lmtp.h"
+#include "web/admin.h"
 #include "web/http.h"
 
 static const char USAGE[] =
-    "usage: listkeeper serve [--role web|delivery|intake|scheduler]...\n\n"
+    "usage: listkeeper serve [--role web|delivery|intake|scheduler|admin]...\n\n"
     "Runs the server in the foreground until SIGINT (Ctrl-C) or SIGTERM.\n"
     "  --role web       the web pages; address from [http] listen\n"
     "  --role delivery  sends jobs to [delivery] relay\n"
     "  --role intake    the LMTP server for bounces and unsubscribes; [lmtp] listen\n"
     "  --role scheduler timed work: the owners' daily summary at [summary] hour\n"
-    "Without --role, every role runs. Give --role more than once for several.\n";
+    "  --role admin     the admin pages and the JSON API; [admin] listen\n"
+    "Without --role, every role but admin runs. Give --role more than once for several.\n";
 
 int cmd_serve(struct cli *c, int argc, char **argv)
 {
@@ -39,7 +42,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		fputs(USAGE, stdout);
 		return 0;
 	}
-	int want_web = 0, want_delivery = 0, want_intake = 0, want_sched = 0;
+	int want_web = 0, want_delivery = 0, want_intake = 0, want_sched = 0, want_admin = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *role = NULL;
 		if (!strcmp(argv[i], "--role") && i + 1 < argc)
@@ -59,16 +62,18 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 			want_intake = 1;
 		} else if (!strcmp(role, "scheduler")) {
 			want_sched = 1;
+		} else if (!strcmp(role, "admin")) {
+			want_admin = 1;
 		} else {
 			fprintf(
 			    stderr,
 			    "listkeeper serve: role '%s' is not in this release (web, delivery, "
-			    "intake, scheduler)\n",
+			    "intake, scheduler, admin)\n",
 			    role);
 			return EX_USAGE;
 		}
 	}
-	if (!want_web && !want_delivery && !want_intake && !want_sched)
+	if (!want_web && !want_delivery && !want_intake && !want_sched && !want_admin)
 		want_web = want_delivery = want_intake = want_sched = 1;
 	c->migrate = 1; /* the schema is brought up to date on start */
 	int r = cli_open(c);
@@ -97,6 +102,11 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	struct lmtp_server *lmtp = NULL;
 	struct scheduler *sched = NULL;
 	if (want_web && http_listen_check(conf_get(c->conf, "http", "listen"), &err) < 0) {
+		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		return EX_CONFIG;
+	}
+	if (want_admin && admin_listen_check(conf_get(c->conf, "admin", "listen"), &err) < 0) {
 		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
 		buf_free(&err);
 		return EX_CONFIG;
@@ -135,7 +145,22 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		delivery_role_stop(delivery);
 		return EX_CONFIG;
 	}
+	struct admin_server *admin = NULL;
+	if (want_admin && (admin = admin_server_start(c->conf, &c->keys, &err)) == NULL) {
+		fprintf(stderr, "listkeeper: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		scheduler_stop(sched);
+		lmtp_server_stop(lmtp);
+		if (http != NULL)
+			http_server_stop(http);
+		delivery_role_stop(delivery);
+		return EX_OSERR;
+	}
 	buf_free(&err);
+	if (admin != NULL) {
+		log_info("serve: role=admin url=%s", admin_server_url(admin));
+		printf("listkeeper: admin at %s\n", admin_server_url(admin));
+	}
 	if (sched != NULL) {
 		log_info("serve: role=scheduler summary_hour=%lld",
 			 (long long)conf_get_int(c->conf, "summary", "hour"));
@@ -159,6 +184,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	if (sigwait(&set, &sig) != 0) /* only fails for a bad set: a bug */
 		log_warnx("serve: sigwait failed, stopping");
 	log_info("serve: signal=%d, stopping", sig);
+	admin_server_stop(admin);
 	scheduler_stop(sched);
 	lmtp_server_stop(lmtp);
 	if (http != NULL)

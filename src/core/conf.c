@@ -220,6 +220,23 @@ static const struct conf_key KEYS[] = {
     {"archive", "addresses", CT_ENUM, "obfuscate", 0, 0, "obfuscate|hide",
      "How the web archive shows an author's address beside their name: obfuscate (local at "
      "domain) or hide (the name only)."},
+    {"admin", "listen", CT_STR, "127.0.0.1:8081", 0, 0, NULL,
+     "Admin interface and JSON API (serve --role admin): IPV4:PORT or [IPV6]:PORT (port 0 "
+     "picks a free one). Keep it off the public interface, or behind a TLS proxy."},
+    {"admin", "session_idle_minutes", CT_INT, "30", 1, 1440, NULL,
+     "A sign-in session ends after this many minutes without a request."},
+    {"admin", "session_max_hours", CT_INT, "12", 1, 720, NULL,
+     "A sign-in session ends this many hours after the sign-in, however busy."},
+    {"admin", "login_per_account", CT_INT, "5", 1, 1000, NULL,
+     "Sign-in attempts per account per 15 minutes before each further one is answered only "
+     "after login_delay_ms (a delay, never a lockout)."},
+    {"admin", "login_per_network", CT_INT, "20", 1, 100000, NULL,
+     "Sign-in attempts per client network (an IPv4 address, an IPv6 /64) per 15 minutes "
+     "before each further one is delayed by login_delay_ms."},
+    {"admin", "login_delay_ms", CT_INT, "2000", 0, 60000, NULL,
+     "The delay of a sign-in attempt past login_per_account or login_per_network."},
+    {"admin", "audit_days", CT_INT, "365", 1, 3650, NULL,
+     "Days the audit log (sign-ins, views and exports of personal data, changes) is kept."},
     {"import", "batch", CT_INT, "10000", 1, 100000, NULL,
      "Rows per store transaction when `listkeeper import` starts; a long import doubles it, "
      "up to ten times, each batch ending by half of [store] busy_timeout_ms."},

@@ -300,11 +300,8 @@ static enum MHD_Result xff_line(void *cls, enum MHD_ValueKind kind, const char *
 	return MHD_YES;
 }
 
-/* The client's address: the peer, or behind [http] trusted_proxies the hop
- * in X-Forwarded-For (core/netaddr.h). Never stored or logged. 0, or -1 if
- * the library does not say. */
-static int client_addr(struct http_server *s, struct MHD_Connection *conn,
-		       struct sockaddr_storage *out)
+int http_client_addr(struct MHD_Connection *conn, const struct netaddr_cidr *proxies,
+		     size_t n_proxies, struct sockaddr_storage *out)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -313,11 +310,17 @@ static int client_addr(struct http_server *s, struct MHD_Connection *conn,
 		return -1;
 	struct buf xff;
 	buf_init(&xff, LK_HTTP_MAX_FORWARDED + 1);
-	if (s->n_proxies > 0 && netaddr_cidr_match(s->proxies, s->n_proxies, ci->client_addr))
+	if (n_proxies > 0 && netaddr_cidr_match(proxies, n_proxies, ci->client_addr))
 		MHD_get_connection_values(conn, MHD_HEADER_KIND, xff_line, &xff);
-	netaddr_forwarded_client(s->proxies, s->n_proxies, ci->client_addr, xff.data, xff.len, out);
+	netaddr_forwarded_client(proxies, n_proxies, ci->client_addr, xff.data, xff.len, out);
 	buf_free(&xff);
 	return out->ss_family == AF_INET || out->ss_family == AF_INET6 ? 0 : -1;
+}
+
+static int client_addr(struct http_server *s, struct MHD_Connection *conn,
+		       struct sockaddr_storage *out)
+{
+	return http_client_addr(conn, s->proxies, s->n_proxies, out);
 }
 
 /* The client's address as a rate limit key: the IPv4 address, or the /64 of
@@ -589,16 +592,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 /* Binds and listens ourselves, so that a taken port or a missing address is
  * reported plainly (libmicrohttpd would only return NULL), and so that port
  * 0 tells us which port we got. Fills url. Returns the socket or -1. */
-static int open_listener(const char *listen_z, const char *scheme, char *url, size_t url_cap,
-			 struct buf *err)
+int http_open_listener(const char *key, const char *listen_z, const char *scheme, char *url,
+		       size_t url_cap, struct buf *err)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	if (netaddr_parse_listen("[http] listen", listen_z, &ss, &sslen, err) < 0)
+	if (netaddr_parse_listen(key, listen_z, &ss, &sslen, err) < 0)
 		return -1;
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		buf_printf(err, "[http] listen = %s: socket: %s", listen_z, strerror(errno));
+		buf_printf(err, "%s = %s: socket: %s", key, listen_z, strerror(errno));
 		return -1;
 	}
 	int one = 1;
@@ -607,8 +610,7 @@ static int open_listener(const char *listen_z, const char *scheme, char *url, si
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, HTTP_BACKLOG) < 0) {
 		int e = errno;
-		buf_printf(err, "[http] listen = %s: cannot listen there: %s%s", listen_z,
-			   strerror(e),
+		buf_printf(err, "%s = %s: cannot listen there: %s%s", key, listen_z, strerror(e),
 			   e == EADDRINUSE ? " (another server holds the port; stop it or "
 					     "choose another port)"
 					   : "");
@@ -619,7 +621,7 @@ static int open_listener(const char *listen_z, const char *scheme, char *url, si
 	char host[INET6_ADDRSTRLEN];
 	unsigned port;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) < 0) {
-		buf_printf(err, "[http] listen = %s: getsockname: %s", listen_z, strerror(errno));
+		buf_printf(err, "%s = %s: getsockname: %s", key, listen_z, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -830,8 +832,8 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 	pthread_mutex_init(&s->mu, NULL); /* before the first request */
 	pthread_cond_init(&s->cv, NULL);
 	pthread_cond_init(&s->resumed, NULL);
-	int fd = open_listener(conf_get(conf, "http", "listen"), s->tls ? "https" : "http", s->url,
-			       sizeof(s->url), err);
+	int fd = http_open_listener("[http] listen", conf_get(conf, "http", "listen"),
+				    s->tls ? "https" : "http", s->url, sizeof(s->url), err);
 	if (fd >= 0) {
 		unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 				     (s->tls ? MHD_USE_TLS : 0);

@@ -53,4 +53,18 @@ const char *http_server_url(const struct http_server *s);
 /* Stops and frees; NULL does nothing. */
 void http_server_stop(struct http_server *s);
 
+/* For the other listener of the layer (web/admin.h):
+ * http_open_listener binds and listens on listen_z (the value of the key
+ * named key, for messages), non-blocking, and writes "SCHEME://HOST:PORT/"
+ * with the port bound into url; the socket, or -1 with what to fix in err.
+ * http_client_addr is the client of conn: the peer, or behind a proxy of
+ * proxies the hop in X-Forwarded-For (core/netaddr.h); 0, or -1. */
+struct MHD_Connection;
+struct netaddr_cidr;
+struct sockaddr_storage;
+int http_open_listener(const char *key, const char *listen_z, const char *scheme, char *url,
+		       size_t url_cap, struct buf *err);
+int http_client_addr(struct MHD_Connection *conn, const struct netaddr_cidr *proxies,
+		     size_t n_proxies, struct sockaddr_storage *out);
+
 #endif
