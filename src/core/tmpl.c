@@ -546,6 +546,9 @@ int tmpl_set_load_dir(struct tmpl_set *s, const char *dir, struct buf *err)
 int tmpl_set_add_builtins(struct tmpl_set *s, struct buf *err)
 {
 	for (const struct tmpl_builtin *b = tmpl_builtins; b->name != NULL; b++) {
+		size_t n = strlen(b->name);
+		if (n > 5 && !strcmp(b->name + n - 5, ".json"))
+			continue; /* served as it is (the OpenAPI document), not a template */
 		char origin[LK_TMPL_MAX_NAME + 16];
 		bsnprintf(origin, sizeof(origin), "built-in %s", b->name);
 		if (tmpl_set_add(s, b->name, b->text, b->len, origin, err) < 0)

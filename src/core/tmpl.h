@@ -82,7 +82,9 @@ int tmpl_set_add(struct tmpl_set *s, const char *name, const char *text, size_t 
  * or -1 with the first error in err (files before it stay added). */
 int tmpl_set_load_dir(struct tmpl_set *s, const char *dir, struct buf *err);
 /* The templates of templates/ in the source tree, compiled in by CMake
- * (cmake/embed.cmake); the last entry's name is NULL. */
+ * (cmake/embed.cmake); the last entry's name is NULL. Files named *.json
+ * (templates/openapi.json) are among them but are no templates: they are
+ * served as they are, and tmpl_set_add_builtins skips them. */
 struct tmpl_builtin {
 	const char *name;
 	const char *text;

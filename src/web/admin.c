@@ -333,6 +333,7 @@ static void handle(struct admin_server *s, struct admin_req *r)
 	r->x.st = r->st;
 	r->x.keys = s->keys;
 	r->x.policy_version = conf_get(s->conf, "general", "consent_version");
+	r->x.tmpl = s->site->tmpl; /* the confirmation mail of an API subscribe */
 	bsnprintf(r->actor, sizeof(r->actor), "staff:-");
 	r->x.actor = r->actor;
 	r->audit_days = s->audit_days;
@@ -492,13 +493,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		int64_t n;
-		if (cl != NULL && num_parse_i64_z(cl, 0, INT64_MAX, &n) == 0 &&
-		    n > (int64_t)LK_HTTP_MAX_BODY) {
+		int over = cl != NULL && num_parse_i64_z(cl, 0, INT64_MAX, &n) == 0 &&
+			   n > (int64_t)LK_HTTP_MAX_BODY;
+		if (over && n > (int64_t)LK_HTTP_MAX_DISCARD) { /* answered unread */
 			too_big(s, &r, url);
 			return respond(conn, &r, 1);
 		}
 		struct upload *u = xcalloc(1, sizeof(*u));
-		buf_init(&u->body, LK_HTTP_MAX_BODY);
+		/* a body past the bound but not past LK_HTTP_MAX_DISCARD is read
+		 * and dropped, so that a client still writing gets the 413 */
+		u->too_big = over;
+		if (!over)
+			buf_init(&u->body, LK_HTTP_MAX_BODY);
 		*req_cls = u;
 		return MHD_YES;
 	}
