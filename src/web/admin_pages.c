@@ -243,6 +243,8 @@ static const struct {
      "The owners' addresses, separated by commas (LIST-owner@ goes to them)."},
     {"bounce_action", &list_bounce_action_names, 0, 0,
      "What happens past the bounce threshold: disable or remove."},
+    {"archive_erase", &list_archive_erase_names, 0, 0,
+     "What a person's erasure does to their archived posts: redact or remove."},
 };
 #define NFIELDS (sizeof(FIELDS) / sizeof(FIELDS[0]))
 
