@@ -47,35 +47,6 @@ static int ls_one(void *ctx, const struct list_rec *l)
 	return 0;
 }
 
-/* "owner"/"owners" values are normalised here (core/address.h) before
- * lists_set_field checks them; other fields go through as they are. */
-static int set_field(struct list_rec *l, const char *field, const char *value, struct buf *err)
-{
-	if (strcmp(field, "owner") != 0 && strcmp(field, "owners") != 0)
-		return lists_set_field(l, field, value, err);
-	struct buf norm;
-	buf_init(&norm, (LK_MAX_ADDRESS + 1) * LK_MAX_LIST_OWNERS + 1);
-	int r = 0;
-	for (const char *p = value; r == 0 && *p;) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		struct address a;
-		if (address_parse(p, len, &a, err) < 0) {
-			r = -1;
-			break;
-		}
-		if (norm.len > 0)
-			buf_putc(&norm, ',');
-		buf_puts(&norm, a.addr);
-		address_free(&a);
-		p += len + (e != NULL);
-	}
-	if (r == 0)
-		r = lists_set_field(l, "owners", buf_cstr(&norm), err);
-	buf_free(&norm);
-	return r;
-}
-
 static int create(struct cli *c, int argc, char **argv)
 {
 	struct buf err;
@@ -105,7 +76,7 @@ static int create(struct cli *c, int argc, char **argv)
 		for (char *p = field; *p; p++)
 			if (*p == '-')
 				*p = '_';
-		if (set_field(&l, field, argv[i + 1], &err) < 0) {
+		if (lists_set_field_typed(&l, field, argv[i + 1], &err) < 0) {
 			fprintf(stderr, "listkeeper list create: %s\n", buf_cstr(&err));
 			r = EX_USAGE;
 			break;
@@ -166,7 +137,7 @@ static int set(struct cli *c, int argc, char **argv)
 	if (!strcmp(field, "owner"))
 		memcpy(field, "owners", sizeof("owners"));
 	int s = STORE_OK;
-	if (set_field(&l, field, argv[4], &err) < 0) {
+	if (lists_set_field_typed(&l, field, argv[4], &err) < 0) {
 		fprintf(stderr, "listkeeper list set: %s\n", buf_cstr(&err));
 		r = EX_USAGE;
 	} else if ((s = store_begin(c->st)) != STORE_OK ||

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/address.h"
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/xmalloc.h"
@@ -344,4 +345,40 @@ int lists_each_owner(const char *owners, int (*fn)(void *ctx, const char *addr),
 		p += n + (e != NULL);
 	}
 	return 0;
+}
+
+int lists_set_field_typed(struct list_rec *l, const char *field, const char *value, struct buf *err)
+{
+	if (strcmp(field, "owner") != 0 && strcmp(field, "owners") != 0)
+		return lists_set_field(l, field, value, err);
+	struct buf norm;
+	buf_init(&norm, (LK_MAX_ADDRESS + 1) * LK_MAX_LIST_OWNERS + 1);
+	int r = 0;
+	for (const char *p = value; r == 0 && *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		const char *q = p;
+		while (len > 0 && (*q == ' ' || *q == '\t')) {
+			q++;
+			len--;
+		}
+		while (len > 0 && (q[len - 1] == ' ' || q[len - 1] == '\t'))
+			len--;
+		struct address a;
+		if (len > 0 && address_parse(q, len, &a, err) < 0) {
+			r = -1;
+			break;
+		}
+		if (len > 0) {
+			if (norm.len > 0)
+				buf_putc(&norm, ',');
+			buf_puts(&norm, a.addr);
+			address_free(&a);
+		}
+		p = e != NULL ? e + 1 : p + strlen(p);
+	}
+	if (r == 0)
+		r = lists_set_field(l, "owners", buf_cstr(&norm), err);
+	buf_free(&norm);
+	return r;
 }

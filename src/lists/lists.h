@@ -53,6 +53,13 @@ int lists_set_field(struct list_rec *l, const char *field, const char *value, st
  * keeps them), a NUL-terminated copy that is wiped after the call; stops at
  * the first non-zero return and returns it (0 when every call returned 0). */
 int lists_each_owner(const char *owners, int (*fn)(void *ctx, const char *addr), void *ctx);
+/* lists_set_field for a value as a person types it (the command line, the
+ * admin pages, the API): "owners" (or "owner") is a comma-separated list of
+ * addresses, each parsed by address_parse (core/address.h; blanks around it
+ * dropped) and kept in its delivery form; every other field goes through as
+ * it is. 0, or -1 with the reason in err. */
+int lists_set_field_typed(struct list_rec *l, const char *field, const char *value,
+			  struct buf *err);
 /* The names of the settable fields, NULL-terminated. */
 extern const char *const lists_fields[];
 /* The value of a field as text (for `list show`); "" for an unknown field. */

@@ -113,6 +113,41 @@ const char *admin_query(const struct admin_req *r, const char *key)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+int admin_list(struct admin_req *r, const char *name, size_t len, struct list_rec *l)
+{
+	char nm[LK_MAX_LIST_NAME + 1];
+	struct buf err;
+	if (len == 0 || len > LK_MAX_LIST_NAME)
+		return STORE_NOTFOUND;
+	memcpy(nm, name, len);
+	nm[len] = '\0';
+	buf_init(&err, 512);
+	int valid = lists_name_valid(nm, &err);
+	buf_free(&err);
+	if (!valid)
+		return STORE_NOTFOUND;
+	int rc = store_list_get(r->st, nm, l);
+	if (rc == STORE_OK && !staff_sees_list(&r->acc, l->id)) {
+		list_rec_free(l);
+		rc = STORE_NOTFOUND;
+	}
+	return rc;
+}
+
+int admin_list_save(struct admin_req *r, const struct list_rec *l, const char *changed)
+{
+	int rc = store_begin(r->st);
+	if (rc == STORE_OK)
+		rc = store_list_update(r->st, l);
+	if (rc == STORE_OK)
+		rc = store_audit(r->st, clock_now(), r->actor, "list-set", l->id, 0, changed);
+	if (rc == STORE_OK)
+		rc = store_commit(r->st);
+	if (rc != STORE_OK)
+		store_rollback(r->st);
+	return rc;
+}
+
 struct tmpl_vars *admin_vars(const struct admin_req *r, const char *title)
 {
 	struct tmpl_vars *v = tmpl_vars_new();

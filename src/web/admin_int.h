@@ -51,6 +51,14 @@ void admin_csrf(const struct admin_req *r, const char *path, char out[CSRF_LEN +
 int admin_csrf_ok(const struct admin_req *r, const char *path, const struct form *f);
 /* A query argument of the request, or NULL. */
 const char *admin_query(const struct admin_req *r, const char *key);
+/* The list named by the len bytes at name (a path segment), if the account
+ * holds a role on it: STORE_OK, or STORE_NOTFOUND (a 404) for a bad name, no
+ * such list, or a list the account may not see (need to know: the same
+ * answer), or a store error. */
+int admin_list(struct admin_req *r, const char *name, size_t len, struct list_rec *l);
+/* Saves l's settings with the audit row "list-set" (detail: the fields
+ * changed), in one transaction. STORE_OK or the store's error. */
+int admin_list_save(struct admin_req *r, const struct list_rec *l, const char *changed);
 /* The values every admin page starts with: the account, its role, the
  * sign-out form's CSRF field. */
 struct tmpl_vars *admin_vars(const struct admin_req *r, const char *title);

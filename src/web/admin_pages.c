@@ -32,7 +32,7 @@
 #include "core/utc.h"
 #include "lists/lists.h"
 #include "lists/person.h"
-#include "mail/address.h"
+#include "core/address.h"
 #include "web/admin_int.h"
 
 #define PAGE_ROWS 50   /* members per page */
@@ -256,58 +256,8 @@ static int path_list(struct admin_req *r, struct list_rec *l, const char **rest)
 	const char *name = r->path + 7; /* "/lists/" */
 	const char *slash = strchr(name, '/');
 	size_t len = slash != NULL ? (size_t)(slash - name) : strlen(name);
-	char nm[LK_MAX_LIST_NAME + 1];
-	struct buf err;
-	if (len == 0 || len > LK_MAX_LIST_NAME)
-		return STORE_NOTFOUND;
-	memcpy(nm, name, len);
-	nm[len] = '\0';
-	buf_init(&err, 512);
-	int ok = lists_name_valid(nm, &err);
-	buf_free(&err);
-	if (!ok)
-		return STORE_NOTFOUND;
-	int rc = store_list_get(r->st, nm, l);
-	if (rc == STORE_OK && !staff_sees_list(&r->acc, l->id)) {
-		list_rec_free(l);
-		rc = STORE_NOTFOUND;
-	}
 	*rest = slash != NULL ? slash : "";
-	return rc;
-}
-
-/* owners takes normalised addresses (mail/address.h), as `list set` does. */
-static int set_field(struct list_rec *l, const char *field, const char *value, struct buf *err)
-{
-	if (strcmp(field, "owners") != 0)
-		return lists_set_field(l, field, value, err);
-	struct buf norm;
-	buf_init(&norm, (LK_MAX_ADDRESS + 1) * LK_MAX_LIST_OWNERS + 1);
-	int rc = 0;
-	for (const char *p = value; rc == 0 && *p;) {
-		while (*p == ' ')
-			p++;
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		while (len > 0 && p[len - 1] == ' ')
-			len--;
-		struct address a;
-		if (len > 0) {
-			if (address_parse(p, len, &a, err) < 0) {
-				rc = -1;
-				break;
-			}
-			if (norm.len > 0)
-				buf_putc(&norm, ',');
-			buf_puts(&norm, a.addr);
-			address_free(&a);
-		}
-		p = e != NULL ? e + 1 : p + strlen(p);
-	}
-	if (rc == 0)
-		rc = lists_set_field(l, "owners", buf_cstr(&norm), err);
-	buf_free(&norm);
-	return rc;
+	return admin_list(r, name, len, l);
 }
 
 static void put_counts(struct admin_req *r, struct tmpl_vars *v, const struct list_rec *l)
@@ -389,7 +339,7 @@ static void list_post(struct admin_req *r, struct list_rec *l)
 		if (val == NULL || strcmp(val, lists_get_field(l, FIELDS[i].name, tmp)) == 0)
 			continue;
 		buf_reset(&err);
-		if (set_field(l, FIELDS[i].name, val, &err) < 0) {
+		if (lists_set_field_typed(l, FIELDS[i].name, val, &err) < 0) {
 			struct buf m;
 			buf_init(&m, 1200);
 			buf_printf(&m, "%s: %s", FIELDS[i].name, buf_cstr(&err));
@@ -406,21 +356,9 @@ static void list_post(struct admin_req *r, struct list_rec *l)
 			list_page(r, &fresh, 0, errs, 422);
 			list_rec_free(&fresh);
 		}
-	} else if (changed.len == 0) {
-		char loc[LK_MAX_LIST_NAME + 16];
-		bsnprintf(loc, sizeof(loc), "%s?saved=1", path);
-		admin_redirect(r, loc);
 	} else {
-		int rc = store_begin(r->st);
-		if (rc == STORE_OK)
-			rc = store_list_update(r->st, l);
-		if (rc == STORE_OK)
-			rc = store_audit(r->st, clock_now(), r->actor, "list-set", l->id, 0,
-					 buf_cstr(&changed));
-		if (rc == STORE_OK)
-			rc = store_commit(r->st);
+		int rc = changed.len ? admin_list_save(r, l, buf_cstr(&changed)) : STORE_OK;
 		if (rc != STORE_OK) {
-			store_rollback(r->st);
 			page_begin(&r->p, 503, "no-store");
 			page_store_failed(&r->p, r->site, r->st, rc);
 		} else {

@@ -40,7 +40,7 @@
 #include "lists/jobs.h"
 #include "lists/lists.h"
 #include "lists/person.h"
-#include "mail/address.h"
+#include "core/address.h"
 #include "web/admin_int.h"
 
 #define API_DEFAULT_LIMIT 100
@@ -182,28 +182,6 @@ static json_t *body_object(struct admin_req *r)
 }
 
 /* --- lists ------------------------------------------------------------- */
-
-/* The list {name} at the start of rest ("/news/..."); NULL rest: a 404. */
-static int api_list(struct admin_req *r, const char *name, size_t len, struct list_rec *l)
-{
-	char nm[LK_MAX_LIST_NAME + 1];
-	struct buf err;
-	if (len == 0 || len > LK_MAX_LIST_NAME)
-		return STORE_NOTFOUND;
-	memcpy(nm, name, len);
-	nm[len] = '\0';
-	buf_init(&err, 512);
-	int valid = lists_name_valid(nm, &err);
-	buf_free(&err);
-	if (!valid)
-		return STORE_NOTFOUND;
-	int rc = store_list_get(r->st, nm, l);
-	if (rc == STORE_OK && !staff_sees_list(&r->acc, l->id)) {
-		list_rec_free(l);
-		rc = STORE_NOTFOUND;
-	}
-	return rc;
-}
 
 static json_t *counts_of(struct admin_req *r, const struct list_rec *l, int *rc)
 {
@@ -351,31 +329,7 @@ static void list_patch(struct admin_req *r, struct list_rec *l)
 			}
 		}
 		buf_reset(&err);
-		int set;
-		if (!strcmp(key, "owners")) { /* normalised addresses, comma-separated */
-			struct buf norm;
-			buf_init(&norm, (LK_MAX_ADDRESS + 1) * LK_MAX_LIST_OWNERS + 1);
-			set = 0;
-			for (const char *p = text; set == 0 && *p;) {
-				const char *e = strchr(p, ',');
-				size_t len = e ? (size_t)(e - p) : strlen(p);
-				struct address a;
-				if (address_parse(p, len, &a, &err) < 0) {
-					set = -1;
-					break;
-				}
-				if (norm.len > 0)
-					buf_putc(&norm, ',');
-				buf_puts(&norm, a.addr);
-				address_free(&a);
-				p += len + (e != NULL);
-			}
-			if (set == 0)
-				set = lists_set_field(l, "owners", buf_cstr(&norm), &err);
-			buf_free(&norm);
-		} else {
-			set = lists_set_field(l, key, text, &err);
-		}
+		int set = lists_set_field_typed(l, key, text, &err);
 		if (set < 0) {
 			bsnprintf(d, sizeof(d), "%s: %s", key, buf_cstr(&err));
 			problem(r, 400, key, d);
@@ -386,16 +340,8 @@ static void list_patch(struct admin_req *r, struct list_rec *l)
 	}
 	json_decref(doc);
 	if (!bad) {
-		int rc = store_begin(r->st);
-		if (rc == STORE_OK)
-			rc = store_list_update(r->st, l);
-		if (rc == STORE_OK)
-			rc = store_audit(r->st, clock_now(), r->actor, "list-set", l->id, 0,
-					 buf_cstr(&changed));
-		if (rc == STORE_OK)
-			rc = store_commit(r->st);
+		int rc = admin_list_save(r, l, buf_cstr(&changed));
 		if (rc != STORE_OK) {
-			store_rollback(r->st);
 			store_problem(r, rc);
 		} else {
 			etag_of(l, r->etag);
@@ -593,27 +539,15 @@ static void subscribe(struct admin_req *r, const struct list_rec *l)
 		json_decref(doc);
 		return;
 	}
-	struct address a;
 	struct buf err;
 	buf_init(&err, 1024);
-	if (strlen(address) > LK_MAX_ADDRESS ||
-	    mailbox_parse(address, strlen(address), &a, &err) < 0) {
-		char d[600];
-		bsnprintf(d, sizeof(d), "address: %s", err.len ? buf_cstr(&err) : "too long");
-		problem(r, 400, "address", d);
-		buf_free(&err);
-		json_decref(doc);
-		return;
-	}
-	struct subscribe_req rq = {.who = {a.addr, a.key},
-				   .name = name != NULL ? name : a.display,
+	struct subscribe_req rq = {.address = address, /* lists_subscribe parses it */
+				   .name = name,
 				   .source = "api",
 				   .confirmed = confirmed,
 				   .note = note};
 	int64_t id = 0, job = 0;
 	enum subscribe_result res = lists_subscribe(&r->x, l, &rq, &id, &err);
-	address_free(&a);
-	json_decref(doc);
 	const char *state = NULL;
 	int rc = STORE_OK;
 	switch (res) {
@@ -636,10 +570,17 @@ static void subscribe(struct admin_req *r, const struct list_rec *l)
 	case SUBSCRIBE_CLOSED:
 		problem(r, 409, NULL, "the list takes no subscriptions");
 		break;
-	case SUBSCRIBE_INVALID: {
+	case SUBSCRIBE_INVALID: { /* the address, or else the name, is at fault */
+		struct address a;
+		struct buf why;
 		char d[1100];
-		bsnprintf(d, sizeof(d), "%s", buf_cstr(&err));
-		problem(r, 400, NULL, d);
+		buf_init(&why, 1024);
+		int bad_addr = mailbox_parse(address, strlen(address), &a, &why) < 0;
+		if (!bad_addr)
+			address_free(&a);
+		buf_free(&why);
+		bsnprintf(d, sizeof(d), "%s: %s", bad_addr ? "address" : "name", buf_cstr(&err));
+		problem(r, 400, bad_addr ? "address" : "name", d);
 		break;
 	}
 	case SUBSCRIBE_BUSY:
@@ -648,6 +589,7 @@ static void subscribe(struct admin_req *r, const struct list_rec *l)
 		break;
 	}
 	buf_free(&err);
+	json_decref(doc); /* address and name were its strings */
 	if (rc != STORE_OK)
 		store_problem(r, rc);
 	else if (state != NULL)
@@ -826,7 +768,7 @@ void api_handle(struct admin_req *r)
 	size_t nlen = slash != NULL ? (size_t)(slash - name) : strlen(name);
 	const char *sub = slash != NULL ? slash : "";
 	struct list_rec l;
-	int rc = api_list(r, name, nlen, &l);
+	int rc = admin_list(r, name, nlen, &l);
 	if (rc == STORE_NOTFOUND) {
 		problem(r, 404, NULL, "no such list");
 		return;
