@@ -371,6 +371,8 @@ enum {
 	C_SUPP_COUNT,
 	C_AUDIT,
 	C_WRITE_LOCK,
+	C_AUDIT_EACH,
+	C_AUDIT_PRUNE,
 	C_COUNT
 };
 _Static_assert(PG_BASE_CORE + C_COUNT <= PG_BASE_ROWS, "slots");
@@ -401,6 +403,9 @@ static const char *const CSQL[C_COUNT] = {
     [C_AUDIT] = "INSERT INTO audit_log(time, actor, action, list_id, subscriber_id, detail) "
 		"VALUES ($1,$2,$3,$4,$5,$6)",
     [C_WRITE_LOCK] = "SELECT pg_advisory_xact_lock($1)",
+    [C_AUDIT_EACH] = "SELECT id, time, actor, action, list_id, subscriber_id, detail FROM "
+		     "audit_log WHERE $1::bigint = 0 OR id < $1 ORDER BY id DESC LIMIT $2",
+    [C_AUDIT_PRUNE] = "DELETE FROM audit_log WHERE time < $1",
 };
 
 static PGresult *cq(struct pg_store *q, int id, const struct pgp *p, int *rc, const char *what)
@@ -913,6 +918,40 @@ static int pg_audit(struct store *s, int64_t time, const char *actor, const char
 	return crun(q, C_AUDIT, &p, NULL, "audit");
 }
 
+/* Audit rows newest first with id < before (0: from the newest). */
+static int pg_audit_each(struct store *s, int64_t before, int limit,
+			 int (*cb)(void *, const struct audit_rec *), void *ctx)
+{
+	struct pg_store *q = P(s);
+	struct pgp p = {0};
+	int rc;
+	pgp_i64(&p, before);
+	pgp_i64(&p, limit);
+	PGresult *res = cq(q, C_AUDIT_EACH, &p, &rc, "read the audit log");
+	if (res == NULL)
+		return rc;
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct audit_rec a = {.id = pg_i64(res, i, 0),
+				      .time = pg_i64(res, i, 1),
+				      .actor = pg_str(res, i, 2),
+				      .action = pg_str(res, i, 3),
+				      .list_id = pg_i64(res, i, 4),
+				      .subscriber_id = pg_i64(res, i, 5),
+				      .detail = pg_str(res, i, 6)};
+		if (cb(ctx, &a))
+			break;
+	}
+	PQclear(res);
+	return STORE_OK;
+}
+
+static int pg_audit_prune(struct store *s, int64_t time, int64_t *n)
+{
+	struct pgp p = {0};
+	pgp_i64(&p, time);
+	return crun(P(s), C_AUDIT_PRUNE, &p, n, "prune the audit log");
+}
+
 static const struct store_ops PG_OPS = {
     .name = "postgresql",
     .close = pg_close,
@@ -987,6 +1026,8 @@ static const struct store_ops PG_OPS = {
     .stats_each = pgm_stats_each,
     .stats_total = pgm_stats_total,
     .audit = pg_audit,
+    .audit_each = pg_audit_each,
+    .audit_prune = pg_audit_prune,
     /* the rest of the archive (archive_insert, _get, _each, _search...) and
      * the staff operations: NULL, "not supported by the postgresql store yet" */
     .archive_by_author = pgm_archive_by_author,

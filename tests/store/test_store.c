@@ -1720,6 +1720,16 @@ static void test_stats(void **state)
 	assert_int_equal(n, 0);
 }
 
+static int audit_times_cb(void *ctx, const struct audit_rec *r)
+{
+	int64_t *t = ctx;
+	int i = 0;
+	while (i < 3 && t[i] != 0)
+		i++;
+	t[i] = r->time;
+	return 0;
+}
+
 static void test_audit(void **state)
 {
 	struct fx *f = *state;
@@ -1729,6 +1739,23 @@ static void test_audit(void **state)
 	assert_int_equal(store_audit(f->st, 2, "web", "list-create", 3, 0, "detail"), STORE_OK);
 	assert_int_equal(store_audit(f->st, 3, NULL, "x", 0, 0, NULL), STORE_OK);
 	assert_int_equal(store_commit(f->st), STORE_OK);
+	/* newest first; pruning drops the rows older than a time */
+	int64_t times[4] = {0}, n = 0;
+	int k = 0;
+	assert_int_equal(store_audit_each(f->st, 0, 10, audit_times_cb, times), STORE_OK);
+	for (k = 0; k < 4 && times[k] != 0; k++)
+		;
+	assert_int_equal(k, 3);
+	assert_int_equal(times[0], 3);
+	assert_int_equal(times[2], 1);
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_audit_prune(f->st, 2, &n), STORE_OK);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+	assert_int_equal(n, 1);
+	memset(times, 0, sizeof(times));
+	assert_int_equal(store_audit_each(f->st, 0, 10, audit_times_cb, times), STORE_OK);
+	assert_int_equal(times[1], 2);
+	assert_int_equal(times[2], 0);
 }
 
 /* --- scrub ----------------------------------------------------------------- */
