@@ -703,7 +703,8 @@ int store_archive_search(struct store *s, int64_t list_id, const char *query, in
 			 void *ctx, int64_t *total, int *bad_query)
 {
 	*bad_query = 0;
-	*total = 0;
+	if (total != NULL)
+		*total = 0;
 	return STAFF_OP(archive_search, list_id, query, by_date, offset, limit, cb, ctx, total,
 			bad_query);
 }

@@ -565,7 +565,8 @@ int store_archive_count(struct store *s, int64_t list_id, int64_t *n);
  * (diacritics folded): query in the search syntax of the backend (SQLite:
  * FTS5's). by_date: newest first, else by relevance. cb gets each post
  * (no body) with a snippet where the matches are between \x01 and \x02 (the
- * caller escapes the text and marks them). *total: how many matched. A
+ * caller escapes the text and marks them). *total: how many matched
+ * (total NULL: not counted, which saves a second pass over the matches). A
  * query the backend cannot read is STORE_ERR with *bad_query set and the
  * reason in store_errmsg (the user's error, not the store's). */
 int store_archive_search(struct store *s, int64_t list_id, const char *query, int by_date,

@@ -422,19 +422,22 @@ int sq_archive_search(struct store *s, int64_t list_id, const char *query, int b
 		      int64_t *total, int *bad_query)
 {
 	struct sqlite_store *q = S(s);
-	sqlite3_stmt *st = aprep(q, A_SEARCH_COUNT);
-	if (st == NULL)
-		return STORE_ERR;
-	sqlite_bind_text(st, 1, query);
-	sqlite3_bind_int64(st, 2, list_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*total = sqlite3_column_int64(st, 0);
-	int r = rc == SQLITE_ROW ? STORE_OK : query_fault(q, rc, bad_query);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (r != STORE_OK || *total == 0)
-		return r;
+	sqlite3_stmt *st;
+	int rc, r = STORE_OK;
+	if (total != NULL) {
+		if ((st = aprep(q, A_SEARCH_COUNT)) == NULL)
+			return STORE_ERR;
+		sqlite_bind_text(st, 1, query);
+		sqlite3_bind_int64(st, 2, list_id);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*total = sqlite3_column_int64(st, 0);
+		r = rc == SQLITE_ROW ? STORE_OK : query_fault(q, rc, bad_query);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (r != STORE_OK || *total == 0)
+			return r;
+	}
 	if ((st = aprep(q, by_date ? A_SEARCH_DATE : A_SEARCH_RANK)) == NULL)
 		return STORE_ERR;
 	sqlite_bind_text(st, 1, query);

@@ -108,7 +108,6 @@ static void put_pager(struct tmpl_vars *v, const char *base, int64_t n, int64_t 
 {
 	char url[LK_ARCHIVE_MAX_QUERY * 3 + 256];
 	tmpl_put_int(v, "page", n);
-	tmpl_put_int(v, "pages", pages > 0 ? pages : 1);
 	if (n > 1 && bsnprintf(url, sizeof(url), "%spage=%lld", base, (long long)(n - 1)) >= 0)
 		tmpl_put(v, "prev_url", url);
 	if (n < pages && bsnprintf(url, sizeof(url), "%spage=%lld", base, (long long)(n + 1)) >= 0)
@@ -140,6 +139,17 @@ static int post_one(void *ctx, const struct archive_rec *r)
 	return 0;
 }
 
+/* post_one for the first LK_ARCHIVE_PAGE; the one after is only counted */
+static int post_one_of_page(void *ctx, const struct archive_rec *r)
+{
+	struct list_ctx *c = ctx;
+	if (c->n >= LK_ARCHIVE_PAGE) {
+		c->n++;
+		return 1;
+	}
+	return post_one(ctx, r);
+}
+
 static void base_vars(struct tmpl_vars *v, const struct list_rec *l, const char *title)
 {
 	tmpl_put(v, "list", l->name);
@@ -164,41 +174,30 @@ static void index_page(const struct archive_env *env, const struct list_rec *l, 
 	tmpl_vars_free(v);
 }
 
-static int count_month(void *ctx, const char *month, int64_t n)
-{
-	struct list_ctx *c = ctx;
-	if (strcmp(month, c->key) == 0) {
-		c->n = n;
-		return 1;
-	}
-	return 0;
-}
-
 static void month_page(const struct archive_env *env, const struct list_rec *l, const char *month,
 		       const struct archive_args *a, struct page *p)
 {
 	page_begin(p, 200, "no-cache");
-	struct list_ctx cnt = {env, NULL, month, 0};
-	int r = store_archive_months(env->st, l->id, count_month, &cnt);
-	int64_t n = page_arg(a), pages = (cnt.n + LK_ARCHIVE_PAGE - 1) / LK_ARCHIVE_PAGE;
+	int64_t n = page_arg(a);
 	struct tmpl_vars *v = tmpl_vars_new();
 	base_vars(v, l, month);
 	tmpl_put(v, "month", month);
 	tmpl_put_list(v, "posts");
+	/* one post more than a page tells whether there is a next page, without
+	 * counting the month's posts on every request */
 	struct list_ctx c = {env, v, "posts", 0};
 	struct archive_query q = {.list_id = l->id,
 				  .month = month,
 				  .offset = (n - 1) * LK_ARCHIVE_PAGE,
-				  .limit = LK_ARCHIVE_PAGE};
-	if (r == STORE_OK)
-		r = store_archive_each(env->st, &q, post_one, &c);
+				  .limit = LK_ARCHIVE_PAGE + 1};
+	int r = store_archive_each(env->st, &q, post_one_of_page, &c);
 	if (r != STORE_OK) {
 		page_store_failed(p, env->site, env->st, r);
 	} else {
 		char base[64];
 		bsnprintf(base, sizeof(base), "/a/%s/%s/?", l->name, month);
 		tmpl_put_bool(v, "has_posts", c.n > 0);
-		put_pager(v, base, n, pages);
+		put_pager(v, base, n, c.n > LK_ARCHIVE_PAGE ? n + 1 : n);
 		page_render(p, env->site, "archive_month.html", v);
 	}
 	tmpl_vars_free(v);
@@ -464,6 +463,10 @@ static void snippet_html(const char *s, struct buf *out)
 static int result_one(void *ctx, const struct archive_rec *r, const char *snippet)
 {
 	struct search_ctx *c = ctx;
+	if (c->n >= LK_ARCHIVE_PAGE) { /* the one past the page: there is a next page */
+		c->n++;
+		return 1;
+	}
 	struct tmpl_vars *item = tmpl_add_item(c->v, "results");
 	put_post(c->env, item, r);
 	struct buf h;
@@ -507,7 +510,7 @@ static void search_page(const struct archive_env *env, const struct list_rec *l,
 		error = "The search is too long: at most 512 bytes.";
 	else if (qlen > 0 && (!utf8_valid(a->q, qlen, NULL) || memchr(a->q, '\0', qlen) != NULL))
 		error = "The search is not valid text (UTF-8).";
-	int64_t n = page_arg(a), total = 0;
+	int64_t n = page_arg(a);
 	struct search_ctx c = {env, v, 0};
 	struct buf msg;
 	buf_init(&msg, 1024);
@@ -515,8 +518,10 @@ static void search_page(const struct archive_env *env, const struct list_rec *l,
 		char *q = xstrndup(a->q, qlen);
 		tmpl_put(v, "q", q);
 		int bad = 0;
+		/* one more than a page tells whether there is a next one, without
+		 * counting every match (a second pass over them) */
 		int r = store_archive_search(env->st, l->id, q, by_date, (n - 1) * LK_ARCHIVE_PAGE,
-					     LK_ARCHIVE_PAGE, result_one, &c, &total, &bad);
+					     LK_ARCHIVE_PAGE + 1, result_one, &c, NULL, &bad);
 		if (r != STORE_OK && bad) {
 			/* the reader's mistake: FTS5's words, as the message */
 			buf_printf(&msg,
@@ -538,15 +543,13 @@ static void search_page(const struct archive_env *env, const struct list_rec *l,
 				   by_date ? "date" : "rank");
 			url_query(q, qlen, &base);
 			buf_putc(&base, '&');
-			put_pager(v, buf_cstr(&base), n,
-				  (total + LK_ARCHIVE_PAGE - 1) / LK_ARCHIVE_PAGE);
+			put_pager(v, buf_cstr(&base), n, c.n > LK_ARCHIVE_PAGE ? n + 1 : n);
 			buf_free(&base);
 		}
 		free(q);
 	}
 	if (error != NULL)
 		tmpl_put(v, "error", error);
-	tmpl_put_int(v, "total", total);
 	tmpl_put_bool(v, "has_results", c.n > 0);
 	page_render(p, env->site, "archive_search.html", v);
 	buf_free(&msg);
