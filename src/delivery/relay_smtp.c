@@ -217,9 +217,10 @@ static void *smtp_relay_open(const struct conf *c, const char *arg, struct buf *
 	r->refilled_ns = clock_mono_ns();
 
 	const char *tls = conf_get(c, "delivery", "tls");
-	r->o.tls = strcmp(tls, "none") == 0	 ? SMTP_TLS_NONE
-		   : strcmp(tls, "require") == 0 ? SMTP_TLS_REQUIRE
-						 : SMTP_TLS_STARTTLS;
+	if (smtp_tls_parse(tls, &r->o.tls) < 0) { /* conf.c checks the choice: a bug */
+		buf_printf(err, "[delivery] tls = %s: use none, starttls or require", tls);
+		goto fail;
+	}
 	r->o.tls_verify = conf_get_bool(c, "delivery", "tls_verify");
 	if (r->o.tls != SMTP_TLS_NONE && make_tls(c, r, err) < 0)
 		goto fail;

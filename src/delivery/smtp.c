@@ -35,9 +35,28 @@
 #include <string.h>
 
 #include "core/limits.h"
+#include "core/nametab.h"
 #include "core/num.h"
 #include "core/xmalloc.h"
 #include "delivery/netio.h"
+
+static const char *const TLS_NAME[] = {
+    [SMTP_TLS_NONE] = "none", [SMTP_TLS_STARTTLS] = "starttls", [SMTP_TLS_REQUIRE] = "require"};
+static const struct nametab tls_names = NAMETAB(TLS_NAME);
+
+const char *smtp_tls_name(enum smtp_tls t)
+{
+	return nametab_name(&tls_names, (int)t);
+}
+
+int smtp_tls_parse(const char *z, enum smtp_tls *out)
+{
+	int v;
+	if (nametab_parse(&tls_names, z, &v) < 0)
+		return -1;
+	*out = (enum smtp_tls)v;
+	return 0;
+}
 
 #define OUT_MAX (256u << 10) /* commands, and body chunks of at most FLUSH_AT + SPAN_MAX */
 #define FLUSH_AT (64u << 10)

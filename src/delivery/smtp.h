@@ -30,6 +30,10 @@
 #include "delivery/relay.h"
 
 enum smtp_tls { SMTP_TLS_NONE, SMTP_TLS_STARTTLS, SMTP_TLS_REQUIRE };
+/* "none", "starttls", "require" ([delivery] tls); smtp_tls_parse: 0 and
+ * *out, or -1 for another name. */
+const char *smtp_tls_name(enum smtp_tls t);
+int smtp_tls_parse(const char *z, enum smtp_tls *out);
 
 /* Settings shared by all connections of a relay; they outlive the connections. */
 struct smtp_opts {
