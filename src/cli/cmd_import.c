@@ -159,6 +159,7 @@ static void read_row(struct pipe *pp, struct csv_row *row, struct item *it)
 {
 	struct buf format;
 	buf_init(&format, LK_MAX_CSV_FIELD);
+	enum sub_format sf;
 	struct buf *err = &it->msg;
 	struct subscribe_req *rq = &it->rq;
 	it->kind = IT_BAD;
@@ -169,11 +170,11 @@ static void read_row(struct pipe *pp, struct csv_row *row, struct item *it)
 	if (!cell(row, pp->idx[COL_EMAIL], &it->email) || it->email.len == 0)
 		buf_puts(err, "no email address");
 	else if (memchr(it->email.data, '\0', it->email.len) != NULL)
-		buf_puts(err, "NUL byte in address"); /* rq->address is a C string */
-	else if (fmt == NULL || !strcmp(fmt, "text") || !strcmp(fmt, "plain"))
+		buf_puts(err, "NUL byte in address");  /* rq->address is a C string */
+	else if (fmt == NULL || !strcmp(fmt, "plain")) /* "plain": an alias of text */
 		rq->html = 0;
-	else if (!strcmp(fmt, "html"))
-		rq->html = 1;
+	else if (sub_format_parse(fmt, &sf) == 0)
+		rq->html = sf == SUB_FORMAT_HTML;
 	else
 		buf_puts(err, "format must be text or html");
 	buf_free(&format);

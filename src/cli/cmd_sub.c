@@ -70,13 +70,15 @@ static int add(struct cli *c, int argc, char **argv)
 		case 'C':
 			rq.country = optarg;
 			break;
-		case 'f':
-			if (strcmp(optarg, "text") && strcmp(optarg, "html")) {
+		case 'f': {
+			enum sub_format sf;
+			if (sub_format_parse(optarg, &sf) < 0) {
 				fprintf(stderr, "listkeeper sub add: --format is text or html\n");
 				return EX_USAGE;
 			}
-			rq.html = !strcmp(optarg, "html");
+			rq.html = sf == SUB_FORMAT_HTML;
 			break;
+		}
 		case 't':
 			rq.tracking = 1;
 			break;

@@ -213,3 +213,20 @@ int api_scope_parse(const char *z, enum api_scope *out)
 	*out = (enum api_scope)v;
 	return 0;
 }
+
+static const char *const SUB_FORMAT[] = {[SUB_FORMAT_TEXT] = "text", [SUB_FORMAT_HTML] = "html"};
+const struct nametab sub_format_names = NAMETAB(SUB_FORMAT);
+
+const char *sub_format_name(enum sub_format v)
+{
+	return nametab_name(&sub_format_names, (int)v);
+}
+
+int sub_format_parse(const char *z, enum sub_format *out)
+{
+	int v;
+	if (z == NULL || nametab_parse(&sub_format_names, z, &v) < 0)
+		return -1;
+	*out = (enum sub_format)v;
+	return 0;
+}

@@ -58,6 +58,8 @@ enum list_bounce_action { LIST_BOUNCE_DISABLE, LIST_BOUNCE_REMOVE };
 /* What `person erase` does to a person's archived posts (lists/archive.h). */
 enum list_archive_erase { LIST_ARCHIVE_ERASE_REDACT, LIST_ARCHIVE_ERASE_REMOVE };
 enum sub_state { SUB_STATE_PENDING, SUB_STATE_ACTIVE, SUB_STATE_HELD, SUB_STATE_DISABLED };
+/* A subscriber's preferred format (subscriber_rec.html: 0 text, 1 html). */
+enum sub_format { SUB_FORMAT_TEXT, SUB_FORMAT_HTML };
 /* campaign: to a list's recipients; confirm: the double opt-in request (or a
  * command's confirmation request, sealed); reply: the answer to a command;
  * request: the link to a person's data page; notice: welcome, goodbye,
@@ -82,7 +84,7 @@ enum job_state {
 
 extern const struct nametab list_kind_names, list_sub_policy_names, list_post_policy_names,
     list_moderation_names, list_archive_names, list_bounce_action_names, list_archive_erase_names,
-    sub_state_names, job_kind_names, job_state_names;
+    sub_state_names, sub_format_names, job_kind_names, job_state_names;
 
 const char *list_kind_name(enum list_kind v);
 int list_kind_parse(const char *z, enum list_kind *out);
@@ -100,6 +102,8 @@ const char *list_archive_erase_name(enum list_archive_erase v);
 int list_archive_erase_parse(const char *z, enum list_archive_erase *out);
 const char *sub_state_name(enum sub_state s);
 int sub_state_parse(const char *z, enum sub_state *out);
+const char *sub_format_name(enum sub_format v); /* "text", "html" */
+int sub_format_parse(const char *z, enum sub_format *out);
 const char *job_kind_name(enum job_kind v);
 int job_kind_parse(const char *z, enum job_kind *out);
 const char *job_state_name(enum job_state v);

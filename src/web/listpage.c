@@ -126,14 +126,16 @@ static const char *check(const struct form *f, struct fields *fv)
 	fv->name = form_get(f, "name");
 	fv->country = form_get(f, "country");
 	fv->tracking = form_get(f, "tracking") != NULL;
-	fv->html = fmt != NULL && strcmp(fmt, "html") == 0;
+	enum sub_format sf = SUB_FORMAT_TEXT;
+	int bad_fmt = fmt != NULL && sub_format_parse(fmt, &sf) < 0;
+	fv->html = sf == SUB_FORMAT_HTML;
 	if (fv->address == NULL)
 		fv->address = "";
 	if (fv->name == NULL)
 		fv->name = "";
 	if (fv->country == NULL)
 		fv->country = "";
-	if (fmt != NULL && strcmp(fmt, "text") != 0 && strcmp(fmt, "html") != 0)
+	if (bad_fmt)
 		return "Please choose plain text or HTML.";
 	if (strlen(fv->name) > LK_MAX_NAME)
 		return "The name is too long.";

@@ -135,9 +135,11 @@ static const char *read_form(const struct form *f, const struct mine *m, struct 
 	memset(w, 0, sizeof(*w));
 	const char *fmt = form_get(f, "format");
 	w->name = form_get(f, "name");
-	w->html = fmt == NULL ? -1 : strcmp(fmt, "html") == 0;
+	enum sub_format sf = SUB_FORMAT_TEXT;
+	int bad_fmt = fmt != NULL && sub_format_parse(fmt, &sf) < 0;
+	w->html = fmt == NULL ? -1 : sf == SUB_FORMAT_HTML;
 	w->tracking = form_get(f, "tracking") != NULL;
-	if (fmt != NULL && strcmp(fmt, "text") != 0 && strcmp(fmt, "html") != 0)
+	if (bad_fmt)
 		return "Please choose plain text or HTML.";
 	if (form_count(f, "name") > 1 || form_count(f, "format") > 1)
 		return "The form could not be read; please reload the page.";
