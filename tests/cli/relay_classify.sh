@@ -24,8 +24,10 @@ printf 'Hello {{name}}\n' >"$T/body.txt"
 start_sink() { # start_sink REPLY: every RCPT refused with REPLY
   local port
   port=$(free_port)
-  # -u: smtp-sink insists on a user to run as when started as root
-  timeout 120 "$SINK" -u "$(id -un)" -f RCPT -B "$1" "127.0.0.1:$port" 10 >"$T/sink.err" 2>&1 &
+  # -u: smtp-sink insists on a user to run as when started as root. Started
+  # itself, not under timeout(1): the SIGKILL of stop_sink and of the exit trap
+  # must reach smtp-sink (timeout cannot pass a SIGKILL on, and would leave it).
+  "$SINK" -u "$(id -un)" -f RCPT -B "$1" "127.0.0.1:$port" 10 >"$T/sink.err" 2>&1 &
   sink_pid=$!
   local up=0
   for _ in $(seq 200); do
