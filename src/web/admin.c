@@ -61,27 +61,9 @@ struct admin_server {
 	char url[128];
 };
 
-static void store_key_free(void *p)
-{
-	store_close(p);
-}
-
 static struct store *thread_store(struct admin_server *s)
 {
-	struct store *st = pthread_getspecific(s->store_key);
-	if (st != NULL)
-		return st;
-	struct buf err;
-	buf_init(&err, 4096);
-	st = store_open(s->conf, 0, &err);
-	if (st == NULL)
-		log_warnx("admin: cannot open the store: %s", buf_cstr(&err));
-	else if (pthread_setspecific(s->store_key, st) != 0) {
-		store_close(st);
-		st = NULL;
-	}
-	buf_free(&err);
-	return st;
+	return http_thread_store(s->store_key, s->conf, "admin");
 }
 
 /* --- shared with the pages and the API (admin_int.h) -------------------- */
@@ -671,7 +653,7 @@ struct admin_server *admin_server_start(const struct conf *conf, const struct ke
 	s->guard = connguard_new((size_t)conf_get_int(conf, "http", "max_conns_per_ip"),
 				 (int)conf_get_int(conf, "http", "request_timeout"), s->proxies,
 				 s->n_proxies);
-	if (s->guard == NULL || pthread_key_create(&s->store_key, store_key_free) != 0) {
+	if (s->guard == NULL || pthread_key_create(&s->store_key, http_store_key_free) != 0) {
 		buf_puts(err, "cannot start the admin server's threads");
 		server_free(s);
 		return NULL;

@@ -97,29 +97,32 @@ struct http_server {
 	char url[128];
 };
 
-static void store_key_free(void *p)
+void http_store_key_free(void *p)
 {
 	store_close(p);
 }
 
-/* The calling worker's store, or NULL (logged) if it cannot be opened now;
- * the next request tries again. */
-static struct store *thread_store(struct http_server *s)
+struct store *http_thread_store(pthread_key_t key, const struct conf *conf, const char *role)
 {
-	struct store *st = pthread_getspecific(s->store_key);
+	struct store *st = pthread_getspecific(key);
 	if (st != NULL)
 		return st;
 	struct buf err;
 	buf_init(&err, 4096);
-	st = store_open(s->conf, 0, &err);
+	st = store_open(conf, 0, &err);
 	if (st == NULL)
-		log_warnx("web: cannot open the store: %s", buf_cstr(&err));
-	else if (pthread_setspecific(s->store_key, st) != 0) {
+		log_warnx("%s: cannot open the store: %s", role, buf_cstr(&err));
+	else if (pthread_setspecific(key, st) != 0) {
 		store_close(st);
 		st = NULL;
 	}
 	buf_free(&err);
 	return st;
+}
+
+static struct store *thread_store(struct http_server *s)
+{
+	return http_thread_store(s->store_key, s->conf, "web");
 }
 
 static int add_headers(struct MHD_Response *r, const struct page *p, const char *allow, int close,
@@ -742,7 +745,7 @@ static void *scrubber_main(void *arg)
 			break;
 		pthread_mutex_lock(&s->mu);
 	}
-	return NULL; /* store_key_free closes this thread's store */
+	return NULL; /* http_store_key_free closes this thread's store */
 }
 
 static void scrubber_stop(struct http_server *s)
@@ -809,7 +812,7 @@ struct http_server *http_server_start(const struct conf *conf, const struct keys
 		server_free(s);
 		return NULL;
 	}
-	if (pthread_key_create(&s->store_key, store_key_free) != 0) {
+	if (pthread_key_create(&s->store_key, http_store_key_free) != 0) {
 		buf_puts(err, "cannot create thread-local storage");
 		server_free(s);
 		return NULL;
@@ -890,7 +893,7 @@ void http_server_stop(struct http_server *s)
 	if (s == NULL)
 		return;
 	drain_suspended(s);
-	/* Joins the workers; each closes its store in store_key_free on the way out. */
+	/* Joins the workers; each closes its store in http_store_key_free on the way out. */
 	MHD_stop_daemon(s->d);
 	scrubber_stop(s);	/* after the workers: a last erasure is scrubbed too */
 	writer_free(s->writer); /* after the scrubber, whose last scrub it runs */

@@ -33,11 +33,14 @@
 #ifndef LK_WEB_HTTP_H
 #define LK_WEB_HTTP_H
 
+#include <pthread.h>
+
 #include "core/buf.h"
 #include "core/conf.h"
 #include "crypto/keys.h"
 
 struct http_server;
+struct store;
 
 /* Checks an [http] listen value without binding: 0, or -1 with what to fix
  * in err. A value that passes can still fail to bind (port taken). */
@@ -66,5 +69,10 @@ int http_open_listener(const char *key, const char *listen_z, const char *scheme
 		       size_t url_cap, struct buf *err);
 int http_client_addr(struct MHD_Connection *conn, const struct netaddr_cidr *proxies,
 		     size_t n_proxies, struct sockaddr_storage *out);
+/* The calling worker thread's store under key (made with http_store_key_free
+ * as its destructor), opened on first use; NULL, logged as ROLE's, if it
+ * cannot be opened now: the next request tries again. */
+struct store *http_thread_store(pthread_key_t key, const struct conf *conf, const char *role);
+void http_store_key_free(void *p);
 
 #endif
